@@ -1,0 +1,49 @@
+"""divex cryptography: sealed case content, wrapped case keys, signed hash-chained events."""
+
+from .boxes import open_sealed, recovery_private_key, seal_to
+from .canonical import canonical_json, sha256_hex
+from .casekey import CaseKey, token_key_id
+from .chain import GENESIS_HASH, event_hash, verify_chain
+from .errors import CryptoError
+from .passwords import (
+    DEFAULT_KDF,
+    MAX_KDF,
+    KdfParams,
+    open_with_password,
+    params_of,
+    seal_with_password,
+)
+from .signing import sign_event, signing_bytes, verify_event
+from .statekeys import Keyring, StateKeyPair, StatePublicKeys
+from .userkey import UserKey
+from .wrapping import unwrap_case_key, wrap_case_key, wrapped_key_version
+
+__all__ = [
+    "DEFAULT_KDF",
+    "GENESIS_HASH",
+    "MAX_KDF",
+    "CaseKey",
+    "CryptoError",
+    "KdfParams",
+    "Keyring",
+    "StateKeyPair",
+    "StatePublicKeys",
+    "UserKey",
+    "canonical_json",
+    "event_hash",
+    "open_sealed",
+    "open_with_password",
+    "params_of",
+    "recovery_private_key",
+    "seal_to",
+    "seal_with_password",
+    "sha256_hex",
+    "sign_event",
+    "signing_bytes",
+    "token_key_id",
+    "unwrap_case_key",
+    "verify_chain",
+    "verify_event",
+    "wrap_case_key",
+    "wrapped_key_version",
+]

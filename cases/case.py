@@ -1,0 +1,188 @@
+"""The Case aggregate: what can happen to a diversion case.
+
+A sealed aggregate (DESIGN §3): it keeps only clear facts (owner, status, tier, recipients,
+key version, parts present, chain head), so its rules run without any key. Content travels
+sealed in each event's ``body``; `cases.services` opens it for readers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from .errors import Conflict, InvalidInput, NotFound
+from .ledger import Actor, SignedAggregate
+
+SUSPECTED = "suspected"
+UNDER_INVESTIGATION = "under_investigation"
+CONFIRMED = "confirmed"
+UNFOUNDED = "unfounded"
+CLOSED = "closed"
+STATUSES = (SUSPECTED, UNDER_INVESTIGATION, CONFIRMED, UNFOUNDED, CLOSED)
+
+# Reopening is the move from `closed` back to `under_investigation`.
+TRANSITIONS = {
+    SUSPECTED: (UNDER_INVESTIGATION, UNFOUNDED),
+    UNDER_INVESTIGATION: (CONFIRMED, UNFOUNDED),
+    CONFIRMED: (CLOSED, UNDER_INVESTIGATION),
+    UNFOUNDED: (CLOSED, UNDER_INVESTIGATION),
+    CLOSED: (UNDER_INVESTIGATION,),
+}
+
+NATIONAL = "national"
+BILATERAL = "bilateral"
+MEETING = "meeting"
+PORTAL = "portal"
+TIERS = (NATIONAL, BILATERAL, MEETING, PORTAL)
+
+# The parts of a case that come and go, each keyed by a part id in clear.
+PARTS = ("item", "actor", "leg", "note")
+
+
+class Case(SignedAggregate):
+    """One suspected or confirmed diversion, owned by the state that logged it."""
+
+    class Opened(SignedAggregate.Created):
+        owner: str
+        key_version: int
+        grants: list[dict[str, Any]]
+        title: str
+
+    def __init__(self, owner: str, key_version: int, grants: list[dict[str, Any]],
+                 title: str) -> None:
+        self.owner = owner
+        self.status = SUSPECTED
+        self.tier = NATIONAL
+        self.key_version = key_version
+        self.recipients = sorted({g["recipient"] for g in grants})
+        self.parts: dict[str, set[str]] = {kind: set() for kind in PARTS}
+        self.title = title
+
+    @classmethod
+    def open(cls, actor: Actor, case_id: UUID, grants: list[dict[str, Any]], title: str,
+             body: bytes) -> Case:
+        """Opens a case; ``title`` is the sealed title token, ``body`` the sealed summary."""
+        return cls._start(cls.Opened, case_id, actor, body=body, owner=actor.state,
+                          key_version=1, grants=grants, title=title)
+
+    class ContentRevised(SignedAggregate.Event):
+        key_version: int
+        title: str
+
+        def apply(self, case: Case) -> None:
+            case.title = self.title
+
+    def revise_content(self, actor: Actor, title: str, body: bytes) -> None:
+        self._record(self.ContentRevised, actor, body=body, key_version=self.key_version,
+                     title=title)
+
+    class PartAdded(SignedAggregate.Event):
+        kind: str
+        part_id: str
+        key_version: int
+
+        def apply(self, case: Case) -> None:
+            case.parts[self.kind].add(self.part_id)
+
+    class PartRevised(SignedAggregate.Event):
+        kind: str
+        part_id: str
+        key_version: int
+
+    class PartRemoved(SignedAggregate.Event):
+        kind: str
+        part_id: str
+
+        def apply(self, case: Case) -> None:
+            case.parts[self.kind].discard(self.part_id)
+
+    def add_part(self, actor: Actor, kind: str, part_id: str, body: bytes) -> None:
+        """Adds an item, actor, route leg or evidence note (sealed in ``body``)."""
+        self._check_kind(kind)
+        self._record(self.PartAdded, actor, body=body, kind=kind, part_id=part_id,
+                     key_version=self.key_version)
+
+    def revise_part(self, actor: Actor, kind: str, part_id: str, body: bytes) -> None:
+        self._check_part(kind, part_id)
+        if kind in ("leg", "note"):
+            raise InvalidInput(f"A {kind} is not revised; remove it and add a new one.",
+                               field="kind")
+        self._record(self.PartRevised, actor, body=body, kind=kind, part_id=part_id,
+                     key_version=self.key_version)
+
+    def remove_part(self, actor: Actor, kind: str, part_id: str) -> None:
+        self._check_part(kind, part_id)
+        if kind == "note":
+            raise InvalidInput("Evidence notes are kept; add a correcting note instead.",
+                               field="kind")
+        self._record(self.PartRemoved, actor, kind=kind, part_id=part_id)
+
+    class StatusChanged(SignedAggregate.Event):
+        status: str
+        key_version: int
+
+        def apply(self, case: Case) -> None:
+            case.status = self.status
+
+    def change_status(self, actor: Actor, status: str, body: bytes) -> None:
+        """Moves the case along its lifecycle; ``body`` seals the reason given."""
+        if status not in STATUSES:
+            raise InvalidInput(f"Status must be one of {', '.join(STATUSES)}.", field="status")
+        if status not in TRANSITIONS[self.status]:
+            raise Conflict(f"A {self.status} case cannot become {status}.", field="status")
+        self._record(self.StatusChanged, actor, body=body, status=status,
+                     key_version=self.key_version)
+
+    class Shared(SignedAggregate.Event):
+        tier: str
+        added: list[str]
+        grants: list[dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.tier = self.tier
+            case.recipients = sorted(set(case.recipients) | set(self.added))
+
+    def share(self, actor: Actor, tier: str, added: list[str],
+              grants: list[dict[str, Any]]) -> None:
+        """Widens the audience; ``grants`` record the wrapped keys handed to ``added``."""
+        if tier not in (BILATERAL, MEETING, PORTAL):
+            raise InvalidInput("Share bilaterally, to a meeting or on the portal.", field="tier")
+        fresh = sorted(set(added) - set(self.recipients))
+        if not fresh and TIERS.index(tier) <= TIERS.index(self.tier):
+            raise Conflict("Those states can already read this case.", field="states")
+        self._record(self.Shared, actor, tier=max(tier, self.tier, key=TIERS.index),
+                     added=fresh, grants=grants)
+
+    class Unshared(SignedAggregate.Event):
+        tier: str
+        removed: list[str]
+        key_version: int
+        grants: list[dict[str, Any]]
+
+        def apply(self, case: Case) -> None:
+            case.tier = self.tier
+            case.recipients = sorted(set(case.recipients) - set(self.removed))
+            case.key_version = self.key_version
+
+    def unshare(self, actor: Actor, removed: list[str], tier: str,
+                grants: list[dict[str, Any]]) -> None:
+        """Narrows the audience and moves to a new case key, wrapped only for who remains."""
+        gone = sorted(set(removed) & set(self.recipients) - {self.owner})
+        if not gone:
+            raise Conflict("None of those states can read this case.", field="states")
+        self._record(self.Unshared, actor, tier=tier, removed=gone,
+                     key_version=self.key_version + 1, grants=grants)
+
+    # Rules
+
+    def readable_by(self, state: str) -> bool:
+        return state in self.recipients
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in PARTS:
+            raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
+
+    def _check_part(self, kind: str, part_id: str) -> None:
+        self._check_kind(kind)
+        if part_id not in self.parts[kind]:
+            raise NotFound(f"This case has no {kind} {part_id}.", field="part_id")

@@ -1,0 +1,103 @@
+"""The keystore: sealed key material kept beside the event log, never in it.
+
+Users' sealed private keys and state keyrings change when passwords change or keys rotate; kept
+in the append-only log, an old copy under an old (perhaps leaked) password would live forever.
+Rows here are written in the same transaction as the events that mention them
+(`Ledger.transaction`). Nothing in these tables is readable without a password, a recovery
+secret or a state private key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, delete, select
+from sqlalchemy.orm import Session
+
+metadata = MetaData()
+
+credentials = Table(
+    "divex_credentials",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("state", String(3), nullable=False, index=True),
+    Column("user_public", LargeBinary, nullable=False),
+    # The user's own X25519 private key, sealed under their password (crypto.passwords).
+    Column("private_sealed", LargeBinary, nullable=False),
+    # The state's keyring, sealed to the user's public key (crypto.boxes).
+    Column("keyring_sealed", LargeBinary, nullable=False),
+)
+
+state_recovery = Table(
+    "divex_state_recovery",
+    metadata,
+    Column("state", String(3), primary_key=True),
+    # The state's keyring, sealed to the public key derived from its one-time recovery secret.
+    Column("keyring_sealed", LargeBinary, nullable=False),
+)
+
+# Case keys wrapped for each state that may read them; deleting a case's rows crypto-shreds it.
+case_keys = Table(
+    "divex_case_keys",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("key_version", Integer, primary_key=True),
+    Column("recipient", String(3), primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Credential:
+    user_id: str
+    state: str
+    user_public: bytes
+    private_sealed: bytes
+    keyring_sealed: bytes
+
+
+class KeyStore:
+    """Reads and writes sealed key material; writes take the caller's transaction session."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def credential(self, session: Session, user_id: str) -> Credential | None:
+        row = session.execute(
+            select(credentials).where(credentials.c.user_id == user_id)
+        ).first()
+        return Credential(**row._mapping) if row else None
+
+    def credentials_of_state(self, session: Session, state: str) -> list[Credential]:
+        rows = session.execute(select(credentials).where(credentials.c.state == state))
+        return [Credential(**row._mapping) for row in rows]
+
+    def put_credential(self, session: Session, credential: Credential) -> None:
+        session.execute(delete(credentials).where(credentials.c.user_id == credential.user_id))
+        session.execute(credentials.insert().values(**credential.__dict__))
+
+    def drop_credential(self, session: Session, user_id: str) -> None:
+        session.execute(delete(credentials).where(credentials.c.user_id == user_id))
+
+    def recovery_keyring(self, session: Session, state: str) -> bytes | None:
+        return session.execute(
+            select(state_recovery.c.keyring_sealed).where(state_recovery.c.state == state)
+        ).scalar()
+
+    def put_recovery_keyring(self, session: Session, state: str, sealed: bytes) -> None:
+        session.execute(delete(state_recovery).where(state_recovery.c.state == state))
+        session.execute(state_recovery.insert().values(state=state, keyring_sealed=sealed))
+
+    def put_wrapped_keys(self, session: Session, case_id: str,
+                         wrapped: dict[tuple[int, str], bytes]) -> None:
+        """Stores wrapped case keys by (key version, recipient state)."""
+        for (version, recipient), blob in wrapped.items():
+            session.execute(case_keys.insert().values(
+                case_id=case_id, key_version=version, recipient=recipient, wrapped=blob))
+
+    def wrapped_keys(self, session: Session, case_id: str, recipient: str) -> dict[int, bytes]:
+        """The case keys, by version, that a state can unwrap."""
+        rows = session.execute(select(case_keys.c.key_version, case_keys.c.wrapped).where(
+            case_keys.c.case_id == case_id, case_keys.c.recipient == recipient))
+        return {version: blob for version, blob in rows}

@@ -1,0 +1,156 @@
+"""The exchange's one event store, and the signed, hash-chained event every aggregate records.
+
+Every event has a clear header (all its fields but ``body`` and ``signature``) and an optional
+sealed ``body`` (base64 of a `crypto` token). The acting state signs the canonical header plus
+the digest of the body; ``prev_hash`` chains each event to the one before it in its aggregate.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+from sqlalchemy.exc import IntegrityError as SQLIntegrityError
+
+from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_event
+
+from .errors import Conflict
+
+# Fields every event has but that are not part of what the actor asserts in the header body.
+_NOT_IN_HEADER = {"originator_id", "originator_version", "timestamp", "originator_topic",
+                  "body", "signature"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who signs an event: a user of a state, holding the state's current key pair."""
+
+    state: str
+    user: str
+    keys: StateKeyPair
+
+
+def _clear(value: Any) -> Any:
+    """Turns a field value into the plain JSON shape the header is signed in."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_clear(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clear(v) for k, v in value.items()}
+    return value
+
+
+def build_header(
+    event_class: type, aggregate_id: UUID, version: int, timestamp: datetime,
+    clear_fields: dict[str, Any],
+) -> dict[str, Any]:
+    """The canonical clear header of an event, as signed and hashed."""
+    header = {k: _clear(v) for k, v in clear_fields.items() if k not in _NOT_IN_HEADER}
+    header.update(
+        type=get_topic(event_class),
+        aggregate=str(aggregate_id),
+        version=version,
+        timestamp=timestamp.isoformat(),
+    )
+    return header
+
+
+class SignedAggregate(Aggregate):
+    """An aggregate whose events are all signed by an actor and chained by hash.
+
+    ``chain_head`` (the hash of the last event) is set by every event's ``mutate``.
+    """
+
+    class Event(Aggregate.Event):
+        actor_state: str
+        actor_user: str
+        signing_key_version: int
+        prev_hash: str
+        body: str
+        signature: str
+
+        def header(self) -> dict[str, Any]:
+            values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+            return build_header(type(self), self.originator_id, self.originator_version,
+                                self.timestamp, values)
+
+        def body_bytes(self) -> bytes:
+            return base64.b64decode(self.body)
+
+        def hash(self) -> str:
+            return event_hash(self.header(), self.body_bytes(), bytes.fromhex(self.signature))
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate.chain_head = self.hash()
+            return aggregate
+
+    @classmethod
+    def _signed_kwargs(
+        cls, event_class: type, aggregate_id: UUID, version: int, actor: Actor,
+        prev_hash: str, body: bytes, clear_fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        timestamp = event_class.create_timestamp()  # type: ignore[attr-defined]
+        kwargs = dict(
+            clear_fields,
+            actor_state=actor.state,
+            actor_user=actor.user,
+            signing_key_version=actor.keys.version,
+            prev_hash=prev_hash,
+        )
+        header = build_header(event_class, aggregate_id, version, timestamp, kwargs)
+        signature = sign_event(actor.keys, header, body)
+        return dict(kwargs, timestamp=timestamp, body=base64.b64encode(body).decode(),
+                    signature=signature.hex())
+
+    @classmethod
+    def _start(cls, event_class: type, aggregate_id: UUID, actor: Actor, body: bytes = b"",
+               **clear_fields: Any) -> Any:
+        """Creates the aggregate with a first, signed event."""
+        kwargs = cls._signed_kwargs(event_class, aggregate_id, cls.INITIAL_VERSION, actor,
+                                    GENESIS_HASH, body, clear_fields)
+        return cls._create(event_class, id=aggregate_id, **kwargs)
+
+    def _record(self, event_class: type, actor: Actor, body: bytes = b"",
+                **clear_fields: Any) -> None:
+        """Appends a signed event that follows the current chain head."""
+        kwargs = self._signed_kwargs(event_class, self.id, self.version + 1, actor,
+                                     self.chain_head, body, clear_fields)
+        self.trigger_event(event_class, **kwargs)
+
+
+class Ledger(Application[UUID]):
+    """The one event store of the exchange: directory, cases, meetings and traces share its log."""
+
+    name = "divex"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A database transaction in which events and keystore rows commit or roll back together.
+
+        A stale write surfaces as `Conflict`, with nothing stored.
+        """
+        try:
+            with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+                yield session
+        except (IntegrityError, SQLIntegrityError) as error:
+            raise Conflict(
+                "Someone else changed this record at the same time; reload and try again."
+            ) from error
+
+    def save_all(self, *aggregates: Aggregate) -> None:
+        """Saves aggregates in one transaction; a stale version raises `Conflict`."""
+        with self.transaction():
+            self.save(*aggregates)

@@ -1,0 +1,280 @@
+"""The Cases application service: one method per command and query, with the access rules.
+
+Rules: only analysts of the owner state change a case; only states holding a wrapped case key
+read its content (the secretariat included: only when a state shares with it); a viewer who
+cannot read a case is told it does not exist. Every refusal stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.utils import get_topic
+
+from crypto import CaseKey, CryptoError, canonical_json, sha256_hex, unwrap_case_key, wrap_case_key
+
+from .case import BILATERAL, NATIONAL, PORTAL, Case
+from .content import validate_actor, validate_item, validate_leg, validate_note, validate_summary
+from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
+from .directory_service import Directory
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .keystore import KeyStore
+from .ledger import Ledger
+from .view import CaseView, HistoryEntry, fold_view, history_entry
+from .viewer import ANALYST, AUDITOR, Viewer
+
+VALIDATORS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "item": validate_item, "actor": validate_actor, "leg": validate_leg, "note": validate_note,
+}
+
+
+def body_context(case_id: UUID, version: int, event_class: type) -> bytes:
+    """Associated data of a sealed body: it cannot be moved to another case, version or type."""
+    return canonical_json({"case": str(case_id), "version": version,
+                           "type": get_topic(event_class)})
+
+
+def title_context(case_id: UUID, version: int) -> bytes:
+    return canonical_json({"case": str(case_id), "version": version, "field": "title"})
+
+
+class Cases:
+    """Commands and queries on cases, for a given `Viewer`."""
+
+    def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory) -> None:
+        self.ledger = ledger
+        self.keystore = keystore
+        self.directory = directory
+
+    # Commands
+
+    def open_case(self, viewer: Viewer, summary: dict[str, Any]) -> UUID:
+        """Logs a new case, readable by the viewer's state only (tier `national`)."""
+        if not viewer.has(ANALYST):
+            raise Forbidden("Only analysts log cases.")
+        content = validate_summary(summary)
+        case_id = uuid.uuid4()
+        key = CaseKey.generate(1)
+        grants, wrapped = self._grant(case_id, [key], [viewer.state])
+        case = Case.open(viewer.actor, case_id, grants,
+                         title=self._seal_title(key, case_id, 1, content["title"]),
+                         body=key.seal(json.dumps(content).encode(),
+                                       body_context(case_id, 1, Case.Opened)))
+        self._save(case, wrapped)
+        return case_id
+
+    def revise_summary(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                       summary: dict[str, Any]) -> None:
+        case, key = self._for_change(viewer, case_id, expected_version)
+        content = validate_summary(summary)
+        version = case.version + 1
+        case.revise_content(viewer.actor, self._seal_title(key, case_id, version,
+                                                           content["title"]),
+                            self._seal(key, case, Case.ContentRevised, content))
+        self._save(case)
+
+    def add_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                 data: dict[str, Any]) -> str:
+        """Adds an item, actor, route leg or evidence note; returns its part id."""
+        case, key = self._for_change(viewer, case_id, expected_version)
+        content = self._validated(kind, data)
+        part_id = uuid.uuid4().hex[:12]
+        case.add_part(viewer.actor, kind, part_id, self._seal(key, case, Case.PartAdded, content))
+        self._save(case)
+        return part_id
+
+    def revise_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                    part_id: str, data: dict[str, Any]) -> None:
+        case, key = self._for_change(viewer, case_id, expected_version)
+        content = self._validated(kind, data)
+        case.revise_part(viewer.actor, kind, part_id,
+                         self._seal(key, case, Case.PartRevised, content))
+        self._save(case)
+
+    def remove_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                    part_id: str) -> None:
+        case, _ = self._for_change(viewer, case_id, expected_version)
+        case.remove_part(viewer.actor, kind, part_id)
+        self._save(case)
+
+    def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                      status: str, reason: str = "") -> None:
+        case, key = self._for_change(viewer, case_id, expected_version)
+        case.change_status(viewer.actor, status,
+                           self._seal(key, case, Case.StatusChanged,
+                                      {"reason": (reason or "").strip()[:2000]}))
+        self._save(case)
+
+    def share(self, viewer: Viewer, case_id: UUID, expected_version: int, tier: str,
+              states: list[str] | None = None) -> list[str]:
+        """Widens who can read: named states (bilateral) or all States Parties (portal).
+
+        Every key version is wrapped for each new reader, so they read the whole history.
+        Returns the states added.
+        """
+        case, _ = self._for_change(viewer, case_id, expected_version)
+        added = sorted(set(self.audience(viewer, tier, states)) - set(case.recipients))
+        keys = list(self._keys_of(viewer, case).values())
+        grants, wrapped = self._grant(case_id, keys, added)
+        case.share(viewer.actor, tier, added, grants)
+        self._save(case, wrapped)
+        return added
+
+    def unshare(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                states: list[str]) -> None:
+        """Removes readers and rotates the case key: later events are sealed from them."""
+        case, _ = self._for_change(viewer, case_id, expected_version)
+        remaining = sorted(set(case.recipients) - set(states) | {case.owner})
+        others = [s for s in remaining if s != case.owner]
+        tier = NATIONAL if not others else (BILATERAL if case.tier == PORTAL else case.tier)
+        key = CaseKey.generate(case.key_version + 1)
+        grants, wrapped = self._grant(case_id, [key], remaining)
+        case.unshare(viewer.actor, list(states), tier, grants)
+        self._save(case, wrapped)
+
+    # Queries
+
+    def audience(self, viewer: Viewer, tier: str, states: list[str] | None) -> list[str]:
+        """The states a share would add, checked against the directory (for confirmation)."""
+        if tier == PORTAL:
+            return [s.code for s in self.directory.states()
+                    if s.status == STATE_PARTY and s.code != viewer.state]
+        if tier != BILATERAL:
+            raise InvalidInput("Share bilaterally or on the portal.", field="tier")
+        codes = sorted({(c or "").strip().upper() for c in states or [] if (c or "").strip()})
+        if not codes:
+            raise InvalidInput("Name at least one state to share with.", field="states")
+        for code in codes:
+            state = self.directory.state(code)
+            if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
+                raise InvalidInput(f"{code} cannot receive cases.", field="states")
+        return [c for c in codes if c != viewer.state]
+
+    def view(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case as the viewer's state can read it now."""
+        case = self._readable(viewer, case_id)
+        keys = self._keys_of(viewer, case)
+        events = list(self.ledger.events.get(case.id))
+        return fold_view(case, events, lambda event: self._open(keys, case.id, event),
+                         self._usernames())
+
+    def history(self, viewer: Viewer, case_id: UUID) -> list[HistoryEntry]:
+        """Every event: what changed for readers; the clear header only for other auditors."""
+        case = self._get(case_id)
+        if case.readable_by(viewer.state):
+            keys = self._keys_of(viewer, case)
+        elif viewer.has(AUDITOR):
+            keys = {}
+        else:
+            raise NotFound("No such case.")
+        names = self._usernames()
+        return [history_entry(e, self._open(keys, case.id, e) if keys else None, names)
+                for e in self.ledger.events.get(case.id)]
+
+    def title(self, viewer: Viewer, case_id: str, key_version: int, token: str) -> str | None:
+        """Opens a sealed title from the case index; None if the viewer cannot."""
+        with self.ledger.transaction() as session:
+            wrapped = self.keystore.wrapped_keys(session, case_id, viewer.state)
+        if key_version not in wrapped or not token:
+            return None
+        try:
+            key = unwrap_case_key(wrapped[key_version], case_id=case_id, recipient=viewer.state,
+                                  keyring=viewer.keyring)
+            version = int(token.split(":", 1)[0])
+            return key.open(bytes.fromhex(token.split(":", 1)[1]),
+                            title_context(UUID(case_id), version)).decode()
+        except (CryptoError, ValueError):
+            return None
+
+    # Helpers
+
+    def _get(self, case_id: UUID) -> Case:
+        try:
+            case = self.ledger.repository.get(UUID(str(case_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound("No such case.") from None
+        if not isinstance(case, Case):
+            raise NotFound("No such case.")
+        return case
+
+    def _readable(self, viewer: Viewer, case_id: UUID) -> Case:
+        case = self._get(case_id)
+        if not case.readable_by(viewer.state):
+            raise NotFound("No such case.")
+        return case
+
+    def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                    ) -> tuple[Case, CaseKey]:
+        case = self._readable(viewer, case_id)
+        if viewer.state != case.owner or not viewer.has(ANALYST):
+            raise Forbidden("Only analysts of the owner state change this case.")
+        if int(expected_version) != case.version:
+            raise Conflict("This case was changed by someone else since you opened it; "
+                           "reload it and make your change again.")
+        keys = self._keys_of(viewer, case)
+        return case, keys[case.key_version]
+
+    def _keys_of(self, viewer: Viewer, case: Case) -> dict[int, CaseKey]:
+        with self.ledger.transaction() as session:
+            wrapped = self.keystore.wrapped_keys(session, str(case.id), viewer.state)
+        try:
+            return {version: unwrap_case_key(blob, case_id=str(case.id),
+                                             recipient=viewer.state, keyring=viewer.keyring)
+                    for version, blob in wrapped.items()}
+        except CryptoError as error:
+            raise Forbidden("Your state's keys do not open this case.") from error
+
+    def _grant(self, case_id: UUID, keys: list[CaseKey], states: list[str],
+               ) -> tuple[list[dict[str, Any]], dict[tuple[int, str], bytes]]:
+        """Wraps each key for each state; returns the grants (for the event) and the blobs."""
+        grants, wrapped = [], {}
+        for state in states:
+            public = self.directory.state(state).public_keys
+            for key in keys:
+                blob = wrap_case_key(key, case_id=str(case_id), recipient=state,
+                                     recipient_keys=public)
+                wrapped[(key.version, state)] = blob
+                grants.append({"recipient": state, "key_version": key.version,
+                               "wrapped_sha256": sha256_hex(blob)})
+        return grants, wrapped
+
+    def _seal(self, key: CaseKey, case: Case, event_class: type, content: dict) -> bytes:
+        return key.seal(json.dumps(content).encode(),
+                        body_context(case.id, case.version + 1, event_class))
+
+    @staticmethod
+    def _seal_title(key: CaseKey, case_id: UUID, version: int, title: str) -> str:
+        """A title token: '<event version>:<hex of sealed title>' (for the case index)."""
+        return f"{version}:{key.seal(title.encode(), title_context(case_id, version)).hex()}"
+
+    def _open(self, keys: dict[int, CaseKey], case_id: UUID, event: Any) -> dict | None:
+        body = event.body_bytes()
+        key = keys.get(getattr(event, "key_version", 0))
+        if not body or key is None:
+            return None
+        plain = key.open(body, body_context(case_id, event.originator_version, type(event)))
+        return json.loads(plain)
+
+    def _validated(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        if kind not in VALIDATORS:
+            raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
+        return VALIDATORS[kind](data)
+
+    def _save(self, case: Case, wrapped: dict[tuple[int, str], bytes] | None = None) -> None:
+        with self.ledger.transaction() as session:
+            self.ledger.save(case)
+            if wrapped:
+                self.keystore.put_wrapped_keys(session, str(case.id), wrapped)
+
+    def _usernames(self) -> Callable[[str], str]:
+        def name(user_id: str) -> str:
+            try:
+                return self.ledger.repository.get(UUID(user_id)).username
+            except (AggregateNotFoundError, ValueError):
+                return user_id
+        return name

@@ -1,0 +1,45 @@
+"""The canonical byte encoding that signatures and hashes are computed over."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+
+def canonical_json(value: Any) -> bytes:
+    """Encodes `value` as canonical JSON: the same bytes on every machine.
+
+    The encoding is `json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False, allow_nan=False)` encoded as UTF-8: object keys sorted by code point,
+    no whitespace, non-ASCII characters written as themselves (not `\\u` escapes), tuples
+    written as arrays, `True`/`False`/`None` as `true`/`false`/`null`, integers in decimal.
+
+    Only dict (with str keys), list, tuple, str, int, bool and None are accepted; float and
+    anything else raise TypeError, because floats do not encode identically everywhere.
+    """
+    _check(value)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 digest of `data` as 64 lowercase hex characters."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check(value: Any) -> None:
+    if value is None or type(value) in (str, int, bool):
+        return
+    if type(value) in (list, tuple):
+        for item in value:
+            _check(item)
+        return
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError(f"canonical JSON object keys must be str, not {type(key).__name__}")
+            _check(item)
+        return
+    raise TypeError(f"canonical JSON cannot encode {type(value).__name__}")

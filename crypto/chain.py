@@ -1,0 +1,39 @@
+"""The hash chain linking the events of one aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .canonical import canonical_json, sha256_hex
+from .errors import CryptoError
+
+GENESIS_HASH = "0" * 64
+
+
+def event_hash(header: dict[str, Any], body: bytes, signature: bytes) -> str:
+    """The hash the next event names as its predecessor (64 hex)."""
+    return sha256_hex(
+        canonical_json(
+            {"header": header, "body_sha256": sha256_hex(body), "signature": signature.hex()}
+        )
+    )
+
+
+def verify_chain(
+    events: Iterable[tuple[dict[str, Any], bytes, bytes]], prev_key: str = "prev_hash"
+) -> str:
+    """Checks each event names the hash of the one before; returns the head hash.
+
+    Signatures are not checked here (see signing.verify_event); an empty chain has head
+    GENESIS_HASH.
+    """
+    expected = GENESIS_HASH
+    for index, (header, body, signature) in enumerate(events):
+        if header.get(prev_key) != expected:
+            raise CryptoError(
+                f"hash chain broken at event {index}: its {prev_key} does not match "
+                f"the hash of the previous event"
+            )
+        expected = event_hash(header, body, signature)
+    return expected

@@ -1,0 +1,102 @@
+"""Sealing small secrets (a user's private key) under a password, with Argon2id."""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+from .errors import CryptoError
+
+PASSWORD_FORMAT = 0x04
+_SALT_SIZE = 16
+_NONCE_SIZE = 12
+_TAG_SIZE = 16
+# 0x04 | memory KiB (u32) | iterations (u32) | lanes (u32) | salt (16) | nonce (12) | ciphertext
+_HEADER = struct.Struct(f">BIII{_SALT_SIZE}s{_NONCE_SIZE}s")
+_WRONG = "wrong password or damaged key blob"
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost parameters; memory in KiB."""
+
+    memory_kib: int = 65536
+    iterations: int = 3
+    lanes: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("memory_kib", "iterations", "lanes"):
+            value = getattr(self, name)
+            if type(value) is not int or not 1 <= value <= 2**32 - 1:
+                raise CryptoError(f"KDF {name} must be an int in 1..2**32-1")
+        if self.memory_kib < 8 * self.lanes:
+            raise CryptoError("KDF memory must be at least 8 KiB per lane")
+
+    def exceeds(self, limit: KdfParams) -> bool:
+        """True when any cost is above the same cost in `limit`."""
+        return (
+            self.memory_kib > limit.memory_kib
+            or self.iterations > limit.iterations
+            or self.lanes > limit.lanes
+        )
+
+
+DEFAULT_KDF = KdfParams()
+# The most a stored blob may ask for: refuses blobs that would exhaust memory or time.
+MAX_KDF = KdfParams(memory_kib=4 * 1024 * 1024, iterations=32, lanes=64)
+
+
+def seal_with_password(password: str, plaintext: bytes, params: KdfParams = DEFAULT_KDF) -> bytes:
+    """Encrypts `plaintext` under a key derived from `password` with a fresh salt."""
+    salt, nonce = os.urandom(_SALT_SIZE), os.urandom(_NONCE_SIZE)
+    header = _HEADER.pack(
+        PASSWORD_FORMAT, params.memory_kib, params.iterations, params.lanes, salt, nonce
+    )
+    key = _derive(password, salt, params)
+    # The header is the associated data, so params, salt and nonce cannot be swapped.
+    return header + AESGCM(key).encrypt(nonce, plaintext, header)
+
+
+def open_with_password(password: str, blob: bytes, *, limit: KdfParams = MAX_KDF) -> bytes:
+    """Decrypts a `seal_with_password` blob; refuses blobs whose params exceed `limit`."""
+    params = params_of(blob)
+    if params.exceeds(limit):
+        raise CryptoError("key blob asks for KDF parameters beyond the allowed limit")
+    if len(blob) < _HEADER.size + _TAG_SIZE:
+        raise CryptoError("key blob is truncated")
+    header = blob[: _HEADER.size]
+    salt, nonce = _HEADER.unpack(header)[4:]
+    key = _derive(password, salt, params)
+    try:
+        return AESGCM(key).decrypt(nonce, blob[_HEADER.size :], header)
+    except InvalidTag:
+        raise CryptoError(_WRONG) from None
+
+
+def params_of(blob: bytes) -> KdfParams:
+    """The KDF parameters a blob was sealed with."""
+    if len(blob) < _HEADER.size:
+        raise CryptoError("key blob is truncated")
+    fmt, memory_kib, iterations, lanes, _, _ = _HEADER.unpack_from(blob)
+    if fmt != PASSWORD_FORMAT:
+        raise CryptoError(f"unknown key blob format {fmt:#04x}")
+    return KdfParams(memory_kib, iterations, lanes)
+
+
+def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
+    kdf = Argon2id(
+        salt=salt,
+        length=32,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_kib,
+    )
+    try:
+        return kdf.derive(password.encode("utf-8"))
+    except ValueError:
+        raise CryptoError(_WRONG) from None

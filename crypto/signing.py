@@ -1,0 +1,36 @@
+"""Signing events: Ed25519 over the canonical header plus the digest of the sealed body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .canonical import canonical_json, sha256_hex
+from .errors import CryptoError
+from .statekeys import StateKeyPair
+
+
+def signing_bytes(header: dict[str, Any], body: bytes) -> bytes:
+    """The bytes a signature covers: canonical JSON of the header and the body's SHA-256."""
+    return canonical_json({"header": header, "body_sha256": sha256_hex(body)})
+
+
+def sign_event(keys: StateKeyPair, header: dict[str, Any], body: bytes) -> bytes:
+    """The acting state's signature over an event."""
+    return keys.sign(signing_bytes(header, body))
+
+
+def verify_event(
+    signing_public: bytes, header: dict[str, Any], body: bytes, signature: bytes
+) -> None:
+    """Raises CryptoError unless `signature` is the signer's over this header and body."""
+    if not isinstance(signing_public, bytes) or len(signing_public) != 32:
+        raise CryptoError("bad signature: the signing public key must be 32 raw bytes")
+    try:
+        Ed25519PublicKey.from_public_bytes(signing_public).verify(
+            signature, signing_bytes(header, body)
+        )
+    except (InvalidSignature, ValueError):
+        raise CryptoError("bad signature on event: header, body or signer do not match") from None

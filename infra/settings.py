@@ -1,0 +1,57 @@
+"""Settings read once from the environment; everything else receives them as arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEMO_SECRET_KEY = "divex-demo-secret-do-not-use-in-production"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where divex keeps its data and how it is secured.
+
+    ``database_url`` is the SQLAlchemy URL of the event store and read models; by default an
+    SQLite file under ``data_dir``. ``kdf_memory_kib`` and friends tune the password KDF that
+    wraps users' private keys (see ``crypto.passwords``).
+    """
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    kdf_memory_kib: int = 65536
+    kdf_iterations: int = 3
+    kdf_lanes: int = 4
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def event_store_env(self) -> dict[str, str]:
+        """The `eventsourcing` environment for the one event store of the exchange."""
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+            "SQLALCHEMY_URL": self.database_url,
+            "CREATE_TABLE": "y",
+        }
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'divex.sqlite').resolve()}"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Builds settings from ``DIVEX_*`` environment variables (documented in the README)."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("DIVEX_DATA_DIR", "instance")).expanduser()
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("DIVEX_DATABASE_URL") or sqlite_url(data_dir),
+        secret_key=env.get("DIVEX_SECRET_KEY", DEMO_SECRET_KEY),
+        kdf_memory_kib=int(env.get("DIVEX_KDF_MEMORY_KIB", "65536")),
+        kdf_iterations=int(env.get("DIVEX_KDF_ITERATIONS", "3")),
+        kdf_lanes=int(env.get("DIVEX_KDF_LANES", "4")),
+    )

@@ -1,0 +1,50 @@
+"""Assembles the exchange's parts from settings: event store, keystore, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cases.directory_service import Directory
+from cases.keystore import KeyStore
+from cases.ledger import Ledger
+from cases.services import Cases
+from crypto import KdfParams
+from projections.case_index import CaseIndex, CaseIndexView
+from projections.follower import catch_up
+
+from .settings import Settings
+
+
+@dataclass
+class Exchange:
+    """Everything a command, a worker or the web app needs, built once per process."""
+
+    settings: Settings
+    ledger: Ledger
+    keystore: KeyStore
+    directory: Directory
+    cases: Cases
+    case_index: CaseIndex
+
+    def follow(self) -> int:
+        """Brings the in-process read models up to the end of the log."""
+        return catch_up(self.ledger, self.case_index)
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.keystore.engine.dispose()
+
+
+def open_exchange(settings: Settings) -> Exchange:
+    if not settings.is_postgres:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(env=settings.event_store_env)
+    keystore = KeyStore(ledger.recorder.datastore.engine)  # type: ignore[attr-defined]
+    kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
+                    lanes=settings.kdf_lanes)
+    directory = Directory(ledger, keystore, kdf)
+    view = CaseIndexView(ledger.recorder.datastore,  # type: ignore[attr-defined]
+                         tracking_table_name="case_index_tracking")
+    view.create_table()
+    return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
+                    cases=Cases(ledger, keystore, directory), case_index=CaseIndex(view))

@@ -1,0 +1,205 @@
+"""Cases: logging, parts, lifecycle, sharing tiers and key rotation, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
+from crypto import CryptoError, unwrap_case_key
+from infra.wiring import Exchange
+from tests.conftest import PASSWORD
+
+SUMMARY = {"title": "Rifles found in a cache near the border",
+           "narrative": "Forty rifles with erased serials.",
+           "point_of_diversion": "at_or_after_delivery",
+           "concerned": {"exporter": "DEU", "discovery": "MLI"}}
+ITEM = {"category": "small_arms", "hs_code": "930190", "quantity": "40", "make": "Acme",
+        "model": "AR-1", "serial": "  SN-123 ", "year": "2011", "calibre": "7.62x39",
+        "country_of_manufacture": "DEU", "marking_condition": "erased", "flags": ["modular"]}
+
+
+@pytest.fixture
+def people(exchange: Exchange) -> dict:
+    directory = exchange.directory
+    directory.initialise("secretariat", PASSWORD)
+    sec = directory.authenticate("secretariat", PASSWORD)
+    viewers = {"secretariat": sec}
+    for code in ("FRA", "DEU", "MLI"):
+        directory.create_state(sec, code, "state_party", f"{code.lower()}.admin", PASSWORD)
+        admin = directory.authenticate(f"{code.lower()}.admin", PASSWORD)
+        directory.add_user(admin, f"{code.lower()}.analyst", PASSWORD, ["analyst"])
+        directory.add_user(admin, f"{code.lower()}.auditor", PASSWORD, ["auditor"])
+        viewers[code] = directory.authenticate(f"{code.lower()}.analyst", PASSWORD)
+        viewers[code + ".auditor"] = directory.authenticate(f"{code.lower()}.auditor", PASSWORD)
+    return viewers
+
+
+def count(exchange: Exchange) -> int:
+    return exchange.ledger.recorder.max_notification_id() or 0
+
+
+def test_analyst_logs_a_case_with_an_item(exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    item_id = exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    view = exchange.cases.view(fra, case_id)
+    assert view.title == SUMMARY["title"]
+    assert view.summary["concerned"] == {"exporter": "DEU", "discovery": "MLI"}
+    assert view.items[item_id]["serial"] == "SN-123"
+    assert view.items[item_id]["quantity"] == 40
+    assert (view.owner, view.status, view.tier, view.version) == ("FRA", "suspected",
+                                                                  "national", 2)
+
+
+def test_national_case_is_invisible_to_other_states_and_secretariat(
+        exchange: Exchange, people: dict) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    for who in ("DEU", "secretariat"):
+        with pytest.raises(NotFound):
+            exchange.cases.view(people[who], case_id)
+    with pytest.raises(NotFound):
+        exchange.cases.history(people["DEU"], case_id)
+
+
+def test_bilateral_share_opens_the_whole_case_to_named_states(exchange: Exchange,
+                                                             people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    assert exchange.cases.share(fra, case_id, 2, "bilateral", ["deu"]) == ["DEU"]
+    view = exchange.cases.view(people["DEU"], case_id)
+    assert view.title == SUMMARY["title"] and len(view.items) == 1
+    assert view.recipients == ["DEU", "FRA"] and view.tier == "bilateral"
+    with pytest.raises(NotFound):
+        exchange.cases.view(people["MLI"], case_id)
+    # A recipient reads but does not change.
+    with pytest.raises(Forbidden):
+        exchange.cases.add_part(people["DEU"], case_id, 3, "note", {"text": "ours"})
+
+
+def test_portal_share_reaches_every_state_party_but_not_the_secretariat(
+        exchange: Exchange, people: dict) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.cases.share(people["FRA"], case_id, 1, "portal")
+    for code in ("DEU", "MLI"):
+        assert exchange.cases.view(people[code], case_id).title == SUMMARY["title"]
+    with pytest.raises(NotFound):
+        exchange.cases.view(people["secretariat"], case_id)
+
+
+def test_removed_state_opens_events_before_rotation_and_none_after(exchange: Exchange,
+                                                                 people: dict) -> None:
+    fra, deu = people["FRA"], people["DEU"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.share(fra, case_id, 1, "bilateral", ["DEU", "MLI"])
+    exchange.cases.unshare(fra, case_id, 2, ["DEU"])
+    exchange.cases.add_part(fra, case_id, 3, "note", {"text": "secret after rotation"})
+
+    with pytest.raises(NotFound):
+        exchange.cases.view(deu, case_id)
+    # From the attacker's side: DEU keeps its old wrapped key and tries every event body.
+    with exchange.ledger.transaction() as session:
+        held = exchange.keystore.wrapped_keys(session, str(case_id), "DEU")
+    assert list(held) == [1]
+    old_key = unwrap_case_key(held[1], case_id=str(case_id), recipient="DEU",
+                              keyring=deu.keyring)
+    events = list(exchange.ledger.events.get(case_id))
+    from cases.services import body_context
+    opened = exchange.ledger.events.get(case_id)
+    first = next(iter(opened))
+    assert old_key.open(first.body_bytes(), body_context(case_id, 1, type(first)))
+    note = events[-1]
+    assert note.key_version == 2
+    with pytest.raises(CryptoError):
+        old_key.open(note.body_bytes(), body_context(case_id, note.originator_version,
+                                                     type(note)))
+    # MLI, still a reader, sees the note.
+    assert exchange.cases.view(people["MLI"], case_id).notes[0]["text"] == (
+        "secret after rotation")
+
+
+def test_status_lifecycle_and_illegal_transition(exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.change_status(fra, case_id, 1, "under_investigation", "trace sent")
+    exchange.cases.change_status(fra, case_id, 2, "confirmed")
+    exchange.cases.change_status(fra, case_id, 3, "closed")
+    exchange.cases.change_status(fra, case_id, 4, "under_investigation", "reopened")
+    before = count(exchange)
+    with pytest.raises(Conflict):
+        exchange.cases.change_status(fra, case_id, 5, "suspected")
+    assert count(exchange) == before
+    view = exchange.cases.view(fra, case_id)
+    assert [c["status"] for c in view.status_changes] == [
+        "under_investigation", "confirmed", "closed", "under_investigation"]
+    assert view.status_changes[0]["reason"] == "trace sent"
+
+
+def test_stale_version_is_refused(exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.add_part(fra, case_id, 1, "note", {"text": "first"})
+    before = count(exchange)
+    with pytest.raises(Conflict):
+        exchange.cases.add_part(fra, case_id, 1, "note", {"text": "stale"})
+    assert count(exchange) == before
+
+
+@pytest.mark.parametrize(("kind", "data", "field"), [
+    ("item", dict(ITEM, category="tanks"), "category"),
+    ("item", dict(ITEM, hs_code="93A1"), "hs_code"),
+    ("item", dict(ITEM, quantity="0"), "quantity"),
+    ("item", dict(ITEM, year="1700"), "year"),
+    ("item", dict(ITEM, country_of_manufacture="XXX"), "country_of_manufacture"),
+    ("item", dict(ITEM, flags=["plastic"]), "flags"),
+    ("actor", {"role": "broker", "name": ""}, "name"),
+    ("actor", {"role": "wizard", "name": "X"}, "role"),
+    ("leg", {"origin": "DEU", "destination": "ZZZ"}, "destination"),
+    ("leg", {"origin": "DEU", "destination": "MLI", "date": "2999-01-01"}, "date"),
+    ("note", {"text": "  "}, "text"),
+])
+def test_bad_part_is_refused_naming_the_field(exchange: Exchange, people: dict, kind, data,
+                                              field) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    before = count(exchange)
+    with pytest.raises(InvalidInput) as refused:
+        exchange.cases.add_part(people["FRA"], case_id, 1, kind, data)
+    assert refused.value.field == field
+    assert count(exchange) == before
+
+
+def test_history_shows_content_to_readers_and_headers_to_other_auditors(
+        exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    mine = exchange.cases.history(fra, case_id)
+    assert [h.event for h in mine] == ["Opened", "PartAdded"]
+    assert mine[0].user == "fra.analyst" and mine[0].content["title"] == SUMMARY["title"]
+    theirs = exchange.cases.history(people["DEU.auditor"], case_id)
+    assert [h.content for h in theirs] == [None, None]
+    assert theirs[1].clear["kind"] == "item"
+    assert SUMMARY["title"] not in repr(theirs)
+
+
+def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    first = exchange.cases.open_case(fra, SUMMARY)
+    second = exchange.cases.open_case(fra, dict(SUMMARY, title="Second"))
+    exchange.cases.share(fra, second, 1, "bilateral", ["DEU"])
+    exchange.cases.change_status(fra, first, 1, "under_investigation")
+    exchange.follow()
+    view = exchange.case_index.view
+    from projections.case_index import CaseFilter
+    rows, total = view.list_for("FRA", CaseFilter())
+    assert total == 2
+    rows, total = view.list_for("DEU", CaseFilter())
+    assert [r.case_id for r in rows] == [str(second)]
+    assert exchange.cases.title(people["DEU"], rows[0].case_id, rows[0].title_key_version,
+                                rows[0].title_token) == "Second"
+    assert exchange.cases.title(people["MLI"], rows[0].case_id, rows[0].title_key_version,
+                                rows[0].title_token) is None
+    rows, _ = view.list_for("FRA", CaseFilter(status="under_investigation"))
+    assert [r.case_id for r in rows] == [str(first)]
+    rows, _ = view.list_for("FRA", CaseFilter(tier="bilateral"))
+    assert [r.case_id for r in rows] == [str(second)]
