@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import sys
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,8 @@ import click
 
 from cases.errors import DivexError
 
-from .settings import Settings, load_settings
+from .demo import DEMO_PASSWORD, seed
+from .settings import Settings, load_settings, sqlite_url
 from .wiring import Exchange, open_exchange
 
 
@@ -81,6 +84,55 @@ def status(ctx: click.Context) -> None:
     """Print where the data lives and what it holds."""
     exchange = exchange_of(ctx)
     click.echo(status_text(exchange))
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("demo-data"), show_default=True,
+              help="Folder for the demo's SQLite files; emptied first.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Seed the demo data, print the logins, exit.")
+@click.pass_context
+@refusals_as_messages
+def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: bool) -> None:
+    """Seed a fresh demo exchange (fictional states, users, cases) and serve it."""
+    marker = data_dir / ".divex-demo"
+    if data_dir.exists() and any(data_dir.iterdir()) and not marker.exists():
+        raise click.ClickException(f"{data_dir} holds data that is not a divex demo; "
+                                   "choose another --data-dir.")
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    marker.write_text("created by `divex demo`; deleted by the next run\n")
+    settings = replace(ctx.obj, data_dir=data_dir, database_url=sqlite_url(data_dir))
+    exchange = open_exchange(settings)
+    ctx.call_on_close(exchange.close)
+    click.echo("Seeding the demo exchange (fictional data)...")
+    logins = seed(exchange)
+    click.echo(status_text(exchange))
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for login in logins:
+        click.echo(f"  {login.username:<18} {login.state}  {login.roles}")
+    if not no_serve:
+        serve_exchange(exchange, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.pass_context
+@refusals_as_messages
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the web app on the configured exchange."""
+    serve_exchange(exchange_of(ctx), host, port)
+
+
+def serve_exchange(exchange: Exchange, host: str, port: int) -> None:
+    from web import create_app
+
+    click.echo(f"\nServing on http://{host}:{port}/ (Ctrl+C stops)")
+    create_app(exchange).run(host=host, port=port, threaded=True, use_reloader=False)
 
 
 def describe(exchange: Exchange) -> str:

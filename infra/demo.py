@@ -1,0 +1,114 @@
+"""Demo data: fictional states' users and diversion cases in every status and tier.
+
+Everything here is invented: names, serial numbers and events are fictional.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from cases.viewer import Viewer
+
+from .wiring import Exchange
+
+DEMO_PASSWORD = "demo-exchange-2026"
+
+# (code, status): a mix of States Parties and one signatory.
+DEMO_STATES = [("FRA", "state_party"), ("DEU", "state_party"), ("MEX", "state_party"),
+               ("NGA", "state_party"), ("SEN", "state_party"), ("PER", "state_party"),
+               ("UKR", "signatory")]
+ROLES_PER_STATE = {"analyst": ["analyst"], "reviewer": ["reviewer"], "auditor": ["auditor"]}
+
+PLACES = ["a port warehouse", "a border crossing", "a river checkpoint", "an airstrip",
+          "a bus terminal", "a farm outbuilding", "a market stall", "a customs yard"]
+FINDS = [("small_arms", "930190", "assault rifles", "7.62x39mm"),
+         ("small_arms", "930200", "pistols", "9x19mm"),
+         ("light_weapons", "930120", "grenade launchers", "40mm"),
+         ("ammunition", "930630", "cartridges", "5.56x45mm"),
+         ("parts_and_components", "930591", "rifle receivers", ""),
+         ("light_weapons", "930100", "heavy machine guns", "12.7x108mm")]
+MAKERS = ["Norvik Arms", "Castellane SA", "Ardent Defence", "Kestrel Works", "Oriel Industria"]
+POINTS = ["before_transfer", "in_transit", "at_or_after_delivery", "unauthorised_reexport",
+          "stockpile_loss_or_theft", "unknown"]
+ACTORS = [("broker", "Meridian Logistics Ltd"), ("carrier", "Blue Heron Shipping"),
+          ("end_user", "Ministry of Interior depot 4"), ("non_state_armed_group", "Group 'Falcon'"),
+          ("importer", "Sahel Trading House"), ("exporter", "Castellane SA")]
+# Status paths that reach every lifecycle state.
+PATHS = [[], ["under_investigation"], ["under_investigation", "confirmed"],
+         ["unfounded"], ["under_investigation", "confirmed", "closed"],
+         ["under_investigation", "unfounded", "closed", "under_investigation"]]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    state: str
+    roles: str
+
+
+def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[DemoLogin]:
+    """Fills an empty exchange with states, users and cases; returns the demo logins."""
+    rng = random.Random(rng_seed)
+    directory = exchange.directory
+    directory.initialise("secretariat", DEMO_PASSWORD, "Secretariat")
+    logins = [DemoLogin("secretariat", "XAT", "secretariat, state_admin")]
+    secretariat = directory.authenticate("secretariat", DEMO_PASSWORD)
+    analysts: dict[str, Viewer] = {}
+    for code, status in DEMO_STATES:
+        prefix = code.lower()
+        directory.create_state(secretariat, code, status, f"{prefix}.admin", DEMO_PASSWORD)
+        admin = directory.authenticate(f"{prefix}.admin", DEMO_PASSWORD)
+        logins.append(DemoLogin(f"{prefix}.admin", code, "state_admin"))
+        for suffix, roles in ROLES_PER_STATE.items():
+            directory.add_user(admin, f"{prefix}.{suffix}", DEMO_PASSWORD, roles)
+            logins.append(DemoLogin(f"{prefix}.{suffix}", code, ", ".join(roles)))
+        analysts[code] = directory.authenticate(f"{prefix}.analyst", DEMO_PASSWORD)
+    codes = [code for code, _ in DEMO_STATES]
+    for number in range(cases):
+        owner = codes[number % len(codes)]
+        _seed_case(exchange, analysts[owner], number, rng, codes)
+    exchange.follow()
+    return logins
+
+
+def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Random,
+               codes: list[str]) -> None:
+    category, hs_code, what, calibre = FINDS[number % len(FINDS)]
+    place = rng.choice(PLACES)
+    others = [c for c in codes if c != analyst.state]
+    exporter, transit = rng.sample(others, 2)
+    quantity = rng.randint(3, 400)
+    summary = {
+        "title": f"{quantity} {what} found at {place} (case {number + 1:03d})",
+        "narrative": (f"During a routine inspection at {place}, officers found {quantity} "
+                      f"{what}. Markings point to a transfer authorised to another end user. "
+                      "Fictional demo case."),
+        "point_of_diversion": POINTS[number % len(POINTS)],
+        "concerned": {"exporter": exporter, "transit": transit, "discovery": analyst.state},
+    }
+    cases = exchange.cases
+    case_id = cases.open_case(analyst, summary)
+    version = 1
+    cases.add_part(analyst, case_id, version, "item", {
+        "category": category, "hs_code": hs_code, "quantity": str(quantity),
+        "make": rng.choice(MAKERS), "model": f"M{rng.randint(10, 99)}",
+        "serial": f"DX-{rng.randint(100000, 999999)}", "year": str(rng.randint(1975, 2022)),
+        "calibre": calibre, "country_of_manufacture": exporter,
+        "marking_condition": rng.choice(["intact", "altered", "erased"]),
+        "flags": ["modular"] if number % 7 == 0 else []})
+    role, name = ACTORS[number % len(ACTORS)]
+    cases.add_part(analyst, case_id, version + 1, "actor",
+                   {"role": role, "name": name, "country": transit})
+    cases.add_part(analyst, case_id, version + 2, "leg", {
+        "origin": exporter, "destination": transit, "mode": rng.choice(["sea", "air", "road"]),
+        "date": f"20{rng.randint(15, 24)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"})
+    version += 3
+    for status in PATHS[number % len(PATHS)]:
+        cases.change_status(analyst, case_id, version, status, "Demo status change.")
+        version += 1
+    tier = number % 3
+    if tier == 1:
+        cases.share(analyst, case_id, version, "bilateral", [exporter, transit])
+    elif tier == 2:
+        cases.share(analyst, case_id, version, "portal")

@@ -1,0 +1,87 @@
+import pytest
+from bitflips import flipped_bits
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crypto import CryptoError, StateKeyPair, sign_event, signing_bytes, verify_event
+
+KEYS = StateKeyPair.generate(1)
+PUBLIC = KEYS.public().signing
+HEADER = {
+    "event_id": "e-1",
+    "case_id": "c-1",
+    "version": 2,
+    "type": "NoteAdded",
+    "state": "NLD",
+    "user": "u-1",
+    "tier": 1,
+    "recipients": ["DEU", "NLD"],
+    "key_version": 1,
+    "prev_hash": "ab" * 32,
+}
+BODY = b"\x01sealed body ciphertext"
+
+
+@settings(max_examples=30)
+@given(
+    st.dictionaries(st.text(max_size=6), st.text(max_size=6) | st.integers(), max_size=5),
+    st.binary(max_size=100),
+)
+def test_signed_event_verifies(header, body):
+    verify_event(PUBLIC, header, body, sign_event(KEYS, header, body))
+
+
+def test_signature_covers_canonical_header_and_body_digest():
+    assert b"body_sha256" in signing_bytes(HEADER, BODY)
+    assert BODY not in signing_bytes(HEADER, BODY)
+
+
+@pytest.mark.parametrize("field", sorted(HEADER))
+def test_changed_header_field_fails_verification(field):
+    signature = sign_event(KEYS, HEADER, BODY)
+    changed = {**HEADER, field: "something else"}
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, changed, BODY, signature)
+
+
+@pytest.mark.parametrize("field", sorted(HEADER))
+def test_removed_header_field_fails_verification(field):
+    signature = sign_event(KEYS, HEADER, BODY)
+    removed = {k: v for k, v in HEADER.items() if k != field}
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, removed, BODY, signature)
+
+
+def test_added_header_field_fails_verification():
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, {**HEADER, "extra": 1}, BODY, sign_event(KEYS, HEADER, BODY))
+
+
+def test_changed_body_fails_verification():
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, HEADER, BODY + b"!", sign_event(KEYS, HEADER, BODY))
+
+
+def test_flipped_bit_in_signature_is_rejected():
+    signature = sign_event(KEYS, HEADER, BODY)
+    for bit, damaged in flipped_bits(signature):
+        with pytest.raises(CryptoError, match="bad signature"):
+            verify_event(PUBLIC, HEADER, BODY, damaged)
+            pytest.fail(f"bit {bit} flipped went unnoticed")
+
+
+def test_another_states_key_fails_verification():
+    other = StateKeyPair.generate(1).public().signing
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(other, HEADER, BODY, sign_event(KEYS, HEADER, BODY))
+
+
+@pytest.mark.parametrize("signature", [b"", b"x" * 63, b"x" * 65])
+def test_malformed_signature_is_rejected(signature):
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, HEADER, BODY, signature)
+
+
+def test_malformed_public_key_is_rejected():
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(b"short", HEADER, BODY, sign_event(KEYS, HEADER, BODY))

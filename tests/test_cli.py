@@ -1,0 +1,66 @@
+"""The `divex` command line: init is idempotent, refusals are one line without a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from infra.cli import main
+from tests.conftest import FAST_KDF, PASSWORD
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    values = {"DIVEX_DATA_DIR": str(tmp_path / "data")}
+    values.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
+    return values
+
+
+def test_init_creates_secretariat_then_says_already_initialised(tmp_path: Path, env) -> None:
+    password_file = tmp_path / "pw"
+    password_file.write_text(PASSWORD + "\n")
+    runner = CliRunner()
+    first = runner.invoke(main, ["init", "--password-file", str(password_file)], env=env)
+    assert first.exit_code == 0, first.output
+    assert "Initialised" in first.output and "Recovery secret" in first.output
+    second = runner.invoke(main, ["init", "--password-file", str(password_file)], env=env)
+    assert second.exit_code == 0
+    assert "Already initialised" in second.output
+    status = runner.invoke(main, ["status"], env=env)
+    assert "states: 1 (XAT)" in status.output and "active users: 1" in status.output
+
+
+def test_init_prompts_for_password_when_no_file(env) -> None:
+    result = CliRunner().invoke(main, ["init"], env=env, input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "Secretariat user: secretariat" in result.output
+
+
+def test_weak_password_is_a_clear_error_and_nothing_is_created(tmp_path: Path, env) -> None:
+    password_file = tmp_path / "pw"
+    password_file.write_text("short")
+    runner = CliRunner()
+    result = runner.invoke(main, ["init", "--password-file", str(password_file)], env=env)
+    assert result.exit_code == 1
+    assert "Error: The password must have at least 12 characters. (password)" in result.output
+    assert "Traceback" not in result.output
+    assert "Not initialised" in runner.invoke(main, ["status"], env=env).output
+
+
+def test_missing_password_file_is_a_clear_error(tmp_path: Path, env) -> None:
+    result = CliRunner().invoke(main, ["init", "--password-file", str(tmp_path / "nope")],
+                                env=env)
+    assert result.exit_code == 1
+    assert "Cannot read" in result.output and "Traceback" not in result.output
+
+
+def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path, env) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    result = CliRunner().invoke(main, ["demo", "--data-dir", str(precious), "--no-serve"],
+                                env=env)
+    assert result.exit_code == 1
+    assert (precious / "thesis.txt").exists()
