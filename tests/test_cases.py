@@ -203,3 +203,48 @@ def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dic
     assert [r.case_id for r in rows] == [str(first)]
     rows, _ = view.list_for("FRA", CaseFilter(tier="bilateral"))
     assert [r.case_id for r in rows] == [str(second)]
+
+
+def test_parts_are_revised_and_removed(exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    item = exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    actor = exchange.cases.add_part(fra, case_id, 2, "actor", {"role": "broker", "name": "X"})
+    leg = exchange.cases.add_part(fra, case_id, 3, "leg", {"origin": "DEU", "destination": "MLI"})
+    exchange.cases.revise_part(fra, case_id, 4, "item", item, dict(ITEM, quantity="41"))
+    exchange.cases.revise_part(fra, case_id, 5, "actor", actor, {"role": "carrier", "name": "Y"})
+    exchange.cases.remove_part(fra, case_id, 6, "leg", leg)
+    exchange.cases.revise_summary(fra, case_id, 7, dict(SUMMARY, title="Renamed"))
+    view = exchange.cases.view(fra, case_id)
+    assert view.items[item]["quantity"] == 41
+    assert view.actors[actor] == {"role": "carrier", "name": "Y", "country": "", "notes": ""}
+    assert view.legs == {} and view.title == "Renamed"
+    before = count(exchange)
+    with pytest.raises(NotFound):
+        exchange.cases.remove_part(fra, case_id, 8, "leg", leg)
+    with pytest.raises(InvalidInput):
+        exchange.cases.remove_part(fra, case_id, 8, "gadget", leg)
+    assert count(exchange) == before
+
+
+def test_case_index_rebuilt_from_zero_equals_the_live_one(exchange: Exchange,
+                                                          people: dict) -> None:
+    from projections.case_index import CaseIndex, CaseIndexView
+    from projections.follower import catch_up
+
+    fra = people["FRA"]
+    for n in range(3):
+        case_id = exchange.cases.open_case(fra, dict(SUMMARY, title=f"case {n}"))
+        exchange.cases.share(fra, case_id, 1, "bilateral", ["DEU", "MLI"])
+        exchange.cases.unshare(fra, case_id, 2, ["MLI"])
+    exchange.follow()
+    live = exchange.case_index.view.dump()
+    assert live["case_index"]
+
+    exchange.case_index.view.drop()
+    rebuilt_view = CaseIndexView(exchange.ledger.recorder.datastore,
+                                 tracking_table_name="case_index_tracking")
+    rebuilt_view.create_table()
+    assert rebuilt_view.dump()["case_index"] == []
+    catch_up(exchange.ledger, CaseIndex(rebuilt_view))
+    assert rebuilt_view.dump() == live
