@@ -61,30 +61,33 @@ def verify_log(ledger: Ledger) -> Verification:
     checked = 0
     for notification_id, event in stored_events(ledger):
         version, head = heads.get(event.originator_id, (0, GENESIS_HASH))
-
-        def bad(check: str, detail: str, event: Any = event,
-                notification_id: int = notification_id) -> Verification:
+        failure = _check(ledger, states, event, version, head)
+        if failure:
             return Verification(checked, Finding(notification_id, str(event.originator_id),
-                                                 event.originator_version, check, detail))
-
-        if event.originator_version != version + 1:
-            return bad("version", f"expected version {version + 1}")
-        if event.prev_hash != head:
-            return bad("chain", "prev_hash does not match the previous event's hash")
-        try:
-            state = states.get(event.actor_state) or ledger.repository.get(
-                state_id(event.actor_state))
-            states[event.actor_state] = state
-            keys = state.public_keys_at(event.signing_key_version)
-            valid = state.keys_valid_at(event.timestamp)
-            if keys.version > valid.version:
-                return bad("signature", "signed with a key published after the event")
-            verify_event(keys.signing, event.header(), event.body_bytes(),
-                         bytes.fromhex(event.signature))
-        except (CryptoError, ValueError) as error:
-            return bad("signature", str(error))
-        except (NotFound, AggregateNotFoundError) as error:
-            return bad("signature", f"no key to check against: {error}")
+                                                 event.originator_version, *failure))
         heads[event.originator_id] = (event.originator_version, event.hash())
         checked += 1
     return Verification(checked, None)
+
+
+def _check(ledger: Ledger, states: dict[str, State], event: Any, version: int,
+           head: str) -> tuple[str, str] | None:
+    """The failed check and why, or None when the event is sound."""
+    if event.originator_version != version + 1:
+        return "version", f"expected version {version + 1}"
+    if event.prev_hash != head:
+        return "chain", "prev_hash does not match the previous event's hash"
+    try:
+        if event.actor_state not in states:
+            states[event.actor_state] = ledger.repository.get(state_id(event.actor_state))
+        state = states[event.actor_state]
+        keys = state.public_keys_at(event.signing_key_version)
+        if keys.version > state.keys_valid_at(event.timestamp).version:
+            return "signature", "signed with a key published after the event"
+        verify_event(keys.signing, event.header(), event.body_bytes(),
+                     bytes.fromhex(event.signature))
+    except (CryptoError, ValueError) as error:
+        return "signature", str(error)
+    except (NotFound, AggregateNotFoundError) as error:
+        return "signature", f"no key to check against: {error}"
+    return None

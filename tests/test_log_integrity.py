@@ -1,4 +1,4 @@
-"""Stored events verify end to end; a tampered byte, a deleted row or a forged signature is named."""
+"""Stored events verify end to end; a tampered field, deleted row or forged signature is named."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_deleted_event_is_detected(logged: Exchange) -> None:
 
 
 def test_signature_from_another_event_is_detected(logged: Exchange) -> None:
-    (first_id, first), (second_id, second) = rows(logged)[-2:]
+    (_, first), (second_id, second) = rows(logged)[-2:]
     forged = json.loads(second)
     forged["signature"] = json.loads(first)["signature"]
     rewrite(logged, second_id, json.dumps(forged).encode())
