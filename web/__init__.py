@@ -1,0 +1,52 @@
+"""The divex web app: `create_app(exchange)` builds it; each blueprint is one module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response
+
+from . import auth, cases, errors, sharing
+from .extensions import babel, csrf, select_locale, template_globals
+from .labels import event_label, label
+from .sessions import ServerSessionInterface
+
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
+
+
+def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
+    """Builds the app on an `infra.wiring.Exchange` (duck-typed: web does not import infra)."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=exchange.settings.secret_key,
+        SESSION_COOKIE_NAME="divex_session",
+        SESSION_COOKIE_SECURE=False,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_IDLE_MINUTES=30,
+        SESSION_ABSOLUTE_HOURS=12,
+        LANGUAGES=LANGUAGES,
+        BABEL_DEFAULT_LOCALE="en",
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds a token's life
+        PAGE_SIZE=20,
+    )
+    app.config.update(config or {})
+    app.extensions["divex"] = exchange
+    app.session_interface = ServerSessionInterface(
+        exchange.ledger.recorder.datastore.engine)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    auth.login_manager.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(sharing.bp)
+    app.add_url_rule("/", "index", _home)
+    app.context_processor(template_globals)
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["event_label"] = event_label
+    errors.register(app)
+    return app
+
+
+def _home() -> Response:
+    return redirect(url_for("cases.index"))

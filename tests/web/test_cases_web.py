@@ -1,0 +1,259 @@
+"""Cases through the web: logging, listing, each edit form, refusals that store nothing."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+import pytest
+
+from cases.viewer import Viewer
+from infra.wiring import Exchange
+from tests.web.conftest import ACTOR, ITEM, LEG, SUMMARY, Browser, error_next_to, events
+from web.routes import CASE_ROUTES, CaseRoute
+
+
+@pytest.fixture
+def case(exchange: Exchange, people: dict[str, Viewer]) -> dict[str, str]:
+    """A FRA case with an item, an actor and a route leg (version 4)."""
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    return {"case_id": str(case_id),
+            "item": exchange.cases.add_part(fra, case_id, 1, "item", ITEM),
+            "actor": exchange.cases.add_part(fra, case_id, 2, "actor", ACTOR),
+            "leg": exchange.cases.add_part(fra, case_id, 3, "leg", LEG)}
+
+
+def path_of(route: CaseRoute, case: dict[str, str]) -> str:
+    return route.path.format(case_id=case["case_id"], part_id=case.get(route.part, ""))
+
+
+def version(exchange: Exchange, people: dict, case: dict[str, str]) -> int:
+    return exchange.cases.view(people["FRA"], UUID(case["case_id"])).version
+
+
+def test_a_case_logged_through_the_form_is_listed_with_its_title(
+        analyst: Browser, exchange: Exchange) -> None:
+    form = analyst.get("/cases/new")
+    assert form.status_code == 200 and 'name="title"' in form.text
+    response = analyst.post("/cases/new", {"title": "Pistols seized at the port",
+                                           "point_of_diversion": "in_transit",
+                                           "concerned_transit": "deu"})
+    assert response.status_code == 302
+    case_id = response.location.rsplit("/", 1)[1]
+    page = analyst.get(response.location).text
+    assert "Pistols seized at the port" in page and "In transit" in page and "DEU" in page
+    listing = analyst.get("/cases/").text
+    assert f'href="/cases/{case_id}">Pistols seized at the port</a>' in listing
+    assert events(exchange) > 0
+
+
+def test_the_case_page_shows_tier_readers_parts_and_history(analyst: Browser,
+                                                            case: dict) -> None:
+    page = analyst.get(f"/cases/{case['case_id']}").text
+    for text in ("National (own state only)", "Readable by", "SN-123", "Example Trading Ltd",
+                 "Sea", "Under investigation", "Case logged", "Part added", "Small arms"):
+        assert text in page, text
+
+
+def test_the_list_filters_and_pages(analyst: Browser, exchange: Exchange,
+                                    people: dict) -> None:
+    fra = people["FRA"]
+    for n in range(3):
+        exchange.cases.open_case(fra, dict(SUMMARY, title=f"Case number {n}"))
+    first = exchange.cases.open_case(fra, dict(SUMMARY, title="The confirmed one"))
+    exchange.cases.change_status(fra, first, 1, "under_investigation")
+    page = analyst.get("/cases/?status=under_investigation").text
+    assert "The confirmed one" in page and "Case number 0" not in page
+    analyst.client.application.config["PAGE_SIZE"] = 2
+    first_page, second_page = analyst.get("/cases/").text, analyst.get("/cases/?page=2").text
+    assert "Page 1 of 2" in first_page and "Page 2 of 2" in second_page
+    assert first_page.count("Case number") + first_page.count("confirmed one") == 2
+    assert "4 cases" in analyst.get("/cases/?owner=fra&updated_from=2000-01-01").text
+    assert "0 cases" in analyst.get("/cases/?owner=DEU").text
+    bad = analyst.get("/cases/?updated_to=yesterday")
+    assert bad.status_code == 422 and "Enter a date as YYYY-MM-DD." in bad.text
+
+
+EDITS = [
+    ("/cases/{case_id}/summary", dict(title="New title", narrative="More facts.",
+                                      point_of_diversion="in_transit"), "New title"),
+    ("/cases/{case_id}/item/new", dict(category="ammunition", quantity="500", lot="L-77",
+                                       headstamp="XYZ 19", flags=["craft", "modular"]),
+     "L-77"),
+    ("/cases/{case_id}/item/{item}/edit", dict(ITEM, serial="SN-999"), "SN-999"),
+    ("/cases/{case_id}/item/{item}/remove", {}, "No items yet."),
+    ("/cases/{case_id}/actor/new", dict(role="carrier", name="Blue Sea Shipping"),
+     "Blue Sea Shipping"),
+    ("/cases/{case_id}/actor/{actor}/edit", dict(ACTOR, name="Renamed Ltd"), "Renamed Ltd"),
+    ("/cases/{case_id}/actor/{actor}/remove", {}, "No actors yet."),
+    ("/cases/{case_id}/leg/new", dict(origin="MLI", destination="NER", mode="road",
+                                      date="2024-02-01"), "NER"),
+    ("/cases/{case_id}/leg/{leg}/remove", {}, "No route legs yet."),
+    ("/cases/{case_id}/note/new", dict(text="Photographs received."), "Photographs received."),
+    ("/cases/{case_id}/status", dict(status="under_investigation", reason="Serials match."),
+     "Serials match."),
+]
+
+
+@pytest.mark.parametrize("path, body, shown", EDITS, ids=[e[0] for e in EDITS])
+def test_each_edit_form_saves_and_shows_the_change(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict, path: str,
+        body: dict, shown: str) -> None:
+    url = path.format(**case)
+    if not url.endswith("/remove"):
+        form = analyst.get(url)
+        assert form.status_code == 200 and 'name="expected_version" value="4"' in form.text
+    before = events(exchange)
+    response = analyst.post(url, dict(body, expected_version="4"))
+    assert response.status_code == 302, response.text
+    assert events(exchange) == before + 1
+    assert shown in analyst.get(response.location).text
+
+
+BAD = [
+    ("/cases/new", dict(title="  "), "title", "This field is required.", 422),
+    ("/cases/{case_id}/summary", dict(title="T", concerned_exporter="XX"),
+     "concerned_exporter", "is not an ISO 3166-1 alpha-3 country code", 422),
+    ("/cases/{case_id}/item/new", dict(category="small_arms", quantity="many"), "quantity",
+     "Enter a whole number.", 422),
+    ("/cases/{case_id}/item/{item}/edit", dict(ITEM, category="tanks"), "category",
+     "Choose one of", 422),
+    ("/cases/{case_id}/item/{item}/edit", dict(ITEM, hs_code="93"), "hs_code",
+     "An HS code has 6 to 10 digits", 422),
+    ("/cases/{case_id}/actor/new", dict(role="broker", name=""), "name",
+     "This field is required.", 422),
+    ("/cases/{case_id}/actor/{actor}/edit", dict(ACTOR, country="ZZZ"), "country",
+     "is not an ISO 3166-1 alpha-3 country code", 422),
+    ("/cases/{case_id}/leg/new", dict(origin="DEU", destination="MLI", date="2999-01-01"),
+     "date", "The date cannot be in the future.", 422),
+    ("/cases/{case_id}/note/new", dict(text=""), "text", "This field is required.", 422),
+    ("/cases/{case_id}/status", dict(status="flying"), "status", "Status must be one of", 422),
+    ("/cases/{case_id}/status", dict(status="closed"), "status",
+     "A case in status Suspected cannot become Closed.", 409),
+    ("/cases/{case_id}/share", dict(tier="bilateral"), "states",
+     "Name at least one state to share with.", 422),
+    ("/cases/{case_id}/share", dict(tier="national", states=["DEU"]), "tier",
+     "Share bilaterally or on the portal.", 422),
+    ("/cases/{case_id}/unshare", dict(states=["DEU"]), "states",
+     "None of those states can read this case.", 409),
+]
+
+
+@pytest.mark.parametrize("path, body, field, message, status", BAD,
+                         ids=[f"{b[0]}:{b[2]}" for b in BAD])
+def test_bad_input_is_shown_next_to_its_field_and_nothing_is_stored(
+        analyst: Browser, exchange: Exchange, case: dict, path: str, body: dict, field: str,
+        message: str, status: int) -> None:
+    before = events(exchange)
+    response = analyst.post(path.format(**case), dict(body, expected_version="4"))
+    assert response.status_code == status
+    assert message in error_next_to(response, field)
+    assert events(exchange) == before
+
+
+POSTS = [r for r in CASE_ROUTES if r.method == "POST"]
+
+
+@pytest.mark.parametrize("route", POSTS, ids=[f"{r.endpoint}:{r.part}" for r in POSTS])
+def test_a_stale_version_gives_a_conflict_page_and_stores_nothing(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict,
+        route: CaseRoute) -> None:
+    before = events(exchange)
+    response = analyst.post(path_of(route, case), dict(route.body, expected_version="3"))
+    assert response.status_code == 409
+    assert "changed by someone else" in response.text
+    assert f'href="/cases/{case["case_id"]}"' in response.text  # the reload link
+    assert events(exchange) == before
+
+
+@pytest.mark.parametrize("route", POSTS, ids=[f"{r.endpoint}:{r.part}" for r in POSTS])
+def test_a_post_without_csrf_token_is_refused_and_stores_nothing(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict,
+        route: CaseRoute) -> None:
+    before = events(exchange)
+    body = dict(route.body, expected_version=str(version(exchange, people, case)))
+    response = analyst.post(path_of(route, case), body, csrf=False)
+    assert response.status_code == 400
+    assert events(exchange) == before
+    forged = analyst.post(path_of(route, case), dict(body, csrf_token="forged"), csrf=False)
+    assert forged.status_code == 400
+    assert events(exchange) == before
+
+
+@pytest.mark.parametrize("tier", ["national", "bilateral", "portal"])
+def test_the_route_table_bodies_are_valid_in_their_tiers(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict, tier: str) -> None:
+    if tier != "national":
+        exchange.cases.share(people["FRA"], UUID(case["case_id"]), 4, tier,
+                             ["DEU"] if tier == "bilateral" else None)
+    usable = [r for r in CASE_ROUTES if tier in r.valid_in]
+    # Removals last, so that revisions still find their part.
+    for route in sorted(usable, key=lambda r: r.endpoint == "cases.remove_part"):
+        url, body = path_of(route, case), dict(route.body)
+        body["expected_version"] = str(version(exchange, people, case))
+        response = (analyst.post(url, body) if route.method == "POST"
+                    else analyst.get(url, query_string=body))
+        assert response.status_code == (302 if route.method == "POST" else 200), (
+            route, response.text)
+    if tier == "national":
+        unshare = analyst.post(f"/cases/{case['case_id']}/unshare",
+                               {"states": "DEU", "expected_version": "4"})
+        assert unshare.status_code == 409
+
+
+def test_a_missing_version_is_refused(analyst: Browser, exchange: Exchange, case: dict) -> None:
+    before = events(exchange)
+    response = analyst.post(f"/cases/{case['case_id']}/note/new", {"text": "x"})
+    assert response.status_code == 422 and "reload the page" in response.text
+    assert events(exchange) == before
+
+
+def test_other_states_do_not_see_a_national_case(app, people: dict, case: dict) -> None:
+    deu = Browser(app.test_client())
+    deu.login("deu.analyst")
+    assert deu.get(f"/cases/{case['case_id']}").status_code == 404
+    assert "Rifles" not in deu.get("/cases/").text
+    assert deu.get("/cases/not-a-uuid").status_code == 404
+
+
+def test_a_reviewer_reads_but_cannot_change(app, people: dict, case: dict,
+                                            exchange: Exchange) -> None:
+    reviewer = Browser(app.test_client())
+    reviewer.login("fra.reviewer")
+    page = reviewer.get(f"/cases/{case['case_id']}").text
+    assert "Rifles found" in page and "Add an item" not in page
+    for route in CASE_ROUTES:
+        if route.who != "owner_analyst":
+            continue
+        before = events(exchange)
+        url = path_of(route, case)
+        response = (reviewer.post(url, dict(route.body, expected_version="4"))
+                    if route.method == "POST"
+                    else reviewer.get(url, query_string=dict(route.body, expected_version="4")))
+        assert response.status_code == 403, route
+        assert events(exchange) == before
+
+
+def test_error_pages_hide_tracebacks(analyst: Browser) -> None:
+    response = analyst.get("/nowhere")
+    assert response.status_code == 404 and "Traceback" not in response.text
+    assert re.search(r"<h1>Not found", response.text)
+
+
+def test_a_server_error_shows_a_plain_page(exchange: Exchange, people: dict,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import create_app
+
+    app = create_app(exchange, {"WTF_CSRF_ENABLED": True, "PROPAGATE_EXCEPTIONS": False})
+    user = Browser(app.test_client())
+    user.login("fra.analyst")
+
+    def broken() -> int:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(exchange, "follow", broken)
+    response = user.get("/cases/")
+    assert response.status_code == 500
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+    assert "Something went wrong" in response.text

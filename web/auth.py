@@ -1,0 +1,102 @@
+"""Signing in and out, and the language of the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import LoginManager, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from cases.errors import AuthenticationFailed, NotFound
+from cases.viewer import Viewer
+
+from .extensions import get_exchange
+from .messages import N_, translate
+
+bp = Blueprint("auth", __name__)
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = N_("Please sign in to see this page.")
+login_manager.localize_callback = _
+
+
+class SignedIn(Viewer):
+    """A `Viewer` that Flask-Login can hold; its id is the user name."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.username
+
+
+@login_manager.user_loader
+def load_user(username: str) -> SignedIn | None:
+    """Rebuilds the viewer for this request: roles from the directory, keys from the session."""
+    keyring = getattr(session, "keyring", None)
+    if keyring is None:
+        return None
+    try:
+        user = get_exchange().directory.user(username)
+    except NotFound:
+        user = None
+    if user is None or not user.active or str(user.id) != session.get("user_id"):
+        session.regenerate()  # type: ignore[attr-defined]
+        return None
+    return SignedIn(user_id=str(user.id), username=user.username, state=user.state,
+                    roles=frozenset(user.roles), keyring=keyring)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    try:
+        viewer = get_exchange().directory.authenticate(username, request.form.get("password", ""))
+    except AuthenticationFailed as error:
+        return render_template("auth/login.html", error=translate(error.message),
+                               username=username, next=request.form.get("next", "")), 401
+    current_app.session_interface.purge_expired(current_app)  # type: ignore[attr-defined]
+    session.regenerate()  # type: ignore[attr-defined]
+    session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
+    session["user_id"] = viewer.user_id
+    login_user(SignedIn(**{k: getattr(viewer, k) for k in
+                           ("user_id", "username", "state", "roles", "keyring")}))
+    return redirect(_safe_next(request.form.get("next", "")) or url_for("cases.index"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    session.regenerate()  # type: ignore[attr-defined]
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language() -> Response:
+    chosen = request.form.get("lang", "")
+    if chosen in current_app.config["LANGUAGES"]:
+        session["lang"] = chosen
+    return redirect(_safe_next(request.form.get("next", "")) or url_for("index"))
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never another host."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return ""

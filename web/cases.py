@@ -1,0 +1,249 @@
+"""Cases: the list, a new case, the case page and the forms that change a case."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from cases.case import STATUSES, TIERS, TRANSITIONS
+from cases.errors import DivexError, Forbidden, InvalidInput, NotFound
+from cases.view import CaseView
+from cases.viewer import ANALYST, Viewer
+from projections.case_index import CaseFilter
+
+from .extensions import current_viewer, get_exchange
+from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
+from .forms import as_form, expected_version, field_errors
+from .messages import N_, translate
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+PART_KINDS = "any(item, actor, leg, note)"
+REVISABLE = "any(item, actor)"
+REMOVABLE = "any(item, actor, leg)"
+ADD_HEADINGS = {"item": _l("Add an item"), "actor": _l("Add an actor"),
+                "leg": _l("Add a route leg"), "note": _l("Add an evidence note")}
+EDIT_HEADINGS = {"item": _l("Revise the item"), "actor": _l("Revise the actor")}
+
+
+def may_change(viewer: Viewer, case: CaseView) -> bool:
+    """Whether to offer the change forms (the service decides, and refuses, on its own)."""
+    return viewer.state == case.owner and viewer.has(ANALYST)
+
+
+def readable(case_id: UUID) -> CaseView:
+    return get_exchange().cases.view(current_viewer(), case_id)
+
+
+def changeable(case_id: UUID) -> CaseView:
+    case = readable(case_id)
+    if not may_change(current_viewer(), case):
+        raise Forbidden("Only analysts of the owner state change this case.")
+    return case
+
+
+def form_page(case: CaseView | None, heading: Any, fields: tuple[Field, ...],
+              values: MultiDict[str, str], action: str, *, version: int | None = None,
+              errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template("cases/form.html", case=case, heading=heading, fields=fields,
+                           values=values, action=action, version=version,
+                           errors=errors or {}), status
+
+
+def refused(error: DivexError, case_id: UUID | None, heading: Any,
+            fields: tuple[Field, ...]) -> tuple[str, int]:
+    """The same form again, the refusal next to its field, what was typed kept."""
+    errors = field_errors(error, fields)
+    case = readable(case_id) if case_id else None
+    version = request.form.get("expected_version") if case_id else None
+    return form_page(case, heading, fields, request.form, request.path,
+                     version=int(version) if version and version.isdigit() else None,
+                     errors=errors, status=error.status)
+
+
+def to_case(case_id: UUID, message: str) -> Response:
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=case_id))
+
+
+# The list
+
+
+def case_filter(args: MultiDict[str, str]) -> CaseFilter:
+    def day(name: str, end: bool) -> datetime | None:
+        raw = args.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            chosen = date.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(N_("Enter a date as YYYY-MM-DD."), field=name) from None
+        return datetime.combine(chosen, time.max if end else time.min, tzinfo=UTC)
+
+    return CaseFilter(status=args.get("status", "") if args.get("status") in STATUSES else "",
+                      tier=args.get("tier", "") if args.get("tier") in TIERS else "",
+                      owner=args.get("owner", "").strip().upper()[:3],
+                      updated_from=day("updated_from", False), updated_to=day("updated_to", True))
+
+
+@bp.get("/")
+@login_required
+def index() -> Any:
+    viewer, exchange = current_viewer(), get_exchange()
+    size = int(current_app.config["PAGE_SIZE"])
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    try:
+        where = case_filter(request.args)
+    except InvalidInput as error:
+        return render_template("cases/list.html", rows=[], titles={}, total=0, page=1,
+                               pages=1, statuses=STATUSES, tiers=TIERS,
+                               errors={error.field: translate(error.message)}), 422
+    exchange.follow()
+    rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
+    titles = {row.case_id: exchange.cases.title(viewer, row.case_id, row.title_key_version,
+                                                row.title_token) for row in rows}
+    return render_template("cases/list.html", rows=rows, titles=titles, total=total, page=page,
+                           pages=max(1, -(-total // size)), statuses=STATUSES, tiers=TIERS,
+                           errors={})
+
+
+# A new case
+
+
+@bp.get("/new")
+@login_required
+def new() -> Any:
+    if not current_viewer().has(ANALYST):
+        raise Forbidden("Only analysts log cases.")
+    return form_page(None, _("Log a new case"), SUMMARY, MultiDict(), url_for("cases.new"))
+
+
+@bp.post("/new")
+@login_required
+def create() -> Any:
+    try:
+        case_id = get_exchange().cases.open_case(current_viewer(), read_summary(request.form))
+    except DivexError as error:
+        return refused(error, None, _("Log a new case"), SUMMARY)
+    return to_case(case_id, _("The case is logged. Only your state can read it."))
+
+
+# The case page
+
+
+@bp.get("/<uuid:case_id>")
+@login_required
+def show(case_id: UUID) -> Any:
+    viewer = current_viewer()
+    case = readable(case_id)
+    history = get_exchange().cases.history(viewer, case_id)
+    return render_template("cases/case.html", case=case, history=history,
+                           transitions=TRANSITIONS[case.status],
+                           may_change=may_change(viewer, case))
+
+
+# The summary
+
+
+@bp.get("/<uuid:case_id>/summary")
+@login_required
+def edit_summary(case_id: UUID) -> Any:
+    case = changeable(case_id)
+    return form_page(case, _("Revise the summary"), SUMMARY, as_form(summary_values(case.summary)),
+                     request.path, version=case.version)
+
+
+@bp.post("/<uuid:case_id>/summary")
+@login_required
+def revise_summary(case_id: UUID) -> Any:
+    try:
+        get_exchange().cases.revise_summary(current_viewer(), case_id, expected_version(),
+                                            read_summary(request.form))
+    except DivexError as error:
+        return refused(error, case_id, _("Revise the summary"), SUMMARY)
+    return to_case(case_id, _("The summary is saved."))
+
+
+# Items, actors, route legs, evidence notes
+
+
+@bp.get(f"/<uuid:case_id>/<{PART_KINDS}:kind>/new")
+@login_required
+def new_part(case_id: UUID, kind: str) -> Any:
+    case = changeable(case_id)
+    return form_page(case, ADD_HEADINGS[kind], PART_FIELDS[kind], MultiDict(), request.path,
+                     version=case.version)
+
+
+@bp.post(f"/<uuid:case_id>/<{PART_KINDS}:kind>/new")
+@login_required
+def add_part(case_id: UUID, kind: str) -> Any:
+    try:
+        get_exchange().cases.add_part(current_viewer(), case_id, expected_version(), kind,
+                                      read(request.form, PART_FIELDS[kind]))
+    except DivexError as error:
+        return refused(error, case_id, ADD_HEADINGS[kind], PART_FIELDS[kind])
+    return to_case(case_id, _("Added."))
+
+
+@bp.get(f"/<uuid:case_id>/<{REVISABLE}:kind>/<part_id>/edit")
+@login_required
+def edit_part(case_id: UUID, kind: str, part_id: str) -> Any:
+    case = changeable(case_id)
+    parts = case.items if kind == "item" else case.actors
+    if part_id not in parts:
+        raise NotFound(f"This case has no {kind} {part_id}.", field="part_id")
+    return form_page(case, EDIT_HEADINGS[kind], PART_FIELDS[kind], as_form(parts[part_id]),
+                     request.path, version=case.version)
+
+
+@bp.post(f"/<uuid:case_id>/<{REVISABLE}:kind>/<part_id>/edit")
+@login_required
+def revise_part(case_id: UUID, kind: str, part_id: str) -> Any:
+    try:
+        get_exchange().cases.revise_part(current_viewer(), case_id, expected_version(), kind,
+                                         part_id, read(request.form, PART_FIELDS[kind]))
+    except DivexError as error:
+        return refused(error, case_id, EDIT_HEADINGS[kind], PART_FIELDS[kind])
+    return to_case(case_id, _("Saved."))
+
+
+@bp.post(f"/<uuid:case_id>/<{REMOVABLE}:kind>/<part_id>/remove")
+@login_required
+def remove_part(case_id: UUID, kind: str, part_id: str) -> Response:
+    get_exchange().cases.remove_part(current_viewer(), case_id, expected_version(), kind,
+                                     part_id)
+    return to_case(case_id, _("Removed."))
+
+
+# The status
+
+
+@bp.get("/<uuid:case_id>/status")
+@login_required
+def edit_status(case_id: UUID) -> Any:
+    case = changeable(case_id)
+    return form_page(case, _("Change the status"), status_fields(TRANSITIONS[case.status]),
+                     MultiDict(), request.path, version=case.version)
+
+
+@bp.post("/<uuid:case_id>/status")
+@login_required
+def change_status(case_id: UUID) -> Any:
+    try:
+        get_exchange().cases.change_status(current_viewer(), case_id, expected_version(),
+                                           request.form.get("status", ""),
+                                           request.form.get("reason", ""))
+    except DivexError as error:
+        case = readable(case_id)
+        return refused(error, case_id, _("Change the status"),
+                       status_fields(TRANSITIONS[case.status]))
+    return to_case(case_id, _("The status is changed."))

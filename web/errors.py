@@ -1,0 +1,61 @@
+"""Every refusal mapped once: a domain error or an HTTP error becomes a translated page."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from cases.errors import Conflict, DivexError
+
+from .messages import translate
+
+
+def error_page(status: int, title: str, message: str, *, reload: bool = False,
+               ) -> tuple[str, int]:
+    case_id = (request.view_args or {}).get("case_id")
+    return render_template("error.html", status=status, title=title, message=message,
+                           case_id=case_id, reload=reload), status
+
+
+def on_divex_error(error: DivexError) -> tuple[str, int]:
+    titles = {401: _("Not signed in"), 403: _("Not allowed"), 404: _("Not found"),
+              409: _("Changed by someone else") if error.field is None
+              else _("Not possible now"), 422: _("Please correct the input")}
+    return error_page(error.status, titles.get(error.status, _("Refused")),
+                      translate(error.message),
+                      reload=isinstance(error, Conflict) and error.field is None)
+
+
+def on_csrf_error(error: CSRFError) -> tuple[str, int]:
+    return error_page(400, _("The form has expired"),
+                      _("This form was missing its security token or it was no longer "
+                        "valid. Go back, reload the page and send the form again."))
+
+
+def on_http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    messages = {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Not allowed"), _("You may not see this page.")),
+        404: (_("Not found"), _("There is no such page, or you may not see it.")),
+        405: (_("Not allowed"), _("This address does not accept that kind of request.")),
+    }
+    title, message = messages.get(status, (_("Something went wrong"),
+                                           _("The request could not be completed.")))
+    return error_page(status, title, message)
+
+
+def on_server_error(error: Exception) -> tuple[str, int]:
+    # Logged by Flask with the traceback; the user sees none of it.
+    return error_page(500, _("Something went wrong"),
+                      _("The server could not complete the request. Try again, and tell "
+                        "your administrator if it persists."))
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(DivexError, on_divex_error)
+    app.register_error_handler(CSRFError, on_csrf_error)
+    app.register_error_handler(HTTPException, on_http_error)
+    app.register_error_handler(InternalServerError, on_server_error)

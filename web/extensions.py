@@ -1,0 +1,41 @@
+"""The Flask extensions, created once and bound to the app in `create_app`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from cases.viewer import Viewer
+
+babel = Babel()
+csrf = CSRFProtect()
+
+
+def select_locale() -> str | None:
+    """The language the user chose for this session, else the browser's preference."""
+    languages = list(current_app.config["LANGUAGES"])
+    chosen = session.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    return request.accept_languages.best_match(languages)
+
+
+def get_exchange() -> Any:
+    """The exchange the app was built on (its services and read models)."""
+    return current_app.extensions["divex"]
+
+
+def current_viewer() -> Viewer:
+    """The signed-in user as the domain sees them (views behind `login_required` only)."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    assert isinstance(user, Viewer)
+    return user
+
+
+def template_globals() -> dict[str, Any]:
+    return {"current_lang": str(get_locale() or "en"),
+            "languages": current_app.config["LANGUAGES"]}

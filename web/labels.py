@@ -1,0 +1,99 @@
+"""Human, translated labels for the domain's code words (categories, statuses, tiers, events)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    # ATT Art. 2(1) categories, ammunition, parts and components (cases.content)
+    "battle_tanks": _l("Battle tanks"),
+    "armoured_combat_vehicles": _l("Armoured combat vehicles"),
+    "large_calibre_artillery": _l("Large-calibre artillery systems"),
+    "combat_aircraft": _l("Combat aircraft"),
+    "attack_helicopters": _l("Attack helicopters"),
+    "warships": _l("Warships"),
+    "missiles_and_launchers": _l("Missiles and missile launchers"),
+    "small_arms": _l("Small arms"),
+    "light_weapons": _l("Light weapons"),
+    "ammunition": _l("Ammunition/munitions"),
+    "parts_and_components": _l("Parts and components"),
+    # marking conditions and flags
+    "intact": _l("Intact"),
+    "altered": _l("Altered"),
+    "erased": _l("Erased"),
+    "craft": _l("Craft-produced"),
+    "3d_printed": _l("3D-printed"),
+    "modular": _l("Modular"),
+    "converted": _l("Converted"),
+    # actor roles
+    "exporter": _l("Exporter"),
+    "importer": _l("Importer"),
+    "broker": _l("Broker"),
+    "carrier": _l("Carrier"),
+    "end_user": _l("End user"),
+    "intermediary": _l("Intermediary"),
+    "non_state_armed_group": _l("Non-state armed group"),
+    "criminal_group": _l("Criminal group"),
+    "other": _l("Other"),
+    # concerned-state roles
+    "transit": _l("Transit state"),
+    "discovery": _l("State of discovery"),
+    # transport modes
+    "air": _l("Air"),
+    "sea": _l("Sea"),
+    "road": _l("Road"),
+    "rail": _l("Rail"),
+    "post": _l("Post or courier"),
+    "unknown": _l("Unknown"),
+    # points of diversion
+    "before_transfer": _l("Before transfer"),
+    "in_transit": _l("In transit"),
+    "at_or_after_delivery": _l("At or after delivery"),
+    "unauthorised_reexport": _l("Unauthorised re-export"),
+    "stockpile_loss_or_theft": _l("Stockpile loss or theft"),
+    # statuses
+    "suspected": _l("Suspected"),
+    "under_investigation": _l("Under investigation"),
+    "confirmed": _l("Confirmed"),
+    "unfounded": _l("Unfounded"),
+    "closed": _l("Closed"),
+    # tiers
+    "national": _l("National (own state only)"),
+    "bilateral": _l("Bilateral (named states)"),
+    "meeting": _l("Informal meeting"),
+    "portal": _l("Portal (all States Parties)"),
+    # part kinds
+    "item": _l("item"),
+    "actor": _l("actor"),
+    "leg": _l("route leg"),
+    "note": _l("evidence note"),
+    # roles
+    "analyst": _l("Analyst"),
+    "reviewer": _l("Reviewer"),
+    "auditor": _l("Auditor"),
+    "state_admin": _l("State admin"),
+    "secretariat": _l("Secretariat"),
+}
+
+EVENTS = {
+    "Opened": _l("Case logged"),
+    "ContentRevised": _l("Summary revised"),
+    "PartAdded": _l("Part added"),
+    "PartRevised": _l("Part revised"),
+    "PartRemoved": _l("Part removed"),
+    "StatusChanged": _l("Status changed"),
+    "Shared": _l("Shared"),
+    "Unshared": _l("Sharing narrowed"),
+}
+
+
+def label(value: object) -> str:
+    """The translated label of a code word; an unknown one is humanised as it is."""
+    text = str(value or "")
+    known = LABELS.get(text)
+    return str(known) if known is not None else text.replace("_", " ").capitalize()
+
+
+def event_label(name: str) -> str:
+    known = EVENTS.get(name)
+    return str(known) if known is not None else name

@@ -1,0 +1,89 @@
+"""Translating the domain's English refusals: each known message shape maps to a catalog entry.
+
+`cases/` speaks English and knows nothing of Flask; its messages carry values (a limit, a
+code), so they are matched by pattern and re-built from a translatable template.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext
+
+from .labels import label
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p, m in (
+    # cases/content.py
+    (r"This field is required\.", N_("This field is required.")),
+    (r"At most (?P<limit>\d+) characters\.", N_("At most %(limit)s characters.")),
+    (r"Choose one of: (?P<choices>.*)\.", N_("Choose one of: %(choices)s.")),
+    (r"'(?P<code>[^']*)' is not an ISO 3166-1 alpha-3 country code\.",
+     N_("'%(code)s' is not an ISO 3166-1 alpha-3 country code.")),
+    (r"'(?P<code>[^']*)' is not an ISO 3166-1 alpha-3 country code \(e\.g\. FRA, MEX\)\.",
+     N_("'%(code)s' is not an ISO 3166-1 alpha-3 country code (e.g. FRA, MEX).")),
+    (r"Enter a whole number\.", N_("Enter a whole number.")),
+    (r"Must be between (?P<low>\d+) and (?P<high>\d+)\.",
+     N_("Must be between %(low)s and %(high)s.")),
+    (r"Enter a date as YYYY-MM-DD\.", N_("Enter a date as YYYY-MM-DD.")),
+    (r"The date cannot be in the future\.", N_("The date cannot be in the future.")),
+    (r"Unknown flag\(s\): (?P<flags>.*)\.", N_("Unknown flag(s): %(flags)s.")),
+    (r"An HS code has 6 to 10 digits \(small arms: chapter 93, e\.g\. 930190\)\.",
+     N_("An HS code has 6 to 10 digits (small arms: chapter 93, e.g. 930190).")),
+    (r"Unknown concerned-state role '(?P<role>[^']*)'\.",
+     N_("Unknown concerned-state role '%(role)s'.")),
+    # cases/services.py
+    (r"Only analysts log cases\.", N_("Only analysts log cases.")),
+    (r"Share bilaterally or on the portal\.", N_("Share bilaterally or on the portal.")),
+    (r"Name at least one state to share with\.", N_("Name at least one state to share with.")),
+    (r"(?P<code>\w+) cannot receive cases\.", N_("%(code)s cannot receive cases.")),
+    (r"No such case\.", N_("No such case.")),
+    (r"Only analysts of the owner state change this case\.",
+     N_("Only analysts of the owner state change this case.")),
+    (r"This case was changed by someone else since you opened it; reload it and make your "
+     r"change again\.", N_("This case was changed by someone else since you opened it; "
+                           "reload it and make your change again.")),
+    (r"Your state's keys do not open this case\.",
+     N_("Your state's keys do not open this case.")),
+    (r"Unknown part '(?P<kind>[^']*)'\.", N_("Unknown part '%(kind)s'.")),
+    # cases/case.py
+    (r"A (?P<kind>\w+) is not revised; remove it and add a new one\.",
+     N_("This part is not revised; remove it and add a new one.")),
+    (r"Evidence notes are kept; add a correcting note instead\.",
+     N_("Evidence notes are kept; add a correcting note instead.")),
+    (r"Status must be one of (?P<choices>.*)\.", N_("Status must be one of %(choices)s.")),
+    (r"A (?P<old>\w+) case cannot become (?P<new>\w+)\.",
+     N_("A case in status %(old)s cannot become %(new)s.")),
+    (r"Share bilaterally, to a meeting or on the portal\.",
+     N_("Share bilaterally, to a meeting or on the portal.")),
+    (r"Those states can already read this case\.",
+     N_("Those states can already read this case.")),
+    (r"None of those states can read this case\.",
+     N_("None of those states can read this case.")),
+    (r"This case has no (?P<kind>\w+) (?P<part>\w+)\.", N_("This case has no such part.")),
+    # cases/directory*.py, cases/ledger.py
+    (r"No state with code '(?P<code>[^']*)' is registered\.",
+     N_("No state with code '%(code)s' is registered.")),
+    (r"Wrong user name or password\.", N_("Wrong user name or password.")),
+    (r"Someone else changed this record at the same time; reload and try again\.",
+     N_("Someone else changed this record at the same time; reload and try again.")),
+)]
+
+
+_LABELLED = {"old", "new", "kind"}
+
+
+def translate(message: str) -> str:
+    """The message in the user's language if its shape is known, else as the domain said it."""
+    for pattern, template in _PATTERNS:
+        match = pattern.match(message)
+        if match:
+            values = {k: label(v) if k in _LABELLED else v
+                      for k, v in match.groupdict().items()}
+            return gettext(template, **values)
+    return gettext(message)
