@@ -139,6 +139,11 @@ class Cases:
 
     # Queries
 
+    @staticmethod
+    def may_change(viewer: Viewer, owner: str) -> bool:
+        """The rule on who changes a case: analysts of the state that owns it."""
+        return viewer.state == owner and viewer.has(ANALYST)
+
     def audience(self, viewer: Viewer, tier: str, states: list[str] | None) -> list[str]:
         """The states a share would add, checked against the directory (for confirmation)."""
         if tier == PORTAL:
@@ -150,7 +155,10 @@ class Cases:
         if not codes:
             raise InvalidInput("Name at least one state to share with.", field="states")
         for code in codes:
-            state = self.directory.state(code)
+            try:
+                state = self.directory.state(code)
+            except NotFound:
+                raise InvalidInput(f"{code} is not a registered state.", field="states") from None
             if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
                 raise InvalidInput(f"{code} cannot receive cases.", field="states")
         return [c for c in codes if c != viewer.state]
@@ -211,9 +219,14 @@ class Cases:
     def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
                     ) -> tuple[Case, CaseKey]:
         case = self._readable(viewer, case_id)
-        if viewer.state != case.owner or not viewer.has(ANALYST):
+        if not self.may_change(viewer, case.owner):
             raise Forbidden("Only analysts of the owner state change this case.")
-        if int(expected_version) != case.version:
+        try:
+            stale = int(expected_version) != case.version
+        except (TypeError, ValueError):
+            raise InvalidInput("The case version is missing or not a number.",
+                               field="expected_version") from None
+        if stale:
             raise Conflict("This case was changed by someone else since you opened it; "
                            "reload it and make your change again.")
         keys = self._keys_of(viewer, case)

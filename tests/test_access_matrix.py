@@ -1,5 +1,5 @@
-"""The access matrix, generated: every case route × every role of the owner state, a recipient
-state, a non-recipient state and the secretariat × every sharing tier.
+"""The access matrix, generated: every case route by every role of the owner state, a recipient
+state, a non-recipient state and the secretariat by every sharing tier.
 
 Allowed: readers see the page with the case content; only the owner's analysts change it.
 Refused: other readers get 403; everyone else gets 404, with nothing of the case in the page,

@@ -36,7 +36,7 @@ EDIT_HEADINGS = {"item": _l("Revise the item"), "actor": _l("Revise the actor")}
 
 def may_change(viewer: Viewer, case: CaseView) -> bool:
     """Whether to offer the change forms (the service decides, and refuses, on its own)."""
-    return viewer.state == case.owner and viewer.has(ANALYST)
+    return get_exchange().cases.may_change(viewer, case.owner)
 
 
 def readable(case_id: UUID) -> CaseView:
