@@ -248,3 +248,17 @@ def test_case_index_rebuilt_from_zero_equals_the_live_one(exchange: Exchange,
     assert rebuilt_view.dump()["case_index"] == []
     catch_up(exchange.ledger, CaseIndex(rebuilt_view))
     assert rebuilt_view.dump() == live
+
+
+def test_sharing_with_unknown_state_or_garbage_version_is_invalid_input(
+        exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    before = count(exchange)
+    with pytest.raises(InvalidInput) as unknown:
+        exchange.cases.share(fra, case_id, 1, "bilateral", ["ESP"])
+    assert unknown.value.field == "states"
+    with pytest.raises(InvalidInput) as garbage:
+        exchange.cases.add_part(fra, case_id, "one", "note", {"text": "x"})
+    assert garbage.value.field == "expected_version"
+    assert count(exchange) == before
