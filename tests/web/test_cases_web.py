@@ -152,6 +152,20 @@ def test_bad_input_is_shown_next_to_its_field_and_nothing_is_stored(
     assert events(exchange) == before
 
 
+
+@pytest.mark.parametrize("path, body, field, message, status", BAD,
+                         ids=[f"fr:{b[0]}:{b[2]}" for b in BAD])
+def test_bad_input_message_is_translated_to_french(
+        analyst: Browser, exchange: Exchange, case: dict, path: str, body: dict, field: str,
+        message: str, status: int) -> None:
+    analyst.post("/language", {"lang": "fr"})
+    before = events(exchange)
+    response = analyst.post(path.format(**case), dict(body, expected_version="4"))
+    assert response.status_code == status
+    shown = error_next_to(response, field)
+    assert shown and message not in shown, shown
+    assert events(exchange) == before
+
 POSTS = [r for r in CASE_ROUTES if r.method == "POST"]
 
 
