@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -31,6 +31,8 @@ SECRETARIAT_ROLES = frozenset({SECRETARIAT, AUDITOR, STATE_ADMIN})
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
+# The UNIDIR ITI review found contact-point lists often outdated: a year unconfirmed is stale.
+CONTACT_POINT_STALE_AFTER = timedelta(days=365)
 
 
 def state_id(code: str) -> UUID:
@@ -139,6 +141,21 @@ class State(SignedAggregate):
 
     def set_contact_point(self, actor: Actor, contact_point: dict[str, Any]) -> None:
         self._record(self.ContactPointSet, actor, contact_point=contact_point)
+
+    class ContactPointConfirmed(SignedAggregate.Event):
+        def apply(self, state: State) -> None:
+            assert state.contact_point is not None
+            state.contact_point["confirmed_on"] = self.timestamp
+
+    def confirm_contact_point(self, actor: Actor) -> None:
+        """Records that the contact point was checked and is still right."""
+        if self.contact_point is None:
+            raise NotFound(f"{self.code} has no contact point to confirm yet.")
+        self._record(self.ContactPointConfirmed, actor)
+
+    def contact_point_is_stale(self, now: datetime) -> bool:
+        return (self.contact_point is None
+                or now - self.contact_point["confirmed_on"] > CONTACT_POINT_STALE_AFTER)
 
     @property
     def public_keys(self) -> StatePublicKeys:

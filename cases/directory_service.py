@@ -249,11 +249,18 @@ class Directory:
         self._require(viewer, STATE_ADMIN, "Only a state admin updates the contact point.")
         entry = {"name": name.strip(), "office": office.strip(), "channel": channel.strip(),
                  "volunteers_to_assist": bool(volunteers_to_assist)}
-        for key in ("name", "channel"):
-            if not entry[key]:
-                raise InvalidInput(f"The contact point needs a {key}.", field=key)
+        if not entry["name"]:
+            raise InvalidInput("The contact point needs a name.", field="name")
+        if not entry["channel"]:
+            raise InvalidInput("The contact point needs a channel.", field="channel")
         state = self.state(viewer.state)
         state.set_contact_point(viewer.actor, entry)
+        self.ledger.save_all(state)
+
+    def confirm_contact_point(self, viewer: Viewer) -> None:
+        self._require(viewer, STATE_ADMIN, "Only a state admin confirms the contact point.")
+        state = self.state(viewer.state)
+        state.confirm_contact_point(viewer.actor)
         self.ledger.save_all(state)
 
     # Helpers

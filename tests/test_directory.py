@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cases.directory import SECRETARIAT_CODE
@@ -222,3 +224,32 @@ def test_stale_write_is_a_conflict(exchange: Exchange, france_admin) -> None:
     with pytest.raises(Conflict):
         exchange.ledger.save_all(second)
     assert event_count(exchange) == before
+
+
+def test_contact_point_goes_stale_after_a_year_unconfirmed(exchange: Exchange,
+                                                           france_admin) -> None:
+    from datetime import timedelta
+
+    with pytest.raises(NotFound):
+        exchange.directory.confirm_contact_point(france_admin)
+    assert exchange.directory.state("FRA").contact_point_is_stale(datetime.now(UTC))
+    exchange.directory.set_contact_point(france_admin, name="NCP", office="", channel="c",
+                                         volunteers_to_assist=False)
+    state = exchange.directory.state("FRA")
+    set_on = state.contact_point["confirmed_on"]
+    assert not state.contact_point_is_stale(set_on + timedelta(days=365))
+    assert state.contact_point_is_stale(set_on + timedelta(days=366))
+    exchange.directory.confirm_contact_point(france_admin)
+    confirmed = exchange.directory.state("FRA").contact_point["confirmed_on"]
+    assert confirmed > set_on
+    assert not exchange.directory.state("FRA").contact_point_is_stale(
+        confirmed + timedelta(days=300))
+
+
+def test_only_a_state_admin_touches_the_contact_point(exchange: Exchange,
+                                                       france_admin) -> None:
+    exchange.directory.add_user(france_admin, "fra.analyst", PASSWORD, ["analyst"])
+    analyst = exchange.directory.authenticate("fra.analyst", PASSWORD)
+    with pytest.raises(Forbidden):
+        exchange.directory.set_contact_point(analyst, name="x", office="", channel="c",
+                                             volunteers_to_assist=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 LABELS = {
+    "yes": _l("Yes"),
     # ATT Art. 2(1) categories, ammunition, parts and components (cases.content)
     "battle_tanks": _l("Battle tanks"),
     "armoured_combat_vehicles": _l("Armoured combat vehicles"),

@@ -37,6 +37,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p
      N_("An HS code has 6 to 10 digits (small arms: chapter 93, e.g. 930190).")),
     (r"Unknown concerned-state role '(?P<role>[^']*)'\.",
      N_("Unknown concerned-state role '%(role)s'.")),
+    # cases/directory_service.py
+    (r"The contact point needs a name\.", N_("The contact point needs a name.")),
+    (r"The contact point needs a channel\.", N_("The contact point needs a channel.")),
     # cases/services.py
     (r"Only analysts log cases\.", N_("Only analysts log cases.")),
     (r"Share bilaterally or on the portal\.", N_("Share bilaterally or on the portal.")),
