@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from cases.errors import AuthenticationFailed, NotFound
 from cases.viewer import Viewer
+from crypto import Keyring
 
 from .extensions import get_exchange
 from .messages import N_, translate
@@ -53,11 +54,17 @@ def load_user(username: str) -> SignedIn | None:
         user = get_exchange().directory.user(username)
     except NotFound:
         user = None
-    if user is None or not user.active or str(user.id) != session.get("user_id"):
+    if (user is None or not user.active or str(user.id) != session.get("user_id")
+            or keys_rotated_since_sign_in(user.state, keyring)):
         session.regenerate()  # type: ignore[attr-defined]
         return None
     return SignedIn(user_id=str(user.id), username=user.username, state=user.state,
                     roles=frozenset(user.roles), keyring=keyring)
+
+
+def keys_rotated_since_sign_in(state: str, keyring: Keyring) -> bool:
+    """A session holding an older keyring cannot open keys wrapped since: sign in again."""
+    return get_exchange().directory.state(state).public_keys.version != keyring.current.version
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -164,3 +164,14 @@ def test_domain_refusals_are_translated(browser: Browser, people: dict) -> None:
     response = browser.login("fra.analyst", "not the password at all")
     assert "mot de passe incorrect." in response.text
 
+
+
+def test_sessions_end_when_the_state_rotates_its_keys(app, people: dict,
+                                                      exchange: Exchange) -> None:
+    analyst = Browser(app.test_client())
+    analyst.login("fra.analyst")
+    assert analyst.get("/cases/").status_code == 200
+    exchange.directory.rotate_state_keys(people["FRA.admin"])
+    assert analyst.get("/cases/").status_code == 302  # to sign in, for the new keyring
+    analyst.login("fra.analyst")
+    assert analyst.get("/cases/").status_code == 200
