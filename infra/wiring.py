@@ -8,9 +8,11 @@ from cases.directory_service import Directory
 from cases.keystore import KeyStore
 from cases.ledger import Ledger
 from cases.services import Cases
+from cases.tracing_service import Traces
 from crypto import KdfParams
 from projections.case_index import CaseIndex, CaseIndexView
 from projections.follower import catch_up
+from projections.trace_board import TraceBoard, TraceBoardView
 
 from .settings import Settings
 
@@ -25,10 +27,12 @@ class Exchange:
     directory: Directory
     cases: Cases
     case_index: CaseIndex
+    traces: Traces
+    trace_board: TraceBoard
 
     def follow(self) -> int:
         """Brings the in-process read models up to the end of the log."""
-        return catch_up(self.ledger, self.case_index)
+        return catch_up(self.ledger, self.case_index) + catch_up(self.ledger, self.trace_board)
 
     def close(self) -> None:
         self.ledger.close()
@@ -43,8 +47,13 @@ def open_exchange(settings: Settings) -> Exchange:
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
                     lanes=settings.kdf_lanes)
     directory = Directory(ledger, keystore, kdf)
-    view = CaseIndexView(ledger.recorder.datastore,  # type: ignore[attr-defined]
-                         tracking_table_name="case_index_tracking")
-    view.create_table()
+    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+    index_view = CaseIndexView(datastore, tracking_table_name="case_index_tracking")
+    index_view.create_table()
+    board_view = TraceBoardView(datastore, tracking_table_name="trace_board_tracking")
+    board_view.create_table()
+    cases = Cases(ledger, keystore, directory)
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
-                    cases=Cases(ledger, keystore, directory), case_index=CaseIndex(view))
+                    cases=cases, case_index=CaseIndex(index_view),
+                    traces=Traces(ledger, keystore, directory, cases),
+                    trace_board=TraceBoard(board_view))

@@ -1,0 +1,212 @@
+"""The trace board: each state's incoming and outgoing trace requests, and how pairs respond.
+
+Holds clear facts only (parties, case, status, outcome, days); what was asked and answered
+stays sealed in the events. Overdue and days open are computed from the caller's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from cases.tracing import PROMPT_ACKNOWLEDGEMENT_DAYS, TraceRequest, day_of, is_overdue
+
+metadata = MetaData()
+
+trace_board = Table(
+    "trace_board",
+    metadata,
+    Column("trace_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False),
+    Column("requester", String(3), nullable=False, index=True),
+    Column("requested", String(3), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("sent_on", Date, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("acknowledged_on", Date),
+    Column("answered_on", Date),
+    Column("closed_on", Date),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    trace_id: str
+    case_id: str
+    requester: str
+    requested: str
+    status: str
+    outcome: str
+    items: int
+    sent_on: date
+    deadline: date
+    acknowledged_on: date | None
+    answered_on: date | None
+    closed_on: date | None
+    days_open: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Board:
+    """One state's board: requests it received and requests it sent."""
+
+    incoming: list[BoardRow]
+    outgoing: list[BoardRow]
+
+
+@dataclass(frozen=True)
+class PairStats:
+    """How one requested state has responded to one requesting state."""
+
+    requester: str
+    requested: str
+    count: int
+    acknowledged_within_7_days: int
+    answered_within_deadline: int
+
+
+class TraceBoardView(SQLAlchemyTrackingRecorder):
+    """The board table; each write commits with its tracking record."""
+
+    def create_table(self) -> None:
+        super().create_table()
+        metadata.create_all(self.datastore.engine)
+
+    def drop(self) -> None:
+        """Drops the board and its tracking, for a rebuild from zero."""
+        metadata.drop_all(self.datastore.engine)
+        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+
+    def record(self, tracking: Tracking, trace_id: str, *,
+               created: dict[str, Any] | None = None,
+               changes: dict[str, Any] | None = None) -> None:
+        with self.transaction(commit=True) as session:
+            if created is not None:
+                session.execute(insert(trace_board).values(trace_id=trace_id, **created))
+            if changes:
+                session.execute(update(trace_board).where(trace_board.c.trace_id == trace_id)
+                                .values(**changes))
+            self._insert_tracking(session, tracking)
+
+    def board_for(self, state: str, now: date | datetime) -> Board:
+        """A state's incoming and outgoing requests: overdue first, then nearest deadline."""
+        today = day_of(now)
+        query = select(trace_board).where(or_(trace_board.c.requester == state,
+                                              trace_board.c.requested == state))
+        with self.transaction(commit=False) as session:
+            rows = [_row(r, today) for r in session.execute(query).all()]
+        rows.sort(key=lambda r: (not r.overdue, r.answered_on is not None, r.deadline,
+                                 r.sent_on, r.trace_id))
+        return Board(incoming=[r for r in rows if r.requested == state],
+                     outgoing=[r for r in rows if r.requester == state])
+
+    def pair_stats(self) -> list[PairStats]:
+        """Per (requester, requested) pair: requests, prompt acknowledgements, timely answers."""
+        with self.transaction(commit=False) as session:
+            rows = session.execute(select(trace_board)).all()
+        pairs: dict[tuple[str, str], list[int]] = {}
+        for r in rows:
+            counts = pairs.setdefault((r.requester, r.requested), [0, 0, 0])
+            counts[0] += 1
+            if (r.acknowledged_on is not None
+                    and (r.acknowledged_on - r.sent_on).days <= PROMPT_ACKNOWLEDGEMENT_DAYS):
+                counts[1] += 1
+            if r.answered_on is not None and r.answered_on <= r.deadline:
+                counts[2] += 1
+        return [PairStats(requester, requested, *counts)
+                for (requester, requested), counts in sorted(pairs.items())]
+
+    def dump(self) -> dict[str, list[tuple]]:
+        """Every row of every table, sorted: for comparing a rebuild with the live board."""
+        with self.transaction(commit=False) as session:
+            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
+                    for t in metadata.sorted_tables}
+
+
+def _row(r: Any, today: date) -> BoardRow:
+    m = dict(r._mapping)
+    m.pop("updated")
+    m.pop("version")
+    end = m["answered_on"] or today
+    return BoardRow(**m, days_open=max((end - m["sent_on"]).days, 0),
+                    overdue=is_overdue(m["status"], m["deadline"], today))
+
+
+class TraceBoard(Projection[TraceBoardView]):
+    """Projects trace request events into the board."""
+
+    name = "trace_board"
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)  # not a trace event: only move the position
+
+    @process_event.register
+    def _(self, event: TraceRequest.Sent, tracking: Tracking) -> None:
+        self.view.record(tracking, str(event.originator_id), created=dict(
+            case_id=event.case_id, requester=event.requester, requested=event.requested,
+            status="sent", outcome="", items=len(event.item_ids),
+            sent_on=date.fromisoformat(event.on), deadline=date.fromisoformat(event.deadline),
+            updated=event.timestamp, version=event.originator_version))
+
+    @process_event.register
+    def _(self, event: TraceRequest.Acknowledged, tracking: Tracking) -> None:
+        self._touch(event, tracking, status="acknowledged", acknowledged_on=func.coalesce(
+            trace_board.c.acknowledged_on, date.fromisoformat(event.on)))
+
+    @process_event.register
+    def _(self, event: TraceRequest.MoreInfoRequested, tracking: Tracking) -> None:
+        self._touch(event, tracking, status="more_info_requested")
+
+    @process_event.register
+    def _(self, event: TraceRequest.InformationSupplied, tracking: Tracking) -> None:
+        self._touch(event, tracking, status="sent")
+
+    @process_event.register
+    def _(self, event: TraceRequest.Answered, tracking: Tracking) -> None:
+        on = date.fromisoformat(event.on)
+        # An answer without an acknowledgement acknowledges on the same day (cases.tracing).
+        self._touch(event, tracking, status="answered", outcome=event.outcome, answered_on=on,
+                    acknowledged_on=func.coalesce(trace_board.c.acknowledged_on, on))
+
+    @process_event.register
+    def _(self, event: TraceRequest.Closed, tracking: Tracking) -> None:
+        self._touch(event, tracking, status="closed", closed_on=date.fromisoformat(event.on))
+
+    @process_event.register
+    def _(self, event: TraceRequest.DeadlineChanged, tracking: Tracking) -> None:
+        self._touch(event, tracking, deadline=date.fromisoformat(event.deadline))
+
+    @process_event.register
+    def _(self, event: TraceRequest.AnswerAttached, tracking: Tracking) -> None:
+        self._touch(event, tracking)
+
+    def _touch(self, event: Any, tracking: Tracking, **changes: Any) -> None:
+        self.view.record(tracking, str(event.originator_id),
+                         changes=dict(changes, updated=event.timestamp,
+                                      version=event.originator_version))
