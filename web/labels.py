@@ -74,6 +74,23 @@ LABELS = {
     "auditor": _l("Auditor"),
     "state_admin": _l("State admin"),
     "secretariat": _l("Secretariat"),
+    # trace requests (cases.tracing)
+    "sent": _l("Sent"),
+    "acknowledged": _l("Acknowledged"),
+    "more_info_requested": _l("More information requested"),
+    "answered": _l("Answered"),
+    "traced": _l("Traced"),
+    "not_traced": _l("Not traced"),
+    "untraceable": _l("Untraceable"),
+    "make": _l("Make"),
+    "model": _l("Model"),
+    "serial": _l("Serial number"),
+    "calibre": _l("Calibre"),
+    "year": _l("Year of manufacture"),
+    "country_of_manufacture": _l("Country of manufacture"),
+    "import_marking": _l("Import marking"),
+    "markings_photos": _l("Photos of the markings"),
+    "end_user_certificate": _l("End-user certificate"),
 }
 
 EVENTS = {

@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from cases.errors import DivexError, Forbidden
+from cases.tracing import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOMES
 
 from .extensions import current_viewer, get_exchange
+from .fields import Field
+from .forms import expected_version, field_errors
 
 bp = Blueprint("traces", __name__, url_prefix="/traces")
+
+SEND = (Field("requested_state", _l("Requested state (its national contact point)"), "country",
+              required=True),
+        Field("questions", _l("Questions"), "textarea", required=True),
+        Field("deadline_days", _l("Days to answer"), "number"))
+MORE_INFO = (Field("checklist", _l("Missing information"), "checkboxes", CHECKLIST),
+             Field("note", _l("Note"), "textarea"))
+COMPLETE = (Field("note", _l("Information supplied"), "textarea", required=True),)
+ANSWER = (Field("outcome", _l("Outcome"), "select", OUTCOMES, required=True),
+          Field("destination", _l("Exported to (state)"), "country"),
+          Field("date", _l("Date"), "date"),
+          Field("licence", _l("Licence"), ),
+          Field("text", _l("Answer"), "textarea"))
+CLOSE = (Field("feedback", _l("Feedback on the answer"), "textarea"),)
 
 
 @bp.get("/")
@@ -28,5 +53,117 @@ def board() -> str:
 @bp.get("/<uuid:trace_id>")
 @login_required
 def show(trace_id: UUID) -> str:
-    trace = get_exchange().traces.view(current_viewer(), trace_id)
-    return render_template("traces/trace.html", trace=trace)
+    """A request as its readers see it, with the next steps the viewer may take."""
+    exchange, viewer = get_exchange(), current_viewer()
+    trace = exchange.traces.view(viewer, trace_id)
+    case_version = None
+    if viewer.state == trace.requester:  # the requester owns the case: it may attach to it
+        case_version = exchange.cases.view(viewer, UUID(trace.case_id)).version
+    return render_template("traces/trace.html", trace=trace, case_version=case_version)
+
+
+def form_page(heading: Any, fields: tuple[Field, ...], values: MultiDict[str, str],
+              errors: dict[str, str] | None = None, status: int = 200,
+              items: dict[str, Any] | None = None) -> tuple[str, int]:
+    return render_template("traces/form.html", heading=heading, fields=fields, values=values,
+                           errors=errors or {}, items=items, action=request.path), status
+
+
+@bp.route("/new/<uuid:case_id>", methods=["GET", "POST"])
+@login_required
+def send(case_id: UUID) -> Any:
+    """Sends a trace request about items of a case (analysts of the owner state)."""
+    exchange = get_exchange()
+    case = exchange.cases.view(current_viewer(), case_id)
+    if not exchange.cases.may_change(current_viewer(), case.owner):
+        raise Forbidden("Only analysts of the state that owns the case send trace requests.")
+    heading = _("Send a trace request")
+    if request.method == "GET":
+        return form_page(heading, SEND, MultiDict({"deadline_days":
+                                                   str(DEFAULT_DEADLINE_DAYS)}),
+                         items=case.items)
+    form = request.form
+    try:
+        days = int(form.get("deadline_days") or DEFAULT_DEADLINE_DAYS)
+    except ValueError:
+        days = 0
+    try:
+        trace_id = exchange.traces.send(current_viewer(), case_id, form.get("requested_state", ""),
+                                        form.getlist("items"), form.get("questions", ""),
+                                        deadline_days=days)
+    except DivexError as error:
+        return form_page(heading, SEND, form, field_errors(error, (*SEND, Field("items", ""))),
+                         error.status, items=case.items)
+    flash(_("The trace request is sent."), "success")
+    return redirect(url_for("traces.show", trace_id=trace_id))
+
+
+def step(trace_id: UUID, heading: Any, fields: tuple[Field, ...],
+         act: Callable[[Any], None], done: Any) -> Any:
+    """A lifecycle step: its form on GET (if it has fields), the service call on POST."""
+    if request.method == "GET":
+        get_exchange().traces.view(current_viewer(), trace_id)  # 404 for non-readers
+        return form_page(heading, fields, MultiDict())
+    try:
+        act(request.form)
+    except DivexError as error:
+        return form_page(heading, fields, request.form, field_errors(error, fields), error.status)
+    flash(done, "success")
+    return redirect(url_for("traces.show", trace_id=trace_id))
+
+
+@bp.post("/<uuid:trace_id>/acknowledge")
+@login_required
+def acknowledge(trace_id: UUID) -> Response:
+    get_exchange().traces.acknowledge(current_viewer(), trace_id)
+    flash(_("Receipt acknowledged."), "success")
+    return redirect(url_for("traces.show", trace_id=trace_id))
+
+
+@bp.route("/<uuid:trace_id>/more-info", methods=["GET", "POST"])
+@login_required
+def more_info(trace_id: UUID) -> Any:
+    return step(trace_id, _("Ask for more information"), MORE_INFO,
+                lambda f: get_exchange().traces.request_more_info(
+                    current_viewer(), trace_id, f.getlist("checklist"), f.get("note", "")),
+                _("More information was asked for."))
+
+
+@bp.route("/<uuid:trace_id>/complete", methods=["GET", "POST"])
+@login_required
+def complete(trace_id: UUID) -> Any:
+    return step(trace_id, _("Supply the missing information"), COMPLETE,
+                lambda f: get_exchange().traces.complete(current_viewer(), trace_id,
+                                                         note=f.get("note", "")),
+                _("The information is sent; the request is open again."))
+
+
+@bp.route("/<uuid:trace_id>/answer", methods=["GET", "POST"])
+@login_required
+def answer(trace_id: UUID) -> Any:
+    return step(trace_id, _("Answer the trace request"), ANSWER,
+                lambda f: get_exchange().traces.answer(
+                    current_viewer(), trace_id, f.get("outcome", ""),
+                    destination=f.get("destination", ""), date=f.get("date", ""),
+                    licence=f.get("licence", ""), text=f.get("text", "")),
+                _("The answer is sent."))
+
+
+@bp.route("/<uuid:trace_id>/close", methods=["GET", "POST"])
+@login_required
+def close(trace_id: UUID) -> Any:
+    return step(trace_id, _("Close the trace request"), CLOSE,
+                lambda f: get_exchange().traces.close(current_viewer(), trace_id,
+                                                      f.get("feedback", "")),
+                _("The trace request is closed."))
+
+
+@bp.post("/<uuid:trace_id>/attach")
+@login_required
+def attach(trace_id: UUID) -> Response:
+    """Adds the answer to the case as a route leg, in one step."""
+    exchange = get_exchange()
+    trace = exchange.traces.view(current_viewer(), trace_id)
+    exchange.traces.attach_answer_to_case(current_viewer(), trace_id, expected_version())
+    flash(_("The answer is added to the case as a route leg."), "success")
+    return redirect(url_for("cases.show", case_id=trace.case_id))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
-from tests.web.conftest import ITEM, SUMMARY, Browser
+from tests.web.conftest import ITEM, SUMMARY, Browser, error_next_to
 
 QUESTIONS = "Please trace these rifles: to whom were they exported?"
 
@@ -46,3 +47,53 @@ def test_trace_page_opens_for_the_two_states_only(app: Flask, people: dict,
         response = signed_in(app, user).get(f"/traces/{trace_id}")
         assert response.status_code == 404
         assert QUESTIONS not in response.text and "TRC-42" not in response.text
+
+
+def events(exchange: Exchange) -> int:
+    return exchange.ledger.recorder.max_notification_id() or 0
+
+
+@pytest.mark.parametrize(("path", "body", "field", "status"), [
+    ("answer", {"outcome": "maybe"}, "outcome", 409),
+    ("answer", {"outcome": "traced", "destination": "ZZZ"}, "destination", 422),
+    ("answer", {"outcome": "traced", "date": "someday"}, "date", 422),
+    ("more-info", {"checklist": ["horoscope"]}, "checklist", 422),
+])
+def test_bad_answer_or_checklist_is_refused_next_to_the_field(
+        app: Flask, people: dict, exchange: Exchange, path: str, body: dict, field: str,
+        status: int) -> None:
+    trace_id = sent_request(exchange, people)
+    deu = signed_in(app, "deu.analyst")
+    before = events(exchange)
+    response = deu.post(f"/traces/{trace_id}/{path}", body)
+    assert response.status_code in (status, 422)
+    assert error_next_to(response, field)
+    assert events(exchange) == before
+
+
+def test_bad_send_form_names_the_field_and_stores_nothing(app: Flask, people: dict,
+                                                         exchange: Exchange) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    browser = signed_in(app, "fra.analyst")
+    before = events(exchange)
+    response = browser.post(f"/traces/new/{case_id}",
+                            {"requested_state": "FRA", "questions": "q", "items": []})
+    assert response.status_code in (409, 422)
+    assert error_next_to(response, "requested_state") or error_next_to(response, "items")
+    assert events(exchange) == before
+
+
+def test_other_states_cannot_act_on_a_request(app: Flask, people: dict,
+                                              exchange: Exchange) -> None:
+    trace_id = sent_request(exchange, people)
+    before = events(exchange)
+    outsider = signed_in(app, "mli.analyst")
+    for path, body in (("acknowledge", {}), ("answer", {"outcome": "traced"}),
+                       ("close", {}), ("more-info", {"checklist": ["serial"]})):
+        assert outsider.post(f"/traces/{trace_id}/{path}", body).status_code == 404
+    requester = signed_in(app, "fra.analyst")
+    assert requester.post(f"/traces/{trace_id}/answer",
+                          {"outcome": "traced"}).status_code == 403
+    assert events(exchange) == before
