@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
@@ -23,7 +23,9 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
 from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_event
 
-from .errors import Conflict
+from .errors import Conflict, NotFound
+
+T = TypeVar("T")
 
 # Fields every event has but that are not part of what the actor asserts in the header body.
 _NOT_IN_HEADER = {"originator_id", "originator_version", "timestamp", "originator_topic",
@@ -149,6 +151,16 @@ class Ledger(Application[UUID]):
             raise Conflict(
                 "Someone else changed this record at the same time; reload and try again."
             ) from error
+
+    def get_as(self, kind: type[T], aggregate_id: Any, missing: str) -> T:
+        """The aggregate of that kind, or `NotFound` with ``missing`` (also for a bad id)."""
+        try:
+            found = self.repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(missing) from None
+        if not isinstance(found, kind):
+            raise NotFound(missing)
+        return found
 
     def save_all(self, *aggregates: Aggregate) -> None:
         """Saves aggregates in one transaction; a stale version raises `Conflict`."""

@@ -202,13 +202,7 @@ class Cases:
     # Helpers
 
     def _get(self, case_id: UUID) -> Case:
-        try:
-            case = self.ledger.repository.get(UUID(str(case_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound("No such case.") from None
-        if not isinstance(case, Case):
-            raise NotFound("No such case.")
-        return case
+        return self.ledger.get_as(Case, case_id, "No such case.")
 
     def _readable(self, viewer: Viewer, case_id: UUID) -> Case:
         case = self._get(case_id)

@@ -16,8 +16,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from crypto import CaseKey, CryptoError, sha256_hex, unwrap_case_key, wrap_case_key
 
 from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
@@ -268,13 +266,7 @@ class Traces:
         return code
 
     def _get(self, trace_id: UUID) -> TraceRequest:
-        try:
-            trace = self.ledger.repository.get(UUID(str(trace_id)))
-        except (AggregateNotFoundError, ValueError):
-            raise NotFound("No such trace request.") from None
-        if not isinstance(trace, TraceRequest):
-            raise NotFound("No such trace request.")
-        return trace
+        return self.ledger.get_as(TraceRequest, trace_id, "No such trace request.")
 
     def _readable(self, viewer: Viewer, trace_id: UUID) -> TraceRequest:
         trace = self._get(trace_id)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cases.directory_service import Directory
+from cases.viewer import Viewer
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange
 from tests.services import fresh_postgres_database
@@ -37,3 +39,24 @@ def exchange(settings: Settings) -> Iterator[Exchange]:
     opened = open_exchange(settings)
     yield opened
     opened.close()
+
+
+def register_states(directory: Directory, codes: tuple[str, ...] = ("FRA", "DEU", "MLI"),
+                    roles: tuple[str, ...] = ("analyst",)) -> dict[str, Viewer]:
+    """The secretariat and States Parties, each with an admin and one user per role.
+
+    Keys: "secretariat", "FRA.admin", "FRA.<role>" for each role, and "FRA" for the analyst.
+    """
+    directory.initialise("secretariat", PASSWORD)
+    viewers = {"secretariat": directory.authenticate("secretariat", PASSWORD)}
+    for code in codes:
+        low = code.lower()
+        directory.create_state(viewers["secretariat"], code, "state_party", f"{low}.admin",
+                               PASSWORD)
+        viewers[f"{code}.admin"] = directory.authenticate(f"{low}.admin", PASSWORD)
+        for role in roles:
+            directory.add_user(viewers[f"{code}.admin"], f"{low}.{role}", PASSWORD, [role])
+            viewers[f"{code}.{role}"] = directory.authenticate(f"{low}.{role}", PASSWORD)
+        if "analyst" in roles:
+            viewers[code] = viewers[f"{code}.analyst"]
+    return viewers

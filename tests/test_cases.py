@@ -7,7 +7,7 @@ import pytest
 from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
 from infra.wiring import Exchange
-from tests.conftest import PASSWORD
+from tests.conftest import register_states
 
 SUMMARY = {"title": "Rifles found in a cache near the border",
            "narrative": "Forty rifles with erased serials.",
@@ -20,18 +20,7 @@ ITEM = {"category": "small_arms", "hs_code": "930190", "quantity": "40", "make":
 
 @pytest.fixture
 def people(exchange: Exchange) -> dict:
-    directory = exchange.directory
-    directory.initialise("secretariat", PASSWORD)
-    sec = directory.authenticate("secretariat", PASSWORD)
-    viewers = {"secretariat": sec}
-    for code in ("FRA", "DEU", "MLI"):
-        directory.create_state(sec, code, "state_party", f"{code.lower()}.admin", PASSWORD)
-        admin = directory.authenticate(f"{code.lower()}.admin", PASSWORD)
-        directory.add_user(admin, f"{code.lower()}.analyst", PASSWORD, ["analyst"])
-        directory.add_user(admin, f"{code.lower()}.auditor", PASSWORD, ["auditor"])
-        viewers[code] = directory.authenticate(f"{code.lower()}.analyst", PASSWORD)
-        viewers[code + ".auditor"] = directory.authenticate(f"{code.lower()}.auditor", PASSWORD)
-    return viewers
+    return register_states(exchange.directory, roles=("analyst", "auditor"))
 
 
 def count(exchange: Exchange) -> int:

@@ -15,7 +15,7 @@ from crypto import CryptoError, unwrap_case_key
 from infra.wiring import Exchange
 from projections.follower import catch_up
 from projections.trace_board import PairStats, TraceBoard, TraceBoardView
-from tests.conftest import PASSWORD
+from tests.conftest import register_states
 from tests.test_cases import ITEM, SUMMARY
 
 QUESTIONS = "Please trace these rifles: to whom were they exported, and under which licence?"
@@ -49,19 +49,7 @@ def traces(exchange: Exchange, clock: Clock) -> Traces:
 
 @pytest.fixture
 def people(exchange: Exchange) -> dict:
-    directory = exchange.directory
-    directory.initialise("secretariat", PASSWORD)
-    sec = directory.authenticate("secretariat", PASSWORD)
-    viewers = {"secretariat": sec}
-    for code in ("FRA", "DEU", "MLI"):
-        directory.create_state(sec, code, "state_party", f"{code.lower()}.admin", PASSWORD)
-        admin = directory.authenticate(f"{code.lower()}.admin", PASSWORD)
-        directory.add_user(admin, f"{code.lower()}.analyst", PASSWORD, ["analyst"])
-        viewers[code] = directory.authenticate(f"{code.lower()}.analyst", PASSWORD)
-    deu_admin = directory.authenticate("deu.admin", PASSWORD)
-    directory.add_user(deu_admin, "deu.reviewer", PASSWORD, ["reviewer"])
-    viewers["DEU.reviewer"] = directory.authenticate("deu.reviewer", PASSWORD)
-    return viewers
+    return register_states(exchange.directory, roles=("analyst", "reviewer"))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from cases.viewer import Viewer
 from infra.wiring import Exchange, open_exchange
-from tests.conftest import PASSWORD, make_settings
+from tests.conftest import PASSWORD, make_settings, register_states
 from web import create_app
 
 SUMMARY = {"title": "Rifles found in a cache near the border",
@@ -38,22 +38,8 @@ def exchange(tmp_path: Path) -> Iterator[Exchange]:
 
 @pytest.fixture
 def people(exchange: Exchange) -> dict[str, Viewer]:
-    """The secretariat; FRA (admin, analyst, reviewer); DEU and MLI (admin, analyst)."""
-    directory = exchange.directory
-    directory.initialise("secretariat", PASSWORD)
-    sec = directory.authenticate("secretariat", PASSWORD)
-    viewers = {"secretariat": sec}
-    for code in ("FRA", "DEU", "MLI"):
-        low = code.lower()
-        directory.create_state(sec, code, "state_party", f"{low}.admin", PASSWORD)
-        admin = directory.authenticate(f"{low}.admin", PASSWORD)
-        directory.add_user(admin, f"{low}.analyst", PASSWORD, ["analyst"])
-        viewers[f"{code}.admin"] = admin
-        viewers[code] = directory.authenticate(f"{low}.analyst", PASSWORD)
-    fra_admin = viewers["FRA.admin"]
-    directory.add_user(fra_admin, "fra.reviewer", PASSWORD, ["reviewer"])
-    viewers["FRA.reviewer"] = directory.authenticate("fra.reviewer", PASSWORD)
-    return viewers
+    """The secretariat; FRA, DEU and MLI each with an admin, an analyst and a reviewer."""
+    return register_states(exchange.directory, roles=("analyst", "reviewer"))
 
 
 @pytest.fixture
