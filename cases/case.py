@@ -57,6 +57,8 @@ class Case(SignedAggregate):
         self.recipients = sorted({g["recipient"] for g in grants})
         self.parts: dict[str, set[str]] = {kind: set() for kind in PARTS}
         self.title = title
+        # States that read the case only because it was tabled at a meeting: state -> meeting.
+        self.via_meeting: dict[str, str] = {}
 
     @classmethod
     def open(cls, actor: Actor, case_id: UUID, grants: list[dict[str, Any]], title: str,
@@ -137,21 +139,27 @@ class Case(SignedAggregate):
         tier: str
         added: list[str]
         grants: list[dict[str, Any]]
+        meeting: str
 
         def apply(self, case: Case) -> None:
             case.tier = self.tier
             case.recipients = sorted(set(case.recipients) | set(self.added))
+            if self.meeting:
+                case.via_meeting.update(dict.fromkeys(self.added, self.meeting))
 
     def share(self, actor: Actor, tier: str, added: list[str],
-              grants: list[dict[str, Any]]) -> None:
-        """Widens the audience; ``grants`` record the wrapped keys handed to ``added``."""
+              grants: list[dict[str, Any]], meeting: str = "") -> None:
+        """Widens the audience; ``grants`` record the wrapped keys handed to ``added``.
+
+        ``meeting`` names the meeting the case was tabled at, for a meeting share.
+        """
         if tier not in (BILATERAL, MEETING, PORTAL):
             raise InvalidInput("Share bilaterally, to a meeting or on the portal.", field="tier")
         fresh = sorted(set(added) - set(self.recipients))
         if not fresh and TIERS.index(tier) <= TIERS.index(self.tier):
             raise Conflict("Those states can already read this case.", field="states")
         self._record(self.Shared, actor, tier=max(tier, self.tier, key=TIERS.index),
-                     added=fresh, grants=grants)
+                     added=fresh, grants=grants, meeting=meeting)
 
     class Unshared(SignedAggregate.Event):
         tier: str
@@ -163,6 +171,8 @@ class Case(SignedAggregate):
             case.tier = self.tier
             case.recipients = sorted(set(case.recipients) - set(self.removed))
             case.key_version = self.key_version
+            for state in self.removed:
+                case.via_meeting.pop(state, None)
 
     def unshare(self, actor: Actor, removed: list[str], tier: str,
                 grants: list[dict[str, Any]]) -> None:

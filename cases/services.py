@@ -18,13 +18,13 @@ from eventsourcing.utils import get_topic
 
 from crypto import CaseKey, CryptoError, canonical_json, sha256_hex, unwrap_case_key, wrap_case_key
 
-from .case import BILATERAL, NATIONAL, PORTAL, Case
+from .case import BILATERAL, MEETING, NATIONAL, PORTAL, Case
 from .content import validate_actor, validate_item, validate_leg, validate_note, validate_summary
 from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from .directory_service import Directory
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
-from .ledger import Ledger
+from .ledger import Actor, Ledger
 from .view import CaseView, HistoryEntry, fold_view, history_entry
 from .viewer import ANALYST, AUDITOR, Viewer
 
@@ -60,7 +60,7 @@ class Cases:
         content = validate_summary(summary)
         case_id = uuid.uuid4()
         key = CaseKey.generate(1)
-        grants, wrapped = self._grant(case_id, [key], [viewer.state])
+        grants, wrapped = self.grant_keys(case_id, [key], [viewer.state])
         case = Case.open(viewer.actor, case_id, grants,
                          title=self._seal_title(key, case_id, 1, content["title"]),
                          body=key.seal(json.dumps(content).encode(),
@@ -111,19 +111,41 @@ class Cases:
         self._save(case)
 
     def share(self, viewer: Viewer, case_id: UUID, expected_version: int, tier: str,
-              states: list[str] | None = None) -> list[str]:
-        """Widens who can read: named states (bilateral) or all States Parties (portal).
+              states: list[str] | None = None, meeting: str = "") -> list[str]:
+        """Widens who can read: named states (bilateral), a meeting's participants (meeting,
+        see `cases.meeting_service`) or all States Parties (portal).
 
         Every key version is wrapped for each new reader, so they read the whole history.
         Returns the states added.
         """
         case, _ = self._for_change(viewer, case_id, expected_version)
+        if tier == MEETING and not meeting:
+            raise InvalidInput("A case is shared to a meeting by tabling it there.",
+                               field="tier")
         added = sorted(set(self.audience(viewer, tier, states)) - set(case.recipients))
         keys = list(self._keys_of(viewer, case).values())
-        grants, wrapped = self._grant(case_id, keys, added)
-        case.share(viewer.actor, tier, added, grants)
+        grants, wrapped = self.grant_keys(case_id, keys, added)
+        case.share(viewer.actor, tier, added, grants, meeting)
         self._save(case, wrapped)
         return added
+
+    def drop_meeting_readers(self, actor: Actor, case_id: UUID, meeting: str,
+                             states: list[str]) -> None:
+        """Rotates the key away from states that read the case only through ``meeting``.
+
+        Called when they leave the meeting; wrapping needs only public keys, so the acting
+        (convening) state records it without holding the case key.
+        """
+        case = self._get(case_id)
+        gone = sorted(s for s in states if case.via_meeting.get(s) == meeting)
+        if not gone:
+            return
+        remaining = sorted(set(case.recipients) - set(gone))
+        others = [s for s in remaining if s != case.owner]
+        key = CaseKey.generate(case.key_version + 1)
+        grants, wrapped = self.grant_keys(case_id, [key], remaining)
+        case.unshare(actor, gone, case.tier if others else NATIONAL, grants)
+        self._save(case, wrapped)
 
     def unshare(self, viewer: Viewer, case_id: UUID, expected_version: int,
                 states: list[str]) -> None:
@@ -133,7 +155,7 @@ class Cases:
         others = [s for s in remaining if s != case.owner]
         tier = NATIONAL if not others else (BILATERAL if case.tier == PORTAL else case.tier)
         key = CaseKey.generate(case.key_version + 1)
-        grants, wrapped = self._grant(case_id, [key], remaining)
+        grants, wrapped = self.grant_keys(case_id, [key], remaining)
         case.unshare(viewer.actor, list(states), tier, grants)
         self._save(case, wrapped)
 
@@ -149,7 +171,7 @@ class Cases:
         if tier == PORTAL:
             return [s.code for s in self.directory.states()
                     if s.status == STATE_PARTY and s.code != viewer.state]
-        if tier != BILATERAL:
+        if tier not in (BILATERAL, MEETING):
             raise InvalidInput("Share bilaterally or on the portal.", field="tier")
         codes = sorted({(c or "").strip().upper() for c in states or [] if (c or "").strip()})
         if not codes:
@@ -236,7 +258,7 @@ class Cases:
         except CryptoError as error:
             raise Forbidden("Your state's keys do not open this case.") from error
 
-    def _grant(self, case_id: UUID, keys: list[CaseKey], states: list[str],
+    def grant_keys(self, case_id: UUID, keys: list[CaseKey], states: list[str],
                ) -> tuple[list[dict[str, Any]], dict[tuple[int, str], bytes]]:
         """Wraps each key for each state; returns the grants (for the event) and the blobs."""
         grants, wrapped = [], {}

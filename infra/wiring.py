@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cases.directory_service import Directory
 from cases.keystore import KeyStore
 from cases.ledger import Ledger
+from cases.meeting_service import Meetings
 from cases.services import Cases
 from cases.tracing_service import Traces
 from crypto import KdfParams
@@ -28,6 +29,7 @@ class Exchange:
     cases: Cases
     case_index: CaseIndex
     traces: Traces
+    meetings: Meetings
     trace_board: TraceBoard
 
     def follow(self) -> int:
@@ -56,4 +58,5 @@ def open_exchange(settings: Settings) -> Exchange:
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     cases=cases, case_index=CaseIndex(index_view),
                     traces=Traces(ledger, keystore, directory, cases),
+                    meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(board_view))
