@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.utils import get_topic
 
 from crypto import (
     CryptoError,
@@ -97,15 +96,7 @@ class Directory:
 
     def states(self) -> list[State]:
         """Every registered state, secretariat included, ordered by code."""
-        topic = get_topic(State.Registered)
-        ids, start = [], None
-        while True:
-            page = self.ledger.recorder.select_notifications(
-                start, limit=100, topics=[topic], inclusive_of_start=False)
-            ids += [n.originator_id for n in page]
-            if len(page) < 100:
-                break
-            start = page[-1].id
+        ids = self.ledger.ids_created_by(State.Registered)
         return sorted((self.ledger.repository.get(i) for i in ids), key=lambda s: s.code)
 
     def users_of_state(self, code: str) -> list[User]:

@@ -162,6 +162,22 @@ class Ledger(Application[UUID]):
             raise NotFound(missing)
         return found
 
+    def ids_created_by(self, event_class: type, batch: int = 100) -> list[UUID]:
+        """Ids of the aggregates started by ``event_class``, in the order they were stored.
+
+        A scan of the log by topic: fine for the directory and meetings (hundreds), not for
+        cases, which are listed from the case index.
+        """
+        ids: list[UUID] = []
+        start = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, limit=batch, topics=[get_topic(event_class)], inclusive_of_start=False)
+            ids += [n.originator_id for n in page]
+            if len(page) < batch:
+                return ids
+            start = page[-1].id
+
     def save_all(self, *aggregates: Aggregate) -> None:
         """Saves aggregates in one transaction; a stale version raises `Conflict`."""
         with self.transaction():

@@ -102,25 +102,24 @@ class Meetings:
         meeting.change_status(viewer.actor, status)
         self.ledger.save_all(meeting)
 
-    def table_case(self, viewer: Viewer, meeting_id: UUID, case_id: UUID,
-                   expected_version: int) -> None:
+    def table_case(self, viewer: Viewer, meeting_id: UUID, case_id: UUID) -> None:
         """The owner puts a case on the agenda and shares it with every participant."""
         meeting = self._get(meeting_id)
         meeting.table(viewer.actor, str(case_id), viewer.state)
-        readers = set(self.cases.view(viewer, case_id).recipients)
+        case = self.cases.view(viewer, case_id)
         with self.ledger.transaction():
-            if not set(self._others(meeting, viewer)) <= readers:
-                self.cases.share(viewer, case_id, expected_version, MEETING,
+            if not set(self._others(meeting, viewer)) <= set(case.recipients):
+                self.cases.share(viewer, case_id, case.version, MEETING,
                                  self._others(meeting, viewer), meeting=str(meeting.id))
             self.ledger.save(meeting)
 
-    def confirm_access(self, viewer: Viewer, meeting_id: UUID, case_id: UUID,
-                       expected_version: int) -> list[str]:
+    def confirm_access(self, viewer: Viewer, meeting_id: UUID, case_id: UUID) -> list[str]:
         """The owner lets participants who joined after tabling read the case."""
         meeting = self._get(meeting_id)
         if str(case_id) not in meeting.agenda:
             raise InvalidInput("This case is not on the agenda.", field="case_id")
-        return self.cases.share(viewer, case_id, expected_version, MEETING,
+        case = self.cases.view(viewer, case_id)
+        return self.cases.share(viewer, case_id, case.version, MEETING,
                                 self._others(meeting, viewer), meeting=str(meeting.id))
 
     def record_outcome(self, viewer: Viewer, meeting_id: UUID, case_id: UUID,
@@ -166,11 +165,22 @@ class Meetings:
         meeting.consent(viewer.actor, lesson_id, given)
         self.ledger.save_all(meeting)
 
+    def listing(self, viewer: Viewer) -> list[Meeting]:
+        """The meetings the viewer may see, newest date first."""
+        found = (self.ledger.repository.get(i) for i in self.ledger.ids_created_by(
+            Meeting.Convened))
+        return sorted((m for m in found if self._may_see(viewer, m)),
+                      key=lambda m: m.date, reverse=True)
+
+    @staticmethod
+    def _may_see(viewer: Viewer, meeting: Meeting) -> bool:
+        return (viewer.state in meeting.participants or viewer.has(SECRETARIAT)
+                or viewer.has(AUDITOR))
+
     def view(self, viewer: Viewer, meeting_id: UUID) -> MeetingView:
         """Clear facts for participants, the secretariat and auditors; sealed parts if readable."""
         meeting = self._get(meeting_id)
-        if not (viewer.state in meeting.participants or viewer.has(SECRETARIAT)
-                or viewer.has(AUDITOR)):
+        if not self._may_see(viewer, meeting):
             raise Forbidden("Only participants, the secretariat and auditors see this meeting.")
         view = MeetingView(id=str(meeting.id), title=meeting.title, date=meeting.date,
                            convening_body=meeting.convening_body,

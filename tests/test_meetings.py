@@ -33,7 +33,7 @@ def tabled(exchange: Exchange, people: dict, meetings: Meetings) -> dict:
                                "2026-06-12", "Diversion Information Exchange Forum",
                                ["FRA", "DEU"])
     case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
-    meetings.table_case(people["FRA"], meeting, case_id, 1)
+    meetings.table_case(people["FRA"], meeting, case_id)
     return {"meeting": meeting, "case": case_id}
 
 
@@ -52,7 +52,7 @@ def test_late_joiner_reads_only_after_the_owner_confirms(exchange: Exchange, peo
     meetings.admit(people["secretariat"], tabled["meeting"], "MLI")
     with pytest.raises(NotFound):
         exchange.cases.view(people["MLI"], tabled["case"])
-    assert meetings.confirm_access(people["FRA"], tabled["meeting"], tabled["case"], 2) == [
+    assert meetings.confirm_access(people["FRA"], tabled["meeting"], tabled["case"]) == [
         "MLI"]
     assert exchange.cases.view(people["MLI"], tabled["case"]).title == SUMMARY["title"]
 
@@ -75,7 +75,7 @@ def test_leaving_keeps_a_bilateral_reader(exchange: Exchange, people: dict,
     meeting = meetings.convene(people["secretariat"], "M", "2026-06-12", "", ["FRA", "DEU"])
     case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
     exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU"])
-    meetings.table_case(people["FRA"], meeting, case_id, 2)
+    meetings.table_case(people["FRA"], meeting, case_id)
     meetings.release(people["secretariat"], meeting, "DEU")
     assert exchange.cases.view(people["DEU"], case_id).title == SUMMARY["title"]
 
@@ -123,7 +123,7 @@ def test_status_lifecycle_and_refusals_store_nothing(exchange: Exchange, people:
         meetings.change_status(people["FRA"], tabled["meeting"], "held")
     with pytest.raises(Forbidden):  # MLI is not a participant
         meetings.table_case(people["MLI"], tabled["meeting"],
-                            exchange.cases.open_case(people["MLI"], SUMMARY), 1)
+                            exchange.cases.open_case(people["MLI"], SUMMARY))
     after_open = count(exchange)
     assert after_open == before + 1  # only MLI's own new case was stored
     with pytest.raises(InvalidInput) as bad:

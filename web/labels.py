@@ -91,6 +91,10 @@ LABELS = {
     "import_marking": _l("Import marking"),
     "markings_photos": _l("Photos of the markings"),
     "end_user_certificate": _l("End-user certificate"),
+    # meetings (cases.meetings)
+    "planned": _l("Planned"),
+    "open": _l("Open"),
+    "held": _l("Held"),
 }
 
 EVENTS = {

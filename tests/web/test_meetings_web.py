@@ -1,0 +1,78 @@
+"""Meeting pages: convening, tabling, outcomes and consent, seen from each side."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from infra.wiring import Exchange
+from tests.conftest import PASSWORD
+from tests.web.conftest import SUMMARY, Browser, error_next_to, events
+
+
+def signed_in(app: Flask, username: str) -> Browser:
+    browser = Browser(app.test_client())
+    assert browser.login(username, PASSWORD).status_code == 302
+    return browser
+
+
+def test_secretariat_convenes_and_participants_see_the_meeting(app: Flask, people: dict,
+                                                               exchange: Exchange) -> None:
+    sec = signed_in(app, "secretariat")
+    response = sec.post("/meetings/new", {"title": "Forum session 4", "date": "2026-09-01",
+                                          "convening_body": "DIEF", "participants": "FRA DEU"})
+    assert response.status_code == 302
+    assert "Forum session 4" in signed_in(app, "deu.analyst").get("/meetings/").text
+    assert "Forum session 4" not in signed_in(app, "mli.analyst").get("/meetings/").text
+    meeting_path = response.headers["Location"]
+    assert signed_in(app, "mli.analyst").get(meeting_path).status_code == 403
+
+
+def test_bad_convening_input_names_the_field_and_stores_nothing(app: Flask, people: dict,
+                                                                exchange: Exchange) -> None:
+    sec = signed_in(app, "secretariat")
+    before = events(exchange)
+    response = sec.post("/meetings/new", {"title": "T", "date": "next week",
+                                          "participants": "FRA DEU"})
+    assert response.status_code == 422 and error_next_to(response, "date")
+    assert signed_in(app, "fra.analyst").post(
+        "/meetings/new", {"title": "T", "date": "2026-01-01",
+                          "participants": "FRA DEU"}).status_code == 403
+    assert events(exchange) == before
+
+
+def test_owner_tables_a_case_and_records_an_outcome_others_cannot(
+        app: Flask, people: dict, exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    fra = signed_in(app, "fra.analyst")
+    assert fra.post(f"/meetings/{meeting}/table", {"case_id": str(case_id)}).status_code == 302
+    assert fra.post(f"/meetings/{meeting}/outcome",
+                    {"case_id": str(case_id), "text": "Agreed: trace it."}).status_code == 302
+    page = signed_in(app, "deu.analyst").get(f"/meetings/{meeting}").text
+    assert SUMMARY["title"] in page and "Agreed: trace it." in page
+    before = events(exchange)
+    deu = signed_in(app, "deu.analyst")
+    refused = deu.post(f"/meetings/{meeting}/outcome", {"case_id": str(case_id), "text": "x"})
+    assert refused.status_code == 403
+    mli = signed_in(app, "mli.analyst")
+    assert mli.post(f"/meetings/{meeting}/table",
+                    {"case_id": str(case_id)}).status_code in (403, 404)
+    assert events(exchange) == before
+    secretariat_page = signed_in(app, "secretariat").get(f"/meetings/{meeting}").text
+    assert SUMMARY["title"] not in secretariat_page
+    assert "Agreed: trace it." not in secretariat_page
+
+
+def test_consent_buttons_complete_a_lesson(app: Flask, people: dict,
+                                           exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    fra, deu = signed_in(app, "fra.analyst"), signed_in(app, "deu.analyst")
+    assert fra.post(f"/meetings/{meeting}/lesson",
+                    {"text": "Weak stockpiles", "concerned": "FRA DEU"}).status_code == 302
+    lesson = exchange.meetings.view(people["FRA"], meeting).lessons[0]["id"]
+    for browser in (fra, deu):
+        assert browser.post(f"/meetings/{meeting}/consent",
+                            {"lesson_id": lesson}).status_code == 302
+    assert exchange.meetings.view(people["FRA"], meeting).lessons[0]["complete"]

@@ -1,0 +1,120 @@
+"""Informal meetings (tier 3): the list, convening, and the meeting page with its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from cases.errors import DivexError, NotFound
+from cases.meetings import MEETING_TRANSITIONS
+from cases.viewer import SECRETARIAT
+from projections.case_index import CaseFilter
+
+from .extensions import current_viewer, get_exchange
+from .fields import Field
+from .forms import field_errors
+from .messages import translate
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+CONVENE = (Field("title", _l("Title"), required=True),
+           Field("date", _l("Date"), "date", required=True),
+           Field("convening_body", _l("Convening body")),
+           Field("participants", _l("Participating states (codes, e.g. FRA DEU MLI)"),
+                 required=True))
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    viewer = current_viewer()
+    return render_template("meetings/list.html",
+                           meetings=get_exchange().meetings.listing(viewer),
+                           may_convene=viewer.has(SECRETARIAT))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def convene() -> Any:
+    heading = _("Convene an informal meeting")
+    if request.method == "GET":
+        return render_template("meetings/form.html", heading=heading, fields=CONVENE,
+                               values=MultiDict(), errors={})
+    form = request.form
+    try:
+        meeting_id = get_exchange().meetings.convene(
+            current_viewer(), form.get("title", ""), form.get("date", ""),
+            form.get("convening_body", ""), form.get("participants", "").replace(",", " ").split())
+    except DivexError as error:
+        return render_template("meetings/form.html", heading=heading, fields=CONVENE,
+                               values=form, errors=field_errors(error, CONVENE)), error.status
+    flash(_("The meeting is convened."), "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting_id))
+
+
+def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str, int]:
+    exchange, viewer = get_exchange(), current_viewer()
+    exchange.follow()
+    meeting = exchange.meetings.view(viewer, meeting_id)
+    own_cases, _total = exchange.case_index.view.list_for(
+        viewer.state, CaseFilter(owner=viewer.state), limit=100)
+    titles = {row.case_id: exchange.cases.title(viewer, row.case_id, row.title_key_version,
+                                                row.title_token) for row in own_cases}
+    for case_id in meeting.agenda:
+        if case_id not in titles:
+            try:
+                titles[case_id] = exchange.cases.view(viewer, UUID(case_id)).title
+            except NotFound:
+                titles[case_id] = None  # on the agenda, but not shared with this state
+    return render_template(
+        "meetings/meeting.html", meeting=meeting, titles=titles,
+        tableable=[r for r in own_cases if r.case_id not in meeting.agenda],
+        next_statuses=MEETING_TRANSITIONS[meeting.status],
+        error=translate(error.message) if error else None), (error.status if error else 200)
+
+
+@bp.get("/<uuid:meeting_id>")
+@login_required
+def show(meeting_id: UUID) -> tuple[str, int]:
+    return meeting_page(meeting_id)
+
+
+ACTIONS = {
+    "admit": lambda m, v, f: m.admit(v, UUID(f["meeting"]), f.get("state", "")),
+    "leave": lambda m, v, f: m.release(v, UUID(f["meeting"]), f.get("state", "")),
+    "status": lambda m, v, f: m.change_status(v, UUID(f["meeting"]), f.get("status", "")),
+    "table": lambda m, v, f: m.table_case(v, UUID(f["meeting"]), UUID(f.get("case_id", ""))),
+    "confirm": lambda m, v, f: m.confirm_access(v, UUID(f["meeting"]),
+                                                UUID(f.get("case_id", ""))),
+    "outcome": lambda m, v, f: m.record_outcome(v, UUID(f["meeting"]),
+                                                UUID(f.get("case_id", "")), f.get("text", "")),
+    "lesson": lambda m, v, f: m.propose_lesson(v, UUID(f["meeting"]), f.get("text", ""),
+                                               f.get("concerned", "").replace(",", " ").split()),
+    "consent": lambda m, v, f: m.consent(v, UUID(f["meeting"]), f.get("lesson_id", ""), True),
+    "withdraw": lambda m, v, f: m.consent(v, UUID(f["meeting"]), f.get("lesson_id", ""),
+                                          False),
+}
+
+
+@bp.post("/<uuid:meeting_id>/<any(" + ", ".join(ACTIONS) + "):action>")
+@login_required
+def act(meeting_id: UUID, action: str) -> Response | tuple[str, int]:
+    """Every action of the meeting page: one service call, then back to the page."""
+    form = dict(request.form.items(), meeting=str(meeting_id))
+    try:
+        ACTIONS[action](get_exchange().meetings, current_viewer(), form)
+    except ValueError:
+        return meeting_page(meeting_id, DivexError("Choose a case first.", field="case_id"))
+    except DivexError as error:
+        if error.status == 404 and action not in ("outcome", "table", "confirm"):
+            raise
+        return meeting_page(meeting_id, error)
+    flash(_("Saved."), "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting_id))
