@@ -17,13 +17,14 @@ from uuid import UUID
 from crypto import CaseKey, CryptoError, canonical_json, unwrap_case_key
 
 from .case import MEETING
-from .directory import SIGNATORY, STATE_PARTY
+from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from .directory_service import Directory
 from .errors import Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Ledger
 from .meetings import Meeting
 from .services import Cases
+from .view import HistoryEntry, history_entry
 from .viewer import ANALYST, AUDITOR, SECRETARIAT, STATE_ADMIN, Viewer
 
 
@@ -200,6 +201,13 @@ class Meetings:
                     "text": self._open(viewer, event.lesson_id, event)})
         return view
 
+    def history(self, viewer: Viewer, meeting_id: UUID) -> list[HistoryEntry]:
+        """Every event of the meeting with its clear header (content stays sealed)."""
+        self.view(viewer, meeting_id)  # the same rule on who may see the meeting
+        names = self.cases.usernames()
+        return [history_entry(e, None, names) for e in self.ledger.events.get(UUID(str(
+            meeting_id)))]
+
     # Helpers
 
     def _open(self, viewer: Viewer, key_owner: str, event: Any) -> str | None:
@@ -227,8 +235,8 @@ class Meetings:
         except NotFound:
             raise InvalidInput(f"{code} is not a registered state.",
                                field="participants") from None
-        if state.status not in (STATE_PARTY, SIGNATORY):
-            raise InvalidInput(f"{code} cannot take part as a state.", field="participants")
+        if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
+            raise InvalidInput(f"{code} cannot take part.", field="participants")
         return code
 
     @staticmethod

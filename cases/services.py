@@ -191,7 +191,7 @@ class Cases:
         keys = self._keys_of(viewer, case)
         events = list(self.ledger.events.get(case.id))
         return fold_view(case, events, lambda event: self._open(keys, case.id, event),
-                         self._usernames())
+                         self.usernames())
 
     def history(self, viewer: Viewer, case_id: UUID) -> list[HistoryEntry]:
         """Every event: what changed for readers; the clear header only for other auditors."""
@@ -202,7 +202,7 @@ class Cases:
             keys = {}
         else:
             raise NotFound("No such case.")
-        names = self._usernames()
+        names = self.usernames()
         return [history_entry(e, self._open(keys, case.id, e) if keys else None, names)
                 for e in self.ledger.events.get(case.id)]
 
@@ -300,7 +300,7 @@ class Cases:
             if wrapped:
                 self.keystore.put_wrapped_keys(session, str(case.id), wrapped)
 
-    def _usernames(self) -> Callable[[str], str]:
+    def usernames(self) -> Callable[[str], str]:
         def name(user_id: str) -> str:
             try:
                 return self.ledger.repository.get(UUID(user_id)).username

@@ -136,3 +136,22 @@ def test_status_lifecycle_and_refusals_store_nothing(exchange: Exchange, people:
         meetings.convene(people["secretariat"], "T", "2026-01-01", "", ["FRA", "ZZZ"])
     assert bad.value.field == "participants"
     assert count(exchange) == after_open
+
+
+def test_secretariat_reads_a_tabled_case_only_as_a_participant(
+        exchange: Exchange, people: dict, meetings: Meetings) -> None:
+    meeting = meetings.convene(people["secretariat"], "With the secretariat", "2026-06-12",
+                               "", ["FRA", "DEU", "XAT"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    meetings.table_case(people["FRA"], meeting, case_id)
+    assert exchange.cases.view(people["secretariat"], case_id).title == SUMMARY["title"]
+
+
+def test_auditors_see_the_clear_history_of_a_meeting(exchange: Exchange, people: dict,
+                                                     meetings: Meetings, tabled: dict) -> None:
+    meetings.record_outcome(people["FRA"], tabled["meeting"], tabled["case"], "Sealed words")
+    history = meetings.history(people["MLI.auditor"], tabled["meeting"])
+    assert [h.event for h in history] == ["Convened", "CaseTabled", "OutcomeRecorded"]
+    assert "Sealed words" not in repr(history)
+    with pytest.raises(Forbidden):
+        meetings.history(people["MLI"], tabled["meeting"])

@@ -98,6 +98,15 @@ LABELS = {
 }
 
 EVENTS = {
+    # cases.meetings
+    "Convened": _l("Meeting convened"),
+    "ParticipantJoined": _l("Participant joined"),
+    "ParticipantLeft": _l("Participant left"),
+    "CaseTabled": _l("Case tabled"),
+    "OutcomeRecorded": _l("Outcome recorded"),
+    "LessonProposed": _l("Lesson proposed"),
+    "ConsentGiven": _l("Consent given"),
+    "ConsentWithdrawn": _l("Consent withdrawn"),
     "Opened": _l("Case logged"),
     "ContentRevised": _l("Summary revised"),
     "PartAdded": _l("Part added"),

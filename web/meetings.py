@@ -75,6 +75,7 @@ def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str
                 titles[case_id] = None  # on the agenda, but not shared with this state
     return render_template(
         "meetings/meeting.html", meeting=meeting, titles=titles,
+        history=exchange.meetings.history(viewer, meeting_id),
         tableable=[r for r in own_cases if r.case_id not in meeting.agenda],
         next_statuses=MEETING_TRANSITIONS[meeting.status],
         error=translate(error.message) if error else None), (error.status if error else 200)

@@ -76,3 +76,14 @@ def test_consent_buttons_complete_a_lesson(app: Flask, people: dict,
         assert browser.post(f"/meetings/{meeting}/consent",
                             {"lesson_id": lesson}).status_code == 302
     assert exchange.meetings.view(people["FRA"], meeting).lessons[0]["complete"]
+
+
+def test_an_auditor_of_another_state_sees_the_clear_history(app: Flask, people: dict,
+                                                            exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.meetings.table_case(people["FRA"], meeting, case_id)
+    exchange.directory.add_user(people["MLI.admin"], "mli.auditor", PASSWORD, ["auditor"])
+    page = signed_in(app, "mli.auditor").get(f"/meetings/{meeting}").text
+    assert "fra.analyst (FRA)" in page and SUMMARY["title"] not in page
