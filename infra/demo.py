@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from uuid import UUID
 
 from cases.viewer import Viewer
 
@@ -65,15 +66,61 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
             logins.append(DemoLogin(f"{prefix}.{suffix}", code, ", ".join(roles)))
         analysts[code] = directory.authenticate(f"{prefix}.analyst", DEMO_PASSWORD)
     codes = [code for code, _ in DEMO_STATES]
-    for number in range(cases):
-        owner = codes[number % len(codes)]
-        _seed_case(exchange, analysts[owner], number, rng, codes)
+    case_ids = [_seed_case(exchange, analysts[codes[n % len(codes)]], n, rng, codes)
+                for n in range(cases)]
+    _seed_contact_points(exchange, codes[:-1])  # the last state's contact point stays missing
+    _seed_traces(exchange, analysts, case_ids[:3])
+    _seed_meeting(exchange, secretariat, analysts, case_ids)
     exchange.follow()
     return logins
 
 
+def _seed_contact_points(exchange: Exchange, codes: list[str]) -> None:
+    for code in codes:
+        admin = exchange.directory.authenticate(f"{code.lower()}.admin", DEMO_PASSWORD)
+        exchange.directory.set_contact_point(
+            admin, name=f"National contact point of {code}", office="Export control office",
+            channel=f"ncp@{code.lower()}.example", volunteers_to_assist=code in ("FRA", "MEX"))
+
+
+def _seed_traces(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:
+    """Three trace requests: one just sent, one waiting for information, one answered."""
+    traces = exchange.traces
+    for step, case_id in enumerate(case_ids):
+        owner = exchange.cases.view(analysts[DEMO_STATES[step][0]], case_id)
+        analyst = analysts[owner.owner]
+        requested = owner.summary["concerned"]["exporter"]
+        trace_id = traces.send(analyst, case_id, requested, list(owner.items),
+                               "Please trace these items: to whom were they exported?")
+        if step >= 1:
+            traces.acknowledge(analysts[requested], trace_id)
+            traces.request_more_info(analysts[requested], trace_id, ["markings_photos"],
+                                     "Photos of the markings, please.")
+        if step == 2:
+            traces.complete(analyst, trace_id, note="Photos are in the national file.")
+            traces.answer(analysts[requested], trace_id, "traced", destination=owner.owner,
+                          date="2018-04-02", licence="EX-2018-114",
+                          text="Exported under licence EX-2018-114 to the state of discovery.")
+
+
+def _seed_meeting(exchange: Exchange, secretariat: Viewer, analysts: dict[str, Viewer],
+                  case_ids: list) -> None:
+    meetings = exchange.meetings
+    meeting = meetings.convene(secretariat, "Informal exchange on diversion cases",
+                               "2026-05-20", "Diversion Information Exchange Forum",
+                               ["FRA", "DEU", "MEX", "NGA"])
+    fra_case = case_ids[0]  # case 1 belongs to FRA and is national (see _seed_case)
+    meetings.table_case(analysts["FRA"], meeting, fra_case)
+    meetings.record_outcome(analysts["FRA"], meeting, fra_case,
+                            "Participants agreed that the markings point to a re-export.")
+    lesson = meetings.propose_lesson(analysts["FRA"], meeting,
+                                     "Re-exports through transit hubs recur in several cases.",
+                                     ["FRA", "DEU"])
+    meetings.consent(analysts["FRA"], meeting, lesson, True)
+
+
 def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Random,
-               codes: list[str]) -> None:
+               codes: list[str]) -> UUID:
     category, hs_code, what, calibre = FINDS[number % len(FINDS)]
     place = rng.choice(PLACES)
     others = [c for c in codes if c != analyst.state]
@@ -112,3 +159,4 @@ def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Ran
         cases.share(analyst, case_id, version, "bilateral", [exporter, transit])
     elif tier == 2:
         cases.share(analyst, case_id, version, "portal")
+    return case_id

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+
+from sqlalchemy.exc import SAWarning
 
 from cases.directory_service import Directory
 from cases.keystore import KeyStore
@@ -39,6 +42,11 @@ class Exchange:
     def close(self) -> None:
         self.ledger.close()
         self.keystore.engine.dispose()
+
+
+# eventsourcing-sqlalchemy names every projection's tracking-record class alike; harmless here.
+warnings.filterwarnings("ignore", message="This declarative base already contains a class",
+                        category=SAWarning)
 
 
 def open_exchange(settings: Settings) -> Exchange:

@@ -21,6 +21,11 @@ def seeded_secrets(exchange: Exchange) -> list[str]:
         texts += [view.summary["title"], view.summary["narrative"]]
         texts += [item["serial"] for item in view.items.values()]
         texts += [actor["name"] for actor in view.actors.values()]
+    # Sealed meeting outcome, lesson and trace request texts from the seed.
+    texts += ["Participants agreed that the markings point to a re-export.",
+              "Re-exports through transit hubs recur in several cases.",
+              "Please trace these items: to whom were they exported?",
+              "Photos of the markings, please."]
     return texts
 
 
