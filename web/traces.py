@@ -26,7 +26,10 @@ bp = Blueprint("traces", __name__, url_prefix="/traces")
 SEND = (Field("requested_state", _l("Requested state (its national contact point)"), "country",
               required=True),
         Field("questions", _l("Questions"), "textarea", required=True),
-        Field("deadline_days", _l("Days to answer"), "number"))
+        Field("deadline_days", _l("Days to answer"), "number"),
+        Field("share_with_case_readers",
+              _l("Also let the states that read the case read this request"), "checkboxes",
+              ("yes",)))
 MORE_INFO = (Field("checklist", _l("Missing information"), "checkboxes", CHECKLIST),
              Field("note", _l("Note"), "textarea"))
 COMPLETE = (Field("note", _l("Information supplied"), "textarea", required=True),)
@@ -90,7 +93,9 @@ def send(case_id: UUID) -> Any:
     try:
         trace_id = exchange.traces.send(current_viewer(), case_id, form.get("requested_state", ""),
                                         form.getlist("items"), form.get("questions", ""),
-                                        deadline_days=days)
+                                        deadline_days=days,
+                                        share_with_case_readers=form.get(
+                                            "share_with_case_readers") == "yes")
     except DivexError as error:
         return form_page(heading, SEND, form, field_errors(error, (*SEND, Field("items", ""))),
                          error.status, items=case.items)

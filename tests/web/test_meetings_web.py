@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from infra.wiring import Exchange
@@ -87,3 +88,25 @@ def test_an_auditor_of_another_state_sees_the_clear_history(app: Flask, people: 
     exchange.directory.add_user(people["MLI.admin"], "mli.auditor", PASSWORD, ["auditor"])
     page = signed_in(app, "mli.auditor").get(f"/meetings/{meeting}").text
     assert "fra.analyst (FRA)" in page and SUMMARY["title"] not in page
+
+
+@pytest.mark.parametrize(("action", "body", "status"), [
+    ("admit", {"state": "ZZZ"}, 422),
+    ("status", {"status": "held"}, 409),
+    ("table", {"case_id": "not-a-case"}, 400),
+    ("outcome", {"case_id": "", "text": "x"}, 400),
+    ("lesson", {"text": "", "concerned": "FRA"}, 422),
+    ("lesson", {"text": "t", "concerned": "QQQ"}, 422),
+    ("consent", {"lesson_id": "nope"}, 404),
+])
+def test_bad_meeting_action_is_refused_with_a_message_and_stores_nothing(
+        app: Flask, people: dict, exchange: Exchange, action: str, body: dict,
+        status: int) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    user = "secretariat" if action in ("admit", "status") else "fra.analyst"
+    before = events(exchange)
+    response = signed_in(app, user).post(f"/meetings/{meeting}/{action}", body)
+    assert response.status_code == status
+    assert 'class="error"' in response.text or 'class="message"' in response.text
+    assert events(exchange) == before

@@ -97,3 +97,17 @@ def test_other_states_cannot_act_on_a_request(app: Flask, people: dict,
     assert requester.post(f"/traces/{trace_id}/answer",
                           {"outcome": "traced"}).status_code == 403
     assert events(exchange) == before
+
+
+def test_send_form_can_open_the_request_to_the_case_readers(app: Flask, people: dict,
+                                                            exchange: Exchange) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    item = exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    exchange.cases.share(fra, case_id, 2, "bilateral", ["MLI"])
+    response = signed_in(app, "fra.analyst").post(f"/traces/new/{case_id}", {
+        "requested_state": "DEU", "questions": QUESTIONS, "items": [item],
+        "deadline_days": "30", "share_with_case_readers": "yes"})
+    assert response.status_code == 302
+    trace_path = response.headers["Location"]
+    assert QUESTIONS in signed_in(app, "mli.analyst").get(trace_path).text
