@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cases.errors import DivexError
-
+from .cli_audit import audit
+from .cli_cases import cases
+from .cli_projections import projections
+from .cli_support import exchange_of, read_password, refusals_as_messages
 from .demo import DEMO_PASSWORD, seed
-from .settings import Settings, load_settings, sqlite_url
+from .settings import load_settings, sqlite_url
 from .wiring import Exchange, open_exchange
-
-
-def refusals_as_messages(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turns a domain refusal into a one-line error and exit code 1, never a traceback."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except DivexError as error:
-            where = f" ({error.field})" if error.field else ""
-            raise click.ClickException(f"{error.message}{where}") from None
-
-    return run
-
-
-def read_password(password_file: Path | None, prompt: str) -> str:
-    if password_file is None:
-        return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
-    try:
-        return password_file.read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise click.ClickException(f"Cannot read {password_file}: {error.strerror}") from None
 
 
 @click.group()
@@ -47,13 +23,6 @@ def read_password(password_file: Path | None, prompt: str) -> str:
 def main(ctx: click.Context) -> None:
     """divex: the diversion case exchange of Arms Trade Treaty States Parties."""
     ctx.obj = load_settings()
-
-
-def exchange_of(ctx: click.Context) -> Exchange:
-    settings: Settings = ctx.obj
-    exchange = open_exchange(settings)
-    ctx.call_on_close(exchange.close)
-    return exchange
 
 
 @main.command()
@@ -151,6 +120,10 @@ def status_text(exchange: Exchange) -> str:
              f"  states: {len(states)} ({', '.join(s.code for s in states)})",
              f"  active users: {users}"]
     return "\n".join(lines)
+
+
+for group in (audit, cases, projections):
+    main.add_command(group)
 
 
 if __name__ == "__main__":  # pragma: no cover

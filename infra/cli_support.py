@@ -1,0 +1,55 @@
+"""What every `divex` command shares: settings, the exchange, refusals as one-line errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cases.errors import DivexError
+from cases.viewer import Viewer
+
+from .settings import Settings
+from .wiring import Exchange, open_exchange
+
+
+def refusals_as_messages(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turns a domain refusal into a one-line error and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except DivexError as error:
+            where = f" ({error.field})" if error.field else ""
+            raise click.ClickException(f"{error.message}{where}") from None
+
+    return run
+
+
+def read_password(password_file: Path | None, prompt: str) -> str:
+    if password_file is None:
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    try:
+        return password_file.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise click.ClickException(f"Cannot read {password_file}: {error.strerror}") from None
+
+
+def exchange_of(ctx: click.Context) -> Exchange:
+    settings: Settings = ctx.obj
+    exchange = open_exchange(settings)
+    ctx.call_on_close(exchange.close)
+    return exchange
+
+
+def sign_in(exchange: Exchange, username: str, password_file: Path | None) -> Viewer:
+    """The user a command acts as, unlocked with their password (prompted or from a file)."""
+    if password_file is None:
+        password = click.prompt(f"Password for {username}", hide_input=True)
+    else:
+        password = read_password(password_file, "")
+    return exchange.directory.authenticate(username, password)
