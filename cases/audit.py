@@ -1,23 +1,102 @@
-"""Checks the stored log: version continuity, hash chain and signatures, per aggregate.
+"""Proves the log complete and unaltered, from what an auditor holds: no bodies, no keys.
 
-Each signature is checked against the key version the event names, which must be one the
-acting state had published at the time of the event (its key history in the directory).
+The auditor's view of an event is a `LogRecord`: its clear header, the SHA-256 of its sealed
+body and its signature. From records alone `verify` checks, per aggregate, version continuity
+and the hash chain; every signature against the key the acting state had published at that
+time (the key history is read from the log itself, starting from the secretariat's
+self-signed registration); and every `Checkpoint`: its Merkle root over the records' hashes,
+the log key's signature and each witness state's cosignature. The same code runs on the live
+store and on an exported bundle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from crypto.merkle import leaf_hash, tree_root
+from eventsourcing.utils import get_topic
 
-from crypto import GENESIS_HASH, CryptoError, verify_event
+from crypto import GENESIS_HASH, CryptoError, canonical_json, sha256_hex
+from crypto.chain import event_hash_of_digest
+from crypto.logkey import key_fingerprint
+from crypto.signing import signing_bytes_of_digest, verify_signature
 
-from .directory import State, state_id
-from .errors import NotFound
+from .directory import SECRETARIAT_CODE, State
 from .ledger import Ledger
+
+LOG_NAME = "divex"
+
+_REGISTERED = get_topic(State.Registered)
+_ROTATED = get_topic(State.KeysRotated)
+_LOG_KEY = get_topic(State.LogKeyPublished)
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One stored event as an auditor sees it."""
+
+    notification_id: int
+    header: dict[str, Any]
+    body_sha256: str
+    signature: str
+
+    @classmethod
+    def of(cls, notification_id: int, event: Any) -> LogRecord:
+        return cls(notification_id, event.header(), sha256_hex(event.body_bytes()),
+                   event.signature)
+
+    @property
+    def aggregate(self) -> str:
+        return str(self.header.get("aggregate", ""))
+
+    @property
+    def version(self) -> int:
+        return int(self.header.get("version", 0))
+
+    @property
+    def timestamp(self) -> datetime:
+        return datetime.fromisoformat(self.header["timestamp"])
+
+    def hash(self) -> str:
+        return event_hash_of_digest(self.header, self.body_sha256, bytes.fromhex(self.signature))
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    """A member state's statement that it saw this checkpoint extend the last one it signed."""
+
+    state: str
+    key_version: int
+    signature: str
+    time: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The Merkle root over the first ``size`` events, signed with the log key."""
+
+    size: int
+    root: str
+    time: str
+    log_key: str  # fingerprint of the log key that signed it
+    signature: str
+    cosignatures: tuple[Cosignature, ...] = ()
+
+    def statement(self) -> bytes:
+        return checkpoint_statement(self.size, self.root, self.time)
+
+
+def checkpoint_statement(size: int, root: str, time: str) -> bytes:
+    """The bytes the log key signs and the witnesses cosign."""
+    return canonical_json({"log": LOG_NAME, "size": size, "root": root, "time": time})
+
+
+def merkle_leaf(record_hash: str) -> bytes:
+    """The RFC 6962 leaf hash of one event in the tree (its data is the event's hash)."""
+    return leaf_hash(bytes.fromhex(record_hash))
 
 
 @dataclass(frozen=True)
@@ -35,10 +114,167 @@ class Finding:
 class Verification:
     events_checked: int
     finding: Finding | None
+    checkpoints_checked: int = 0
+    cosignatures_checked: int = 0
+    trust: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, Any] = field(default_factory=dict)  # the key history the log publishes
 
     @property
     def ok(self) -> bool:
         return self.finding is None
+
+
+class KeyHistory:
+    """Every public signing key the log has published, with the moment it took effect."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, list[tuple[datetime, int, bytes]]] = {}
+        self.log_keys: dict[str, tuple[datetime, bytes]] = {}
+        self._codes: dict[str, str] = {}  # state aggregate id -> state code
+
+    def learn(self, record: LogRecord) -> None:
+        """Takes note of the keys a (verified) directory event publishes."""
+        kind, header = record.header.get("type"), record.header
+        if kind == _REGISTERED:
+            self._codes[record.aggregate] = header["code"]
+        if kind in (_REGISTERED, _ROTATED):
+            keys = header["public_keys"]
+            self.states.setdefault(self._codes[record.aggregate], []).append(
+                (record.timestamp, int(keys["version"]), bytes.fromhex(keys["signing"])))
+        elif kind == _LOG_KEY:
+            public = bytes.fromhex(header["log_key"])
+            self.log_keys[key_fingerprint(public)] = (record.timestamp, public)
+
+    def signing_key(self, state: str, version: int, moment: datetime) -> bytes:
+        """The key to check a signature with; `CryptoError` saying why there is none."""
+        history = self.states.get(state)
+        if not history:
+            raise CryptoError(f"{state} has published no key before this event")
+        for since, number, public in history:
+            if number == version:
+                if since > moment:
+                    raise CryptoError(f"signed with {state}'s key version {version}, "
+                                      "published after the event")
+                return public
+        raise CryptoError(f"{state} never published key version {version}")
+
+    def entries(self) -> dict[str, list[dict[str, Any]]]:
+        """The history as plain data (for the bundle and the audit page)."""
+        out = {code: [{"since": since.isoformat(), "version": version,
+                       "signing": public.hex()} for since, version, public in history]
+               for code, history in self.states.items()}
+        out["log"] = [{"since": since.isoformat(), "fingerprint": fpr, "signing": public.hex()}
+                      for fpr, (since, public) in self.log_keys.items()]
+        return out
+
+
+Progress = Callable[[int], None]
+
+
+def verify(records: Iterable[LogRecord], checkpoints: Iterable[Checkpoint] = (),
+           progress: Progress | None = None) -> Verification:
+    """Walks the records in notification order; stops at the first bad one."""
+    heads: dict[str, tuple[int, str]] = {}
+    history = KeyHistory()
+    leaves: list[bytes] = []
+    last: LogRecord | None = None
+    for record in records:
+        version, head = heads.get(record.aggregate, (0, GENESIS_HASH))
+        failure = _check(history, record, version, head)
+        if failure:
+            return Verification(len(leaves), Finding(record.notification_id, record.aggregate,
+                                                     record.version, *failure))
+        history.learn(record)
+        digest = record.hash()
+        heads[record.aggregate] = (record.version, digest)
+        leaves.append(merkle_leaf(digest))
+        last = record
+        if progress:
+            progress(1)
+    trust, keys = _trust_anchors(history), history.entries()
+    cosigned = 0
+    checked = sorted(checkpoints, key=lambda c: c.size)
+    for checkpoint in checked:
+        failure = _check_checkpoint(history, checkpoint, leaves)
+        if failure:
+            at = last if checkpoint.size > len(leaves) else None
+            return Verification(len(leaves), Finding(
+                at.notification_id if at else checkpoint.size, "checkpoint",
+                checkpoint.size, *failure), trust=trust, keys=keys)
+        cosigned += len(checkpoint.cosignatures)
+    return Verification(len(leaves), None, len(checked), cosigned, trust, keys)
+
+
+def _check(history: KeyHistory, record: LogRecord, version: int,
+           head: str) -> tuple[str, str] | None:
+    """The failed check and why, or None when the record is sound."""
+    header = record.header
+    if record.version != version + 1:
+        return "version", (f"expected version {version + 1} of this aggregate "
+                           "(an event is missing, repeated or out of order)")
+    if header.get("prev_hash") != head:
+        return "chain", "prev_hash does not match the hash of the aggregate's previous event"
+    try:
+        if record.version == 1 and header.get("type") == _REGISTERED \
+                and header.get("actor_state") == header.get("code") == SECRETARIAT_CODE:
+            # The secretariat's registration is self-signed: the root of trust.
+            public = bytes.fromhex(header["public_keys"]["signing"])
+        else:
+            public = history.signing_key(header["actor_state"],
+                                         int(header["signing_key_version"]),
+                                         record.timestamp)
+        verify_signature(public, signing_bytes_of_digest(header, record.body_sha256),
+                         bytes.fromhex(record.signature))
+    except CryptoError as error:
+        detail = str(error)
+        return "signature", ("signature does not match the header and body"
+                             if detail == "bad signature" else detail)
+    except (KeyError, ValueError, TypeError) as error:
+        return "signature", f"malformed header or signature: {error}"
+    return None
+
+
+def _check_checkpoint(history: KeyHistory, checkpoint: Checkpoint,
+                      leaves: list[bytes]) -> tuple[str, str] | None:
+    if checkpoint.size > len(leaves):
+        return "checkpoint", (f"the log holds {len(leaves)} events but a checkpoint covers "
+                              f"{checkpoint.size}: events were removed after it (truncated)")
+    if tree_root(leaves[:checkpoint.size]).hex() != checkpoint.root:
+        return "checkpoint", (f"the Merkle root of the first {checkpoint.size} events differs "
+                              "from the checkpoint: the log was altered or reordered, or the "
+                              "checkpoint does not extend the earlier ones")
+    log_key = history.log_keys.get(checkpoint.log_key)
+    if log_key is None:
+        return "checkpoint", f"signed with log key {checkpoint.log_key}, never published"
+    try:
+        verify_signature(log_key[1], checkpoint.statement(), bytes.fromhex(checkpoint.signature))
+    except (CryptoError, ValueError):
+        return "checkpoint", "the log key's signature on the checkpoint is wrong"
+    for cosignature in checkpoint.cosignatures:
+        try:
+            public = history.signing_key(cosignature.state, cosignature.key_version,
+                                         datetime.fromisoformat(cosignature.time))
+            verify_signature(public, checkpoint.statement(),
+                             bytes.fromhex(cosignature.signature))
+        except (CryptoError, ValueError) as error:
+            return "cosignature", f"{cosignature.state}'s cosignature is wrong: {error}"
+    return None
+
+
+def _trust_anchors(history: KeyHistory) -> dict[str, str]:
+    """Fingerprints an auditor compares with those the secretariat publishes elsewhere."""
+    anchors = {}
+    if SECRETARIAT_CODE in history.states:
+        anchors["secretariat"] = key_fingerprint(history.states[SECRETARIAT_CODE][0][2])
+    for fpr in history.log_keys:
+        anchors.setdefault("log", fpr)
+    return anchors
+
+
+def stored_records(ledger: Ledger, batch: int = 500) -> Iterator[LogRecord]:
+    """Every stored event in notification order, as an auditor's record."""
+    for notification_id, event in stored_events(ledger, batch):
+        yield LogRecord.of(notification_id, event)
 
 
 def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Any]]:
@@ -54,40 +290,7 @@ def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Any]]
         start = page[-1].id
 
 
-def verify_log(ledger: Ledger) -> Verification:
-    """Walks the whole log; stops at the first bad record."""
-    heads: dict[UUID, tuple[int, str]] = {}
-    states: dict[str, State] = {}
-    checked = 0
-    for notification_id, event in stored_events(ledger):
-        version, head = heads.get(event.originator_id, (0, GENESIS_HASH))
-        failure = _check(ledger, states, event, version, head)
-        if failure:
-            return Verification(checked, Finding(notification_id, str(event.originator_id),
-                                                 event.originator_version, *failure))
-        heads[event.originator_id] = (event.originator_version, event.hash())
-        checked += 1
-    return Verification(checked, None)
-
-
-def _check(ledger: Ledger, states: dict[str, State], event: Any, version: int,
-           head: str) -> tuple[str, str] | None:
-    """The failed check and why, or None when the event is sound."""
-    if event.originator_version != version + 1:
-        return "version", f"expected version {version + 1}"
-    if event.prev_hash != head:
-        return "chain", "prev_hash does not match the previous event's hash"
-    try:
-        if event.actor_state not in states:
-            states[event.actor_state] = ledger.repository.get(state_id(event.actor_state))
-        state = states[event.actor_state]
-        keys = state.public_keys_at(event.signing_key_version)
-        if keys.version > state.keys_valid_at(event.timestamp).version:
-            return "signature", "signed with a key published after the event"
-        verify_event(keys.signing, event.header(), event.body_bytes(),
-                     bytes.fromhex(event.signature))
-    except (CryptoError, ValueError) as error:
-        return "signature", str(error)
-    except (NotFound, AggregateNotFoundError) as error:
-        return "signature", f"no key to check against: {error}"
-    return None
+def verify_log(ledger: Ledger, checkpoints: Iterable[Checkpoint] = (),
+               progress: Progress | None = None) -> Verification:
+    """`verify` over the live store."""
+    return verify(stored_records(ledger), checkpoints, progress)

@@ -116,6 +116,7 @@ class State(SignedAggregate):
         self.key_history: list[dict[str, Any]] = [dict(public_keys, since=self.created_on)]
         self.recovery_public = recovery_public
         self.contact_point: dict[str, Any] | None = None
+        self.log_keys: list[str] = []  # the secretariat's checkpoint keys, hex, oldest first
 
     @classmethod
     def register(cls, actor: Actor, code: str, status: str, public: StatePublicKeys,
@@ -132,6 +133,19 @@ class State(SignedAggregate):
 
     def rotate_keys(self, actor: Actor, public: StatePublicKeys) -> None:
         self._record(self.KeysRotated, actor, public_keys=public.to_dict())
+
+    class LogKeyPublished(SignedAggregate.Event):
+        """The secretariat names the key that signs the log's Merkle checkpoints."""
+
+        log_key: str
+
+        def apply(self, state: State) -> None:
+            state.log_keys.append(self.log_key)
+
+    def publish_log_key(self, actor: Actor, public: bytes) -> None:
+        if self.code != SECRETARIAT_CODE:
+            raise InvalidInput("Only the secretariat publishes a log key.", field="code")
+        self._record(self.LogKeyPublished, actor, log_key=public.hex())
 
     class ContactPointSet(SignedAggregate.Event):
         contact_point: dict[str, Any]

@@ -70,10 +70,13 @@ def parse_recovery_secret(text: str) -> bytes:
 class Directory:
     """States, users and their keys. Every command is signed by the acting viewer's state."""
 
-    def __init__(self, ledger: Ledger, keystore: KeyStore, kdf: KdfParams) -> None:
+    def __init__(self, ledger: Ledger, keystore: KeyStore, kdf: KdfParams,
+                 log_key: bytes | None = None) -> None:
+        """``log_key`` is the public key of the checkpoint process, published at `initialise`."""
         self.ledger = ledger
         self.keystore = keystore
         self.kdf = kdf
+        self.log_key = log_key
         # Authenticating an unknown user still costs one KDF run: no timing oracle on names.
         self._decoy = seal_with_password("decoy-password", b"", kdf)
 
@@ -261,6 +264,8 @@ class Directory:
         secret = os.urandom(32)
         recovery_public = UserKey(recovery_private_key(secret)).public_bytes
         state = State.register(actor, code, status, keyring.current.public(), recovery_public)
+        if code == SECRETARIAT_CODE and self.log_key:
+            state.publish_log_key(actor, self.log_key)
         user, credential = self._new_user(actor, code, keyring, username, password, roles,
                                           display_name)
         with self.ledger.transaction() as session:

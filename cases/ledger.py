@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
@@ -133,10 +133,37 @@ class SignedAggregate(Aggregate):
         self.trigger_event(event_class, **kwargs)
 
 
+class SetAsSortedList(Transcoding):
+    """Aggregates keep some facts as sets; snapshots store them as sorted lists."""
+
+    type = set
+    name = "set"
+
+    def encode(self, obj: set[Any]) -> list[Any]:
+        return sorted(obj)
+
+    def decode(self, data: list[Any]) -> set[Any]:
+        return set(data)
+
+
 class Ledger(Application[UUID]):
-    """The one event store of the exchange: directory, cases, meetings and traces share its log."""
+    """The one event store of the exchange: directory, cases, meetings and traces share its log.
+
+    ``snapshot_intervals`` (aggregate class -> every how many events) turns on snapshots,
+    which keep loading a long-lived aggregate, and time travel to any version of it, flat.
+    """
 
     name = "divex"
+    is_snapshotting_enabled = True
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 snapshot_intervals: dict[type, int] | None = None) -> None:
+        super().__init__(env)
+        self.snapshotting_intervals = snapshot_intervals or {}  # type: ignore[misc]
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SetAsSortedList())
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -152,10 +179,12 @@ class Ledger(Application[UUID]):
                 "Someone else changed this record at the same time; reload and try again."
             ) from error
 
-    def get_as(self, kind: type[T], aggregate_id: Any, missing: str) -> T:
-        """The aggregate of that kind, or `NotFound` with ``missing`` (also for a bad id)."""
+    def get_as(self, kind: type[T], aggregate_id: Any, missing: str,
+               version: int | None = None) -> T:
+        """The aggregate of that kind (as it was at ``version``, if given), or `NotFound` with
+        ``missing`` (also for a bad id)."""
         try:
-            found = self.repository.get(UUID(str(aggregate_id)))
+            found = self.repository.get(UUID(str(aggregate_id)), version=version)
         except (AggregateNotFoundError, ValueError):
             raise NotFound(missing) from None
         if not isinstance(found, kind):

@@ -13,10 +13,13 @@ GENESIS_HASH = "0" * 64
 
 def event_hash(header: dict[str, Any], body: bytes, signature: bytes) -> str:
     """The hash the next event names as its predecessor (64 hex)."""
+    return event_hash_of_digest(header, sha256_hex(body), signature)
+
+
+def event_hash_of_digest(header: dict[str, Any], body_sha256: str, signature: bytes) -> str:
+    """`event_hash` from the body's SHA-256 alone: what an auditor without the body computes."""
     return sha256_hex(
-        canonical_json(
-            {"header": header, "body_sha256": sha256_hex(body), "signature": signature.hex()}
-        )
+        canonical_json({"header": header, "body_sha256": body_sha256, "signature": signature.hex()})
     )
 
 

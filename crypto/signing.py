@@ -14,7 +14,11 @@ from .statekeys import StateKeyPair
 
 def signing_bytes(header: dict[str, Any], body: bytes) -> bytes:
     """The bytes a signature covers: canonical JSON of the header and the body's SHA-256."""
-    return canonical_json({"header": header, "body_sha256": sha256_hex(body)})
+    return signing_bytes_of_digest(header, sha256_hex(body))
+
+
+def signing_bytes_of_digest(header: dict[str, Any], body_sha256: str) -> bytes:
+    return canonical_json({"header": header, "body_sha256": body_sha256})
 
 
 def sign_event(keys: StateKeyPair, header: dict[str, Any], body: bytes) -> bytes:
@@ -26,11 +30,24 @@ def verify_event(
     signing_public: bytes, header: dict[str, Any], body: bytes, signature: bytes
 ) -> None:
     """Raises CryptoError unless `signature` is the signer's over this header and body."""
+    verify_event_digest(signing_public, header, sha256_hex(body), signature)
+
+
+def verify_event_digest(
+    signing_public: bytes, header: dict[str, Any], body_sha256: str, signature: bytes
+) -> None:
+    """`verify_event` from the body's SHA-256 alone (an offline auditor has no bodies)."""
+    try:
+        verify_signature(signing_public, signing_bytes_of_digest(header, body_sha256), signature)
+    except CryptoError:
+        raise CryptoError("bad signature on event: header, body or signer do not match") from None
+
+
+def verify_signature(signing_public: bytes, message: bytes, signature: bytes) -> None:
+    """Raises CryptoError unless `signature` is an Ed25519 signature of `message`."""
     if not isinstance(signing_public, bytes) or len(signing_public) != 32:
         raise CryptoError("bad signature: the signing public key must be 32 raw bytes")
     try:
-        Ed25519PublicKey.from_public_bytes(signing_public).verify(
-            signature, signing_bytes(header, body)
-        )
+        Ed25519PublicKey.from_public_bytes(signing_public).verify(signature, message)
     except (InvalidSignature, ValueError):
-        raise CryptoError("bad signature on event: header, body or signer do not match") from None
+        raise CryptoError("bad signature") from None

@@ -1,10 +1,157 @@
-"""The `divex audit` commands."""
+"""The `divex audit` commands: verify (live or offline), export, checkpoint, cosign, prove."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
+
+from cases.audit import Verification, merkle_leaf, verify_log
+from cases.audit_bundle import Bundle, verify_bundle, write_bundle
+from cases.audit import stored_records
+from crypto import CryptoError
+from crypto.merkle import verify_inclusion
+from projections.checkpoints import now_text
+
+from .cli_support import exchange_of, refusals_as_messages, sign_in
 
 
 @click.group()
 def audit() -> None:
     """Auditors: verify the log, export an offline bundle, replay history."""
+
+
+@contextmanager
+def progress_bar(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@audit.command("verify")
+@click.option("--bundle", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Verify an exported bundle, without any access to the exchange.")
+@click.option("--trust-secretariat", metavar="FINGERPRINT",
+              help="Fail unless the log's root of trust is this secretariat key.")
+@click.option("--trust-log", metavar="FINGERPRINT",
+              help="Fail unless the checkpoints are signed with this log key.")
+@click.pass_context
+@refusals_as_messages
+def verify_command(ctx: click.Context, bundle: Path | None, trust_secretariat: str | None,
+                   trust_log: str | None) -> None:
+    """Check every event's chain, version and signature, and every checkpoint."""
+    if bundle is not None:
+        with progress_bar(Bundle(bundle).record_count, "Verifying bundle") as step:
+            result = verify_bundle(bundle, step)
+    else:
+        exchange = exchange_of(ctx)
+        exchange.follow()
+        total = exchange.ledger.recorder.max_notification_id() or 0
+        with progress_bar(total, "Verifying log") as step:
+            result = verify_log(exchange.ledger, exchange.checkpoints.all(), step)
+    report(result, {"secretariat": trust_secretariat, "log": trust_log})
+
+
+def report(result: Verification, pinned: dict[str, str | None]) -> None:
+    click.echo(f"Checked {result.events_checked} events, {result.checkpoints_checked} "
+               f"checkpoints, {result.cosignatures_checked} cosignatures.")
+    for role, fingerprint in sorted(result.trust.items()):
+        click.echo(f"  {role} key fingerprint: {fingerprint}")
+    finding = result.finding
+    if finding is not None:
+        raise click.ClickException(
+            f"FAILED at notification {finding.notification_id} (aggregate {finding.aggregate}, "
+            f"version {finding.version}): {finding.check}: {finding.detail}")
+    for role, expected in pinned.items():
+        if expected and result.trust.get(role) != expected.strip().lower():
+            raise click.ClickException(
+                f"FAILED: the {role} key is {result.trust.get(role, 'absent')}, "
+                f"not the trusted {expected}.")
+    click.echo("OK: every event and checkpoint verifies.")
+
+
+@audit.command("export")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The bundle file to write (gzip JSON lines).")
+@click.pass_context
+@refusals_as_messages
+def export_command(ctx: click.Context, out: Path) -> None:
+    """Write an offline bundle: headers, body digests, checkpoints, key history; no content."""
+    exchange = exchange_of(ctx)
+    exchange.follow()
+    total = exchange.ledger.recorder.max_notification_id() or 0
+    checkpoints = exchange.checkpoints.all()
+    with progress_bar(total, "Exporting") as step:
+        def counted() -> Iterator:
+            for record in stored_records(exchange.ledger):
+                step(1)
+                yield record
+        try:
+            written = write_bundle(out, counted(), checkpoints, total, now_text())
+        except OSError as error:
+            raise click.ClickException(f"Cannot write {out}: {error.strerror}") from None
+    click.echo(f"Wrote {written} events and {len(checkpoints)} checkpoints to {out}.")
+    click.echo(f"Check it anywhere with: divex audit verify --bundle {out}")
+
+
+@audit.command("checkpoint")
+@click.pass_context
+@refusals_as_messages
+def checkpoint_command(ctx: click.Context) -> None:
+    """Sign a checkpoint of the whole log now (they are also made every N events)."""
+    exchange = exchange_of(ctx)
+    exchange.follow()
+    checkpoint = exchange.checkpointer.record()
+    click.echo(f"Checkpoint: {checkpoint.size} events, root {checkpoint.root}, "
+               f"at {checkpoint.time}, log key {checkpoint.log_key}.")
+
+
+@audit.command("cosign")
+@click.option("--user", "username", required=True, help="A user of the witness state.")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+@refusals_as_messages
+def cosign_command(ctx: click.Context, username: str, password_file: Path | None) -> None:
+    """As a witness state, cosign the newest checkpoint if it extends the last one you did."""
+    exchange = exchange_of(ctx)
+    viewer = sign_in(exchange, username, password_file)
+    exchange.follow()
+    cosigned = exchange.witness.cosign(viewer)
+    if cosigned is None:
+        click.echo(f"Nothing to cosign: {viewer.state} has cosigned the newest checkpoint.")
+    else:
+        click.echo(f"{viewer.state} cosigned the checkpoint of {cosigned.size} events.")
+
+
+@audit.command("prove")
+@click.argument("notification_id", type=int)
+@click.pass_context
+@refusals_as_messages
+def prove_command(ctx: click.Context, notification_id: int) -> None:
+    """Prove that an event is in the newest checkpoint (RFC 6962 inclusion proof)."""
+    exchange = exchange_of(ctx)
+    exchange.follow()
+    row = exchange.audit_index.view.row(notification_id)
+    checkpoint = exchange.checkpoints.latest()
+    if row is None:
+        raise click.ClickException(f"No event with notification id {notification_id}.")
+    if checkpoint is None or checkpoint.size <= row.position:
+        raise click.ClickException("No checkpoint covers that event yet; "
+                                   "run `divex audit checkpoint`.")
+    proof = exchange.checkpointer.inclusion(row.position, checkpoint.size)
+    try:
+        verify_inclusion(merkle_leaf(row.event_hash), row.position, checkpoint.size, proof,
+                         bytes.fromhex(checkpoint.root))
+    except CryptoError as error:
+        raise click.ClickException(f"The inclusion proof FAILED: {error}") from None
+    click.echo(f"Event {notification_id} is leaf {row.position} of the checkpoint of "
+               f"{checkpoint.size} events (root {checkpoint.root}).")
+    for step in proof:
+        click.echo(f"  {step.hex()}")
+    click.echo("OK: the inclusion proof verifies.")

@@ -24,6 +24,13 @@ class Settings:
     kdf_memory_kib: int = 65536
     kdf_iterations: int = 3
     kdf_lanes: int = 4
+    log_key_path: Path | None = None
+    checkpoint_every: int = 1000
+
+    @property
+    def log_key_file(self) -> Path:
+        """The checkpoint process's private key (created on first use, mode 0600)."""
+        return self.log_key_path or self.data_dir / "log-signing.key"
 
     @property
     def is_postgres(self) -> bool:
@@ -54,4 +61,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         kdf_memory_kib=int(env.get("DIVEX_KDF_MEMORY_KIB", "65536")),
         kdf_iterations=int(env.get("DIVEX_KDF_ITERATIONS", "3")),
         kdf_lanes=int(env.get("DIVEX_KDF_LANES", "4")),
+        log_key_path=Path(env["DIVEX_LOG_KEY_FILE"]) if env.get("DIVEX_LOG_KEY_FILE") else None,
+        checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
     )

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from cases.errors import AuthenticationFailed, NotFound
+from cases.directory import SECRETARIAT_CODE
+from cases.errors import AuthenticationFailed, Conflict, NotFound
 from cases.viewer import Viewer
 from crypto import Keyring
 
@@ -83,7 +84,19 @@ def login() -> Any:
     session["user_id"] = viewer.user_id
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
+    witness(viewer)
     return redirect(_safe_next(request.form.get("next", "")) or url_for("cases.index"))
+
+
+def witness(viewer: Viewer) -> None:
+    """A member state's client cosigns the newest checkpoint it can check at each sign-in;
+    a checkpoint that forks the history it cosigned is shown to the user, never hidden."""
+    if viewer.state == SECRETARIAT_CODE:
+        return  # the secretariat runs the log: it signs checkpoints, it does not witness them
+    try:
+        get_exchange().witness.cosign(viewer)
+    except Conflict as error:
+        flash(translate(error.message), "error")
 
 
 @bp.post("/logout")

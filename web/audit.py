@@ -1,0 +1,168 @@
+"""Auditors' pages: the log browser, one event's detail, checkpoints, and time travel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from cases.audit import merkle_leaf
+from cases.errors import Forbidden, InvalidInput, NotFound
+from cases.viewer import AUDITOR, SECRETARIAT
+from crypto import CryptoError
+from crypto.merkle import verify_inclusion
+from projections.audit_index import AuditFilter
+
+from .extensions import current_viewer, get_exchange
+from .messages import translate
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+FILTERS = ("aggregate_id", "aggregate_kind", "actor_state", "user", "event_type", "since",
+           "until")
+
+
+@bp.before_request
+@login_required
+def auditors_only() -> None:
+    if not current_viewer().has(AUDITOR):
+        raise Forbidden("Only auditors read the log.")
+
+
+def moment(text: str, field: str, end_of_day: bool = False) -> datetime | None:
+    """A date (YYYY-MM-DD) or date and time from a form, in UTC; `InvalidInput` otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Write a date as YYYY-MM-DD, optionally with a time HH:MM.",
+                           field=field) from None
+    if end_of_day and len(text) == 10:
+        value = value.replace(hour=23, minute=59, second=59, microsecond=999999)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def log_filter(args: Any) -> AuditFilter:
+    user_id = ""
+    if args.get("user", "").strip():
+        try:
+            user_id = str(get_exchange().directory.user(args["user"].strip()).id)
+        except NotFound:
+            raise InvalidInput(f"No user named '{args['user'].strip()}'.", field="user") from None
+    return AuditFilter(aggregate_id=args.get("aggregate_id", "").strip(),
+                       aggregate_kind=args.get("aggregate_kind", "").strip(),
+                       actor_state=args.get("actor_state", "").strip().upper(),
+                       actor_user=user_id, event_type=args.get("event_type", "").strip(),
+                       since=moment(args.get("since", ""), "since"),
+                       until=moment(args.get("until", ""), "until", end_of_day=True))
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    exchange = get_exchange()
+    exchange.follow()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    size = 50
+    error, rows, total = None, [], 0
+    try:
+        rows, total = exchange.audit_index.view.browse(log_filter(request.args),
+                                                       offset=(page - 1) * size, limit=size)
+    except InvalidInput as refused:
+        error = refused
+    return render_template(
+        "audit/log.html", rows=rows, total=total, page=page, pages=max(1, -(-total // size)),
+        args=request.args, filters={k: v for k, v in request.args.items() if k in FILTERS},
+        checkpoints=exchange.checkpoints.all()[-5:][::-1],
+        may_checkpoint=current_viewer().has(SECRETARIAT) or current_viewer().has(AUDITOR),
+        error_field=error.field if error else None,
+        error=translate(error.message) if error else None), (error.status if error else 200)
+
+
+@bp.post("/verify")
+def verify() -> str:
+    exchange = get_exchange()
+    exchange.follow()
+    result = exchange.audit.verify(current_viewer(), exchange.checkpoints.all())
+    return render_template("audit/verified.html", result=result)
+
+
+@bp.post("/checkpoint")
+def checkpoint() -> Response:
+    exchange = get_exchange()
+    exchange.follow()
+    made = exchange.checkpointer.record()
+    flash(_("Checkpoint of %(size)s events signed.", size=made.size), "success")
+    return redirect(url_for("audit.index"))
+
+
+@bp.post("/cosign")
+def cosign() -> Response:
+    cosigned = get_exchange().witness.cosign(current_viewer())
+    if cosigned is None:
+        flash(_("Your state has already cosigned the newest checkpoint."), "info")
+    else:
+        flash(_("Your state cosigned the checkpoint of %(size)s events.", size=cosigned.size),
+              "success")
+    return redirect(url_for("audit.index"))
+
+
+@bp.get("/events/<int:notification_id>")
+def event(notification_id: int) -> str:
+    exchange = get_exchange()
+    exchange.follow()
+    row = exchange.audit_index.view.row(notification_id)
+    if row is None:
+        raise NotFound(f"No event with notification id {notification_id}.")
+    versions = [r.notification_id for r in exchange.audit_index.view.events_of(row.aggregate_id)]
+    at = versions.index(notification_id)
+    neighbours = (versions[at - 1] if at else None,
+                  versions[at + 1] if at + 1 < len(versions) else None)
+    detail = exchange.audit.event(current_viewer(), notification_id, neighbours)
+    return render_template("audit/event.html", row=row, detail=detail,
+                           included=inclusion(exchange, row))
+
+
+def inclusion(exchange: Any, row: Any) -> dict[str, Any] | None:
+    """The newest checkpoint covering the event, and whether the inclusion proof holds."""
+    latest = exchange.checkpoints.latest()
+    if latest is None or latest.size <= row.position:
+        return None
+    proof = exchange.checkpointer.inclusion(row.position, latest.size)
+    try:
+        verify_inclusion(merkle_leaf(row.event_hash), row.position, latest.size, proof,
+                         bytes.fromhex(latest.root))
+        holds = True
+    except CryptoError:
+        holds = False
+    return {"checkpoint": latest, "proof": [p.hex() for p in proof], "holds": holds}
+
+
+@bp.get("/cases/<uuid:case_id>")
+def case_at(case_id: UUID) -> tuple[str, int]:
+    """Time travel: the case as it was at a moment, as far as the auditor's state may read."""
+    exchange, viewer = get_exchange(), current_viewer()
+    exchange.follow()
+    error = None
+    try:
+        when = moment(request.args.get("at", ""), "at") or datetime.now(UTC)
+    except InvalidInput as refused:
+        error, when = refused, datetime.now(UTC)
+    version = exchange.audit_index.view.version_at(str(case_id), when)
+    if version is None:
+        raise NotFound("The case did not exist yet at that moment.")
+    history = exchange.cases.history(viewer, case_id, version=version)
+    try:
+        case = exchange.cases.view(viewer, case_id, version=version)
+    except NotFound:
+        case = None  # the auditor's state cannot read it: clear headers only
+    return render_template("audit/case_at.html", case=case, history=history, case_id=case_id,
+                           when=when, version=version,
+                           error=translate(error.message) if error else None), \
+        (error.status if error else 200)
