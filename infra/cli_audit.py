@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from cases.audit import Verification, merkle_leaf, verify_log
+from cases.audit import Verification, merkle_leaf, stored_records, verify_log
 from cases.audit_bundle import Bundle, verify_bundle, write_bundle
-from cases.audit import stored_records
 from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.checkpoints import now_text

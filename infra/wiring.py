@@ -5,8 +5,11 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+from eventsourcing.projection import Projection
 from sqlalchemy.exc import SAWarning
 
+from cases.audit_service import AuditTrail
+from cases.case import Case
 from cases.directory_service import Directory
 from cases.keystore import KeyStore
 from cases.ledger import Ledger
@@ -14,7 +17,10 @@ from cases.meeting_service import Meetings
 from cases.services import Cases
 from cases.tracing_service import Traces
 from crypto import KdfParams
+from crypto.logkey import LogKey
+from projections.audit_index import AuditIndex, AuditIndexView
 from projections.case_index import CaseIndex, CaseIndexView
+from projections.checkpoints import Checkpointer, CheckpointStore, Witness
 from projections.follower import catch_up
 from projections.trace_board import TraceBoard, TraceBoardView
 
@@ -34,10 +40,22 @@ class Exchange:
     traces: Traces
     meetings: Meetings
     trace_board: TraceBoard
+    audit_index: AuditIndex
+    audit: AuditTrail
+    checkpoints: CheckpointStore
+    checkpointer: Checkpointer
+    witness: Witness
+
+    def projections(self) -> list[Projection]:
+        """Every read model's projection (checkpoints are signed records, not read models)."""
+        return [self.case_index, self.trace_board, self.audit_index]
 
     def follow(self) -> int:
-        """Brings the in-process read models up to the end of the log."""
-        return catch_up(self.ledger, self.case_index) + catch_up(self.ledger, self.trace_board)
+        """Brings the in-process read models up to the end of the log, then signs the
+        checkpoints that are due."""
+        applied = sum(catch_up(self.ledger, p) for p in self.projections())
+        self.checkpointer.catch_up()
+        return applied
 
     def close(self) -> None:
         self.ledger.close()
@@ -49,22 +67,33 @@ warnings.filterwarnings("ignore", message="This declarative base already contain
                         category=SAWarning)
 
 
+# Loading a case, and time travel to any of its versions, replays at most this many events.
+SNAPSHOT_EVERY = 100
+
+
 def open_exchange(settings: Settings) -> Exchange:
     if not settings.is_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ledger = Ledger(env=settings.event_store_env)
+    ledger = Ledger(env=settings.event_store_env, snapshot_intervals={Case: SNAPSHOT_EVERY})
     keystore = KeyStore(ledger.recorder.datastore.engine)  # type: ignore[attr-defined]
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
                     lanes=settings.kdf_lanes)
-    directory = Directory(ledger, keystore, kdf)
+    log_key = LogKey.load_or_create(settings.log_key_file)
+    directory = Directory(ledger, keystore, kdf, log_key.public_bytes)
     datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
     index_view = CaseIndexView(datastore, tracking_table_name="case_index_tracking")
     index_view.create_table()
     board_view = TraceBoardView(datastore, tracking_table_name="trace_board_tracking")
     board_view.create_table()
+    audit_view = AuditIndexView(datastore, tracking_table_name="audit_index_tracking")
+    audit_view.create_table()
+    checkpoints = CheckpointStore(datastore.engine)
+    checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     cases=cases, case_index=CaseIndex(index_view),
                     traces=Traces(ledger, keystore, directory, cases),
                     meetings=Meetings(ledger, keystore, directory, cases),
-                    trace_board=TraceBoard(board_view))
+                    trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
+                    audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
+                    witness=Witness(checkpointer, directory))

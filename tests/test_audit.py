@@ -113,8 +113,11 @@ def test_replaced_signature_is_named(audited: Exchange) -> None:
 def test_deleted_last_event_of_an_aggregate_is_caught_by_the_checkpoint(
         audited: Exchange) -> None:
     """No later event of that aggregate names it: only the Merkle tree can tell."""
-    covered = audited.checkpoints.all()[-1].size
-    victim = next(i for i, s in rows(audited)[:covered] if b'"added"' in s)
+    covered = {i for i, _ in rows(audited)[:audited.checkpoints.all()[-1].size]}
+    with audited.ledger.recorder.datastore.engine.connect() as db:
+        last_of_each = db.execute(text(
+            "SELECT max(id) FROM divex_events GROUP BY originator_id")).scalars().all()
+    victim = max(set(last_of_each) & covered)
     execute(audited, "DELETE FROM divex_events WHERE id = :i", i=victim)
     finding = full_check(audited).finding
     assert finding is not None and finding.check == "checkpoint"

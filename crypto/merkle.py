@@ -1,0 +1,135 @@
+"""RFC 6962 Merkle trees: the root over the log's events, inclusion and consistency proofs.
+
+Leaves are given already hashed (`leaf_hash`); proofs and their verification follow RFC 6962
+§2.1 and the verification algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from .errors import CryptoError
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def tree_root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The Merkle Tree Hash of the leaves, bottom up (an odd last node moves up unchanged,
+    which gives the same tree as RFC 6962's split at the largest power of two)."""
+    level = list(leaf_hashes)
+    if not level:
+        return EMPTY_ROOT
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+def _split(size: int) -> int:
+    """The largest power of two smaller than ``size`` (size >= 2)."""
+    return 1 << ((size - 1).bit_length() - 1)
+
+
+def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
+    """The audit path of leaf ``index`` in the tree of all the leaves (RFC 6962 PATH)."""
+    if not 0 <= index < len(leaf_hashes):
+        raise ValueError(f"no leaf {index} in a tree of {len(leaf_hashes)}")
+    proof: list[bytes] = []
+    leaves = leaf_hashes
+    while len(leaves) > 1:
+        k = _split(len(leaves))
+        if index < k:
+            proof.append(tree_root(leaves[k:]))
+            leaves = leaves[:k]
+        else:
+            proof.append(tree_root(leaves[:k]))
+            leaves, index = leaves[k:], index - k
+    return proof[::-1]
+
+
+def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
+    """PROOF(old_size, D[n]) of RFC 6962 §2.1.2, n being the number of leaves."""
+    if not 0 <= old_size <= len(leaf_hashes):
+        raise ValueError(f"cannot prove a tree of {old_size} against {len(leaf_hashes)}")
+    if old_size in (0, len(leaf_hashes)):
+        return []
+    proof: list[bytes] = []
+    leaves, m, complete = leaf_hashes, old_size, True
+    while m != len(leaves):
+        k = _split(len(leaves))
+        if m <= k:
+            proof.append(tree_root(leaves[k:]))
+            leaves = leaves[:k]
+        else:
+            proof.append(tree_root(leaves[:k]))
+            leaves, m, complete = leaves[k:], m - k, False
+    if not complete:
+        proof.append(tree_root(leaves))
+    return proof[::-1]
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
+                     root: bytes) -> None:
+    """Raises CryptoError unless ``proof`` shows leaf ``index`` of a ``size`` tree is ``leaf``."""
+    if not 0 <= index < size:
+        raise CryptoError(f"leaf {index} cannot be in a tree of {size}")
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            raise CryptoError("the inclusion proof is too long")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0 or r != root:
+        raise CryptoError("the inclusion proof does not lead to the checkpoint's root")
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
+                       proof: Sequence[bytes]) -> None:
+    """Raises CryptoError unless the tree of ``new_size`` extends the one of ``old_size``."""
+    if not 0 <= old_size <= new_size:
+        raise CryptoError("the later checkpoint is smaller than the earlier one")
+    if old_size == new_size:
+        if proof or old_root != new_root:
+            raise CryptoError("two checkpoints of the same size have different roots")
+        return
+    if old_size == 0:
+        if proof:
+            raise CryptoError("a consistency proof from an empty tree must be empty")
+        return
+    if not proof:
+        raise CryptoError("the consistency proof is empty")
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise CryptoError("the consistency proof is too long")
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0 or fr != old_root or sr != new_root:
+        raise CryptoError("the later checkpoint does not extend the earlier one")

@@ -1,0 +1,153 @@
+"""The audit index: one row per stored event, clear header facts only.
+
+It feeds the auditors' log browser and time travel (which version was current at a moment),
+and holds each event's hash in notification order: the leaves of the checkpoints' Merkle tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
+
+from cases.ledger import SignedAggregate
+
+metadata = MetaData()
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("notification_id", Integer, primary_key=True, autoincrement=False),
+    # Leaf index in the Merkle tree: notification ids may have gaps, positions may not.
+    Column("position", Integer, nullable=False, unique=True),
+    Column("aggregate_id", String(36), nullable=False, index=True),
+    Column("aggregate_kind", String(32), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("event_type", String(64), nullable=False, index=True),
+    Column("timestamp", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_state", String(3), nullable=False, index=True),
+    Column("actor_user", String(36), nullable=False),
+    Column("event_hash", String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    notification_id: int
+    position: int
+    aggregate_id: str
+    aggregate_kind: str
+    version: int
+    event_type: str
+    timestamp: datetime
+    actor_state: str
+    actor_user: str
+    event_hash: str
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    aggregate_id: str = ""
+    aggregate_kind: str = ""
+    actor_state: str = ""
+    actor_user: str = ""
+    event_type: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class AuditIndexView(SQLAlchemyTrackingRecorder):
+    """The audit_log table; each row commits with its tracking record."""
+
+    def create_table(self) -> None:
+        super().create_table()
+        metadata.create_all(self.datastore.engine)
+
+    def drop(self) -> None:
+        metadata.drop_all(self.datastore.engine)
+        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+
+    def record(self, tracking: Tracking, **row: Any) -> None:
+        with self.transaction(commit=True) as session:
+            position = session.execute(select(func.count()).select_from(audit_log)).scalar()
+            session.execute(insert(audit_log).values(notification_id=tracking.notification_id,
+                                                     position=int(position or 0), **row))
+            self._insert_tracking(session, tracking)
+
+    def count(self) -> int:
+        with self.transaction(commit=False) as session:
+            return int(session.execute(select(func.count()).select_from(audit_log)).scalar()
+                       or 0)
+
+    def leaf_hashes(self, size: int | None = None) -> list[bytes]:
+        """The event hashes (the Merkle leaves' data) of the first ``size`` events."""
+        query = select(audit_log.c.event_hash).order_by(audit_log.c.position)
+        if size is not None:
+            query = query.limit(size)
+        with self.transaction(commit=False) as session:
+            return [bytes.fromhex(h) for h in session.execute(query).scalars()]
+
+    def browse(self, where: AuditFilter, offset: int = 0,
+               limit: int = 50) -> tuple[list[AuditRow], int]:
+        """A page of events matching the filter, newest first, and how many match."""
+        query = select(audit_log)
+        for column in ("aggregate_id", "aggregate_kind", "actor_state", "actor_user",
+                       "event_type"):
+            if getattr(where, column):
+                query = query.where(audit_log.c[column] == getattr(where, column))
+        if where.since:
+            query = query.where(audit_log.c.timestamp >= where.since)
+        if where.until:
+            query = query.where(audit_log.c.timestamp <= where.until)
+        with self.transaction(commit=False) as session:
+            total = session.execute(select(func.count()).select_from(query.subquery())).scalar()
+            rows = session.execute(query.order_by(audit_log.c.position.desc())
+                                   .offset(offset).limit(limit)).all()
+        return [AuditRow(**r._mapping) for r in rows], int(total or 0)
+
+    def row(self, notification_id: int) -> AuditRow | None:
+        with self.transaction(commit=False) as session:
+            found = session.execute(select(audit_log).where(
+                audit_log.c.notification_id == notification_id)).first()
+        return AuditRow(**found._mapping) if found else None
+
+    def events_of(self, aggregate_id: str) -> list[AuditRow]:
+        with self.transaction(commit=False) as session:
+            rows = session.execute(select(audit_log).where(
+                audit_log.c.aggregate_id == aggregate_id).order_by(audit_log.c.version)).all()
+        return [AuditRow(**r._mapping) for r in rows]
+
+    def version_at(self, aggregate_id: str, moment: datetime) -> int | None:
+        """The aggregate's version at ``moment``; None if it did not exist yet."""
+        with self.transaction(commit=False) as session:
+            return session.execute(select(func.max(audit_log.c.version)).where(
+                audit_log.c.aggregate_id == aggregate_id,
+                audit_log.c.timestamp <= moment)).scalar()
+
+    def dump(self) -> dict[str, list[tuple]]:
+        with self.transaction(commit=False) as session:
+            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
+                    for t in metadata.sorted_tables}
+
+
+class AuditIndex(Projection[AuditIndexView]):
+    """Projects every signed event of the log into the audit index."""
+
+    name = "audit_index"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        if not isinstance(domain_event, SignedAggregate.Event):
+            self.view.insert_tracking(tracking)
+            return
+        qualname = type(domain_event).__qualname__
+        self.view.record(
+            tracking, aggregate_id=str(domain_event.originator_id),
+            aggregate_kind=qualname.split(".")[0], version=domain_event.originator_version,
+            event_type=qualname, timestamp=domain_event.timestamp,
+            actor_state=domain_event.actor_state, actor_user=domain_event.actor_user,
+            event_hash=domain_event.hash())
