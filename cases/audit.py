@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crypto.merkle import leaf_hash, tree_root
 from eventsourcing.utils import get_topic
 
 from crypto import GENESIS_HASH, CryptoError, canonical_json, sha256_hex
 from crypto.chain import event_hash_of_digest
 from crypto.logkey import key_fingerprint
+from crypto.merkle import leaf_hash, tree_root
 from crypto.signing import signing_bytes_of_digest, verify_signature
 
 from .directory import SECRETARIAT_CODE, State

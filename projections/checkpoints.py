@@ -12,13 +12,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crypto.merkle import (
-    consistency_proof,
-    inclusion_proof,
-    leaf_hash,
-    tree_root,
-    verify_consistency,
-)
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +22,13 @@ from cases.errors import Conflict, NotFound
 from cases.viewer import Viewer
 from crypto import CryptoError
 from crypto.logkey import LogKey, key_fingerprint
+from crypto.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    tree_root,
+    verify_consistency,
+)
 from crypto.signing import verify_signature
 
 from .audit_index import AuditIndexView

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,7 +25,7 @@ from infra.cli import main
 from infra.settings import Settings
 from infra.wiring import Exchange, open_exchange
 from projections.checkpoints import now_text
-from tests.conftest import FAST_KDF, PASSWORD, register_states
+from tests.conftest import FAST_KDF, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 EVERY = 5
@@ -128,7 +129,7 @@ def test_two_events_of_different_aggregates_swapped_are_caught(audited: Exchange
     stored = rows(audited)[:audited.checkpoints.all()[-1].size]
     with audited.ledger.recorder.datastore.engine.connect() as db:
         owners = dict(db.execute(text("SELECT id, originator_id FROM divex_events")).all())
-    first, second = next((a, b) for (a, _), (b, _) in zip(stored, stored[1:], strict=False)
+    first, second = next((a, b) for (a, _), (b, _) in itertools.pairwise(stored)
                          if owners[a] != owners[b])
     execute(audited, "UPDATE divex_events SET id = -1 WHERE id = :a", a=first)
     execute(audited, "UPDATE divex_events SET id = :a WHERE id = :b", a=first, b=second)
