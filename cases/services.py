@@ -185,17 +185,24 @@ class Cases:
                 raise InvalidInput(f"{code} cannot receive cases.", field="states")
         return [c for c in codes if c != viewer.state]
 
-    def view(self, viewer: Viewer, case_id: UUID) -> CaseView:
-        """The case as the viewer's state can read it now."""
-        case = self._readable(viewer, case_id)
+    def view(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> CaseView:
+        """The case as the viewer's state can read it now, or as it was at ``version``
+        (time travel: eventsourcing's versioned retrieval, from the nearest snapshot).
+
+        At an earlier version the viewer's state must have been a reader then; it opens
+        what the keys its state holds today open.
+        """
+        case = self._readable(viewer, case_id, version)
         keys = self._keys_of(viewer, case)
-        events = list(self.ledger.events.get(case.id))
+        events = list(self.ledger.events.get(case.id, lte=case.version))
         return fold_view(case, events, lambda event: self._open(keys, case.id, event),
                          self.usernames())
 
-    def history(self, viewer: Viewer, case_id: UUID) -> list[HistoryEntry]:
-        """Every event: what changed for readers; the clear header only for other auditors."""
-        case = self._get(case_id)
+    def history(self, viewer: Viewer, case_id: UUID,
+                version: int | None = None) -> list[HistoryEntry]:
+        """Every event (up to ``version``): what changed for readers; the clear header only
+        for auditors of other states."""
+        case = self._get(case_id, version)
         if case.readable_by(viewer.state):
             keys = self._keys_of(viewer, case)
         elif viewer.has(AUDITOR):
@@ -204,7 +211,7 @@ class Cases:
             raise NotFound("No such case.")
         names = self.usernames()
         return [history_entry(e, self._open(keys, case.id, e) if keys else None, names)
-                for e in self.ledger.events.get(case.id)]
+                for e in self.ledger.events.get(case.id, lte=case.version)]
 
     def title(self, viewer: Viewer, case_id: str, key_version: int, token: str) -> str | None:
         """Opens a sealed title from the case index; None if the viewer cannot."""
@@ -223,11 +230,11 @@ class Cases:
 
     # Helpers
 
-    def _get(self, case_id: UUID) -> Case:
-        return self.ledger.get_as(Case, case_id, "No such case.")
+    def _get(self, case_id: UUID, version: int | None = None) -> Case:
+        return self.ledger.get_as(Case, case_id, "No such case.", version)
 
-    def _readable(self, viewer: Viewer, case_id: UUID) -> Case:
-        case = self._get(case_id)
+    def _readable(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> Case:
+        case = self._get(case_id, version)
         if not case.readable_by(viewer.state):
             raise NotFound("No such case.")
         return case

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from cases.audit import Verification, merkle_leaf, stored_records, verify_log
 from cases.audit_bundle import Bundle, verify_bundle, write_bundle
+from cases.errors import NotFound
 from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.checkpoints import now_text
@@ -154,3 +156,49 @@ def prove_command(ctx: click.Context, notification_id: int) -> None:
     for step in proof:
         click.echo(f"  {step.hex()}")
     click.echo("OK: the inclusion proof verifies.")
+
+
+@audit.command("replay")
+@click.option("--case", "case_id", required=True, help="The case id.")
+@click.option("--at", "moment", required=True, metavar="TIMESTAMP",
+              help="ISO date or date and time (UTC unless an offset is given).")
+@click.option("--user", "username", required=True, help="The auditor (or reader) replaying.")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+@refusals_as_messages
+def replay_command(ctx: click.Context, case_id: str, moment: str, username: str,
+                   password_file: Path | None) -> None:
+    """Show a case as it was at a moment: its content if your state can read it, else its
+    clear header history."""
+    try:
+        when = datetime.fromisoformat(moment.strip())
+    except ValueError:
+        raise click.ClickException("Write --at as YYYY-MM-DD or YYYY-MM-DDTHH:MM.") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if len(moment.strip()) == 10:
+        when = when.replace(hour=23, minute=59, second=59)
+    exchange = exchange_of(ctx)
+    viewer = sign_in(exchange, username, password_file)
+    exchange.follow()
+    version = exchange.audit_index.view.version_at(case_id.strip(), when)
+    if version is None:
+        raise click.ClickException(f"No case {case_id} existed at {when.isoformat()}.")
+    history = exchange.cases.history(viewer, case_id.strip(), version=version)
+    click.echo(f"Case {case_id} at {when.isoformat()}: version {version}.")
+    try:
+        case = exchange.cases.view(viewer, case_id.strip(), version=version)
+    except NotFound:
+        click.echo(f"{viewer.state} could not read this case then: clear header history only.")
+    else:
+        click.echo(f"Title: {case.title}\nStatus: {case.status}  tier: {case.tier}  "
+                   f"readable by: {', '.join(case.recipients)}")
+        if case.summary.get("narrative"):
+            click.echo(f"Narrative: {case.summary['narrative']}")
+        for item in case.items.values():
+            click.echo("Item: " + ", ".join(f"{k}={v}" for k, v in item.items() if v))
+        for note in case.notes:
+            click.echo(f"Note: {note.get('text', '')}")
+    click.echo("History:")
+    for entry in history:
+        click.echo(f"  {entry.version:>4} {entry.timestamp.isoformat()} {entry.event:<16} "
+                   f"{entry.state} {entry.user}")
