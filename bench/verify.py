@@ -107,8 +107,8 @@ def time_travel(folder: Path, case_events: int) -> None:
     print(f"\nTime travel of one case with {case_events} events")
     for snapshots in (False, True):
         exchange = open_bench_exchange(folder / f"travel-{snapshots}", 10**9)
-        if snapshots:
-            exchange.ledger.snapshotting_intervals = {Case: 100}
+        if not snapshots:
+            exchange.ledger.snapshotting_intervals = {}
         viewer = seed_viewers(exchange)["FRA"]
         case_id = exchange.cases.open_case(viewer, {"title": "Long case", "narrative": NOTE})
         for version in range(1, case_events):

@@ -19,10 +19,10 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from crypto import GENESIS_HASH, CryptoError, canonical_json, sha256_hex
-from crypto.chain import event_hash_of_digest
+from crypto.chain import event_hash_of_encoded
 from crypto.logkey import key_fingerprint
 from crypto.merkle import leaf_hash, tree_root
-from crypto.signing import signing_bytes_of_digest, verify_signature
+from crypto.signing import signing_bytes_of_encoded, verify_signature
 
 from .directory import SECRETARIAT_CODE, State
 from .ledger import Ledger
@@ -61,7 +61,13 @@ class LogRecord:
         return datetime.fromisoformat(self.header["timestamp"])
 
     def hash(self) -> str:
-        return event_hash_of_digest(self.header, self.body_sha256, bytes.fromhex(self.signature))
+        return event_hash_of_encoded(self.encoded_header(), self.body_sha256, self.signature)
+
+    def encoded_header(self) -> bytes:
+        """The header's canonical JSON, encoded once for both the signature and the hash."""
+        if "_encoded" not in self.__dict__:
+            object.__setattr__(self, "_encoded", canonical_json(self.header))
+        return self.__dict__["_encoded"]
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,8 @@ def _check(history: KeyHistory, record: LogRecord, version: int,
             public = history.signing_key(header["actor_state"],
                                          int(header["signing_key_version"]),
                                          record.timestamp)
-        verify_signature(public, signing_bytes_of_digest(header, record.body_sha256),
+        verify_signature(public, signing_bytes_of_encoded(record.encoded_header(),
+                                                          record.body_sha256),
                          bytes.fromhex(record.signature))
     except CryptoError as error:
         detail = str(error)

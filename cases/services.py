@@ -308,9 +308,14 @@ class Cases:
                 self.keystore.put_wrapped_keys(session, str(case.id), wrapped)
 
     def usernames(self) -> Callable[[str], str]:
+        """User id -> user name, each user loaded once per call of this method."""
+        known: dict[str, str] = {}
+
         def name(user_id: str) -> str:
-            try:
-                return self.ledger.repository.get(UUID(user_id)).username
-            except (AggregateNotFoundError, ValueError):
-                return user_id
+            if user_id not in known:
+                try:
+                    known[user_id] = self.ledger.repository.get(UUID(user_id)).username
+                except (AggregateNotFoundError, ValueError):
+                    known[user_id] = user_id
+            return known[user_id]
         return name

@@ -23,6 +23,16 @@ def event_hash_of_digest(header: dict[str, Any], body_sha256: str, signature: by
     )
 
 
+def event_hash_of_encoded(header_json: bytes, body_sha256: str, signature_hex: str) -> str:
+    """`event_hash_of_digest` from the header's canonical JSON (see
+    `signing.signing_bytes_of_encoded`); the digest and signature must be lowercase hex."""
+    for value in (body_sha256, signature_hex):
+        if value.strip("0123456789abcdef"):
+            raise CryptoError("digests and signatures must be lowercase hex")
+    return sha256_hex(b'{"body_sha256":"' + body_sha256.encode() + b'","header":' + header_json
+                      + b',"signature":"' + signature_hex.encode() + b'"}')
+
+
 def verify_chain(
     events: Iterable[tuple[dict[str, Any], bytes, bytes]], prev_key: str = "prev_hash"
 ) -> str:

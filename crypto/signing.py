@@ -21,6 +21,18 @@ def signing_bytes_of_digest(header: dict[str, Any], body_sha256: str) -> bytes:
     return canonical_json({"header": header, "body_sha256": body_sha256})
 
 
+def signing_bytes_of_encoded(header_json: bytes, body_sha256: str) -> bytes:
+    """`signing_bytes_of_digest` from the header's canonical JSON, for a verifier that
+    encodes each header once (it also hashes it). ``body_sha256`` must be 64 hex digits."""
+    _require_hex64(body_sha256)
+    return b'{"body_sha256":"' + body_sha256.encode() + b'","header":' + header_json + b"}"
+
+
+def _require_hex64(value: str) -> None:
+    if len(value) != 64 or value.strip("0123456789abcdef"):
+        raise CryptoError("a body digest must be 64 lowercase hex digits")
+
+
 def sign_event(keys: StateKeyPair, header: dict[str, Any], body: bytes) -> bytes:
     """The acting state's signature over an event."""
     return keys.sign(signing_bytes(header, body))

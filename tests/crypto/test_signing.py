@@ -3,7 +3,18 @@ from bitflips import flipped_bits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crypto import CryptoError, StateKeyPair, sign_event, signing_bytes, verify_event
+from crypto import (
+    CryptoError,
+    StateKeyPair,
+    canonical_json,
+    event_hash,
+    sha256_hex,
+    sign_event,
+    signing_bytes,
+    verify_event,
+)
+from crypto.chain import event_hash_of_encoded
+from crypto.signing import signing_bytes_of_encoded
 
 KEYS = StateKeyPair.generate(1)
 PUBLIC = KEYS.public().signing
@@ -85,3 +96,20 @@ def test_malformed_signature_is_rejected(signature):
 def test_malformed_public_key_is_rejected():
     with pytest.raises(CryptoError, match="bad signature"):
         verify_event(b"short", HEADER, BODY, sign_event(KEYS, HEADER, BODY))
+
+
+@given(header=st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=12), st.integers(),
+                                                              st.booleans(), st.none()),
+                              max_size=6),
+       body=st.binary(max_size=64), signature=st.binary(min_size=64, max_size=64))
+def test_header_encoded_once_gives_the_same_bytes_and_hash(header, body, signature) -> None:
+    digest = sha256_hex(body)
+    assert signing_bytes_of_encoded(canonical_json(header), digest) == \
+        signing_bytes(header, body)
+    assert event_hash_of_encoded(canonical_json(header), digest, signature.hex()) == \
+        event_hash(header, body, signature)
+
+
+def test_a_digest_that_is_not_hex_is_refused() -> None:
+    with pytest.raises(CryptoError):
+        signing_bytes_of_encoded(b"{}", '0" ,"x":"' + "0" * 55)
