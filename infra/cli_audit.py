@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,22 +15,12 @@ from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.checkpoints import now_text
 
-from .cli_support import exchange_of, refusals_as_messages, sign_in
+from .cli_support import exchange_of, progress_bar, refusals_as_messages, sign_in
 
 
 @click.group()
 def audit() -> None:
     """Auditors: verify the log, export an offline bundle, replay history."""
-
-
-@contextmanager
-def progress_bar(length: int, label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal; silent otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda _: None
-        return
-    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-        yield bar.update
 
 
 @audit.command("verify")

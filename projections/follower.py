@@ -7,6 +7,8 @@ so running it twice, or from two processes at once, applies every event exactly 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
@@ -16,8 +18,12 @@ from cases.ledger import Ledger
 BATCH = 500
 
 
-def catch_up(ledger: Ledger, projection: Projection) -> int:
-    """Applies every new event to the projection; returns how many were applied."""
+def catch_up(ledger: Ledger, projection: Projection,
+             progress: Callable[[int], None] | None = None) -> int:
+    """Applies every new event to the projection; returns how many were applied.
+
+    ``progress`` is told how many notifications each batch covered.
+    """
     applied = 0
     while True:
         position = projection.view.max_tracking_id(ledger.name) or 0
@@ -30,5 +36,7 @@ def catch_up(ledger: Ledger, projection: Projection) -> int:
             except (IntegrityError, SQLIntegrityError):
                 return applied  # another process applied it first; it will carry on
             applied += 1
+        if progress:
+            progress(len(notifications))
         if len(notifications) < BATCH:
             return applied
