@@ -7,6 +7,7 @@ sealed in each event's ``body``; `cases.services` opens it for readers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -38,6 +39,18 @@ TIERS = (NATIONAL, BILATERAL, MEETING, PORTAL)
 # The parts of a case that come and go, each keyed by a part id in clear.
 PARTS = ("item", "actor", "leg", "note")
 
+MAX_RETENTION_YEARS = 100
+# The UNIDIR ITI review asks that records of transfers be kept at least this long.
+ITI_RETENTION_YEARS = 20
+
+
+def years_after(moment: datetime, years: int) -> datetime:
+    """The same day ``years`` later (28 February for a 29 February without a twin)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
 
 class Case(SignedAggregate):
     """One suspected or confirmed diversion, owned by the state that logged it."""
@@ -59,6 +72,10 @@ class Case(SignedAggregate):
         self.title = title
         # States that read the case only because it was tabled at a meeting: state -> meeting.
         self.via_meeting: dict[str, str] = {}
+        self.closed_on: datetime | None = None
+        self.keep_years: int | None = None  # None: kept indefinitely
+        self.shred_requested_by = ""  # user id of the state admin who asked
+        self.shredded = False
 
     @classmethod
     def open(cls, actor: Actor, case_id: UUID, grants: list[dict[str, Any]], title: str,
@@ -125,6 +142,8 @@ class Case(SignedAggregate):
 
         def apply(self, case: Case) -> None:
             case.status = self.status
+            case.closed_on = self.timestamp if self.status == CLOSED else None
+            case.shred_requested_by = ""  # a request holds only for the case as it was
 
     def change_status(self, actor: Actor, status: str, body: bytes) -> None:
         """Moves the case along its lifecycle; ``body`` seals the reason given."""
@@ -182,6 +201,59 @@ class Case(SignedAggregate):
             raise Conflict("None of those states can read this case.", field="states")
         self._record(self.Unshared, actor, tier=tier, removed=gone,
                      key_version=self.key_version + 1, grants=grants)
+
+    class RetentionSet(SignedAggregate.Event):
+        keep_years: int | None
+
+        def apply(self, case: Case) -> None:
+            case.keep_years = self.keep_years
+
+    def set_retention(self, actor: Actor, keep_years: int | None) -> None:
+        """How long after closing the case is kept; None keeps it indefinitely."""
+        if keep_years is not None and not 0 <= keep_years <= MAX_RETENTION_YEARS:
+            raise InvalidInput(f"Keep a case between 0 and {MAX_RETENTION_YEARS} years after "
+                               "closing, or indefinitely.", field="keep_years")
+        self._record(self.RetentionSet, actor, keep_years=keep_years)
+
+    class ShredRequested(SignedAggregate.Event):
+        def apply(self, case: Case) -> None:
+            case.shred_requested_by = self.actor_user
+
+    def request_shred(self, actor: Actor, now: datetime) -> None:
+        """The first of two people asks to crypto-shred the case, once retention allows."""
+        if self.status != CLOSED or self.closed_on is None:
+            raise Conflict("Only a closed case can be shredded.", field="status")
+        if self.keep_years is None:
+            raise Conflict("This case is kept indefinitely; set a retention period first.",
+                           field="keep_years")
+        due = years_after(self.closed_on, self.keep_years)
+        if now < due:
+            raise Conflict(f"The retention period runs until {due.date().isoformat()}.",
+                           field="keep_years")
+        if self.shred_requested_by:
+            raise Conflict("Shredding is already requested; a second state admin confirms it.")
+        self._record(self.ShredRequested, actor)
+
+    class Shredded(SignedAggregate.Event):
+        """The case keys were deleted from the keystore with this event: content is gone."""
+
+        requested_by: str
+
+        def apply(self, case: Case) -> None:
+            case.shredded = True
+
+    def confirm_shred(self, actor: Actor) -> None:
+        if not self.shred_requested_by:
+            raise Conflict("No one has asked to shred this case.")
+        if actor.user == self.shred_requested_by:
+            raise Conflict("A second person must confirm: you asked for the shredding.")
+        self._record(self.Shredded, actor, requested_by=self.shred_requested_by)
+
+    def _record(self, event_class: type, actor: Actor, body: bytes = b"",
+                **clear_fields: Any) -> None:
+        if self.shredded:
+            raise Conflict("This case was crypto-shredded; it cannot change.")
+        super()._record(event_class, actor, body, **clear_fields)
 
     # Rules
 

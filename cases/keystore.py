@@ -96,6 +96,11 @@ class KeyStore:
             session.execute(case_keys.insert().values(
                 case_id=case_id, key_version=version, recipient=recipient, wrapped=blob))
 
+    def drop_keys(self, session: Session, aggregate_id: str) -> int:
+        """Crypto-shreds a case (or trace request): deletes every wrapped key of it."""
+        return session.execute(delete(case_keys).where(case_keys.c.case_id == aggregate_id)
+                               ).rowcount
+
     def wrapped_keys(self, session: Session, case_id: str, recipient: str) -> dict[int, bytes]:
         """The case keys, by version, that a state can unwrap."""
         rows = session.execute(select(case_keys.c.key_version, case_keys.c.wrapped).where(

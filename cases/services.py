@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +26,9 @@ from .directory_service import Directory
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Actor, Ledger
+from .tracing import TraceRequest
 from .view import CaseView, HistoryEntry, fold_view, history_entry
-from .viewer import ANALYST, AUDITOR, Viewer
+from .viewer import ANALYST, AUDITOR, STATE_ADMIN, Viewer
 
 VALIDATORS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "item": validate_item, "actor": validate_actor, "leg": validate_leg, "note": validate_note,
@@ -138,7 +140,7 @@ class Cases:
         """
         case = self._get(case_id)
         gone = sorted(s for s in states if case.via_meeting.get(s) == meeting)
-        if not gone:
+        if not gone or case.shredded:
             return
         remaining = sorted(set(case.recipients) - set(gone))
         others = [s for s in remaining if s != case.owner]
@@ -158,6 +160,39 @@ class Cases:
         grants, wrapped = self.grant_keys(case_id, [key], remaining)
         case.unshare(viewer.actor, list(states), tier, grants)
         self._save(case, wrapped)
+
+    # Retention and crypto-shredding (state admins of the owner state)
+
+    def set_retention(self, viewer: Viewer, case_id: UUID, keep_years: int | None) -> None:
+        case = self._administered(viewer, case_id)
+        case.set_retention(viewer.actor, keep_years)
+        self._save(case)
+
+    def request_shred(self, viewer: Viewer, case_id: UUID, now: datetime | None = None) -> None:
+        """First step of crypto-shredding; a second state admin confirms."""
+        case = self._administered(viewer, case_id)
+        case.request_shred(viewer.actor, now or datetime.now(UTC))
+        self._save(case)
+
+    def confirm_shred(self, viewer: Viewer, case_id: UUID) -> tuple[int, int]:
+        """Records `Case.Shredded` and deletes, in the same transaction, every wrapped key of
+        the case and of its trace requests. Returns how many key rows went for each."""
+        case = self._administered(viewer, case_id)
+        case.confirm_shred(viewer.actor)
+        traces = [str(t) for t in self.ledger.ids_created_by(TraceRequest.Sent)
+                  if self.ledger.repository.get(t).case_id == str(case_id)]
+        with self.ledger.transaction() as session:
+            self.ledger.save(case)
+            case_rows = self.keystore.drop_keys(session, str(case_id))
+            trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
+        return case_rows, trace_rows
+
+    def _administered(self, viewer: Viewer, case_id: UUID) -> Case:
+        case = self._readable(viewer, case_id)
+        if viewer.state != case.owner or not viewer.has(STATE_ADMIN):
+            raise Forbidden("Only state admins of the owner state decide retention and "
+                            "shredding.")
+        return case
 
     # Queries
 
@@ -252,6 +287,8 @@ class Cases:
         if stale:
             raise Conflict("This case was changed by someone else since you opened it; "
                            "reload it and make your change again.")
+        if case.shredded:
+            raise Conflict("This case was crypto-shredded; it cannot change.")
         keys = self._keys_of(viewer, case)
         return case, keys[case.key_version]
 

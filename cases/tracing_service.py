@@ -20,7 +20,7 @@ from crypto import CaseKey, CryptoError, sha256_hex, unwrap_case_key, wrap_case_
 
 from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from .directory_service import Directory
-from .errors import Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Ledger
 from .services import Cases, body_context
@@ -283,6 +283,9 @@ class Traces:
         if viewer.state not in (trace.requester, trace.requested) or not viewer.has(ANALYST):
             raise Forbidden("Only analysts of the two states act on a trace request.")
         keys = self._keys_of(viewer, trace)
+        if trace.key_version not in keys:
+            raise Conflict("The case of this trace request was crypto-shredded; the request "
+                           "cannot change.")
         return trace, keys[trace.key_version]
 
     def _keys_of(self, viewer: Viewer, trace: TraceRequest) -> dict[int, CaseKey]:

@@ -30,6 +30,7 @@ class CaseView:
     notes: list[dict[str, Any]] = field(default_factory=list)
     status_changes: list[dict[str, Any]] = field(default_factory=list)
     unreadable_events: int = 0
+    shredded_on: datetime | None = None
 
     @property
     def title(self) -> str:
@@ -60,6 +61,8 @@ def fold_view(case: Case, events: list[Any], open_body: Opener,
                     updated_on=case.modified_on)
     parts = {"item": view.items, "actor": view.actors, "leg": view.legs}
     for event in events:
+        if isinstance(event, Case.Shredded):
+            view.shredded_on = event.timestamp
         content = open_body(event)
         if event.body and content is None:
             view.unreadable_events += 1

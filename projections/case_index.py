@@ -168,8 +168,14 @@ class CaseIndex(Projection[CaseIndexView]):
     @process_event.register(Case.PartAdded)
     @process_event.register(Case.PartRevised)
     @process_event.register(Case.PartRemoved)
+    @process_event.register(Case.RetentionSet)
+    @process_event.register(Case.ShredRequested)
     def _(self, event: Any, tracking: Tracking) -> None:
         self._touch(event, tracking)
+
+    @process_event.register
+    def _(self, event: Case.Shredded, tracking: Tracking) -> None:
+        self._touch(event, tracking, title_token="", title_key_version=0)
 
     @process_event.register
     def _(self, event: Case.Shared, tracking: Tracking) -> None:
