@@ -18,6 +18,7 @@ from cases.services import Cases
 from cases.tracing_service import Traces
 from crypto import KdfParams
 from crypto.logkey import LogKey
+from projections.access_ledger import AccessLedger, AccessLedgerView
 from projections.audit_index import AuditIndex, AuditIndexView
 from projections.case_index import CaseIndex, CaseIndexView
 from projections.checkpoints import Checkpointer, CheckpointStore, Witness
@@ -41,6 +42,7 @@ class Exchange:
     meetings: Meetings
     trace_board: TraceBoard
     audit_index: AuditIndex
+    access_ledger: AccessLedger
     audit: AuditTrail
     checkpoints: CheckpointStore
     checkpointer: Checkpointer
@@ -48,7 +50,7 @@ class Exchange:
 
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
-        return [self.case_index, self.trace_board, self.audit_index]
+        return [self.case_index, self.trace_board, self.audit_index, self.access_ledger]
 
     def follow(self) -> int:
         """Brings the in-process read models up to the end of the log, then signs the
@@ -87,6 +89,8 @@ def open_exchange(settings: Settings) -> Exchange:
     board_view.create_table()
     audit_view = AuditIndexView(datastore, tracking_table_name="audit_index_tracking")
     audit_view.create_table()
+    access_view = AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking")
+    access_view.create_table()
     checkpoints = CheckpointStore(datastore.engine)
     checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
@@ -95,5 +99,6 @@ def open_exchange(settings: Settings) -> Exchange:
                     traces=Traces(ledger, keystore, directory, cases),
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
+                    access_ledger=AccessLedger(access_view),
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory))

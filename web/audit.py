@@ -162,7 +162,26 @@ def case_at(case_id: UUID) -> tuple[str, int]:
         case = exchange.cases.view(viewer, case_id, version=version)
     except NotFound:
         case = None  # the auditor's state cannot read it: clear headers only
+    readers = exchange.access_ledger.view.readers_at(str(case_id), when)
     return render_template("audit/case_at.html", case=case, history=history, case_id=case_id,
-                           when=when, version=version,
+                           when=when, version=version, readers=readers,
+                           error=translate(error.message) if error else None), \
+        (error.status if error else 200)
+
+
+@bp.get("/access")
+def access() -> tuple[str, int]:
+    """What a state could read at a moment, from the access ledger."""
+    exchange = get_exchange()
+    exchange.follow()
+    state = request.args.get("state", "").strip().upper()
+    error, rows, when = None, [], None
+    try:
+        when = moment(request.args.get("at", ""), "at") or datetime.now(UTC)
+        if state:
+            rows = exchange.access_ledger.view.access_of(state, when)
+    except InvalidInput as refused:
+        error = refused
+    return render_template("audit/access.html", state=state, when=when, rows=rows,
                            error=translate(error.message) if error else None), \
         (error.status if error else 200)

@@ -107,3 +107,16 @@ def test_audit_forms_need_the_csrf_token(app: Flask, exchange: Exchange, logged)
     exchange.cases.add_part(logged[0]["FRA"], logged[1], 2, "note", {"text": "more"})
     assert auditor.post("/audit/checkpoint", csrf=False).status_code == 400
     assert len(exchange.checkpoints.all()) == before
+
+
+def test_access_ledger_page_lists_what_a_state_could_read(app: Flask, exchange: Exchange,
+                                                          logged) -> None:
+    viewers, case_id = logged
+    exchange.cases.share(viewers["FRA"], case_id, 2, "bilateral", ["DEU"])
+    auditor = signed_in(app, "mli.auditor")
+    page = auditor.get("/audit/access?state=DEU")
+    assert page.status_code == 200 and str(case_id)[:8] in page.text
+    assert str(case_id)[:8] not in auditor.get("/audit/access?state=MLI").text
+    assert auditor.get("/audit/access?state=DEU&at=soon").status_code == 422
+    travel = auditor.get(f"/audit/cases/{case_id}")
+    assert "DEU, FRA" in travel.text

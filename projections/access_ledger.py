@@ -1,0 +1,164 @@
+"""The access ledger: which states could read which case, trace request or lesson, and when.
+
+Built from the events that hand out or take back case keys: every grant (a case opened,
+shared or tabled, a trace request sent, a lesson proposed) opens an access period for the
+recipient; an unshare (or a state leaving the meeting it read through) closes it, and
+crypto-shredding closes every period of the case and of its trace requests. "Could read at T"
+means the state held the key to the record's content current at T: after an unshare the
+state keeps what it had already read, but nothing from then on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from cases.case import Case
+from cases.meetings import Meeting
+from cases.tracing import TraceRequest
+
+metadata = MetaData()
+
+access_periods = Table(
+    "access_periods",
+    metadata,
+    Column("aggregate_id", String(36), primary_key=True),
+    Column("state", String(3), primary_key=True, index=True),
+    Column("since_notification", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("case_id", String(36), nullable=False, index=True),  # the case it belongs to
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True)),
+    Column("until_notification", Integer),
+)
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    aggregate_id: str
+    kind: str
+    case_id: str
+    since: datetime
+
+
+class AccessLedgerView(SQLAlchemyTrackingRecorder):
+    def create_table(self) -> None:
+        super().create_table()
+        metadata.create_all(self.datastore.engine)
+
+    def drop(self) -> None:
+        metadata.drop_all(self.datastore.engine)
+        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+
+    def grant(self, tracking: Tracking, aggregate: str, moment: datetime, kind: str,
+              case_id: str, states: list[str]) -> None:
+        """Opens a period for each state that holds no open one yet."""
+        with self.transaction(commit=True) as session:
+            open_now = set(session.execute(select(access_periods.c.state).where(
+                access_periods.c.aggregate_id == aggregate,
+                access_periods.c.until.is_(None))).scalars())
+            for state in sorted(set(states) - open_now):
+                session.execute(insert(access_periods).values(
+                    aggregate_id=aggregate, state=state, kind=kind, case_id=case_id,
+                    since=moment, since_notification=tracking.notification_id))
+            self._insert_tracking(session, tracking)
+
+    def revoke(self, tracking: Tracking, event: Any, *, aggregate_id: str = "",
+               case_id: str = "", states: list[str] | None = None) -> None:
+        """Closes the open periods of one record (or of every record of a case)."""
+        where = [access_periods.c.until.is_(None)]
+        where.append(access_periods.c.aggregate_id == aggregate_id if aggregate_id
+                     else access_periods.c.case_id == case_id)
+        if states is not None:
+            where.append(access_periods.c.state.in_(states))
+        with self.transaction(commit=True) as session:
+            session.execute(update(access_periods).where(*where).values(
+                until=event.timestamp, until_notification=tracking.notification_id))
+            self._insert_tracking(session, tracking)
+
+    def readers_at(self, aggregate_id: str, moment: datetime) -> list[str]:
+        """The states that could read the record at ``moment``."""
+        with self.transaction(commit=False) as session:
+            return sorted(set(session.execute(select(access_periods.c.state).where(
+                access_periods.c.aggregate_id == aggregate_id, _open_at(moment))).scalars()))
+
+    def access_of(self, state: str, moment: datetime) -> list[AccessRow]:
+        """Every record the state could read at ``moment``, oldest access first."""
+        with self.transaction(commit=False) as session:
+            rows = session.execute(select(
+                access_periods.c.aggregate_id, access_periods.c.kind, access_periods.c.case_id,
+                access_periods.c.since).where(access_periods.c.state == state,
+                                              _open_at(moment))
+                .order_by(access_periods.c.since, access_periods.c.aggregate_id)).all()
+        return [AccessRow(*row) for row in rows]
+
+    def dump(self) -> dict[str, list[tuple]]:
+        with self.transaction(commit=False) as session:
+            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
+                    for t in metadata.sorted_tables}
+
+
+def _open_at(moment: datetime) -> Any:
+    return and_(access_periods.c.since <= moment,
+                or_(access_periods.c.until.is_(None), access_periods.c.until > moment))
+
+
+def _recipients(grants: list[dict[str, Any]]) -> list[str]:
+    return sorted({g["recipient"] for g in grants})
+
+
+class AccessLedger(Projection[AccessLedgerView]):
+    name = "access_ledger"
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    @process_event.register
+    def _(self, event: Case.Opened, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        self.view.grant(tracking, case, event.timestamp, "case", case, _recipients(event.grants))
+
+    @process_event.register
+    def _(self, event: Case.Shared, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        self.view.grant(tracking, case, event.timestamp, "case", case, list(event.added))
+
+    @process_event.register
+    def _(self, event: Case.Unshared, tracking: Tracking) -> None:
+        self.view.revoke(tracking, event, aggregate_id=str(event.originator_id),
+                         states=list(event.removed))
+
+    @process_event.register
+    def _(self, event: Case.Shredded, tracking: Tracking) -> None:
+        self.view.revoke(tracking, event, case_id=str(event.originator_id))
+
+    @process_event.register
+    def _(self, event: TraceRequest.Sent, tracking: Tracking) -> None:
+        self.view.grant(tracking, str(event.originator_id), event.timestamp, "trace_request",
+                        event.case_id, _recipients(event.grants))
+
+    @process_event.register
+    def _(self, event: Meeting.LessonProposed, tracking: Tracking) -> None:
+        # A lesson is keyed by its own id in the keystore, and belongs to no case.
+        self.view.grant(tracking, event.lesson_id, event.timestamp, "lesson", event.lesson_id,
+                        _recipients(event.grants))
