@@ -69,6 +69,24 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p
     (r"None of those states can read this case\.",
      N_("None of those states can read this case.")),
     (r"This case has no (?P<kind>\w+) (?P<part>\w+)\.", N_("This case has no such part.")),
+    # auditing, retention and crypto-shredding
+    (r"Only auditors read the log\.", N_("Only auditors read the log.")),
+    (r"Write a date as YYYY-MM-DD, optionally with a time HH:MM\.",
+     N_("Write a date as YYYY-MM-DD, optionally with a time HH:MM.")),
+    (r"No user named '(?P<name>[^']*)'\.", N_("No user named '%(name)s'.")),
+    (r"No event with notification id (?P<id>\d+)\.",
+     N_("No event with notification id %(id)s.")),
+    (r"The case did not exist yet at that moment\.",
+     N_("The case did not exist yet at that moment.")),
+    (r"The log is empty: there is nothing to checkpoint yet\.",
+     N_("The log is empty: there is nothing to checkpoint yet.")),
+    (r"The exchange presents a checkpoint of (?P<size>\d+) events that does not extend the "
+     r"one of (?P<cosigned>\d+) events (?P<state>\w+) cosigned: .*",
+     N_("The exchange presents a checkpoint of %(size)s events that does not extend the one "
+        "of %(cosigned)s events your state cosigned: the history may have been rewritten or "
+        "split. Nothing was cosigned; alert your auditors and the secretariat.")),
+    (r"This case was crypto-shredded; it cannot change\.",
+     N_("This case was crypto-shredded; it cannot change.")),
     # cases/directory*.py, cases/ledger.py
     (r"No state with code '(?P<code>[^']*)' is registered\.",
      N_("No state with code '%(code)s' is registered.")),
