@@ -72,7 +72,16 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     _seed_traces(exchange, analysts, case_ids[:3])
     _seed_meeting(exchange, secretariat, analysts, case_ids)
     exchange.follow()
+    _seed_checkpoint(exchange, codes[:3])
     return logins
+
+
+def _seed_checkpoint(exchange: Exchange, witnesses: list[str]) -> None:
+    """A checkpoint of the whole demo log, cosigned by the auditors of a few states."""
+    exchange.checkpointer.record()
+    for code in witnesses:
+        exchange.witness.cosign(
+            exchange.directory.authenticate(f"{code.lower()}.auditor", DEMO_PASSWORD))
 
 
 def _seed_contact_points(exchange: Exchange, codes: list[str]) -> None:
