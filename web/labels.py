@@ -115,6 +115,9 @@ EVENTS = {
     "StatusChanged": _l("Status changed"),
     "Shared": _l("Shared"),
     "Unshared": _l("Sharing narrowed"),
+    "RetentionSet": _l("Retention rule set"),
+    "ShredRequested": _l("Crypto-shredding requested"),
+    "Shredded": _l("Crypto-shredded"),
 }
 
 

@@ -120,3 +120,25 @@ def test_access_ledger_page_lists_what_a_state_could_read(app: Flask, exchange: 
     assert auditor.get("/audit/access?state=DEU&at=soon").status_code == 422
     travel = auditor.get(f"/audit/cases/{case_id}")
     assert "DEU, FRA" in travel.text
+
+
+def test_a_shredded_case_page_says_so_and_shows_no_content(app: Flask, exchange: Exchange,
+                                                           logged) -> None:
+    viewers, case_id = logged
+    cases = exchange.cases
+    for version, status in ((2, "under_investigation"), (3, "unfounded"), (4, "closed")):
+        cases.change_status(viewers["FRA"], case_id, version, status)
+    exchange.directory.add_user(viewers["FRA.admin"], "fra.admin2", "correct horse battery "
+                                "staple", ["state_admin"])
+    second = exchange.directory.authenticate("fra.admin2", "correct horse battery staple")
+    cases.set_retention(viewers["FRA.admin"], case_id, 0)
+    cases.request_shred(viewers["FRA.admin"], case_id)
+    cases.confirm_shred(second, case_id)
+    analyst = signed_in(app, "fra.analyst")
+    page = analyst.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and 'id="shredded"' in page.text
+    assert SUMMARY["title"] not in page.text and ITEM["serial"] not in page.text
+    listing = analyst.get("/cases/")
+    assert SUMMARY["title"] not in listing.text
+    travel = signed_in(app, "fra.auditor").get(f"/audit/cases/{case_id}")
+    assert SUMMARY["title"] not in travel.text and "Crypto-shredded" in travel.text
