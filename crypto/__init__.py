@@ -5,6 +5,16 @@ from .canonical import canonical_json, sha256_hex
 from .casekey import CaseKey, token_key_id
 from .chain import GENESIS_HASH, event_hash, verify_chain
 from .errors import CryptoError
+from .merkle import (
+    EMPTY_ROOT,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    tree_root,
+    verify_consistency,
+    verify_inclusion,
+)
 from .passwords import (
     DEFAULT_KDF,
     MAX_KDF,
@@ -20,6 +30,7 @@ from .wrapping import unwrap_case_key, wrap_case_key, wrapped_key_version
 
 __all__ = [
     "DEFAULT_KDF",
+    "EMPTY_ROOT",
     "GENESIS_HASH",
     "MAX_KDF",
     "CaseKey",
@@ -30,7 +41,11 @@ __all__ = [
     "StatePublicKeys",
     "UserKey",
     "canonical_json",
+    "consistency_proof",
     "event_hash",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
     "open_sealed",
     "open_with_password",
     "params_of",
@@ -41,9 +56,12 @@ __all__ = [
     "sign_event",
     "signing_bytes",
     "token_key_id",
+    "tree_root",
     "unwrap_case_key",
     "verify_chain",
+    "verify_consistency",
     "verify_event",
+    "verify_inclusion",
     "wrap_case_key",
     "wrapped_key_version",
 ]

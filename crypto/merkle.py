@@ -1,8 +1,4 @@
-"""RFC 6962 Merkle trees: the root over the log's events, inclusion and consistency proofs.
-
-Leaves are given already hashed (`leaf_hash`); proofs and their verification follow RFC 6962
-§2.1 and the verification algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2.
-"""
+"""RFC 6962 Merkle trees over the log's events: roots, inclusion and consistency proofs."""
 
 from __future__ import annotations
 
@@ -15,16 +11,21 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
 def leaf_hash(data: bytes) -> bytes:
+    """The hash of one leaf: SHA-256(0x00 || data)."""
     return hashlib.sha256(b"\x00" + data).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
+    """The hash of an inner node: SHA-256(0x01 || left || right)."""
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
 def tree_root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """The Merkle Tree Hash of the leaves, bottom up (an odd last node moves up unchanged,
-    which gives the same tree as RFC 6962's split at the largest power of two)."""
+    """The Merkle Tree Hash (RFC 6962 §2.1) of leaves given as `leaf_hash` values.
+
+    Built bottom up, an odd last node moving up unchanged: the same tree as RFC 6962's split
+    at the largest power of two, without recursion.
+    """
     level = list(leaf_hashes)
     if not level:
         return EMPTY_ROOT
@@ -42,7 +43,10 @@ def _split(size: int) -> int:
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
-    """The audit path of leaf ``index`` in the tree of all the leaves (RFC 6962 PATH)."""
+    """The audit path of leaf ``index`` in the tree of all the leaves (RFC 6962 §2.1.1 PATH).
+
+    Walks down from the root, so each level hashes half of what the one above did: O(n).
+    """
     if not 0 <= index < len(leaf_hashes):
         raise ValueError(f"no leaf {index} in a tree of {len(leaf_hashes)}")
     proof: list[bytes] = []
@@ -59,7 +63,7 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
 
 
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
-    """PROOF(old_size, D[n]) of RFC 6962 §2.1.2, n being the number of leaves."""
+    """PROOF(old_size, D[n]) of RFC 6962 §2.1.2, n being the number of leaves; O(n)."""
     if not 0 <= old_size <= len(leaf_hashes):
         raise ValueError(f"cannot prove a tree of {old_size} against {len(leaf_hashes)}")
     if old_size in (0, len(leaf_hashes)):
@@ -81,7 +85,11 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
                      root: bytes) -> None:
-    """Raises CryptoError unless ``proof`` shows leaf ``index`` of a ``size`` tree is ``leaf``."""
+    """Raises CryptoError unless ``proof`` shows the leaf hash ``leaf`` is leaf ``index`` of
+    the ``size`` tree with ``root`` (RFC 9162 §2.1.3.2).
+
+    The proof does not pin ``size`` on its own: take size and root from one signed checkpoint.
+    """
     if not 0 <= index < size:
         raise CryptoError(f"leaf {index} cannot be in a tree of {size}")
     fn, sn, r = index, size - 1, leaf
@@ -95,17 +103,24 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         else:
             r = node_hash(r, p)
         fn, sn = fn >> 1, sn >> 1
-    if sn != 0 or r != root:
+    if sn != 0:
+        raise CryptoError("the inclusion proof is too short")
+    if r != root:
         raise CryptoError("the inclusion proof does not lead to the checkpoint's root")
 
 
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
                        proof: Sequence[bytes]) -> None:
-    """Raises CryptoError unless the tree of ``new_size`` extends the one of ``old_size``."""
-    if not 0 <= old_size <= new_size:
+    """Raises CryptoError unless the tree of ``new_size`` extends the one of ``old_size``
+    (RFC 9162 §2.1.4.2)."""
+    if old_size < 0:
+        raise CryptoError(f"a tree cannot have {old_size} leaves")
+    if old_size > new_size:
         raise CryptoError("the later checkpoint is smaller than the earlier one")
     if old_size == new_size:
-        if proof or old_root != new_root:
+        if proof:
+            raise CryptoError("two checkpoints of the same size need no consistency proof")
+        if old_root != new_root:
             raise CryptoError("two checkpoints of the same size have different roots")
         return
     if old_size == 0:
@@ -131,5 +146,7 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         else:
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
-    if sn != 0 or fr != old_root or sr != new_root:
+    if sn != 0:
+        raise CryptoError("the consistency proof is too short")
+    if fr != old_root or sr != new_root:
         raise CryptoError("the later checkpoint does not extend the earlier one")
