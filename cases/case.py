@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .ledger import Actor, SignedAggregate
 
 SUSPECTED = "suspected"
@@ -76,6 +76,9 @@ class Case(SignedAggregate):
         self.keep_years: int | None = None  # None: kept indefinitely
         self.shred_requested_by = ""  # user id of the state admin who asked
         self.shredded = False
+        # Tier 1: the member states whose consent the policy facts wait for, and who gave it.
+        self.policy_concerned: list[str] | None = None
+        self.policy_consents: set[str] = set()
 
     @classmethod
     def open(cls, actor: Actor, case_id: UUID, grants: list[dict[str, Any]], title: str,
@@ -248,6 +251,47 @@ class Case(SignedAggregate):
         if actor.user == self.shred_requested_by:
             raise Conflict("A second person must confirm: you asked for the shredding.")
         self._record(self.Shredded, actor, requested_by=self.shred_requested_by)
+
+    class PolicyFactsSealed(SignedAggregate.Event):
+        """The owner's coarse facts for the tier-1 summaries, sealed to the subgroup key (not
+        the case key); they count only once every concerned member state consents."""
+
+        concerned: list[str]
+
+        def apply(self, case: Case) -> None:
+            if case.policy_concerned != self.concerned:
+                case.policy_consents = set()
+            case.policy_concerned = list(self.concerned)
+            case.policy_consents.add(case.owner)
+
+    def seal_policy_facts(self, actor: Actor, concerned: list[str], body: bytes) -> None:
+        self._record(self.PolicyFactsSealed, actor, body=body,
+                     concerned=sorted(set(concerned) - {self.owner}))
+
+    class PolicyConsentGiven(SignedAggregate.Event):
+        def apply(self, case: Case) -> None:
+            case.policy_consents.add(self.actor_state)
+
+    class PolicyConsentWithdrawn(SignedAggregate.Event):
+        def apply(self, case: Case) -> None:
+            case.policy_consents.discard(self.actor_state)
+
+    def consent_to_policy(self, actor: Actor, given: bool) -> None:
+        """A concerned state (or the owner) gives or withdraws consent to tier-1 inclusion."""
+        if self.policy_concerned is None:
+            raise Conflict("This case is not proposed for the tier-1 summaries.")
+        if actor.state not in [*self.policy_concerned, self.owner]:
+            raise Forbidden("Only the owner and the concerned member states consent.")
+        if given == (actor.state in self.policy_consents):
+            raise Conflict("Your state's consent is already recorded so." if given
+                           else "Your state has not consented.")
+        self._record(self.PolicyConsentGiven if given else self.PolicyConsentWithdrawn, actor)
+
+    @property
+    def in_policy_summaries(self) -> bool:
+        """Tier-1 consent is complete: the owner and every concerned member state."""
+        return (self.policy_concerned is not None
+                and set(self.policy_concerned) | {self.owner} <= self.policy_consents)
 
     def _record(self, event_class: type, actor: Actor, body: bytes = b"",
                 **clear_fields: Any) -> None:

@@ -117,6 +117,7 @@ class State(SignedAggregate):
         self.recovery_public = recovery_public
         self.contact_point: dict[str, Any] | None = None
         self.log_keys: list[str] = []  # the secretariat's checkpoint keys, hex, oldest first
+        self.subgroup_keys: list[str] = []  # keys the tier-1 policy facts are sealed to
 
     @classmethod
     def register(cls, actor: Actor, code: str, status: str, public: StatePublicKeys,
@@ -146,6 +147,19 @@ class State(SignedAggregate):
         if self.code != SECRETARIAT_CODE:
             raise InvalidInput("Only the secretariat publishes a log key.", field="code")
         self._record(self.LogKeyPublished, actor, log_key=public.hex())
+
+    class SubgroupKeyPublished(SignedAggregate.Event):
+        """The secretariat names the key the WGETI subgroup's summaries are built with."""
+
+        subgroup_key: str
+
+        def apply(self, state: State) -> None:
+            state.subgroup_keys.append(self.subgroup_key)
+
+    def publish_subgroup_key(self, actor: Actor, public: bytes) -> None:
+        if self.code != SECRETARIAT_CODE:
+            raise InvalidInput("Only the secretariat publishes the subgroup key.", field="code")
+        self._record(self.SubgroupKeyPublished, actor, subgroup_key=public.hex())
 
     class ContactPointSet(SignedAggregate.Event):
         contact_point: dict[str, Any]

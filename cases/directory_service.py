@@ -71,12 +71,14 @@ class Directory:
     """States, users and their keys. Every command is signed by the acting viewer's state."""
 
     def __init__(self, ledger: Ledger, keystore: KeyStore, kdf: KdfParams,
-                 log_key: bytes | None = None) -> None:
-        """``log_key`` is the public key of the checkpoint process, published at `initialise`."""
+                 log_key: bytes | None = None, subgroup_key: bytes | None = None) -> None:
+        """``log_key`` (checkpoint process) and ``subgroup_key`` (policy summaries) are public
+        keys the secretariat publishes at `initialise`."""
         self.ledger = ledger
         self.keystore = keystore
         self.kdf = kdf
         self.log_key = log_key
+        self.subgroup_key = subgroup_key
         # Authenticating an unknown user still costs one KDF run: no timing oracle on names.
         self._decoy = seal_with_password("decoy-password", b"", kdf)
 
@@ -266,6 +268,8 @@ class Directory:
         state = State.register(actor, code, status, keyring.current.public(), recovery_public)
         if code == SECRETARIAT_CODE and self.log_key:
             state.publish_log_key(actor, self.log_key)
+        if code == SECRETARIAT_CODE and self.subgroup_key:
+            state.publish_subgroup_key(actor, self.subgroup_key)
         user, credential = self._new_user(actor, code, keyring, username, password, roles,
                                           display_name)
         with self.ledger.transaction() as session:

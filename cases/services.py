@@ -179,13 +179,18 @@ class Cases:
         the case and of its trace requests. Returns how many key rows went for each."""
         case = self._administered(viewer, case_id)
         case.confirm_shred(viewer.actor)
-        traces = [str(t) for t in self.ledger.ids_created_by(TraceRequest.Sent)
-                  if self.ledger.repository.get(t).case_id == str(case_id)]
+        traces = [str(t.id) for t in self.trace_requests_of(case.id)]
         with self.ledger.transaction() as session:
             self.ledger.save(case)
             case_rows = self.keystore.drop_keys(session, str(case_id))
             trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
         return case_rows, trace_rows
+
+    def trace_requests_of(self, case_id: UUID) -> list[TraceRequest]:
+        """The trace requests sent about a case (a scan of the log by topic: hundreds)."""
+        found = (self.ledger.repository.get(t)
+                 for t in self.ledger.ids_created_by(TraceRequest.Sent))
+        return [t for t in found if t.case_id == str(case_id)]
 
     def _administered(self, viewer: Viewer, case_id: UUID) -> Case:
         case = self._readable(viewer, case_id)

@@ -63,6 +63,8 @@ def fold_view(case: Case, events: list[Any], open_body: Opener,
     for event in events:
         if isinstance(event, Case.Shredded):
             view.shredded_on = event.timestamp
+        if isinstance(event, Case.PolicyFactsSealed):
+            continue  # sealed to the subgroup key: not content of the case
         content = open_body(event)
         if event.body and content is None:
             view.unreadable_events += 1

@@ -26,11 +26,18 @@ class Settings:
     kdf_lanes: int = 4
     log_key_path: Path | None = None
     checkpoint_every: int = 1000
+    disclosure_k: int = 5
+    disclosure_reporters: int = 2
 
     @property
     def log_key_file(self) -> Path:
         """The checkpoint process's private key (created on first use, mode 0600)."""
         return self.log_key_path or self.data_dir / "log-signing.key"
+
+    @property
+    def subgroup_key_file(self) -> Path:
+        """The private key of the tier-1 summary projection (created on first use)."""
+        return self.data_dir / "subgroup.key"
 
     @property
     def is_postgres(self) -> bool:
@@ -63,4 +70,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         kdf_lanes=int(env.get("DIVEX_KDF_LANES", "4")),
         log_key_path=Path(env["DIVEX_LOG_KEY_FILE"]) if env.get("DIVEX_LOG_KEY_FILE") else None,
         checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
+        disclosure_k=int(env.get("DIVEX_DISCLOSURE_K", "5")),
+        disclosure_reporters=int(env.get("DIVEX_DISCLOSURE_REPORTERS", "2")),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -14,15 +15,18 @@ from cases.directory_service import Directory
 from cases.keystore import KeyStore
 from cases.ledger import Ledger
 from cases.meeting_service import Meetings
+from cases.policy import PolicyFacts
 from cases.services import Cases
 from cases.tracing_service import Traces
-from crypto import KdfParams
+from crypto import KdfParams, UserKey
 from crypto.logkey import LogKey
 from projections.access_ledger import AccessLedger, AccessLedgerView
 from projections.audit_index import AuditIndex, AuditIndexView
 from projections.case_index import CaseIndex, CaseIndexView
 from projections.checkpoints import Checkpointer, CheckpointStore, Witness
+from projections.disclosure import Thresholds
 from projections.follower import catch_up
+from projections.policy_summary import PolicySummary, PolicySummaryView
 from projections.trace_board import TraceBoard, TraceBoardView
 
 from .settings import Settings
@@ -43,6 +47,8 @@ class Exchange:
     trace_board: TraceBoard
     audit_index: AuditIndex
     access_ledger: AccessLedger
+    policy: PolicyFacts
+    policy_summary: PolicySummary
     audit: AuditTrail
     checkpoints: CheckpointStore
     checkpointer: Checkpointer
@@ -50,7 +56,12 @@ class Exchange:
 
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
-        return [self.case_index, self.trace_board, self.audit_index, self.access_ledger]
+        return [self.case_index, self.trace_board, self.audit_index, self.access_ledger,
+                self.policy_summary]
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.settings.disclosure_k, self.settings.disclosure_reporters)
 
     def follow(self) -> int:
         """Brings the in-process read models up to the end of the log, then signs the
@@ -69,6 +80,18 @@ warnings.filterwarnings("ignore", message="This declarative base already contain
                         category=SAWarning)
 
 
+def subgroup_key_of(settings: Settings) -> UserKey:
+    """The summary projection's X25519 key, from its file (created, mode 0600, if missing)."""
+    path = settings.subgroup_key_file
+    if path.exists():
+        return UserKey.from_bytes(path.read_bytes())
+    key = UserKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+        file.write(key.to_bytes())
+    return key
+
+
 # Loading a case, and time travel to any of its versions, replays at most this many events.
 SNAPSHOT_EVERY = 100
 
@@ -81,7 +104,8 @@ def open_exchange(settings: Settings) -> Exchange:
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
                     lanes=settings.kdf_lanes)
     log_key = LogKey.load_or_create(settings.log_key_file)
-    directory = Directory(ledger, keystore, kdf, log_key.public_bytes)
+    subgroup_key = subgroup_key_of(settings)
+    directory = Directory(ledger, keystore, kdf, log_key.public_bytes, subgroup_key.public_bytes)
     datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
     index_view = CaseIndexView(datastore, tracking_table_name="case_index_tracking")
     index_view.create_table()
@@ -91,6 +115,10 @@ def open_exchange(settings: Settings) -> Exchange:
     audit_view.create_table()
     access_view = AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking")
     access_view.create_table()
+    policy_view = PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking")
+    policy_view.create_table()
+    policy_summary = PolicySummary(policy_view)
+    policy_summary.subgroup_key = subgroup_key
     checkpoints = CheckpointStore(datastore.engine)
     checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
@@ -100,5 +128,6 @@ def open_exchange(settings: Settings) -> Exchange:
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
                     access_ledger=AccessLedger(access_view),
+                    policy=PolicyFacts(cases), policy_summary=policy_summary,
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory))
