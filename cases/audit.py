@@ -21,7 +21,7 @@ from eventsourcing.utils import get_topic
 from crypto import GENESIS_HASH, CryptoError, canonical_json, sha256_hex
 from crypto.chain import event_hash_of_encoded
 from crypto.logkey import key_fingerprint
-from crypto.merkle import leaf_hash, tree_root
+from crypto.merkle import EMPTY_ROOT, CompactRange, leaf_hash
 from crypto.signing import signing_bytes_of_encoded, verify_signature
 
 from .directory import SECRETARIAT_CODE, State
@@ -179,36 +179,44 @@ Progress = Callable[[int], None]
 
 def verify(records: Iterable[LogRecord], checkpoints: Iterable[Checkpoint] = (),
            progress: Progress | None = None) -> Verification:
-    """Walks the records in notification order; stops at the first bad one."""
+    """Walks the records in notification order; stops at the first bad one.
+
+    The Merkle tree is streamed (a compact range): each checkpoint's root is taken when the
+    walk reaches its size, so no leaf is kept.
+    """
     heads: dict[str, tuple[int, str]] = {}
     history = KeyHistory()
-    leaves: list[bytes] = []
+    tree = CompactRange()
+    pending = sorted(checkpoints, key=lambda c: c.size)
+    roots: dict[int, bytes] = {}
+    sizes = {c.size for c in pending}
     last: LogRecord | None = None
     for record in records:
         version, head = heads.get(record.aggregate, (0, GENESIS_HASH))
         failure = _check(history, record, version, head)
         if failure:
-            return Verification(len(leaves), Finding(record.notification_id, record.aggregate,
-                                                     record.version, *failure))
+            return Verification(tree.size, Finding(record.notification_id, record.aggregate,
+                                                   record.version, *failure))
         history.learn(record)
         digest = record.hash()
         heads[record.aggregate] = (record.version, digest)
-        leaves.append(merkle_leaf(digest))
+        tree.append(merkle_leaf(digest))
+        if tree.size in sizes:
+            roots[tree.size] = tree.root()
         last = record
         if progress:
             progress(1)
     trust, keys = _trust_anchors(history), history.entries()
     cosigned = 0
-    checked = sorted(checkpoints, key=lambda c: c.size)
-    for checkpoint in checked:
-        failure = _check_checkpoint(history, checkpoint, leaves)
+    for checkpoint in pending:
+        failure = _check_checkpoint(history, checkpoint, roots, tree.size)
         if failure:
-            at = last if checkpoint.size > len(leaves) else None
-            return Verification(len(leaves), Finding(
+            at = last if checkpoint.size > tree.size else None
+            return Verification(tree.size, Finding(
                 at.notification_id if at else checkpoint.size, "checkpoint",
                 checkpoint.size, *failure), trust=trust, keys=keys)
         cosigned += len(checkpoint.cosignatures)
-    return Verification(len(leaves), None, len(checked), cosigned, trust, keys)
+    return Verification(tree.size, None, len(pending), cosigned, trust, keys)
 
 
 def _check(history: KeyHistory, record: LogRecord, version: int,
@@ -241,12 +249,12 @@ def _check(history: KeyHistory, record: LogRecord, version: int,
     return None
 
 
-def _check_checkpoint(history: KeyHistory, checkpoint: Checkpoint,
-                      leaves: list[bytes]) -> tuple[str, str] | None:
-    if checkpoint.size > len(leaves):
-        return "checkpoint", (f"the log holds {len(leaves)} events but a checkpoint covers "
+def _check_checkpoint(history: KeyHistory, checkpoint: Checkpoint, roots: dict[int, bytes],
+                      logged: int) -> tuple[str, str] | None:
+    if checkpoint.size > logged:
+        return "checkpoint", (f"the log holds {logged} events but a checkpoint covers "
                               f"{checkpoint.size}: events were removed after it (truncated)")
-    if tree_root(leaves[:checkpoint.size]).hex() != checkpoint.root:
+    if roots.get(checkpoint.size, EMPTY_ROOT).hex() != checkpoint.root:
         return "checkpoint", (f"the Merkle root of the first {checkpoint.size} events differs "
                               "from the checkpoint: the log was altered or reordered, or the "
                               "checkpoint does not extend the earlier ones")

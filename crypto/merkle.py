@@ -150,3 +150,31 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         raise CryptoError("the consistency proof is too short")
     if fr != old_root or sr != new_root:
         raise CryptoError("the later checkpoint does not extend the earlier one")
+
+
+class CompactRange:
+    """The roots of the perfect subtrees covering the leaves appended so far (RFC 9162's
+    "compact range"): a verifier streaming a log gets the tree root at every size it needs
+    in O(log n), without keeping the leaves."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []  # (height, subtree root), left to right
+
+    def append(self, leaf: bytes) -> None:
+        """Adds one leaf hash (`leaf_hash`)."""
+        height, node = 0, leaf
+        while self._stack and self._stack[-1][0] == height:
+            node = node_hash(self._stack.pop()[1], node)
+            height += 1
+        self._stack.append((height, node))
+        self.size += 1
+
+    def root(self) -> bytes:
+        """`tree_root` of the leaves appended so far."""
+        if not self._stack:
+            return EMPTY_ROOT
+        node = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            node = node_hash(left, node)
+        return node

@@ -20,6 +20,7 @@ from crypto import (
     verify_consistency,
     verify_inclusion,
 )
+from crypto.merkle import CompactRange
 
 # Published vectors. The 8 leaf inputs, their leaf hashes and the roots of sizes 1..8 are those
 # of transparency-dev/merkle `testonly/constants.go` (the same as google/certificate-transparency
@@ -500,3 +501,14 @@ def test_a_hundred_thousand_leaves() -> None:
     verify_inclusion(leaves[77_777], 77_777, len(leaves), proof, root)
     verify_consistency(65_537, len(leaves), tree_root(leaves[:65_537]), root,
                        consistency_proof(leaves, 65_537))
+
+
+@given(st.integers(0, 300))
+def test_compact_range_gives_the_tree_root_at_every_size(count: int) -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(count)]
+    streamed = CompactRange()
+    assert streamed.root() == tree_root([])
+    for size, leaf in enumerate(leaves, start=1):
+        streamed.append(leaf)
+        if size % 7 == 0 or size == count:
+            assert streamed.root() == tree_root(leaves[:size])
