@@ -1,0 +1,60 @@
+"""The summaries page: every signed-in user sees the same counts-only tables and charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Flask
+
+from infra.wiring import Exchange
+from tests.conftest import register_states
+from tests.web.conftest import ITEM, SUMMARY, Browser
+
+
+def consented_cases(exchange: Exchange, count: int) -> list:
+    """Cases of FRA and DEU about small arms found in MLI, with full tier-1 consent."""
+    people = register_states(exchange.directory, ("FRA", "DEU", "MLI"))
+    case_ids = []
+    for n in range(count):
+        owner = ("FRA", "DEU")[n % 2]
+        case_id = exchange.cases.open_case(people[owner], SUMMARY)
+        exchange.cases.add_part(people[owner], case_id, 1, "item", ITEM)
+        exchange.cases.share(people[owner], case_id, 2, "bilateral",
+                             sorted({"DEU", "MLI"} - {owner}))
+        for state in exchange.policy.propose(people[owner], case_id):
+            exchange.policy.consent(people[state], case_id, True)
+        case_ids.append(case_id)
+    return case_ids
+
+
+def test_summaries_page_shows_tables_and_svg_charts_without_case_data(
+        app: Flask, exchange: Exchange) -> None:
+    case_ids = consented_cases(exchange, 6)
+    browser = Browser(app.test_client())
+    assert browser.login("mli.analyst").status_code == 302
+    page = browser.get("/summaries/")
+    assert page.status_code == 200
+    assert page.text.count("<svg") >= 3
+    assert ">6<" in page.text  # six small-arms cases this year, above k = 5
+    for secret in (SUMMARY["title"], ITEM["serial"].strip(), *map(str, case_ids)):
+        assert secret not in page.text
+    printable = browser.get("/summaries/print")
+    assert "at least 5 cases" in printable.text and "Generated on" in printable.text
+
+
+def test_tables_csv_has_counts_and_marks_suppressed_figures(app: Flask,
+                                                           exchange: Exchange) -> None:
+    consented_cases(exchange, 3)  # below k: everything that counts them is suppressed
+    browser = Browser(app.test_client())
+    browser.login("fra.analyst")
+    response = browser.get("/summaries/tables.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows and all(r["cases"] in ("suppressed", "0") for r in rows
+                        if r["table"] == "category")
+    assert any(r["cases"] == "suppressed" for r in rows)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(app: Flask, exchange: Exchange) -> None:
+    assert Browser(app.test_client()).get("/summaries/").status_code == 302

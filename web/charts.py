@@ -1,0 +1,50 @@
+"""Charts of the published tier-1 tables, drawn server-side as SVG (no JavaScript needed).
+
+Suppressed cells are left out of the bars, never guessed; the page says so.
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.figure import Figure
+
+from projections.disclosure import Table
+
+
+def _svg(figure: Figure) -> str:
+    """The figure as inline SVG. `Figure` without pyplot: no global state, safe in threads."""
+    out = io.StringIO()
+    figure.savefig(out, format="svg", bbox_inches="tight")
+    text = out.getvalue()
+    return text[text.index("<svg"):]  # inline in the page: drop the XML prologue
+
+
+def bar_chart(table: Table, title: str, labels: dict[str, str], y_label: str) -> str:
+    """Grouped bars: one group per year, one bar per column; suppressed cells omitted."""
+    figure = Figure(figsize=(7, 3.2))
+    axes = figure.subplots()
+    width = 0.8 / max(1, len(table.columns))
+    for n, column in enumerate(table.columns):
+        values = [table.cells[(row, column)] for row in table.rows]
+        xs = [i + n * width for i, v in enumerate(values) if v is not None]
+        axes.bar(xs, [v for v in values if v is not None], width,
+                 label=labels.get(column, column))
+    axes.set_xticks([i + 0.4 - width / 2 for i in range(len(table.rows))], table.rows)
+    axes.set_title(title)
+    axes.set_ylabel(y_label)
+    if table.columns:
+        axes.legend(fontsize="small", frameon=False)
+    return _svg(figure)
+
+
+def share_chart(shares: dict[str, float | None], title: str, y_label: str) -> str:
+    """A line of the traced share per year (years with a suppressed share are skipped)."""
+    figure = Figure(figsize=(7, 2.6))
+    axes = figure.subplots()
+    points = [(year, share) for year, share in sorted(shares.items()) if share is not None]
+    axes.plot([y for y, _ in points], [s * 100 for _, s in points], marker="o")
+    axes.set_ylim(0, 100)
+    axes.set_ylabel(y_label)
+    axes.set_title(title)
+    return _svg(figure)
