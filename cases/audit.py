@@ -26,6 +26,7 @@ from crypto.signing import signing_bytes_of_encoded, verify_signature
 
 from .directory import SECRETARIAT_CODE, State
 from .ledger import Ledger
+from .signature_checks import Job, SignatureChecks
 
 LOG_NAME = "divex"
 
@@ -178,56 +179,70 @@ Progress = Callable[[int], None]
 
 
 def verify(records: Iterable[LogRecord], checkpoints: Iterable[Checkpoint] = (),
-           progress: Progress | None = None) -> Verification:
-    """Walks the records in notification order; stops at the first bad one.
+           progress: Progress | None = None, workers: int = 1) -> Verification:
+    """Walks the records in notification order and names the first bad one.
 
-    The Merkle tree is streamed (a compact range): each checkpoint's root is taken when the
-    walk reaches its size, so no leaf is kept.
+    Signatures are checked in ``workers`` processes when there are several. The Merkle tree
+    is streamed (a compact range): each checkpoint's root is taken when the walk reaches its
+    size, so no leaf is kept.
     """
     heads: dict[str, tuple[int, str]] = {}
     history = KeyHistory()
     tree = CompactRange()
     pending = sorted(checkpoints, key=lambda c: c.size)
-    roots: dict[int, bytes] = {}
     sizes = {c.size for c in pending}
-    last: LogRecord | None = None
-    for record in records:
-        version, head = heads.get(record.aggregate, (0, GENESIS_HASH))
-        failure = _check(history, record, version, head)
-        if failure:
-            return Verification(tree.size, Finding(record.notification_id, record.aggregate,
-                                                   record.version, *failure))
-        history.learn(record)
-        digest = record.hash()
-        heads[record.aggregate] = (record.version, digest)
-        tree.append(merkle_leaf(digest))
-        if tree.size in sizes:
-            roots[tree.size] = tree.root()
-        last = record
-        if progress:
-            progress(1)
+    roots: dict[int, bytes] = {}
+    places: list[tuple[int, str, int]] = []  # per position: notification id, aggregate, version
+    finding: Finding | None = None
+    with SignatureChecks(workers) as signatures:
+        for record in records:
+            version, head = heads.get(record.aggregate, (0, GENESIS_HASH))
+            failure, job = _check(history, record, version, head)
+            if failure is None and job is not None and not signatures.add(tree.size, job):
+                failure = ("signature", BAD_SIGNATURE)
+            if failure:
+                finding = Finding(record.notification_id, record.aggregate, record.version,
+                                  *failure)
+                break
+            places.append((record.notification_id, record.aggregate, record.version))
+            history.learn(record)
+            digest = record.hash()
+            heads[record.aggregate] = (record.version, digest)
+            tree.append(merkle_leaf(digest))
+            if tree.size in sizes:
+                roots[tree.size] = tree.root()
+            if progress:
+                progress(1)
+        forged = signatures.first_failure()
+    if forged is not None:  # earlier than any other failure: the walk stopped after it
+        return Verification(forged, Finding(*places[forged], "signature", BAD_SIGNATURE))
+    if finding is not None:
+        return Verification(tree.size, finding)
     trust, keys = _trust_anchors(history), history.entries()
     cosigned = 0
     for checkpoint in pending:
         failure = _check_checkpoint(history, checkpoint, roots, tree.size)
         if failure:
-            at = last if checkpoint.size > tree.size else None
-            return Verification(tree.size, Finding(
-                at.notification_id if at else checkpoint.size, "checkpoint",
-                checkpoint.size, *failure), trust=trust, keys=keys)
+            at = places[-1][0] if checkpoint.size > tree.size and places else checkpoint.size
+            return Verification(tree.size, Finding(at, "checkpoint", checkpoint.size,
+                                                   *failure), trust=trust, keys=keys)
         cosigned += len(checkpoint.cosignatures)
     return Verification(tree.size, None, len(pending), cosigned, trust, keys)
 
 
-def _check(history: KeyHistory, record: LogRecord, version: int,
-           head: str) -> tuple[str, str] | None:
-    """The failed check and why, or None when the record is sound."""
+BAD_SIGNATURE = "signature does not match the header and body"
+
+
+def _check(history: KeyHistory, record: LogRecord, version: int, head: str,
+           ) -> tuple[tuple[str, str] | None, Job | None]:
+    """The failed check and why, or the signature check still to run."""
     header = record.header
     if record.version != version + 1:
-        return "version", (f"expected version {version + 1} of this aggregate "
-                           "(an event is missing, repeated or out of order)")
+        return ("version", (f"expected version {version + 1} of this aggregate "
+                            "(an event is missing, repeated or out of order)")), None
     if header.get("prev_hash") != head:
-        return "chain", "prev_hash does not match the hash of the aggregate's previous event"
+        return ("chain", "prev_hash does not match the hash of the aggregate's previous "
+                         "event"), None
     try:
         if record.version == 1 and header.get("type") == _REGISTERED \
                 and header.get("actor_state") == header.get("code") == SECRETARIAT_CODE:
@@ -237,16 +252,12 @@ def _check(history: KeyHistory, record: LogRecord, version: int,
             public = history.signing_key(header["actor_state"],
                                          int(header["signing_key_version"]),
                                          record.timestamp)
-        verify_signature(public, signing_bytes_of_encoded(record.encoded_header(),
-                                                          record.body_sha256),
-                         bytes.fromhex(record.signature))
+        message = signing_bytes_of_encoded(record.encoded_header(), record.body_sha256)
+        return None, (public, message, bytes.fromhex(record.signature))
     except CryptoError as error:
-        detail = str(error)
-        return "signature", ("signature does not match the header and body"
-                             if detail == "bad signature" else detail)
+        return ("signature", str(error)), None
     except (KeyError, ValueError, TypeError) as error:
-        return "signature", f"malformed header or signature: {error}"
-    return None
+        return ("signature", f"malformed header or signature: {error}"), None
 
 
 def _check_checkpoint(history: KeyHistory, checkpoint: Checkpoint, roots: dict[int, bytes],
@@ -306,6 +317,6 @@ def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Any]]
 
 
 def verify_log(ledger: Ledger, checkpoints: Iterable[Checkpoint] = (),
-               progress: Progress | None = None) -> Verification:
+               progress: Progress | None = None, workers: int = 1) -> Verification:
     """`verify` over the live store."""
-    return verify(stored_records(ledger), checkpoints, progress)
+    return verify(stored_records(ledger), checkpoints, progress, workers)

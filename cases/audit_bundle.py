@@ -107,11 +107,11 @@ def _checkpoint(entry: dict[str, Any]) -> Checkpoint:
         raise InvalidInput("A checkpoint in the bundle is malformed.", field="bundle") from None
 
 
-def verify_bundle(path: Path, progress: Any = None) -> Verification:
+def verify_bundle(path: Path, progress: Any = None, workers: int = 1) -> Verification:
     """Verifies a bundle with no access to the exchange: records, checkpoints, key history."""
     bundle = Bundle(path)
     try:
-        result = verify(bundle.records(), bundle.checkpoints, progress)
+        result = verify(bundle.records(), bundle.checkpoints, progress, workers)
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidInput(f"{path} holds a malformed record: {error}", field="bundle") from None
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,20 +31,22 @@ def audit() -> None:
               help="Fail unless the log's root of trust is this secretariat key.")
 @click.option("--trust-log", metavar="FINGERPRINT",
               help="Fail unless the checkpoints are signed with this log key.")
+@click.option("--workers", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+              show_default="the number of CPUs", help="Processes checking signatures.")
 @click.pass_context
 @refusals_as_messages
 def verify_command(ctx: click.Context, bundle: Path | None, trust_secretariat: str | None,
-                   trust_log: str | None) -> None:
+                   trust_log: str | None, workers: int) -> None:
     """Check every event's chain, version and signature, and every checkpoint."""
     if bundle is not None:
         with progress_bar(Bundle(bundle).record_count, "Verifying bundle") as step:
-            result = verify_bundle(bundle, step)
+            result = verify_bundle(bundle, step, workers)
     else:
         exchange = exchange_of(ctx)
         exchange.follow()
         total = exchange.ledger.recorder.max_notification_id() or 0
         with progress_bar(total, "Verifying log") as step:
-            result = verify_log(exchange.ledger, exchange.checkpoints.all(), step)
+            result = verify_log(exchange.ledger, exchange.checkpoints.all(), step, workers)
     report(result, {"secretariat": trust_secretariat, "log": trust_log})
 
 

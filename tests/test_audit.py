@@ -100,13 +100,14 @@ def test_changed_header_field_is_named(audited: Exchange) -> None:
     assert (finding.notification_id, finding.check) == (victim, "signature")
 
 
-def test_replaced_signature_is_named(audited: Exchange) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_replaced_signature_is_named(audited: Exchange, workers: int) -> None:
     (_, other), (victim, state) = rows(audited)[-2:]
     event = json.loads(state)
     event["signature"] = json.loads(other)["signature"]
     execute(audited, "UPDATE divex_events SET state = :s WHERE id = :i",
             s=json.dumps(event).encode(), i=victim)
-    finding = full_check(audited).finding
+    finding = verify_log(audited.ledger, audited.checkpoints.all(), workers=workers).finding
     assert finding is not None
     assert (finding.notification_id, finding.check) == (victim, "signature")
 
