@@ -147,7 +147,8 @@ def show(case_id: UUID) -> Any:
     history = get_exchange().cases.history(viewer, case_id)
     return render_template("cases/case.html", case=case, history=history,
                            transitions=TRANSITIONS[case.status],
-                           may_change=may_change(viewer, case))
+                           may_change=may_change(viewer, case),
+                           policy=get_exchange().policy.status(viewer, case_id))
 
 
 # The summary

@@ -10,15 +10,16 @@ import csv
 import io
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from projections.summaries import DIMENSIONS, Summary, summarise
 
 from .charts import bar_chart, share_chart
-from .extensions import get_exchange
+from .extensions import current_viewer, get_exchange
 from .labels import label
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
@@ -91,3 +92,23 @@ def tables_csv() -> Response:
 
 def _cell(value: Any) -> str:
     return "suppressed" if value is None else str(value)
+
+
+@bp.post("/cases/<uuid:case_id>/propose")
+@login_required
+def propose(case_id: UUID) -> Any:
+    """The owner proposes the case's coarse facts for the summaries (or refreshes them)."""
+    waiting = get_exchange().policy.propose(current_viewer(), case_id)
+    flash(_("Proposed for the tier-1 summaries. Awaiting the consent of: %(states)s.",
+            states=", ".join(waiting) or "—"), "success")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="policy"))
+
+
+@bp.post("/cases/<uuid:case_id>/consent")
+@login_required
+def consent(case_id: UUID) -> Any:
+    given = request.form.get("given") == "yes"
+    get_exchange().policy.consent(current_viewer(), case_id, given)
+    flash(_("Your state's consent is recorded.") if given
+          else _("Your state's consent is withdrawn: the case leaves the summaries."), "success")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="policy"))

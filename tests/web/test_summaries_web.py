@@ -58,3 +58,24 @@ def test_tables_csv_has_counts_and_marks_suppressed_figures(app: Flask,
 
 def test_anonymous_visitors_are_sent_to_sign_in(app: Flask, exchange: Exchange) -> None:
     assert Browser(app.test_client()).get("/summaries/").status_code == 302
+
+
+def test_consent_from_the_case_page_and_refusals_for_others(app: Flask,
+                                                            exchange: Exchange) -> None:
+    people = register_states(exchange.directory, ("FRA", "DEU", "MLI"))
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU", "MLI"])
+    fra, deu, mli = (Browser(app.test_client()) for _ in range(3))
+    fra.login("fra.analyst"), deu.login("deu.analyst"), mli.login("mli.analyst")
+    before = exchange.ledger.recorder.max_notification_id()
+    assert deu.post(f"/summaries/cases/{case_id}/propose").status_code == 403
+    assert fra.post(f"/summaries/cases/{case_id}/propose", csrf=False).status_code == 400
+    assert exchange.ledger.recorder.max_notification_id() == before
+    assert fra.post(f"/summaries/cases/{case_id}/propose").status_code == 302
+    page = deu.get(f"/cases/{case_id}")
+    assert "Give my state" in page.text
+    assert deu.post(f"/summaries/cases/{case_id}/consent", {"given": "yes"}).status_code == 302
+    assert mli.post(f"/summaries/cases/{case_id}/consent", {"given": "yes"}).status_code == 302
+    exchange.follow()
+    assert len(exchange.policy_summary.view.included()) == 1
+    assert "counts in the summaries" in fra.get(f"/cases/{case_id}").text
