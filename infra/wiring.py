@@ -16,6 +16,7 @@ from cases.keystore import KeyStore
 from cases.ledger import Ledger
 from cases.meeting_service import Meetings
 from cases.policy import PolicyFacts
+from cases.releases import Releases
 from cases.services import Cases
 from cases.tracing_service import Traces
 from crypto import KdfParams, UserKey
@@ -49,6 +50,7 @@ class Exchange:
     access_ledger: AccessLedger
     policy: PolicyFacts
     policy_summary: PolicySummary
+    releases: Releases
     audit: AuditTrail
     checkpoints: CheckpointStore
     checkpointer: Checkpointer
@@ -129,5 +131,6 @@ def open_exchange(settings: Settings) -> Exchange:
                     trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
                     access_ledger=AccessLedger(access_view),
                     policy=PolicyFacts(cases), policy_summary=policy_summary,
+                    releases=Releases(ledger),
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory))

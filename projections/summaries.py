@@ -57,3 +57,18 @@ def _shares(table: Table) -> dict[str, float | None]:
         known = traced is not None and other is not None and traced + other > 0
         shares[row] = traced / (traced + other) if known else None  # type: ignore[operator]
     return shares
+
+
+def figures(summary: Summary) -> dict[str, int | None]:
+    """Every published figure as "table|row|column" -> count (None: suppressed), as a
+    release freezes them."""
+    flat: dict[str, int | None] = {}
+    for name, table in summary.tables.items():
+        for (row, column), value in table.cells.items():
+            flat[f"{name}|{row}|{column}"] = value
+        for row, value in table.row_totals.items():
+            flat[f"{name}|{row}|total"] = value
+        for column, value in table.column_totals.items():
+            flat[f"{name}|total|{column}"] = value
+        flat[f"{name}|total|total"] = table.total
+    return flat

@@ -16,7 +16,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from projections.summaries import DIMENSIONS, Summary, summarise
+from cases.errors import InvalidInput, NotFound
+from projections.summaries import DIMENSIONS, Summary, figures, summarise
 
 from .charts import bar_chart, share_chart
 from .extensions import current_viewer, get_exchange
@@ -56,6 +57,7 @@ def index() -> str:
                               _("Share of traced cases (SDG 16.4.2-style)"), _("% traced")),
     }
     return render_template("summaries/index.html", summary=summary, charts=charts,
+                           releases=get_exchange().releases.all(),
                            titles=table_titles(), order=[*DIMENSIONS, "traced",
                                                          "traced_by_region", "response"])
 
@@ -73,21 +75,47 @@ def printable() -> str:
 @bp.get("/tables.csv")
 @login_required
 def tables_csv() -> Response:
-    """Every published table, one row per cell; suppressed cells say so, never a number."""
-    summary = current_summary()
+    """Every published table, one row per figure; suppressed figures say so, never a number."""
+    return _csv(figures(current_summary()), "divex-tier1-summaries.csv")
+
+
+@bp.get("/releases/<int:year>.csv")
+@login_required
+def release_csv(year: int) -> Response:
+    release = next((r for r in get_exchange().releases.all() if r.year == year), None)
+    if release is None:
+        raise NotFound(f"No release for {year}.")
+    return _csv(release.editions[-1]["figures"], f"divex-tier1-release-{year}.csv")
+
+
+@bp.post("/releases")
+@login_required
+def publish_release() -> Any:
+    """The secretariat freezes a closed year's tables (or corrects them)."""
+    exchange = get_exchange()
+    exchange.follow()
+    try:
+        year = int(request.form.get("year", ""))
+    except ValueError:
+        raise InvalidInput("Give the year to release, e.g. 2025.", field="year") from None
+    facts = [f for f in exchange.policy_summary.view.included() if f["year"] == year]
+    published = figures(summarise(facts, exchange.thresholds))
+    release = exchange.releases.publish(current_viewer(), year, exchange.thresholds.k,
+                                        exchange.thresholds.min_reporters, published,
+                                        datetime.now(UTC).year)
+    flash(_("Release of %(year)s published (edition %(n)s).", year=year,
+            n=len(release.editions)), "success")
+    return redirect(url_for("summaries.index", _anchor="releases"))
+
+
+def _csv(published: dict[str, Any], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["table", "row", "column", "cases"])
-    for name, table in summary.tables.items():
-        for row in table.rows:
-            for column in table.columns:
-                writer.writerow([name, row, column, _cell(table.cells[(row, column)])])
-            writer.writerow([name, row, "total", _cell(table.row_totals[row])])
-        for column in table.columns:
-            writer.writerow([name, "total", column, _cell(table.column_totals[column])])
-        writer.writerow([name, "total", "total", _cell(table.total)])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=divex-tier1-summaries.csv"})
+    for name, value in published.items():
+        writer.writerow([*name.split("|"), _cell(value)])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def _cell(value: Any) -> str:

@@ -79,3 +79,16 @@ def test_consent_from_the_case_page_and_refusals_for_others(app: Flask,
     exchange.follow()
     assert len(exchange.policy_summary.view.included()) == 1
     assert "counts in the summaries" in fra.get(f"/cases/{case_id}").text
+
+
+def test_only_the_secretariat_publishes_releases(app: Flask, exchange: Exchange) -> None:
+    register_states(exchange.directory, ("FRA",))
+    secretariat, analyst = Browser(app.test_client()), Browser(app.test_client())
+    secretariat.login("secretariat"), analyst.login("fra.analyst")
+    assert analyst.post("/summaries/releases", {"year": "2025"}).status_code == 403
+    bad = secretariat.post("/summaries/releases", {"year": "last year"})
+    assert bad.status_code == 422 and "Give the year" in bad.text
+    assert secretariat.post("/summaries/releases", {"year": "2025"}).status_code == 302
+    released = analyst.get("/summaries/releases/2025.csv")
+    assert released.status_code == 200 and "table,row,column,cases" in released.text
+    assert analyst.get("/summaries/releases/2019.csv").status_code == 404
