@@ -71,9 +71,18 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     _seed_contact_points(exchange, codes[:-1])  # the last state's contact point stays missing
     _seed_traces(exchange, analysts, case_ids[:3])
     _seed_meeting(exchange, secretariat, analysts, case_ids)
+    _seed_policy(exchange, analysts, [c for n, c in enumerate(case_ids) if n % 3])
     exchange.follow()
     _seed_checkpoint(exchange, codes[:3])
     return logins
+
+
+def _seed_policy(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:
+    """The shared cases proposed for the tier-1 summaries, with every consent given."""
+    for case_id in case_ids:
+        owner = exchange.ledger.repository.get(case_id).owner
+        for state in exchange.policy.propose(analysts[owner], case_id):
+            exchange.policy.consent(analysts[state], case_id, True)
 
 
 def _seed_checkpoint(exchange: Exchange, witnesses: list[str]) -> None:
