@@ -1,0 +1,44 @@
+"""In a real browser: the summaries page renders its charts (server-side SVG) with a size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.wiring import Exchange
+from tests.browser.test_analyst_flow import sign_in
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+SUMMARY = {"title": "Pistols found in a boat", "point_of_diversion": "in_transit",
+           "concerned": {"exporter": "DEU", "discovery": "MLI"}}
+
+
+def test_summaries_page_shows_its_charts(live_server: str, live_exchange: Exchange,
+                                         browser: Any, tmp_path: Path) -> None:
+    analysts = {code: live_exchange.directory.authenticate(f"{code.lower()}.analyst", PASSWORD)
+                for code in ("FRA", "DEU", "MLI")}
+    for n in range(6):
+        owner = ("FRA", "MLI")[n % 2]
+        case_id = live_exchange.cases.open_case(analysts[owner], SUMMARY)
+        live_exchange.cases.add_part(analysts[owner], case_id, 1, "item",
+                                     {"category": "small_arms", "quantity": "2"})
+        live_exchange.cases.share(analysts[owner], case_id, 2, "bilateral",
+                                  sorted({"DEU", "MLI"} - {owner}))
+        for state in live_exchange.policy.propose(analysts[owner], case_id):
+            live_exchange.policy.consent(analysts[state], case_id, True)
+    page = browser.new_page()
+    sign_in(page, live_server, "deu.analyst")
+    page.goto(f"{live_server}/summaries/")
+    charts = page.locator("figure.chart svg")
+    assert charts.count() == 3
+    for index in range(3):
+        box = charts.nth(index).bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 50
+    assert page.locator("table.summary").count() >= 4
+    assert SUMMARY["title"] not in page.content()
+    page.screenshot(path=str(tmp_path / "summaries.png"), full_page=True)
+    assert (tmp_path / "summaries.png").stat().st_size > 10_000
