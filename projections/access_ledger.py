@@ -17,7 +17,6 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import (
     Column,
     DateTime,
@@ -35,6 +34,8 @@ from sqlalchemy import (
 from cases.case import Case
 from cases.meetings import Meeting
 from cases.tracing import TraceRequest
+
+from .read_model import ReadModel
 
 metadata = MetaData()
 
@@ -60,14 +61,9 @@ class AccessRow:
     since: datetime
 
 
-class AccessLedgerView(SQLAlchemyTrackingRecorder):
-    def create_table(self) -> None:
-        super().create_table()
-        metadata.create_all(self.datastore.engine)
+class AccessLedgerView(ReadModel):
 
-    def drop(self) -> None:
-        metadata.drop_all(self.datastore.engine)
-        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+    metadata = metadata
 
     def grant(self, tracking: Tracking, aggregate: str, moment: datetime, kind: str,
               case_id: str, states: list[str]) -> None:
@@ -111,10 +107,6 @@ class AccessLedgerView(SQLAlchemyTrackingRecorder):
                 .order_by(access_periods.c.since, access_periods.c.aggregate_id)).all()
         return [AccessRow(*row) for row in rows]
 
-    def dump(self) -> dict[str, list[tuple]]:
-        with self.transaction(commit=False) as session:
-            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
-                    for t in metadata.sorted_tables}
 
 
 def _open_at(moment: datetime) -> Any:

@@ -12,10 +12,11 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
 
 from cases.ledger import SignedAggregate
+
+from .read_model import ReadModel
 
 metadata = MetaData()
 
@@ -61,16 +62,10 @@ class AuditFilter:
     until: datetime | None = None
 
 
-class AuditIndexView(SQLAlchemyTrackingRecorder):
+class AuditIndexView(ReadModel):
     """The audit_log table; each row commits with its tracking record."""
 
-    def create_table(self) -> None:
-        super().create_table()
-        metadata.create_all(self.datastore.engine)
-
-    def drop(self) -> None:
-        metadata.drop_all(self.datastore.engine)
-        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+    metadata = metadata
 
     def record(self, tracking: Tracking, **row: Any) -> None:
         with self.transaction(commit=True) as session:
@@ -129,10 +124,6 @@ class AuditIndexView(SQLAlchemyTrackingRecorder):
                 audit_log.c.aggregate_id == aggregate_id,
                 audit_log.c.timestamp <= moment)).scalar()
 
-    def dump(self) -> dict[str, list[tuple]]:
-        with self.transaction(commit=False) as session:
-            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
-                    for t in metadata.sorted_tables}
 
 
 class AuditIndex(Projection[AuditIndexView]):

@@ -13,7 +13,6 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import (
     Column,
     DateTime,
@@ -30,6 +29,8 @@ from sqlalchemy import (
 )
 
 from cases.case import Case
+
+from .read_model import ReadModel
 
 metadata = MetaData()
 
@@ -79,17 +80,10 @@ class CaseFilter:
     updated_to: datetime | None = None
 
 
-class CaseIndexView(SQLAlchemyTrackingRecorder):
+class CaseIndexView(ReadModel):
     """The index tables; each write commits with its tracking record."""
 
-    def create_table(self) -> None:
-        super().create_table()
-        metadata.create_all(self.datastore.engine)
-
-    def drop(self) -> None:
-        """Drops the index and its tracking, for a rebuild from zero."""
-        metadata.drop_all(self.datastore.engine)
-        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+    metadata = metadata
 
     def record(self, tracking: Tracking, case_id: str, *, created: dict[str, Any] | None = None,
                changes: dict[str, Any] | None = None, readers: list[str] | None = None) -> None:
@@ -125,11 +119,6 @@ class CaseIndexView(SQLAlchemyTrackingRecorder):
                                    .offset(offset).limit(limit)).all()
         return [_row(r) for r in rows], int(total or 0)
 
-    def dump(self) -> dict[str, list[tuple]]:
-        """Every row of every table, sorted: for comparing a rebuild with the live index."""
-        with self.transaction(commit=False) as session:
-            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
-                    for t in metadata.sorted_tables}
 
 
 def _row(r: Any) -> CaseRow:

@@ -13,12 +13,13 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, delete, select
 
 from cases.case import Case
 from cases.policy import open_facts
 from crypto import CryptoError, UserKey
+
+from .read_model import ReadModel
 
 metadata = MetaData()
 
@@ -48,14 +49,9 @@ def _codes(text: str) -> set[str]:
     return {c for c in text.split(",") if c}
 
 
-class PolicySummaryView(SQLAlchemyTrackingRecorder):
-    def create_table(self) -> None:
-        super().create_table()
-        metadata.create_all(self.datastore.engine)
+class PolicySummaryView(ReadModel):
 
-    def drop(self) -> None:
-        metadata.drop_all(self.datastore.engine)
-        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+    metadata = metadata
 
     def row(self, session: Any, case_id: str) -> dict[str, Any] | None:
         found = session.execute(select(policy_facts).where(
@@ -100,10 +96,6 @@ class PolicySummaryView(SQLAlchemyTrackingRecorder):
         return [r for r in rows
                 if _codes(r["concerned"]) | {r["owner"]} <= _codes(r["consents"])]
 
-    def dump(self) -> dict[str, list[tuple]]:
-        with self.transaction(commit=False) as session:
-            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
-                    for t in metadata.sorted_tables}
 
 
 class PolicySummary(Projection[PolicySummaryView]):

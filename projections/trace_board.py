@@ -13,7 +13,6 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
 from sqlalchemy import (
     Column,
     Date,
@@ -30,6 +29,8 @@ from sqlalchemy import (
 )
 
 from cases.tracing import PROMPT_ACKNOWLEDGEMENT_DAYS, TraceRequest, day_of, is_overdue
+
+from .read_model import ReadModel
 
 metadata = MetaData()
 
@@ -90,17 +91,10 @@ class PairStats:
     answered_within_deadline: int
 
 
-class TraceBoardView(SQLAlchemyTrackingRecorder):
+class TraceBoardView(ReadModel):
     """The board table; each write commits with its tracking record."""
 
-    def create_table(self) -> None:
-        super().create_table()
-        metadata.create_all(self.datastore.engine)
-
-    def drop(self) -> None:
-        """Drops the board and its tracking, for a rebuild from zero."""
-        metadata.drop_all(self.datastore.engine)
-        self.tracking_table.drop(self.datastore.engine, checkfirst=True)
+    metadata = metadata
 
     def record(self, tracking: Tracking, trace_id: str, *,
                created: dict[str, Any] | None = None,
@@ -141,11 +135,6 @@ class TraceBoardView(SQLAlchemyTrackingRecorder):
         return [PairStats(requester, requested, *counts)
                 for (requester, requested), counts in sorted(pairs.items())]
 
-    def dump(self) -> dict[str, list[tuple]]:
-        """Every row of every table, sorted: for comparing a rebuild with the live board."""
-        with self.transaction(commit=False) as session:
-            return {t.name: sorted(tuple(r) for r in session.execute(select(t)).all())
-                    for t in metadata.sorted_tables}
 
 
 def _row(r: Any, today: date) -> BoardRow:

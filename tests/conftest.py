@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,7 @@ from cases.directory_service import Directory
 from cases.viewer import Viewer
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange
+from projections.follower import catch_up
 from tests.services import fresh_postgres_database
 
 # Tiny Argon2id parameters keep the suite fast; the product default lives in crypto.passwords.
@@ -60,3 +62,11 @@ def register_states(directory: Directory, codes: tuple[str, ...] = ("FRA", "DEU"
         if "analyst" in roles:
             viewers[code] = viewers[f"{code}.analyst"]
     return viewers
+
+
+def rebuilt_from_zero(exchange: Exchange, projection: Any) -> dict[str, list[tuple]]:
+    """The projection's tables after dropping them and replaying the whole log."""
+    projection.view.drop()
+    projection.view.create_table()
+    catch_up(exchange.ledger, projection)
+    return projection.view.dump()

@@ -6,9 +6,8 @@ import pytest
 
 from cases.errors import Conflict, Forbidden, NotFound
 from infra.wiring import Exchange
-from projections.follower import catch_up
 from projections.summaries import summarise
-from tests.conftest import register_states
+from tests.conftest import rebuilt_from_zero, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 
@@ -85,13 +84,9 @@ def test_the_summary_projection_rebuilt_from_zero_equals_the_live_one(
         for state in exchange.policy.propose(people[owner], case_id):
             exchange.policy.consent(people[state], case_id, True)
     exchange.follow()
-    view = exchange.policy_summary.view
-    live = view.dump()
+    live = exchange.policy_summary.view.dump()
     assert live["policy_facts"]
-    view.drop()
-    view.create_table()
-    catch_up(exchange.ledger, exchange.policy_summary)
-    assert view.dump() == live
+    assert rebuilt_from_zero(exchange, exchange.policy_summary) == live
 
 
 def test_published_tables_carry_counts_only_and_respect_k(exchange: Exchange,
