@@ -14,7 +14,7 @@ from .cli_cases import cases
 from .cli_projections import projections
 from .cli_support import exchange_of, read_password, refusals_as_messages
 from .demo import DEMO_PASSWORD, seed
-from .settings import load_settings, sqlite_url
+from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
 from .wiring import Exchange, open_exchange
 
 
@@ -94,6 +94,10 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
 @refusals_as_messages
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the web app on the configured exchange."""
+    if ctx.obj.secret_key == DEMO_SECRET_KEY:
+        raise click.ClickException(
+            "DIVEX_SECRET_KEY is not set: outside `divex demo` the server needs its own long "
+            "random secret (e.g. `python3 -c 'import secrets; print(secrets.token_hex(32))'`).")
     serve_exchange(exchange_of(ctx), host, port)
 
 

@@ -64,3 +64,9 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path: Path, env) -> None:
                                 env=env)
     assert result.exit_code == 1
     assert (precious / "thesis.txt").exists()
+
+
+def test_serve_refuses_the_demo_secret(env) -> None:
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "DIVEX_SECRET_KEY is not set" in result.output and "Traceback" not in result.output
