@@ -7,7 +7,18 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from . import audit, auth, cases, directory, errors, meetings, sharing, summaries, traces
+from . import (
+    audit,
+    auth,
+    cases,
+    directory,
+    errors,
+    exports,
+    meetings,
+    sharing,
+    summaries,
+    traces,
+)
 from .extensions import babel, csrf, select_locale, template_globals
 from .labels import event_label, label
 from .sessions import ServerSessionInterface
@@ -45,6 +56,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(meetings.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(summaries.bp)
+    app.register_blueprint(exports.bp)
     app.add_url_rule("/", "index", _home)
     app.context_processor(template_globals)
     app.jinja_env.filters["label"] = label
