@@ -7,7 +7,7 @@ as plain dicts, ready to be sealed as JSON.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pycountry
@@ -169,3 +169,19 @@ def validate_summary(data: dict[str, Any]) -> dict[str, Any]:
 
 def validate_note(data: dict[str, Any]) -> dict[str, Any]:
     return {"text": _text(data, "text", required=True, limit=20_000)}
+
+
+def parse_moment(text: str, field: str, end_of_day: bool = False) -> datetime | None:
+    """A date (YYYY-MM-DD) or date and time, in UTC unless an offset is given; None if
+    empty. A bare date as the end of a range means the end of that day."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("Write a date as YYYY-MM-DD, optionally with a time HH:MM.",
+                           field=field) from None
+    if end_of_day and len(text) == 10:
+        value = value.replace(hour=23, minute=59, second=59, microsecond=999999)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from cases.audit import Verification, merkle_leaf, stored_records, verify_log
 from cases.audit_bundle import Bundle, verify_bundle, write_bundle
+from cases.content import parse_moment
 from cases.errors import NotFound
 from crypto import CryptoError
 from crypto.merkle import verify_inclusion
@@ -161,13 +161,9 @@ def replay_command(ctx: click.Context, case_id: str, moment: str, username: str,
                    password_file: Path | None) -> None:
     """Show a case as it was at a moment: its content if your state can read it, else its
     clear header history."""
-    try:
-        when = datetime.fromisoformat(moment.strip())
-    except ValueError:
-        raise click.ClickException("Write --at as YYYY-MM-DD or YYYY-MM-DDTHH:MM.") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    if len(moment.strip()) == 10:
-        when = when.replace(hour=23, minute=59, second=59)
+    when = parse_moment(moment, "at", end_of_day=True)
+    if when is None:
+        raise click.ClickException("Give --at as YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
     exchange = exchange_of(ctx)
     viewer = sign_in(exchange, username, password_file)
     exchange.follow()

@@ -12,6 +12,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from cases.audit import merkle_leaf
+from cases.content import parse_moment
 from cases.errors import Forbidden, InvalidInput, NotFound
 from cases.viewer import AUDITOR, SECRETARIAT
 from crypto import CryptoError
@@ -34,21 +35,6 @@ def auditors_only() -> None:
         raise Forbidden("Only auditors read the log.")
 
 
-def moment(text: str, field: str, end_of_day: bool = False) -> datetime | None:
-    """A date (YYYY-MM-DD) or date and time from a form, in UTC; `InvalidInput` otherwise."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("Write a date as YYYY-MM-DD, optionally with a time HH:MM.",
-                           field=field) from None
-    if end_of_day and len(text) == 10:
-        value = value.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def log_filter(args: Any) -> AuditFilter:
     user_id = ""
     if args.get("user", "").strip():
@@ -60,8 +46,8 @@ def log_filter(args: Any) -> AuditFilter:
                        aggregate_kind=args.get("aggregate_kind", "").strip(),
                        actor_state=args.get("actor_state", "").strip().upper(),
                        actor_user=user_id, event_type=args.get("event_type", "").strip(),
-                       since=moment(args.get("since", ""), "since"),
-                       until=moment(args.get("until", ""), "until", end_of_day=True))
+                       since=parse_moment(args.get("since", ""), "since"),
+                       until=parse_moment(args.get("until", ""), "until", end_of_day=True))
 
 
 @bp.get("/")
@@ -151,7 +137,7 @@ def case_at(case_id: UUID) -> tuple[str, int]:
     exchange.follow()
     error = None
     try:
-        when = moment(request.args.get("at", ""), "at") or datetime.now(UTC)
+        when = parse_moment(request.args.get("at", ""), "at") or datetime.now(UTC)
     except InvalidInput as refused:
         error, when = refused, datetime.now(UTC)
     version = exchange.audit_index.view.version_at(str(case_id), when)
@@ -177,7 +163,7 @@ def access() -> tuple[str, int]:
     state = request.args.get("state", "").strip().upper()
     error, rows, when = None, [], None
     try:
-        when = moment(request.args.get("at", ""), "at") or datetime.now(UTC)
+        when = parse_moment(request.args.get("at", ""), "at") or datetime.now(UTC)
         if state:
             rows = exchange.access_ledger.view.access_of(state, when)
     except InvalidInput as refused:
