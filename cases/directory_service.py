@@ -39,6 +39,7 @@ from .directory import (
 from .errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import Credential, KeyStore
 from .ledger import Actor, Ledger
+from .lockout import Lockout
 from .viewer import SECRETARIAT, STATE_ADMIN, Viewer
 
 
@@ -79,6 +80,7 @@ class Directory:
         self.kdf = kdf
         self.log_key = log_key
         self.subgroup_key = subgroup_key
+        self.lockout = Lockout(keystore.engine)
         # Authenticating an unknown user still costs one KDF run: no timing oracle on names.
         self._decoy = seal_with_password("decoy-password", b"", kdf)
 
@@ -155,12 +157,18 @@ class Directory:
         return user
 
     def authenticate(self, username: str, password: str) -> Viewer:
-        """Checks the password and returns the viewer with the state keyring unlocked."""
+        """Checks the password and returns the viewer with the state keyring unlocked.
+
+        Five wrong passwords in a row lock the user name for a while (`cases.lockout`).
+        """
+        name = (username or "").strip().lower()[:64]
+        self.lockout.check(name)
         found = self._find(user_id(username or ""))
         with self.ledger.transaction() as session:
             credential = self.keystore.credential(session, str(user_id(username or "")))
         if not isinstance(found, User) or not found.active or credential is None:
             self._burn_kdf(password)
+            self.lockout.failed(name)
             raise AuthenticationFailed("Wrong user name or password.")
         try:
             own = UserKey.from_bytes(open_with_password(password, credential.private_sealed))
@@ -168,7 +176,9 @@ class Directory:
                 own.private, credential.keyring_sealed,
                 _keyring_context(found.state, str(found.id))))
         except CryptoError as error:
+            self.lockout.failed(name)
             raise AuthenticationFailed("Wrong user name or password.") from error
+        self.lockout.succeeded(name)
         return Viewer(user_id=str(found.id), username=found.username, state=found.state,
                       roles=frozenset(found.roles), keyring=keyring)
 

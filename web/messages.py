@@ -91,6 +91,10 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p
     (r"No state with code '(?P<code>[^']*)' is registered\.",
      N_("No state with code '%(code)s' is registered.")),
     (r"Wrong user name or password\.", N_("Wrong user name or password.")),
+    (r"Too many wrong passwords: this account is locked until (?P<time>\d\d:\d\d) UTC\. "
+     r"Try again then, or ask your state admin\.",
+     N_("Too many wrong passwords: this account is locked until %(time)s UTC. Try again "
+        "then, or ask your state admin.")),
     (r"Someone else changed this record at the same time; reload and try again\.",
      N_("Someone else changed this record at the same time; reload and try again.")),
 )]
