@@ -70,3 +70,12 @@ def rebuilt_from_zero(exchange: Exchange, projection: Any) -> dict[str, list[tup
     projection.view.create_table()
     catch_up(exchange.ledger, projection)
     return projection.view.dump()
+
+
+def cli_env(exchange: Exchange, **extra: str) -> dict[str, str]:
+    """The DIVEX_* environment that points the `divex` command at this exchange's store."""
+    env = {"DIVEX_DATA_DIR": str(exchange.settings.data_dir),
+           "DIVEX_DATABASE_URL": exchange.settings.database_url}
+    env.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
+    env.update(extra)
+    return env

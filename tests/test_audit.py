@@ -25,7 +25,7 @@ from infra.cli import main
 from infra.settings import Settings
 from infra.wiring import Exchange, open_exchange
 from projections.checkpoints import now_text
-from tests.conftest import FAST_KDF, register_states
+from tests.conftest import cli_env, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 EVERY = 5
@@ -195,11 +195,7 @@ def test_witness_cosigns_a_checkpoint_that_extends_its_last(audited: Exchange) -
 
 @pytest.fixture
 def env(audited: Exchange) -> dict[str, str]:
-    values = {"DIVEX_DATA_DIR": str(audited.settings.data_dir),
-              "DIVEX_DATABASE_URL": audited.settings.database_url,
-              "DIVEX_CHECKPOINT_EVERY": str(EVERY)}
-    values.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
-    return values
+    return cli_env(audited, DIVEX_CHECKPOINT_EVERY=str(EVERY))
 
 
 def test_exported_bundle_verifies_with_no_access_to_the_exchange(

@@ -10,7 +10,7 @@ from cases.audit import verify_log
 from infra.cli import main
 from infra.demo import seed
 from infra.wiring import Exchange
-from tests.conftest import FAST_KDF
+from tests.conftest import cli_env
 
 
 @pytest.fixture
@@ -26,9 +26,7 @@ def dumps(exchange: Exchange) -> dict[str, dict[str, list[tuple]]]:
 
 
 def rebuild(exchange: Exchange) -> str:
-    env = {"DIVEX_DATA_DIR": str(exchange.settings.data_dir),
-           "DIVEX_DATABASE_URL": exchange.settings.database_url}
-    env.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
+    env = cli_env(exchange)
     result = CliRunner().invoke(main, ["projections", "rebuild"], env=env)
     assert result.exit_code == 0, result.output
     return result.output

@@ -16,7 +16,7 @@ from cases.keystore import case_keys
 from infra.cli import main
 from infra.wiring import Exchange
 from projections.case_index import CaseFilter
-from tests.conftest import FAST_KDF, PASSWORD, register_states
+from tests.conftest import PASSWORD, cli_env, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 
@@ -138,9 +138,7 @@ def test_shredding_from_the_command_line(exchange: Exchange, closed_case,
     _, case_id, _, _ = closed_case
     password = tmp_path / "pw"
     password.write_text(PASSWORD)
-    env = {"DIVEX_DATA_DIR": str(exchange.settings.data_dir),
-           "DIVEX_DATABASE_URL": exchange.settings.database_url}
-    env.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
+    env = cli_env(exchange)
     runner = CliRunner()
 
     def run(*args: str) -> object:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cases.errors import NotFound
 from infra.cli import main
 from infra.wiring import Exchange
-from tests.conftest import FAST_KDF, PASSWORD, register_states
+from tests.conftest import PASSWORD, cli_env, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 REVISED = dict(SUMMARY, title="Rifles traced to a stockpile loss")
@@ -82,9 +82,7 @@ def test_replay_command_prints_the_case_then(exchange: Exchange, story, tmp_path
     _, case_id, moments = story
     password = tmp_path / "pw"
     password.write_text(PASSWORD)
-    env = {"DIVEX_DATA_DIR": str(exchange.settings.data_dir),
-           "DIVEX_DATABASE_URL": exchange.settings.database_url}
-    env.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
+    env = cli_env(exchange)
     runner = CliRunner()
     owner = runner.invoke(main, ["audit", "replay", "--case", str(case_id),
                                  "--at", moments[2].isoformat(), "--user", "fra.auditor",
