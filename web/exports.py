@@ -38,15 +38,17 @@ def readable_cases() -> list[CaseView]:
 
 
 def download(body: str, mimetype: str, filename: str) -> Response:
+    """An attachment; opened case content, so no cache along the way keeps a copy."""
     return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+                    headers={"Content-Disposition": f"attachment; filename={filename}",
+                             "Cache-Control": "no-store"})
 
 
 @bp.get("/cases.stix.json")
 @login_required
 def stix() -> Response:
     return download(stix_bundle(readable_cases(), current_viewer().state),
-                    "application/stix+json", "divex-cases.stix.json")
+                    "application/stix+json;version=2.1", "divex-cases.stix.json")
 
 
 @bp.get("/cases.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from typing import Any
 
 import pytest
 import stix2
@@ -12,76 +12,169 @@ from flask import Flask
 
 from cases.errors import NotFound
 from infra.wiring import Exchange
-from tests.conftest import register_states
-from tests.web.conftest import ITEM, SUMMARY, Browser
+from tests.conftest import PASSWORD, register_states
+from tests.web.conftest import ACTOR, ITEM, LEG, SUMMARY, Browser
+from web import exports
 
-READERS = {"national": {"FRA"}, "bilateral": {"FRA", "DEU"}, "portal": {"FRA", "DEU", "MLI"}}
-USERS = ("fra.analyst", "deu.reviewer", "mli.analyst", "mli.reviewer", "secretariat")
+# Every case is FRA's; who reads it depends on how it was shared.
+READERS = {"national": {"FRA"}, "bilateral": {"FRA", "DEU"}, "portal": {"FRA", "DEU", "MLI"},
+           "secretariat": {"FRA", "XAT"}, "withdrawn": {"FRA"}}
+USERS = ("fra.analyst", "fra.reviewer", "deu.reviewer", "deu.auditor", "mli.analyst",
+         "mli.reviewer", "secretariat")
+STIX = "/exports/cases.stix.json"
+CSV = "/exports/cases.csv"
+
+
+def secrets(kind: str) -> dict[str, str]:
+    """The texts of one case that only its readers may ever see."""
+    return {"title": f"Rifles of the {kind} case", "narrative": f"Narrative {kind}: erased.",
+            "serial": f"SN-{kind}", "note": f"Evidence note {kind}",
+            "actor": f"Broker of the {kind} case"}
 
 
 @pytest.fixture
-def world(exchange: Exchange) -> dict:
-    people = register_states(exchange.directory, ("FRA", "DEU", "MLI"), ("analyst", "reviewer"))
-    cases = {}
-    for tier in READERS:
-        title = f"{SUMMARY['title']} ({tier})"
-        case_id = exchange.cases.open_case(people["FRA"], dict(SUMMARY, title=title))
-        exchange.cases.add_part(people["FRA"], case_id, 1, "item",
-                                dict(ITEM, serial=f"SN-{tier}"))
-        exchange.cases.add_part(people["FRA"], case_id, 2, "note", {"text": f"note {tier}"})
-        if tier == "bilateral":
-            exchange.cases.share(people["FRA"], case_id, 3, "bilateral", ["DEU"])
-        if tier == "portal":
-            exchange.cases.share(people["FRA"], case_id, 3, "portal")
-        cases[tier] = case_id
-    return {"people": people, "cases": cases}
+def world(exchange: Exchange) -> dict[str, Any]:
+    """FRA's cases at each tier, each with an item, an actor, a route leg and a note."""
+    people = register_states(exchange.directory, ("FRA", "DEU", "MLI"),
+                             ("analyst", "reviewer", "auditor"))
+    fra, cases = people["FRA"], exchange.cases
+    ids = {}
+    for kind in READERS:
+        text = secrets(kind)
+        case_id = cases.open_case(fra, dict(SUMMARY, title=text["title"],
+                                            narrative=text["narrative"]))
+        cases.add_part(fra, case_id, 1, "item", dict(ITEM, serial=text["serial"]))
+        cases.add_part(fra, case_id, 2, "actor", dict(ACTOR, name=text["actor"]))
+        cases.add_part(fra, case_id, 3, "leg", LEG)
+        cases.add_part(fra, case_id, 4, "note", {"text": text["note"]})
+        if kind == "bilateral":
+            cases.share(fra, case_id, 5, "bilateral", ["DEU"])
+        elif kind == "portal":
+            cases.share(fra, case_id, 5, "portal")
+        elif kind == "secretariat":
+            cases.share(fra, case_id, 5, "bilateral", ["XAT"])
+        elif kind == "withdrawn":
+            cases.share(fra, case_id, 5, "bilateral", ["DEU", "MLI"])
+            cases.unshare(fra, case_id, 6, ["DEU", "MLI"])
+        ids[kind] = str(case_id)
+    return {"cases": ids}
 
 
-def readable(exchange: Exchange, people: dict, username: str, cases: dict) -> set[str]:
-    viewer = next(v for v in people.values() if v.username == username)
+def signed_in(app: Flask, username: str) -> Browser:
+    browser = Browser(app.test_client())
+    assert browser.login(username).status_code == 302
+    return browser
+
+
+def allowed_by_service(exchange: Exchange, username: str, cases: dict[str, str]) -> set[str]:
+    """The cases `Cases.view` opens for this user: the reference the exports must match."""
+    viewer = exchange.directory.authenticate(username, PASSWORD)
     found = set()
     for case_id in cases.values():
         try:
             exchange.cases.view(viewer, case_id)
-            found.add(str(case_id))
+            found.add(case_id)
         except NotFound:
             pass
     return found
 
 
-@pytest.mark.parametrize("username", USERS)
-def test_exports_hold_exactly_what_the_user_can_read(app: Flask, exchange: Exchange, world,
-                                                     username: str) -> None:
-    cases = world["cases"]
-    expected = readable(exchange, world["people"], username, cases)
-    browser = Browser(app.test_client())
-    assert browser.login(username).status_code == 302
-    bundle_text = browser.get("/exports/cases.stix.json").text
+def reports_of(bundle_text: str) -> list[Any]:
     bundle = stix2.parse(bundle_text, allow_custom=True)
-    reports = [o for o in bundle.objects if o.type == "report"]
-    in_stix = {str(cases[t]) for r in reports for t in READERS if r.name.endswith(f"({t})")}
-    assert len(in_stix) == len(reports)
-    assert in_stix == expected
-    table = browser.get("/exports/cases.csv").text
-    in_csv = {row["case_id"] for row in csv.DictReader(io.StringIO(table))}
-    assert in_csv == expected
-    for tier, case_id in cases.items():
-        if str(case_id) not in expected:
+    return [o for o in bundle.objects if o.type == "report"]
+
+
+def csv_rows(table: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(table)))
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_exports_hold_exactly_the_cases_the_service_lets_the_user_read(
+        app: Flask, exchange: Exchange, world: dict[str, Any], username: str) -> None:
+    cases = world["cases"]
+    expected = allowed_by_service(exchange, username, cases)
+    state = "XAT" if username == "secretariat" else username[:3].upper()
+    assert expected == {cases[k] for k, states in READERS.items() if state in states}
+    browser = signed_in(app, username)
+    bundle_text, table = browser.get(STIX).text, browser.get(CSV).text
+
+    reports = reports_of(bundle_text)
+    assert sorted(r.x_divex_case_id for r in reports) == sorted(expected)
+    assert {row["case_id"] for row in csv_rows(table)} == expected
+    for kind, case_id in cases.items():
+        if case_id not in expected:
             for text in (bundle_text, table):
-                assert f"SN-{tier}" not in text and f"({tier})" not in text
-                assert f"note {tier}" not in text
+                assert case_id not in text
+                for secret in secrets(kind).values():
+                    assert secret not in text, (kind, secret)
 
 
-def test_the_bundle_carries_items_and_notes_of_a_readable_case(app: Flask, exchange: Exchange,
-                                                               world) -> None:
-    browser = Browser(app.test_client())
-    browser.login("deu.reviewer")
-    objects = json.loads(browser.get("/exports/cases.stix.json").text)["objects"]
-    items = [o for o in objects if o["type"] == "x-divex-item"]
-    assert {o["serial"] for o in items} == {"SN-bilateral", "SN-portal"}
-    assert {o["content"] for o in objects if o["type"] == "note"} == \
-        {"note bilateral", "note portal"}
+def test_a_readable_case_comes_whole_in_the_bundle(app: Flask, world: dict[str, Any]) -> None:
+    text = secrets("bilateral")
+    bundle = stix2.parse(signed_in(app, "deu.reviewer").get(STIX).text, allow_custom=True)
+    objects = {o.id: o for o in bundle.objects}
+    report = next(r for r in objects.values()
+                  if r.type == "report" and r.x_divex_case_id == world["cases"]["bilateral"])
+    assert (report.name, report.description) == (text["title"], text["narrative"])
+    assert {"status:suspected", "tier:bilateral", "owner:FRA"} <= set(report.labels)
+    assert report.x_divex_point_of_diversion == SUMMARY["point_of_diversion"]
+    referred = [objects[ref] for ref in report.object_refs]
+    by_type = {o.type: o for o in referred}
+    assert by_type["x-divex-item"].serial == text["serial"]
+    assert by_type["x-divex-item"].quantity == int(ITEM["quantity"])
+    assert by_type["x-divex-route-leg"].destination == LEG["destination"]
+    actor = next(o for o in referred if o.type == "identity" and o.name == text["actor"])
+    assert actor.roles == [ACTOR["role"]]
+    notes = [o for o in objects.values() if o.type == "note" and report.id in o.object_refs]
+    assert [n.content for n in notes] == [text["note"]]
+    assert notes[0].authors == ["fra.analyst"]
+    producer = objects[report.created_by_ref]
+    assert (producer.type, producer.name) == ("identity", "DEU")
 
 
-def test_anonymous_exports_go_to_sign_in(app: Flask) -> None:
-    assert Browser(app.test_client()).get("/exports/cases.csv").status_code == 302
+def test_two_exports_of_the_same_cases_are_identical(app: Flask,
+                                                     world: dict[str, Any]) -> None:
+    browser = signed_in(app, "fra.reviewer")
+    assert browser.get(STIX).data == browser.get(STIX).data
+    assert browser.get(CSV).data == browser.get(CSV).data
+
+
+def test_exports_page_through_the_whole_case_index(app: Flask, world: dict[str, Any],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exports, "PAGE", 2)
+    browser = signed_in(app, "fra.analyst")
+    assert len(reports_of(browser.get(STIX).text)) == len(READERS)
+    assert {r["case_id"] for r in csv_rows(browser.get(CSV).text)} == \
+        set(world["cases"].values())
+
+
+def test_csv_has_a_row_per_item_and_one_for_a_case_without_items(
+        app: Flask, exchange: Exchange, world: dict[str, Any]) -> None:
+    fra = exchange.directory.authenticate("fra.analyst", PASSWORD)
+    bare = str(exchange.cases.open_case(fra, dict(SUMMARY, title="No items yet")))
+    twice = world["cases"]["national"]
+    exchange.cases.add_part(fra, twice, 5, "item",
+                            dict(ITEM, serial="SN-second", make="=HYPERLINK(\"x\")"))
+    rows = csv_rows(signed_in(app, "fra.analyst").get(CSV).text)
+    assert [r["serial"] for r in rows if r["case_id"] == twice] == ["SN-national", "SN-second"]
+    assert [(r["title"], r["serial"], r["category"]) for r in rows if r["case_id"] == bare] == \
+        [("No items yet", "", "")]
+    assert "'=HYPERLINK(\"x\")" in [r["make"] for r in rows]
+
+
+def test_exports_are_attachments_of_their_own_media_type(app: Flask,
+                                                         world: dict[str, Any]) -> None:
+    browser = signed_in(app, "fra.analyst")
+    for path, mimetype in ((STIX, "application/stix+json"), (CSV, "text/csv")):
+        response = browser.get(path)
+        assert response.status_code == 200
+        assert response.mimetype == mimetype
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", (STIX, CSV))
+def test_anonymous_exports_go_to_sign_in(app: Flask, path: str) -> None:
+    response = Browser(app.test_client()).get(path)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
