@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -69,9 +70,12 @@ class AuditIndexView(ReadModel):
 
     def record(self, tracking: Tracking, **row: Any) -> None:
         with self.transaction(commit=True) as session:
-            position = session.execute(select(func.count()).select_from(audit_log)).scalar()
-            session.execute(insert(audit_log).values(notification_id=tracking.notification_id,
-                                                     position=int(position or 0), **row))
+            # Rows arrive in notification order, so the next leaf index is one past the last
+            # (read through the unique index on position, not by counting the table).
+            last = session.execute(select(func.max(audit_log.c.position))).scalar()
+            session.execute(insert(audit_log).values(
+                notification_id=tracking.notification_id,
+                position=0 if last is None else last + 1, **row))
             self._insert_tracking(session, tracking)
 
     def count(self) -> int:
@@ -125,20 +129,21 @@ class AuditIndexView(ReadModel):
                 audit_log.c.timestamp <= moment)).scalar()
 
 
-
 class AuditIndex(Projection[AuditIndexView]):
     """Projects every signed event of the log into the audit index."""
 
     name = "audit_index"
 
+    @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if not isinstance(domain_event, SignedAggregate.Event):
-            self.view.insert_tracking(tracking)
-            return
-        qualname = type(domain_event).__qualname__
+        self.view.insert_tracking(tracking)  # not a signed event: only move the position
+
+    # One handler for every aggregate's events: singledispatch falls back on the base class.
+    @process_event.register
+    def _(self, event: SignedAggregate.Event, tracking: Tracking) -> None:
+        qualname = type(event).__qualname__  # e.g. "Case.Shared"
         self.view.record(
-            tracking, aggregate_id=str(domain_event.originator_id),
-            aggregate_kind=qualname.split(".")[0], version=domain_event.originator_version,
-            event_type=qualname, timestamp=domain_event.timestamp,
-            actor_state=domain_event.actor_state, actor_user=domain_event.actor_user,
-            event_hash=domain_event.hash())
+            tracking, aggregate_id=str(event.originator_id),
+            aggregate_kind=qualname.split(".")[0], version=event.originator_version,
+            event_type=qualname, timestamp=event.timestamp, actor_state=event.actor_state,
+            actor_user=event.actor_user, event_hash=event.hash())
