@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from cases.errors import DivexError
 from cases.viewer import Viewer
@@ -42,10 +44,26 @@ def read_password(password_file: Path | None, prompt: str) -> str:
 
 
 def exchange_of(ctx: click.Context) -> Exchange:
+    """The exchange the settings point at; a store that cannot be opened is a one-line error."""
     settings: Settings = ctx.obj
-    exchange = open_exchange(settings)
+    try:
+        exchange = open_exchange(settings)
+    except (SQLAlchemyError, ImportError, OSError) as error:
+        # e.g. an unparsable DIVEX_DATABASE_URL, a server that refuses, a missing driver,
+        # a data folder that cannot be written.
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise click.ClickException(f"Cannot open the store ({_where(settings)}): {reason}") \
+            from None
     ctx.call_on_close(exchange.close)
     return exchange
+
+
+def _where(settings: Settings) -> str:
+    """The store's address for messages, without a password."""
+    try:
+        return make_url(settings.database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "DIVEX_DATABASE_URL"
 
 
 def sign_in(exchange: Exchange, username: str, password_file: Path | None) -> Viewer:

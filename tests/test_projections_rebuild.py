@@ -10,7 +10,9 @@ from cases.audit import verify_log
 from infra.cli import main
 from infra.demo import seed
 from infra.wiring import Exchange
-from tests.conftest import cli_env
+from projections import follower
+from tests.conftest import cli_env, register_states
+from tests.test_cases import SUMMARY
 
 
 @pytest.fixture
@@ -18,6 +20,17 @@ def demo(exchange: Exchange) -> Exchange:
     seed(exchange)  # states, users, cases in every tier, trace requests, a meeting
     exchange.follow()
     exchange.checkpointer.record()
+    return exchange
+
+
+@pytest.fixture
+def small(exchange: Exchange) -> Exchange:
+    """A short log (states, users, two cases) for what does not need the whole demo."""
+    people = register_states(exchange.directory, ("FRA", "DEU"))
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU"])
+    exchange.cases.open_case(people["DEU"], SUMMARY)
+    exchange.follow()
     return exchange
 
 
@@ -45,9 +58,47 @@ def test_rebuilt_read_models_are_identical_to_the_live_ones(demo: Exchange) -> N
 
 def test_rebuild_repairs_a_damaged_read_model(demo: Exchange) -> None:
     live = dumps(demo)
+    some = demo.case_index.view.dump()["case_index"][0][0]
     with demo.ledger.recorder.datastore.engine.begin() as db:
+        db.execute(text("DELETE FROM case_index WHERE case_id = :id"), {"id": some})
         db.execute(text("DELETE FROM case_readers"))
         db.execute(text("UPDATE case_index SET status = 'closed'"))
+        db.execute(text("DELETE FROM audit_log WHERE position >= 10"))
     assert dumps(demo) != live
     rebuild(demo)
     assert dumps(demo) == live
+
+
+def test_status_shows_each_read_model_against_the_end_of_the_log(small: Exchange) -> None:
+    last = small.ledger.recorder.max_notification_id()
+    result = CliRunner().invoke(main, ["projections", "status"], env=cli_env(small))
+    assert result.exit_code == 0, result.output
+    assert f"log: {last} events" in result.output
+    for projection in small.projections():
+        assert f"{projection.name}: at {last} (up to date)" in result.output
+    small.audit_index.view.drop()
+    small.audit_index.view.create_table()
+    result = CliRunner().invoke(main, ["projections", "status"], env=cli_env(small))
+    assert f"audit_index: at 0 ({last} behind)" in result.output
+
+
+def test_replay_reports_progress_batch_by_batch_over_the_whole_log(
+        small: Exchange, monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = small.audit_index.view.count()
+    monkeypatch.setattr(follower, "BATCH", 7)
+    small.trace_board.view.drop()
+    small.trace_board.view.create_table()
+    steps: list[int] = []
+    assert follower.catch_up(small.ledger, small.trace_board, steps.append) == stored
+    assert sum(steps) == stored and len(steps) == stored // 7 + 1
+    assert all(step == 7 for step in steps[:-1])
+    assert follower.catch_up(small.ledger, small.trace_board, steps.append) == 0
+
+
+def test_a_store_that_cannot_be_opened_is_a_one_line_error(tmp_path) -> None:
+    env = {"DIVEX_DATA_DIR": str(tmp_path),
+           "DIVEX_DATABASE_URL": "postgresql+psycopg://divex:s3cret@127.0.0.1:1/divex"}
+    result = CliRunner().invoke(main, ["projections", "rebuild"], env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Cannot open the store (postgresql+psycopg://divex:***@")
+    assert len(result.output.strip().splitlines()) == 1 and "s3cret" not in result.output
