@@ -210,13 +210,26 @@ class Case(SignedAggregate):
 
         def apply(self, case: Case) -> None:
             case.keep_years = self.keep_years
+            case.shred_requested_by = ""  # a request holds only under the rule it was made
 
     def set_retention(self, actor: Actor, keep_years: int | None) -> None:
         """How long after closing the case is kept; None keeps it indefinitely."""
-        if keep_years is not None and not 0 <= keep_years <= MAX_RETENTION_YEARS:
+        self._check_not_shredded()
+        valid = keep_years is None or (isinstance(keep_years, int)
+                                       and not isinstance(keep_years, bool)
+                                       and 0 <= keep_years <= MAX_RETENTION_YEARS)
+        if not valid:
             raise InvalidInput(f"Keep a case between 0 and {MAX_RETENTION_YEARS} years after "
                                "closing, or indefinitely.", field="keep_years")
+        if keep_years == self.keep_years:
+            raise Conflict("This case already has that retention rule.", field="keep_years")
         self._record(self.RetentionSet, actor, keep_years=keep_years)
+
+    def shred_due(self) -> datetime | None:
+        """From when the retention rule lets the case be shredded (None: not yet known)."""
+        if self.status != CLOSED or self.closed_on is None or self.keep_years is None:
+            return None
+        return years_after(self.closed_on, self.keep_years)
 
     class ShredRequested(SignedAggregate.Event):
         def apply(self, case: Case) -> None:
@@ -224,6 +237,7 @@ class Case(SignedAggregate):
 
     def request_shred(self, actor: Actor, now: datetime) -> None:
         """The first of two people asks to crypto-shred the case, once retention allows."""
+        self._check_not_shredded()
         if self.status != CLOSED or self.closed_on is None:
             raise Conflict("Only a closed case can be shredded.", field="status")
         if self.keep_years is None:
@@ -237,6 +251,17 @@ class Case(SignedAggregate):
             raise Conflict("Shredding is already requested; a second state admin confirms it.")
         self._record(self.ShredRequested, actor)
 
+    class ShredRequestWithdrawn(SignedAggregate.Event):
+        def apply(self, case: Case) -> None:
+            case.shred_requested_by = ""
+
+    def withdraw_shred(self, actor: Actor) -> None:
+        """Any state admin of the owner withdraws a pending request."""
+        self._check_not_shredded()
+        if not self.shred_requested_by:
+            raise Conflict("No one has asked to shred this case.")
+        self._record(self.ShredRequestWithdrawn, actor)
+
     class Shredded(SignedAggregate.Event):
         """The case keys were deleted from the keystore with this event: content is gone."""
 
@@ -244,8 +269,11 @@ class Case(SignedAggregate):
 
         def apply(self, case: Case) -> None:
             case.shredded = True
+            case.shred_requested_by = ""
 
     def confirm_shred(self, actor: Actor) -> None:
+        """The second person confirms; the service deletes the keys with this event."""
+        self._check_not_shredded()
         if not self.shred_requested_by:
             raise Conflict("No one has asked to shred this case.")
         if actor.user == self.shred_requested_by:
@@ -295,9 +323,12 @@ class Case(SignedAggregate):
 
     def _record(self, event_class: type, actor: Actor, body: bytes = b"",
                 **clear_fields: Any) -> None:
+        self._check_not_shredded()
+        super()._record(event_class, actor, body, **clear_fields)
+
+    def _check_not_shredded(self) -> None:
         if self.shredded:
             raise Conflict("This case was crypto-shredded; it cannot change.")
-        super()._record(event_class, actor, body, **clear_fields)
 
     # Rules
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Engine, Integer, LargeBinary, MetaData, String, Table, delete, select
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 metadata = MetaData()
@@ -91,15 +102,32 @@ class KeyStore:
 
     def put_wrapped_keys(self, session: Session, case_id: str,
                          wrapped: dict[tuple[int, str], bytes]) -> None:
-        """Stores wrapped case keys by (key version, recipient state)."""
+        """Stores wrapped case keys by (key version, recipient state), replacing an older
+        wrapping of the same key (a state removed, then shared with again)."""
         for (version, recipient), blob in wrapped.items():
+            session.execute(delete(case_keys).where(
+                case_keys.c.case_id == case_id, case_keys.c.key_version == version,
+                case_keys.c.recipient == recipient))
             session.execute(case_keys.insert().values(
                 case_id=case_id, key_version=version, recipient=recipient, wrapped=blob))
 
     def drop_keys(self, session: Session, aggregate_id: str) -> int:
-        """Crypto-shreds a case (or trace request): deletes every wrapped key of it."""
+        """Crypto-shreds a case (or trace request): deletes every wrapped key of it.
+
+        On SQLite the deleted bytes are overwritten too (not every build does it by default).
+        """
+        if self.engine.dialect.name == "sqlite":
+            session.execute(text("PRAGMA secure_delete = ON"))
         return session.execute(delete(case_keys).where(case_keys.c.case_id == aggregate_id)
                                ).rowcount
+
+    def scrub(self) -> None:
+        """After a shredding commits: on SQLite, empties the write-ahead log, whose older
+        frames still hold the deleted keys. (PostgreSQL keeps dead rows in its data files
+        until VACUUM reuses their space; a dump never shows them.)"""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as connection:
+                connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     def wrapped_keys(self, session: Session, case_id: str, recipient: str) -> dict[int, bytes]:
         """The case keys, by version, that a state can unwrap."""

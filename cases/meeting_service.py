@@ -19,7 +19,7 @@ from crypto import CaseKey, CryptoError, canonical_json, unwrap_case_key
 from .case import MEETING
 from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from .directory_service import Directory
-from .errors import Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Ledger
 from .meetings import Meeting
@@ -45,6 +45,8 @@ class MeetingView:
     agenda: dict[str, str]
     outcomes: dict[str, list[str]] = field(default_factory=dict)
     lessons: list[dict[str, Any]] = field(default_factory=list)
+    # Cases on the agenda that were crypto-shredded: their outcomes cannot be opened by anyone.
+    shredded: list[str] = field(default_factory=list)
 
 
 class Meetings:
@@ -130,6 +132,8 @@ class Meetings:
         case = self.cases.view(viewer, case_id)  # NotFound unless the viewer's state reads it
         if not (viewer.has(SECRETARIAT) or self.cases.may_change(viewer, case.owner)):
             raise Forbidden("The convenor or the case's owner records the outcome.")
+        if case.shredded_on:
+            raise Conflict("This case was crypto-shredded; it cannot change.")
         text = (text or "").strip()
         if not text:
             raise InvalidInput("This field is required.", field="text")
@@ -186,7 +190,9 @@ class Meetings:
         view = MeetingView(id=str(meeting.id), title=meeting.title, date=meeting.date,
                            convening_body=meeting.convening_body,
                            participants=list(meeting.participants), status=meeting.status,
-                           version=meeting.version, agenda=dict(meeting.agenda))
+                           version=meeting.version, agenda=dict(meeting.agenda),
+                           shredded=[c for c in meeting.agenda
+                                     if self.cases.is_shredded(UUID(c))])
         for event in self.ledger.events.get(meeting.id):
             if isinstance(event, Meeting.OutcomeRecorded):
                 text = self._open(viewer, event.case_id, event)

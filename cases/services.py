@@ -30,6 +30,13 @@ from .tracing import TraceRequest
 from .view import CaseView, HistoryEntry, fold_view, history_entry
 from .viewer import ANALYST, AUDITOR, STATE_ADMIN, Viewer
 
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 VALIDATORS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "item": validate_item, "actor": validate_actor, "leg": validate_leg, "note": validate_note,
 }
@@ -48,10 +55,12 @@ def title_context(case_id: UUID, version: int) -> bytes:
 class Cases:
     """Commands and queries on cases, for a given `Viewer`."""
 
-    def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory) -> None:
+    def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory,
+                 clock: Clock = utc_now) -> None:
         self.ledger = ledger
         self.keystore = keystore
         self.directory = directory
+        self.clock = clock  # retention periods are measured against it
 
     # Commands
 
@@ -168,10 +177,16 @@ class Cases:
         case.set_retention(viewer.actor, keep_years)
         self._save(case)
 
-    def request_shred(self, viewer: Viewer, case_id: UUID, now: datetime | None = None) -> None:
-        """First step of crypto-shredding; a second state admin confirms."""
+    def request_shred(self, viewer: Viewer, case_id: UUID) -> None:
+        """First step of crypto-shredding, once the retention rule allows it (by the clock);
+        a second state admin confirms."""
         case = self._administered(viewer, case_id)
-        case.request_shred(viewer.actor, now or datetime.now(UTC))
+        case.request_shred(viewer.actor, self.clock())
+        self._save(case)
+
+    def withdraw_shred(self, viewer: Viewer, case_id: UUID) -> None:
+        case = self._administered(viewer, case_id)
+        case.withdraw_shred(viewer.actor)
         self._save(case)
 
     def confirm_shred(self, viewer: Viewer, case_id: UUID) -> tuple[int, int]:
@@ -184,6 +199,7 @@ class Cases:
             self.ledger.save(case)
             case_rows = self.keystore.drop_keys(session, str(case_id))
             trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
+        self.keystore.scrub()
         return case_rows, trace_rows
 
     def trace_requests_of(self, case_id: UUID) -> list[TraceRequest]:
@@ -191,6 +207,10 @@ class Cases:
         found = (self.ledger.repository.get(t)
                  for t in self.ledger.ids_created_by(TraceRequest.Sent))
         return [t for t in found if t.case_id == str(case_id)]
+
+    def is_shredded(self, case_id: UUID) -> bool:
+        """Whether the case's keys were deleted (a clear fact: no access check needed)."""
+        return self._get(case_id).shredded
 
     def _administered(self, viewer: Viewer, case_id: UUID) -> Case:
         case = self._readable(viewer, case_id)

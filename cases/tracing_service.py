@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +22,7 @@ from .directory_service import Directory
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Ledger
-from .services import Cases, body_context
+from .services import Cases, Clock, body_context, utc_now
 from .tracing import (
     DEFAULT_DEADLINE_DAYS,
     TraceRequest,
@@ -34,12 +33,6 @@ from .tracing import (
     validate_supplied,
 )
 from .viewer import ANALYST, Viewer
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -70,6 +63,7 @@ class TraceView:
     answer: dict[str, Any] | None = None
     feedback: str = ""
     unreadable_events: int = 0
+    case_shredded: bool = False  # the keys went with the case's: no content for anyone
 
 
 class Traces:
@@ -219,7 +213,8 @@ class Traces:
             acknowledged_on=trace.acknowledged_on, answered_on=trace.answered_on,
             closed_on=trace.closed_on, overdue=trace.overdue(self.clock()),
             recipients=list(trace.recipients), version=trace.version,
-            attached_part_id=trace.attached_part_id)
+            attached_part_id=trace.attached_part_id,
+            case_shredded=self.cases.is_shredded(UUID(trace.case_id)))
         for event in self.ledger.events.get(trace.id):
             self._fold(view, event, self._open(keys, trace.id, event))
         return view

@@ -31,6 +31,11 @@ class CaseView:
     status_changes: list[dict[str, Any]] = field(default_factory=list)
     unreadable_events: int = 0
     shredded_on: datetime | None = None
+    # Retention (clear facts): years kept after closing (None: indefinitely), from when the
+    # rule lets the case be shredded, and who asked for shredding (a user name, or "").
+    keep_years: int | None = None
+    shred_due: datetime | None = None
+    shred_requested_by: str = ""
 
     @property
     def title(self) -> str:
@@ -58,7 +63,10 @@ def fold_view(case: Case, events: list[Any], open_body: Opener,
     view = CaseView(id=str(case.id), owner=case.owner, status=case.status, tier=case.tier,
                     recipients=list(case.recipients), version=case.version,
                     key_version=case.key_version, opened_on=case.created_on,
-                    updated_on=case.modified_on)
+                    updated_on=case.modified_on, keep_years=case.keep_years,
+                    shred_due=case.shred_due(),
+                    shred_requested_by=username(case.shred_requested_by)
+                    if case.shred_requested_by else "")
     parts = {"item": view.items, "actor": view.actors, "leg": view.legs}
     for event in events:
         if isinstance(event, Case.Shredded):

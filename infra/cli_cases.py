@@ -50,19 +50,26 @@ def retention(ctx: click.Context, case_id: str, years: int | None, indefinite: b
 @click.argument("case_id")
 @click.option("--confirm", is_flag=True,
               help="Confirm another state admin's request: the keys are deleted now.")
+@click.option("--withdraw", is_flag=True, help="Withdraw a pending request.")
 @USER
 @PASSWORD_FILE
 @click.pass_context
 @refusals_as_messages
-def shred(ctx: click.Context, case_id: str, confirm: bool, username: str,
+def shred(ctx: click.Context, case_id: str, confirm: bool, withdraw: bool, username: str,
           password_file: Path | None) -> None:
     """Crypto-shred a case: ask for it, then a second state admin confirms with --confirm.
 
     Confirming deletes every wrapped key of the case and of its trace requests: the content
     becomes unreadable for everyone, while the signed log (headers) stays verifiable.
     """
+    if confirm and withdraw:
+        raise click.ClickException("Give --confirm or --withdraw, not both.")
     exchange = exchange_of(ctx)
     viewer = sign_in(exchange, username, password_file)
+    if withdraw:
+        exchange.cases.withdraw_shred(viewer, case_id)
+        click.echo(f"The request to shred case {case_id} is withdrawn.")
+        return
     if not confirm:
         exchange.cases.request_shred(viewer, case_id)
         click.echo(f"Shredding of case {case_id} requested. A second state admin of "

@@ -52,6 +52,18 @@ access_periods = Table(
     Column("until_notification", Integer),
 )
 
+# The key versions handed to each state, and when: beside the periods, so the versions a
+# state held at any moment are exact (a period outlives several rotations).
+key_grants = Table(
+    "access_key_grants",
+    metadata,
+    Column("aggregate_id", String(36), primary_key=True),
+    Column("state", String(3), primary_key=True),
+    Column("key_version", Integer, primary_key=True),
+    Column("notification_id", Integer, primary_key=True),
+    Column("granted", DateTime(timezone=True), nullable=False),
+)
+
 
 @dataclass(frozen=True)
 class AccessRow:
@@ -59,6 +71,7 @@ class AccessRow:
     kind: str
     case_id: str
     since: datetime
+    key_versions: tuple[int, ...] = ()  # the versions handed to the state by that moment
 
 
 class AccessLedgerView(ReadModel):
@@ -66,29 +79,36 @@ class AccessLedgerView(ReadModel):
     metadata = metadata
 
     def grant(self, tracking: Tracking, aggregate: str, moment: datetime, kind: str,
-              case_id: str, states: list[str]) -> None:
-        """Opens a period for each state that holds no open one yet."""
+              case_id: str, grants: list[dict[str, Any]],
+              removed: list[str] | None = None) -> None:
+        """Records the key versions handed over and opens a period for each recipient that
+        holds no open one; closes the periods of ``removed`` states at ``moment``."""
         with self.transaction(commit=True) as session:
+            if removed:
+                session.execute(update(access_periods).where(
+                    access_periods.c.aggregate_id == aggregate, access_periods.c.until.is_(None),
+                    access_periods.c.state.in_(removed)).values(
+                    until=moment, until_notification=tracking.notification_id))
             open_now = set(session.execute(select(access_periods.c.state).where(
                 access_periods.c.aggregate_id == aggregate,
                 access_periods.c.until.is_(None))).scalars())
-            for state in sorted(set(states) - open_now):
+            for state in sorted({g["recipient"] for g in grants} - open_now):
                 session.execute(insert(access_periods).values(
                     aggregate_id=aggregate, state=state, kind=kind, case_id=case_id,
                     since=moment, since_notification=tracking.notification_id))
+            for state, version in sorted({(g["recipient"], int(g["key_version"]))
+                                          for g in grants}):
+                session.execute(insert(key_grants).values(
+                    aggregate_id=aggregate, state=state, key_version=version,
+                    notification_id=tracking.notification_id, granted=moment))
             self._insert_tracking(session, tracking)
 
-    def revoke(self, tracking: Tracking, event: Any, *, aggregate_id: str = "",
-               case_id: str = "", states: list[str] | None = None) -> None:
-        """Closes the open periods of one record (or of every record of a case)."""
-        where = [access_periods.c.until.is_(None)]
-        where.append(access_periods.c.aggregate_id == aggregate_id if aggregate_id
-                     else access_periods.c.case_id == case_id)
-        if states is not None:
-            where.append(access_periods.c.state.in_(states))
+    def revoke_case(self, tracking: Tracking, case_id: str, moment: datetime) -> None:
+        """Closes every open period of a case and of its trace requests (crypto-shredding)."""
         with self.transaction(commit=True) as session:
-            session.execute(update(access_periods).where(*where).values(
-                until=event.timestamp, until_notification=tracking.notification_id))
+            session.execute(update(access_periods).where(
+                access_periods.c.case_id == case_id, access_periods.c.until.is_(None)).values(
+                until=moment, until_notification=tracking.notification_id))
             self._insert_tracking(session, tracking)
 
     def readers_at(self, aggregate_id: str, moment: datetime) -> list[str]:
@@ -98,24 +118,27 @@ class AccessLedgerView(ReadModel):
                 access_periods.c.aggregate_id == aggregate_id, _open_at(moment))).scalars()))
 
     def access_of(self, state: str, moment: datetime) -> list[AccessRow]:
-        """Every record the state could read at ``moment``, oldest access first."""
+        """Every record the state could read at ``moment``, oldest access first, with the key
+        versions it had been handed by then."""
         with self.transaction(commit=False) as session:
             rows = session.execute(select(
                 access_periods.c.aggregate_id, access_periods.c.kind, access_periods.c.case_id,
                 access_periods.c.since).where(access_periods.c.state == state,
                                               _open_at(moment))
                 .order_by(access_periods.c.since, access_periods.c.aggregate_id)).all()
-        return [AccessRow(*row) for row in rows]
-
+            held: dict[str, set[int]] = {}
+            for aggregate, version in session.execute(select(
+                    key_grants.c.aggregate_id, key_grants.c.key_version).where(
+                    key_grants.c.state == state, key_grants.c.granted <= moment,
+                    key_grants.c.aggregate_id.in_([r[0] for r in rows]))):
+                held.setdefault(aggregate, set()).add(version)
+        return [AccessRow(*row, key_versions=tuple(sorted(held.get(row[0], ()))))
+                for row in rows]
 
 
 def _open_at(moment: datetime) -> Any:
     return and_(access_periods.c.since <= moment,
                 or_(access_periods.c.until.is_(None), access_periods.c.until > moment))
-
-
-def _recipients(grants: list[dict[str, Any]]) -> list[str]:
-    return sorted({g["recipient"] for g in grants})
 
 
 class AccessLedger(Projection[AccessLedgerView]):
@@ -128,29 +151,31 @@ class AccessLedger(Projection[AccessLedgerView]):
     @process_event.register
     def _(self, event: Case.Opened, tracking: Tracking) -> None:
         case = str(event.originator_id)
-        self.view.grant(tracking, case, event.timestamp, "case", case, _recipients(event.grants))
+        self.view.grant(tracking, case, event.timestamp, "case", case, event.grants)
 
     @process_event.register
     def _(self, event: Case.Shared, tracking: Tracking) -> None:
         case = str(event.originator_id)
-        self.view.grant(tracking, case, event.timestamp, "case", case, list(event.added))
+        self.view.grant(tracking, case, event.timestamp, "case", case, event.grants)
 
     @process_event.register
     def _(self, event: Case.Unshared, tracking: Tracking) -> None:
-        self.view.revoke(tracking, event, aggregate_id=str(event.originator_id),
-                         states=list(event.removed))
+        # The removed are out from now on; who remains is handed the new key version.
+        case = str(event.originator_id)
+        self.view.grant(tracking, case, event.timestamp, "case", case, event.grants,
+                        removed=list(event.removed))
 
     @process_event.register
     def _(self, event: Case.Shredded, tracking: Tracking) -> None:
-        self.view.revoke(tracking, event, case_id=str(event.originator_id))
+        self.view.revoke_case(tracking, str(event.originator_id), event.timestamp)
 
     @process_event.register
     def _(self, event: TraceRequest.Sent, tracking: Tracking) -> None:
         self.view.grant(tracking, str(event.originator_id), event.timestamp, "trace_request",
-                        event.case_id, _recipients(event.grants))
+                        event.case_id, event.grants)
 
     @process_event.register
     def _(self, event: Meeting.LessonProposed, tracking: Tracking) -> None:
         # A lesson is keyed by its own id in the keystore, and belongs to no case.
         self.view.grant(tracking, event.lesson_id, event.timestamp, "lesson", event.lesson_id,
-                        _recipients(event.grants))
+                        event.grants)

@@ -47,6 +47,7 @@ case_index = Table(
     Column("recipients", Text, nullable=False),
     Column("title_token", Text, nullable=False),
     Column("title_key_version", Integer, nullable=False),
+    Column("shredded_on", DateTime(timezone=True)),  # set when the keys were deleted
 )
 
 case_readers = Table(
@@ -69,6 +70,7 @@ class CaseRow:
     recipients: list[str]
     title_token: str
     title_key_version: int
+    shredded_on: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -159,12 +161,15 @@ class CaseIndex(Projection[CaseIndexView]):
     @process_event.register(Case.PartRemoved)
     @process_event.register(Case.RetentionSet)
     @process_event.register(Case.ShredRequested)
+    @process_event.register(Case.ShredRequestWithdrawn)
     def _(self, event: Any, tracking: Tracking) -> None:
         self._touch(event, tracking)
 
     @process_event.register
     def _(self, event: Case.Shredded, tracking: Tracking) -> None:
-        self._touch(event, tracking, title_token="", title_key_version=0)
+        # The sealed title goes: no key opens it any more, and it is content.
+        self._touch(event, tracking, title_token="", title_key_version=0,
+                    shredded_on=event.timestamp)
 
     @process_event.register
     def _(self, event: Case.Shared, tracking: Tracking) -> None:

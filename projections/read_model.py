@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from eventsourcing_sqlalchemy.recorders import SQLAlchemyTrackingRecorder
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, inspect, select
 
 
 class ReadModel(SQLAlchemyTrackingRecorder):
@@ -16,8 +16,18 @@ class ReadModel(SQLAlchemyTrackingRecorder):
     metadata: ClassVar[MetaData]
 
     def create_table(self) -> None:
+        """Creates the tables; tables of an older shape are dropped first, with the tracking,
+        so the read model is rebuilt from zero as it catches up."""
+        if self._outdated():
+            self.drop()
         super().create_table()
         self.metadata.create_all(self.datastore.engine)
+
+    def _outdated(self) -> bool:
+        found = inspect(self.datastore.engine)
+        return any(found.has_table(t.name) and
+                   {c["name"] for c in found.get_columns(t.name)} != set(t.columns.keys())
+                   for t in self.metadata.sorted_tables)
 
     def drop(self) -> None:
         """Drops the tables and the tracking, for a rebuild from zero."""
