@@ -15,6 +15,7 @@ from . import (
     errors,
     exports,
     meetings,
+    retention,
     sharing,
     summaries,
     traces,
@@ -51,6 +52,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(sharing.bp)
+    app.register_blueprint(retention.bp)
     app.register_blueprint(directory.bp)
     app.register_blueprint(traces.bp)
     app.register_blueprint(meetings.bp)

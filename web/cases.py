@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from cases.case import STATUSES, TIERS, TRANSITIONS
 from cases.errors import DivexError, Forbidden, InvalidInput, NotFound
 from cases.view import CaseView
-from cases.viewer import ANALYST, Viewer
+from cases.viewer import ANALYST, STATE_ADMIN, Viewer
 from projections.case_index import CaseFilter
 
 from .extensions import current_viewer, get_exchange
@@ -37,6 +37,11 @@ EDIT_HEADINGS = {"item": _l("Revise the item"), "actor": _l("Revise the actor")}
 def may_change(viewer: Viewer, case: CaseView) -> bool:
     """Whether to offer the change forms (the service decides, and refuses, on its own)."""
     return get_exchange().cases.may_change(viewer, case.owner)
+
+
+def administers(viewer: Viewer, case: CaseView) -> bool:
+    """Whether to offer the retention and shredding forms (the service decides on its own)."""
+    return viewer.state == case.owner and viewer.has(STATE_ADMIN)
 
 
 def readable(case_id: UUID) -> CaseView:
@@ -147,7 +152,9 @@ def show(case_id: UUID) -> Any:
     history = get_exchange().cases.history(viewer, case_id)
     return render_template("cases/case.html", case=case, history=history,
                            transitions=TRANSITIONS[case.status],
-                           may_change=may_change(viewer, case),
+                           may_change=may_change(viewer, case) and not case.shredded_on,
+                           administers=administers(viewer, case) and not case.shredded_on,
+                           now=get_exchange().cases.clock(),
                            policy=get_exchange().policy.status(viewer, case_id))
 
 

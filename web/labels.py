@@ -117,6 +117,7 @@ EVENTS = {
     "Unshared": _l("Sharing narrowed"),
     "RetentionSet": _l("Retention rule set"),
     "ShredRequested": _l("Crypto-shredding requested"),
+    "ShredRequestWithdrawn": _l("Crypto-shredding request withdrawn"),
     "Shredded": _l("Crypto-shredded"),
 }
 

@@ -76,7 +76,8 @@ def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str
     return render_template(
         "meetings/meeting.html", meeting=meeting, titles=titles,
         history=exchange.meetings.history(viewer, meeting_id),
-        tableable=[r for r in own_cases if r.case_id not in meeting.agenda],
+        tableable=[r for r in own_cases
+                   if r.case_id not in meeting.agenda and not r.shredded_on],
         next_statuses=MEETING_TRANSITIONS[meeting.status],
         error=translate(error.message) if error else None), (error.status if error else 200)
 
