@@ -12,6 +12,7 @@ import click
 from .cli_audit import audit
 from .cli_cases import cases
 from .cli_projections import projections
+from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
 from .demo import DEMO_PASSWORD, seed
 from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
@@ -126,7 +127,7 @@ def status_text(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-for group in (audit, cases, projections):
+for group in (audit, cases, projections, relay):
     main.add_command(group)
 
 

@@ -8,6 +8,7 @@ import click
 
 from projections.follower import catch_up
 
+from .cli_stream import run_projections
 from .cli_support import exchange_of, progress_bar, refusals_as_messages
 
 
@@ -35,6 +36,18 @@ def rebuild(ctx: click.Context) -> None:
             applied = catch_up(exchange.ledger, projection, step)
         click.echo(f"{projection.name}: {applied} events replayed in "
                    f"{time.perf_counter() - started:.1f} s")
+
+
+@projections.command("run")
+@click.option("--source", type=click.Choice(["log", "kafka"]), default="log", show_default=True,
+              help="log: follow the event store in-process; kafka: join the workers' consumer "
+                   "group on DIVEX_KAFKA_TOPIC.")
+@click.option("--once", is_flag=True, help="With --source log: catch up once, then exit.")
+@click.pass_context
+@refusals_as_messages
+def run(ctx: click.Context, source: str, once: bool) -> None:
+    """Keep the read models up to date until stopped."""
+    run_projections(ctx, source, once)
 
 
 @projections.command("status")

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DEMO_SECRET_KEY = "divex-demo-secret-do-not-use-in-production"
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Kafka, for the relay and the projection workers (README, "Scale out").
+
+    ``idempotent`` turns on the idempotent producer; with it off (for brokers that lack it,
+    such as Tansu 0.6 on memory storage) one request in flight per connection still keeps the
+    order of retried sends. Consumers absorb duplicates either way.
+    """
+
+    bootstrap: str = "127.0.0.1:9092"
+    topic: str = "divex.events"
+    partitions: int = 6
+    replication: int = 1  # replicas of each partition when the relay creates the topic
+    group: str = "divex-projections"
+    idempotent: bool = True
+    session_timeout_ms: int = 45000
+    heartbeat_interval_ms: int = 3000
+    poll_seconds: float = 0.2  # the relay's pause when the log has nothing new
+    resend_after_seconds: float = 30.0  # workers stalled this long: re-send from their mark
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,8 @@ class Settings:
     checkpoint_every: int = 1000
     disclosure_k: int = 5
     disclosure_reporters: int = 2
+    projection_source: str = "log"  # or "kafka": read models are built by stream workers
+    stream: StreamSettings = StreamSettings()
 
     @property
     def log_key_file(self) -> Path:
@@ -57,7 +81,7 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / 'divex.sqlite').resolve()}"
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Builds settings from ``DIVEX_*`` environment variables (documented in the README)."""
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("DIVEX_DATA_DIR", "instance")).expanduser()
@@ -72,4 +96,25 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
         disclosure_k=int(env.get("DIVEX_DISCLOSURE_K", "5")),
         disclosure_reporters=int(env.get("DIVEX_DISCLOSURE_REPORTERS", "2")),
+        projection_source=env.get("DIVEX_PROJECTION_SOURCE", "log"),
+        stream=stream_settings(env),
+    )
+
+
+def stream_settings(env: Mapping[str, str]) -> StreamSettings:
+    default = StreamSettings()
+    return StreamSettings(
+        bootstrap=env.get("DIVEX_KAFKA_BOOTSTRAP", default.bootstrap),
+        topic=env.get("DIVEX_KAFKA_TOPIC", default.topic),
+        partitions=int(env.get("DIVEX_KAFKA_PARTITIONS", default.partitions)),
+        replication=int(env.get("DIVEX_KAFKA_REPLICATION", default.replication)),
+        group=env.get("DIVEX_KAFKA_GROUP", default.group),
+        idempotent=env.get("DIVEX_KAFKA_IDEMPOTENT", "1") not in ("0", "false", "no"),
+        session_timeout_ms=int(env.get("DIVEX_KAFKA_SESSION_TIMEOUT_MS",
+                                       default.session_timeout_ms)),
+        heartbeat_interval_ms=int(env.get("DIVEX_KAFKA_HEARTBEAT_MS",
+                                          default.heartbeat_interval_ms)),
+        poll_seconds=float(env.get("DIVEX_RELAY_POLL_SECONDS", default.poll_seconds)),
+        resend_after_seconds=float(env.get("DIVEX_RELAY_RESEND_AFTER",
+                                           default.resend_after_seconds)),
     )

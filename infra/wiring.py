@@ -61,14 +61,26 @@ class Exchange:
         return [self.case_index, self.trace_board, self.audit_index, self.access_ledger,
                 self.policy_summary]
 
+    def streamable(self) -> list[Projection]:
+        """The projections that need only each record's own order, so Kafka workers can
+        build them. The audit index numbers the Merkle leaves in log order: it follows the
+        log itself, with the checkpoints."""
+        return [p for p in self.projections() if p is not self.audit_index]
+
+    def followed(self) -> list[Projection]:
+        """The projections this process brings up to date from the log."""
+        if self.settings.projection_source == "kafka":
+            return [self.audit_index]
+        return self.projections()
+
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(self.settings.disclosure_k, self.settings.disclosure_reporters)
 
     def follow(self) -> int:
-        """Brings the in-process read models up to the end of the log, then signs the
-        checkpoints that are due."""
-        applied = sum(catch_up(self.ledger, p) for p in self.projections())
+        """Brings the read models this process follows up to the end of the log, then signs
+        the checkpoints that are due."""
+        applied = sum(catch_up(self.ledger, p) for p in self.followed())
         self.checkpointer.catch_up()
         return applied
 

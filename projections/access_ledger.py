@@ -65,6 +65,17 @@ key_grants = Table(
 )
 
 
+# Each shredded case: a grant of one of its trace requests that reaches a worker after the
+# shredding (Kafka keeps order per record only) is closed at once, as in log order.
+shreddings = Table(
+    "access_shreddings",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("moment", DateTime(timezone=True), nullable=False),
+    Column("notification_id", Integer, nullable=False),
+)
+
+
 @dataclass(frozen=True)
 class AccessRow:
     aggregate_id: str
@@ -101,15 +112,26 @@ class AccessLedgerView(ReadModel):
                 session.execute(insert(key_grants).values(
                     aggregate_id=aggregate, state=state, key_version=version,
                     notification_id=tracking.notification_id, granted=moment))
+            shredded = session.execute(select(shreddings).where(
+                shreddings.c.case_id == case_id,
+                shreddings.c.notification_id > tracking.notification_id)).first()
+            if shredded:
+                self._close_case(session, case_id, shredded.moment, shredded.notification_id)
             self._insert_tracking(session, tracking)
 
     def revoke_case(self, tracking: Tracking, case_id: str, moment: datetime) -> None:
         """Closes every open period of a case and of its trace requests (crypto-shredding)."""
         with self.transaction(commit=True) as session:
-            session.execute(update(access_periods).where(
-                access_periods.c.case_id == case_id, access_periods.c.until.is_(None)).values(
-                until=moment, until_notification=tracking.notification_id))
+            session.execute(insert(shreddings).values(
+                case_id=case_id, moment=moment, notification_id=tracking.notification_id))
+            self._close_case(session, case_id, moment, tracking.notification_id)
             self._insert_tracking(session, tracking)
+
+    @staticmethod
+    def _close_case(session: Any, case_id: str, moment: datetime, notification_id: int) -> None:
+        session.execute(update(access_periods).where(
+            access_periods.c.case_id == case_id, access_periods.c.until.is_(None)).values(
+            until=moment, until_notification=notification_id))
 
     def readers_at(self, aggregate_id: str, moment: datetime) -> list[str]:
         """The states that could read the record at ``moment``."""

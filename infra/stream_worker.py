@@ -1,0 +1,84 @@
+"""A projection worker: builds the read models from the Kafka topic, as one member of a
+consumer group.
+
+Each event goes through the same projections as in-process (`projections.follower.apply`);
+its tracking commits with the view update, and an event applies only as the next version of
+its record, so a re-delivered message is absorbed. Offsets are committed after the database
+commits: a worker that dies mid-batch leaves its partitions to another, which re-reads from
+the last commit. An event that arrives before an earlier version of its record (the broker
+lost that one) is left for the relay to re-send in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError
+
+from projections.follower import Outcome, apply, tracking_of
+
+from . import kafka_clients
+from .envelope import decode
+from .wiring import Exchange
+
+log = logging.getLogger("divex.worker")
+
+
+class StreamWorker:
+    """Applies the events of the partitions the group assigns it to the stream-fed read
+    models of one exchange."""
+
+    def __init__(self, exchange: Exchange,
+                 connect: Callable[[], KafkaConsumer] | None = None) -> None:
+        self.exchange = exchange
+        self.connect = connect or (lambda: kafka_clients.consumer(exchange.settings.stream))
+        self.counts: Counter[Outcome] = Counter()
+
+    def handle(self, record: ConsumerRecord) -> None:
+        """Applies one message to every stream-fed projection."""
+        try:
+            notification = decode(record.value)
+        except ValueError as error:
+            log.error("skipped message %s/%d@%d: %s", record.topic, record.partition,
+                      record.offset, error)
+            return
+        ledger = self.exchange.ledger
+        event = ledger.mapper.to_domain_event(notification)
+        tracking = tracking_of(ledger, notification, in_log_order=False)
+        for projection in self.exchange.streamable():
+            outcome = apply(projection, event, tracking)
+            self.counts[outcome] += 1
+            if outcome is Outcome.EARLY:
+                log.warning("%s: notification %d (%s v%d) came before an earlier version; "
+                            "waiting for the relay to re-send it", projection.name,
+                            notification.id, notification.originator_id,
+                            notification.originator_version)
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Consumes until ``stop`` is set; leaves the group on the way out."""
+        stop = stop or threading.Event()
+        consumer = self.connect()
+        log.info("worker joined group %s on %s", self.exchange.settings.stream.group,
+                 self.exchange.settings.stream.topic)
+        try:
+            while not stop.is_set():
+                batches = consumer.poll(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        self.handle(record)
+                if not batches:
+                    continue
+                try:
+                    consumer.commit()  # after every event of the batch has committed
+                except CommitFailedError as error:  # a rebalance: the new owner re-reads
+                    log.warning("offsets not committed: %s", error)
+                else:
+                    log.info("applied %d messages (%s)", sum(map(len, batches.values())),
+                             ", ".join(f"{o.value} {n}" for o, n in self.counts.items()))
+        finally:
+            consumer.close()
