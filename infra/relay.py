@@ -55,6 +55,7 @@ class Relay:
         self._low: int | None = None  # the workers' low-water mark when last checked
         self._low_since = self._checked = time.monotonic()
         self._applied_below = 0
+        self._resends = 1  # re-sends from the same mark, for back-off
 
     # -- position ---------------------------------------------------------------------------
 
@@ -173,10 +174,11 @@ class Relay:
         self._checked = now
         low = self.low_water_mark()
         if low is None or low > self.position or low != self._low:
-            self._low, self._low_since = low, now
+            self._low, self._low_since, self._resends = low, now, 1
             return
-        if now - self._low_since >= self.settings.resend_after_seconds:
+        if now - self._low_since >= self.settings.resend_after_seconds * self._resends:
             log.warning("projection workers have not applied notification %d for %.0f s; "
                         "re-sending from there", low, now - self._low_since)
             self.position = low - 1
             self._low_since = now
+            self._resends = min(self._resends * 2, 64)  # still stuck: wait longer next time

@@ -28,7 +28,9 @@ class StreamSettings:
     session_timeout_ms: int = 45000
     heartbeat_interval_ms: int = 3000
     poll_seconds: float = 0.2  # the relay's pause when the log has nothing new
-    resend_after_seconds: float = 30.0  # workers stalled this long: re-send from their mark
+    # Workers stalled this long re-get everything from their low-water mark. Keep it well
+    # above session_timeout_ms, or a dead worker's partitions trigger needless re-sends.
+    resend_after_seconds: float = 120.0
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,16 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
+from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
-from projections.follower import Outcome, apply, tracking_of
+from projections.follower import Outcome, apply, apply_alone, tracking_of
+from projections.read_model import EventTracking
 
 from . import kafka_clients
 from .envelope import decode
@@ -39,25 +43,47 @@ class StreamWorker:
         self.connect = connect or (lambda: kafka_clients.consumer(exchange.settings.stream))
         self.counts: Counter[Outcome] = Counter()
 
-    def handle(self, record: ConsumerRecord) -> None:
-        """Applies one message to every stream-fed projection."""
+    def handle(self, records: list[ConsumerRecord]) -> None:
+        """Applies a batch of messages to every stream-fed projection in one transaction;
+        if it raced another worker (a rebalance), applies them again one by one."""
+        events = []
+        for record in records:
+            try:
+                notification = decode(record.value)
+            except ValueError as error:
+                log.error("skipped message %s/%d@%d: %s", record.topic, record.partition,
+                          record.offset, error)
+                continue
+            event = self.exchange.ledger.mapper.to_domain_event(notification)
+            events.append((tracking_of(self.exchange.ledger, notification, False), event))
+        datastore = self.exchange.ledger.recorder.datastore  # type: ignore[attr-defined]
         try:
-            notification = decode(record.value)
-        except ValueError as error:
-            log.error("skipped message %s/%d@%d: %s", record.topic, record.partition,
-                      record.offset, error)
-            return
-        ledger = self.exchange.ledger
-        event = ledger.mapper.to_domain_event(notification)
-        tracking = tracking_of(ledger, notification, in_log_order=False)
+            with datastore.transaction(commit=True):
+                outcomes = self._apply(events)
+        except (IntegrityError, SQLIntegrityError):
+            log.warning("another worker applied part of the batch; retrying one by one")
+            outcomes = Counter()
+            for tracking, event in events:
+                for projection in self.exchange.streamable():
+                    outcomes[apply_alone(projection, event, tracking)] += 1
+        self.counts.update(outcomes)
+
+    def _apply(self, events: list[tuple[EventTracking, Any]]) -> Counter[Outcome]:
+        outcomes: Counter[Outcome] = Counter()
         for projection in self.exchange.streamable():
-            outcome = apply(projection, event, tracking)
-            self.counts[outcome] += 1
-            if outcome is Outcome.EARLY:
-                log.warning("%s: notification %d (%s v%d) came before an earlier version; "
-                            "waiting for the relay to re-send it", projection.name,
-                            notification.id, notification.originator_id,
-                            notification.originator_version)
+            applied = projection.view.applied_versions({t.aggregate_id for t, _ in events})
+            for tracking, event in events:
+                outcome = apply(projection, event, tracking,
+                                applied.get(tracking.aggregate_id, 0))
+                outcomes[outcome] += 1
+                if outcome is Outcome.APPLIED:
+                    applied[tracking.aggregate_id] = tracking.version
+                elif outcome is Outcome.EARLY:
+                    log.warning("%s: notification %d (%s v%d) came before an earlier "
+                                "version; waiting for the relay to re-send it",
+                                projection.name, tracking.notification_id,
+                                tracking.aggregate_id, tracking.version)
+        return outcomes
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Consumes until ``stop`` is set; leaves the group on the way out."""
@@ -69,8 +95,7 @@ class StreamWorker:
             while not stop.is_set():
                 batches = consumer.poll(timeout_ms=500)
                 for records in batches.values():
-                    for record in records:
-                        self.handle(record)
+                    self.handle(records)
                 if not batches:
                     continue
                 try:

@@ -43,22 +43,28 @@ def tracking_of(ledger: Ledger, notification: Notification,
                          notification.originator_version, in_log_order)
 
 
-def apply(projection: Projection, event: DomainEventProtocol,
-          tracking: EventTracking) -> Outcome:
-    """Applies one event if it is the next version of its aggregate for this projection."""
-    applied = projection.view.applied_version(tracking.aggregate_id)
+def apply(projection: Projection, event: DomainEventProtocol, tracking: EventTracking,
+          applied: int) -> Outcome:
+    """Applies one event if it is the next version of its aggregate, given the version the
+    projection has ``applied``; IntegrityError if another process applied it meanwhile."""
     if tracking.version <= applied:
         return Outcome.DUPLICATE
     if tracking.version > applied + 1:
         return Outcome.EARLY
-    try:
-        projection.process_event(event, tracking)
-    except (IntegrityError, SQLIntegrityError):
-        # Lost a race with another worker, or the high-water mark is already past it.
-        if projection.view.applied_version(tracking.aggregate_id) >= tracking.version:
-            return Outcome.DUPLICATE
-        raise
+    projection.process_event(event, tracking)
     return Outcome.APPLIED
+
+
+def apply_alone(projection: Projection, event: DomainEventProtocol,
+                tracking: EventTracking) -> Outcome:
+    """`apply` in a transaction of its own; a race lost to another process is a duplicate."""
+    view = projection.view
+    try:
+        return apply(projection, event, tracking, view.applied_version(tracking.aggregate_id))
+    except (IntegrityError, SQLIntegrityError):
+        if view.applied_version(tracking.aggregate_id) < tracking.version:
+            raise
+        return Outcome.DUPLICATE
 
 
 def catch_up(ledger: Ledger, projection: Projection,
@@ -73,7 +79,7 @@ def catch_up(ledger: Ledger, projection: Projection,
             position, limit=BATCH, inclusive_of_start=False)
         for notification in notifications:
             event = ledger.mapper.to_domain_event(notification)
-            outcome = apply(projection, event, tracking_of(ledger, notification))
+            outcome = apply_alone(projection, event, tracking_of(ledger, notification))
             if outcome is Outcome.EARLY:
                 raise ProjectionGap(projection.name, notification.id)
             applied += outcome is Outcome.APPLIED  # a duplicate: another process was first

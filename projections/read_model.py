@@ -10,6 +10,7 @@ eventsourcing's tracking table holds the follower's high-water mark in the log.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -96,6 +97,13 @@ class ReadModel(SQLAlchemyTrackingRecorder):
         with self.transaction(commit=False) as session:
             return session.execute(select(self.positions.c.version).where(
                 self.positions.c.aggregate_id == aggregate_id)).scalar() or 0
+
+    def applied_versions(self, aggregate_ids: Collection[UUID]) -> dict[UUID, int]:
+        """The last version applied of each aggregate that has one."""
+        with self.transaction(commit=False) as session:
+            return dict(session.execute(select(
+                self.positions.c.aggregate_id, self.positions.c.version).where(
+                self.positions.c.aggregate_id.in_(list(aggregate_ids)))).tuples().all())
 
     def first_unapplied(self, events: Table, after: int = 0) -> int | None:
         """The first notification id above ``after`` whose event is not applied yet, or None

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.postgres
 # memory storage rejects idempotent producers (UnknownError), so the relay runs with one
 # request in flight instead.
 STREAM = {"partitions": 4, "idempotent": False, "session_timeout_ms": 6000,
-          "heartbeat_interval_ms": 1000, "poll_seconds": 0.05, "resend_after_seconds": 3.0}
+          "heartbeat_interval_ms": 1000, "poll_seconds": 0.05, "resend_after_seconds": 15.0}
 ENV_NAMES = {"bootstrap": "DIVEX_KAFKA_BOOTSTRAP", "topic": "DIVEX_KAFKA_TOPIC",
              "partitions": "DIVEX_KAFKA_PARTITIONS", "group": "DIVEX_KAFKA_GROUP",
              "session_timeout_ms": "DIVEX_KAFKA_SESSION_TIMEOUT_MS",
