@@ -1,32 +1,99 @@
-"""The French catalog covers every string the code and templates mark, and is compiled."""
+"""Every catalog covers every string the code and templates mark, keeps its placeholders, is
+compiled; the template messages.pot is what extraction from the code gives today."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-TRANSLATIONS = Path(__file__).parents[2] / "web" / "translations"
+WEB = Path(__file__).parents[2] / "web"
+TRANSLATIONS = WEB / "translations"
+LANGUAGES = ["fr", "es"]
+# The keywords of the extraction command documented in web/babel.cfg.
+EXTRACT = ["extract", "-F", str(WEB / "babel.cfg"), "-k", "_l", "-k", "N_", "--sort-output"]
+
+MessageId = str | tuple[str, ...]
+_PLACEHOLDER = re.compile(r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 
 
-def test_french_catalog_translates_every_marked_string() -> None:
-    template = read_po((TRANSLATIONS / "messages.pot").open("rb"))
-    french = read_po((TRANSLATIONS / "fr/LC_MESSAGES/messages.po").open("rb"))
-    missing = [m.id for m in template if m.id and not (french.get(m.id) and
-                                                       french.get(m.id).string)]
-    fuzzy = [m.id for m in french if m.id and m.fuzzy]
-    assert missing == [] and fuzzy == []
+def _key(message: Message) -> MessageId:
+    return message.id if isinstance(message.id, str) else tuple(message.id)
 
 
-def test_compiled_french_catalog_matches_its_source() -> None:
-    source = read_po((TRANSLATIONS / "fr/LC_MESSAGES/messages.po").open("rb"))
-    compiled = read_mo((TRANSLATIONS / "fr/LC_MESSAGES/messages.mo").open("rb"))
-    def flat(text: object) -> tuple[str, ...]:
-        return (text,) if isinstance(text, str) else tuple(text)  # type: ignore[arg-type]
+def _forms(text: object) -> tuple[str, ...]:
+    return (text,) if isinstance(text, str) else tuple(text or ())  # type: ignore[arg-type]
 
-    def pairs(catalog: object) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
-        return {(flat(m.id), flat(m.string))
-                for m in catalog if m.id}  # type: ignore[attr-defined]
 
-    assert pairs(source) == pairs(compiled)
+def _load(path: Path) -> Catalog:
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+def _catalog(lang: str) -> Catalog:
+    return _load(TRANSLATIONS / lang / "LC_MESSAGES/messages.po")
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> set[MessageId]:
+    """The msgids that pybabel extraction finds in the code and templates right now."""
+    output = tmp_path_factory.mktemp("extract") / "messages.pot"
+    CommandLineInterface().run(["pybabel", "-q", *EXTRACT, "-o", str(output), str(WEB)])
+    return {_key(m) for m in _load(output) if m.id}
+
+
+def test_the_template_is_up_to_date_with_the_code(extracted: set[MessageId]) -> None:
+    template = {_key(m) for m in _load(TRANSLATIONS / "messages.pot") if m.id}
+    assert extracted, "extraction found no message at all"
+    assert sorted(map(str, extracted - template)) == [], "not extracted into messages.pot"
+    assert sorted(map(str, template - extracted)) == [], "in messages.pot, gone from the code"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_translates_every_marked_string(lang: str, extracted: set[MessageId]) -> None:
+    catalog = _catalog(lang)
+    translated = {_key(m) for m in catalog
+                  if m.id and _forms(m.string) and all(_forms(m.string))}
+    assert sorted(map(str, extracted - translated)) == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_has_no_fuzzy_entry(lang: str) -> None:
+    assert [m.id for m in _catalog(lang) if m.id and m.fuzzy] == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_keeps_the_placeholders_of_each_message(lang: str) -> None:
+    catalog = _catalog(lang)
+    wrong = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = _forms(message.id)
+        for n, form in enumerate(_forms(message.string)):
+            source = ids[min(n, len(ids) - 1)]  # form 0: msgid, the others: msgid_plural
+            if form and Counter(_PLACEHOLDER.findall(form)) != Counter(
+                    _PLACEHOLDER.findall(source)):
+                wrong.append((source, form))
+            if form and form.count("%(") != source.count("%("):
+                wrong.append((source, form))
+    assert wrong == []
+    assert [(m.id, errors) for m, errors in catalog.check()] == []  # babel's own checkers
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_compiled_catalog_matches_its_source(lang: str) -> None:
+    folder = TRANSLATIONS / lang / "LC_MESSAGES"
+    with (folder / "messages.mo").open("rb") as f:
+        compiled = read_mo(f)
+
+    def pairs(catalog: Catalog) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+        return {(_forms(m.id), _forms(m.string)) for m in catalog if m.id}
+
+    assert pairs(_catalog(lang)) == pairs(compiled)
