@@ -81,6 +81,8 @@ LABELS = {
     "answered": _l("Answered"),
     "traced": _l("Traced"),
     "not_traced": _l("Not traced"),
+    "answered_in_time": _l("Answered in time"),
+    "not_answered_in_time": _l("Not answered in time"),
     "untraceable": _l("Untraceable"),
     "make": _l("Make"),
     "model": _l("Model"),
