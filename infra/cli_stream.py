@@ -37,7 +37,7 @@ def relay(ctx: click.Context, once: bool) -> None:
     log_lines()
     exchange = exchange_of(ctx)
     try:
-        Relay(exchange).run(stop_on_signals(), once=once)
+        Relay(exchange).run(threading.Event() if once else stop_on_signals(), once=once)
     except BrokerUnreachable as error:
         raise click.ClickException(str(error)) from None
 

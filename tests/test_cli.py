@@ -70,3 +70,20 @@ def test_serve_refuses_the_demo_secret(env) -> None:
     result = CliRunner().invoke(main, ["serve"], env=env)
     assert result.exit_code == 1
     assert "DIVEX_SECRET_KEY is not set" in result.output and "Traceback" not in result.output
+
+
+def test_relay_without_a_broker_exits_with_one_clear_line(env) -> None:
+    from tests.broker import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    result = CliRunner().invoke(main, ["relay", "--once"],
+                                env={**env, "DIVEX_KAFKA_BOOTSTRAP": address})
+    assert result.exit_code == 1
+    assert f"Cannot reach the Kafka broker at {address}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_kafka_workers_refuse_to_start_while_the_web_app_projects_in_process(env) -> None:
+    result = CliRunner().invoke(main, ["projections", "run", "--source", "kafka"], env=env)
+    assert result.exit_code == 1
+    assert "DIVEX_PROJECTION_SOURCE=kafka" in result.output
