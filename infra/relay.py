@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from eventsourcing.persistence import Notification
 from kafka import KafkaProducer
@@ -56,6 +57,7 @@ class Relay:
         self._low_since = self._checked = time.monotonic()
         self._applied_below = 0
         self._resends = 1  # re-sends from the same mark, for back-off
+        self._offsets: dict[int, int] = {}  # the last offset acknowledged in each partition
 
     # -- position ---------------------------------------------------------------------------
 
@@ -87,26 +89,38 @@ class Relay:
         return self.exchange.ledger.recorder.select_notifications(
             self.position, limit=BATCH, inclusive_of_start=False)
 
-    def publish(self, notifications: Sequence[Notification]) -> None:
-        """Sends the events and waits until the broker has acknowledged every one; raises
-        KafkaError otherwise. Does not move the position."""
+    def publish(self, notifications: Sequence[Notification]) -> list[Any]:
+        """Sends the events and waits until the broker has acknowledged every one (returns
+        the acknowledgements); raises KafkaError otherwise. Does not move the position."""
         assert self.producer is not None, "start() first"
         sent = []
         for notification in notifications:
             key, value = encode(notification)
             sent.append(self.producer.send(self.settings.topic, key=key, value=value))
         self.producer.flush(timeout=self.settings.session_timeout_ms / 1000)
-        for future in sent:
-            future.get(timeout=0)  # raises the send's error, if any
+        return [future.get(timeout=0) for future in sent]  # raises a send's error
+
+    def _check_offsets(self, acknowledged: list[Any]) -> None:
+        """Offsets only grow in a partition; one that goes back means the broker lost what
+        it had acknowledged (a restart without storage, a topic deleted): re-send what the
+        workers lack."""
+        regressed = False
+        for metadata in acknowledged:
+            regressed |= metadata.offset <= self._offsets.get(metadata.partition, -1)
+            self._offsets[metadata.partition] = metadata.offset
+        if regressed:
+            self._offsets = {m.partition: m.offset for m in acknowledged}
+            self._rewind("the broker's offsets went back")
 
     def step(self) -> int:
         """Publishes the next batch and saves the position; returns how many were sent."""
         notifications = self.pending()
         if notifications:
-            self.publish(notifications)
+            acknowledged = self.publish(notifications)
             self.save_position(notifications[-1].id)
             log.info("published notifications %d-%d", notifications[0].id,
                      notifications[-1].id)
+            self._check_offsets(acknowledged)
         return len(notifications)
 
     def run(self, stop: threading.Event | None = None, once: bool = False) -> None:
@@ -147,10 +161,14 @@ class Relay:
             self.start()
         except (BrokerUnreachable, KafkaError):
             return  # step() fails again and backs off
+        self._rewind("the broker is back")
+
+    def _rewind(self, why: str) -> None:
+        """Moves the position back to the first event the projection workers lack."""
         low = self.low_water_mark()
         if low is not None and low <= self.position:
-            log.warning("broker back; re-sending from notification %d, the first the "
-                        "projection workers have not applied", low)
+            log.warning("%s; re-sending from notification %d, the first the projection "
+                        "workers have not applied", why, low)
             self.position = low - 1
 
     # -- projection workers' low-water mark -------------------------------------------------
@@ -178,7 +196,7 @@ class Relay:
             return
         if now - self._low_since >= self.settings.resend_after_seconds * self._resends:
             log.warning("projection workers have not applied notification %d for %.0f s; "
-                        "re-sending from there", low, now - self._low_since)
+                        "re-sending from notification %d", low, now - self._low_since, low)
             self.position = low - 1
             self._low_since = now
             self._resends = min(self._resends * 2, 64)  # still stuck: wait longer next time

@@ -43,9 +43,10 @@ class StreamWorker:
         self.connect = connect or (lambda: kafka_clients.consumer(exchange.settings.stream))
         self.counts: Counter[Outcome] = Counter()
 
-    def handle(self, records: list[ConsumerRecord]) -> None:
+    def handle(self, records: list[ConsumerRecord]) -> bool:
         """Applies a batch of messages to every stream-fed projection in one transaction;
-        if it raced another worker (a rebalance), applies them again one by one."""
+        if it raced another worker (a rebalance), applies them again one by one. Returns
+        whether an event came before an earlier version of its record."""
         events = []
         for record in records:
             try:
@@ -67,6 +68,7 @@ class StreamWorker:
                 for projection in self.exchange.streamable():
                     outcomes[apply_alone(projection, event, tracking)] += 1
         self.counts.update(outcomes)
+        return outcomes[Outcome.EARLY] > 0
 
     def _apply(self, events: list[tuple[EventTracking, Any]]) -> Counter[Outcome]:
         outcomes: Counter[Outcome] = Counter()
@@ -94,8 +96,14 @@ class StreamWorker:
         try:
             while not stop.is_set():
                 batches = consumer.poll(timeout_ms=500)
-                for records in batches.values():
-                    self.handle(records)
+                early = [part for part, records in batches.items() if self.handle(records)]
+                if early:
+                    # The broker lost messages (a restart without storage) and this worker
+                    # read past where the relay re-sent them: read the partitions again.
+                    log.warning("reading %s again from the start: an earlier version is "
+                                "missing", ", ".join(str(p.partition) for p in early))
+                    consumer.seek_to_beginning(*early)
+                    continue
                 if not batches:
                     continue
                 try:
