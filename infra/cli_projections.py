@@ -58,7 +58,13 @@ def status(ctx: click.Context) -> None:
     exchange = exchange_of(ctx)
     last = exchange.ledger.recorder.max_notification_id() or 0
     click.echo(f"log: {last} events")
+    events = exchange.ledger.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
     for projection in exchange.projections():
-        position = projection.view.max_tracking_id(exchange.ledger.name) or 0
-        behind = f"{last - position} behind" if position < last else "up to date"
-        click.echo(f"  {projection.name}: at {position} ({behind})")
+        if projection in exchange.followed():
+            position = projection.view.max_tracking_id(exchange.ledger.name) or 0
+            behind = f"{last - position} behind" if position < last else "up to date"
+            click.echo(f"  {projection.name}: at {position} ({behind})")
+            continue
+        lacking = projection.view.first_unapplied(events)
+        click.echo(f"  {projection.name} (Kafka workers): " + (
+            "up to date" if lacking is None else f"lacks notification {lacking} and later"))

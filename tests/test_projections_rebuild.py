@@ -102,3 +102,16 @@ def test_a_store_that_cannot_be_opened_is_a_one_line_error(tmp_path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("Error: Cannot open the store (postgresql+psycopg://divex:***@")
     assert len(result.output.strip().splitlines()) == 1 and "s3cret" not in result.output
+
+
+def test_status_with_kafka_workers_names_the_first_event_a_read_model_lacks(
+        small: Exchange) -> None:
+    env = cli_env(small, DIVEX_PROJECTION_SOURCE="kafka")
+    result = CliRunner().invoke(main, ["projections", "status"], env=env)
+    assert "case_index (Kafka workers): up to date" in result.output
+    first = small.ledger.recorder.select_notifications(0, limit=1)[0].id
+    small.case_index.view.drop()
+    small.case_index.view.create_table()
+    result = CliRunner().invoke(main, ["projections", "status"], env=env)
+    assert f"case_index (Kafka workers): lacks notification {first} and later" in result.output
+    assert "audit_index: at" in result.output  # still followed from the log
