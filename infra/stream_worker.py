@@ -15,16 +15,12 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
-from eventsourcing.persistence import IntegrityError
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
-from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
-from projections.follower import Outcome, apply, apply_alone, tracking_of
-from projections.read_model import EventTracking
+from projections.follower import Outcome, apply_batch, tracking_of
 
 from . import kafka_clients
 from .envelope import decode
@@ -57,35 +53,13 @@ class StreamWorker:
                 continue
             event = self.exchange.ledger.mapper.to_domain_event(notification)
             events.append((tracking_of(self.exchange.ledger, notification, False), event))
-        datastore = self.exchange.ledger.recorder.datastore  # type: ignore[attr-defined]
-        try:
-            with datastore.transaction(commit=True):
-                outcomes = self._apply(events)
-        except (IntegrityError, SQLIntegrityError):
-            log.warning("another worker applied part of the batch; retrying one by one")
-            outcomes = Counter()
-            for tracking, event in events:
-                for projection in self.exchange.streamable():
-                    outcomes[apply_alone(projection, event, tracking)] += 1
-        self.counts.update(outcomes)
-        return outcomes[Outcome.EARLY] > 0
-
-    def _apply(self, events: list[tuple[EventTracking, Any]]) -> Counter[Outcome]:
-        outcomes: Counter[Outcome] = Counter()
-        for projection in self.exchange.streamable():
-            applied = projection.view.applied_versions({t.aggregate_id for t, _ in events})
-            for tracking, event in events:
-                outcome = apply(projection, event, tracking,
-                                applied.get(tracking.aggregate_id, 0))
-                outcomes[outcome] += 1
-                if outcome is Outcome.APPLIED:
-                    applied[tracking.aggregate_id] = tracking.version
-                elif outcome is Outcome.EARLY:
-                    log.warning("%s: notification %d (%s v%d) came before an earlier "
-                                "version; waiting for the relay to re-send it",
-                                projection.name, tracking.notification_id,
-                                tracking.aggregate_id, tracking.version)
-        return outcomes
+        result = apply_batch(self.exchange.ledger, self.exchange.streamable(), events)
+        for name, tracking in result.early:
+            log.warning("%s: notification %d (%s v%d) came before an earlier version",
+                        name, tracking.notification_id, tracking.aggregate_id,
+                        tracking.version)
+        self.counts.update(result.outcomes)
+        return bool(result.early)
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Consumes until ``stop`` is set; leaves the group on the way out."""

@@ -1,15 +1,19 @@
-"""Feeding projections: from the log in-process, or event by event from another source.
+"""Feeding projections: from the log in-process, or batch by batch from another source.
 
 On SQLite there is no subscription (DESIGN §4), so the follower reads `select_notifications`
-from the projection's high-water mark. Each event and its tracking records commit together,
-and an event commits only as the next version of its aggregate (`read_model`), so running
-the follower twice, or from two processes at once, applies every event exactly once.
+from the projection's high-water mark. Each batch of events commits in one transaction with
+its tracking records, and an event applies only as the next version of its aggregate
+(`read_model`), so running the follower twice, or from two processes at once, applies every
+event exactly once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Notification
@@ -22,11 +26,19 @@ from .read_model import EventTracking
 
 BATCH = 500
 
+Tracked = tuple[EventTracking, DomainEventProtocol]
+
 
 class Outcome(Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # applied before: absorbed
     EARLY = "early"  # an earlier version of its aggregate is missing: not applied
+
+
+@dataclass
+class BatchResult:
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    early: list[tuple[str, EventTracking]] = field(default_factory=list)  # (projection, event)
 
 
 class ProjectionGap(RuntimeError):
@@ -67,6 +79,42 @@ def apply_alone(projection: Projection, event: DomainEventProtocol,
         return Outcome.DUPLICATE
 
 
+def apply_batch(ledger: Ledger, projections: Sequence[Projection],
+                events: Sequence[Tracked]) -> BatchResult:
+    """Applies the events to each projection in one transaction, reading the versions
+    applied once per projection; if the batch raced another process, applies it again event
+    by event."""
+    if not events:
+        return BatchResult()
+    datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
+    try:
+        with datastore.transaction(commit=True):
+            return _apply_in_order(projections, events)
+    except (IntegrityError, SQLIntegrityError):
+        result = BatchResult()
+        for tracking, event in events:
+            for projection in projections:
+                outcome = apply_alone(projection, event, tracking)
+                result.outcomes[outcome] += 1
+                if outcome is Outcome.EARLY:
+                    result.early.append((projection.name, tracking))
+        return result
+
+
+def _apply_in_order(projections: Sequence[Projection], events: Sequence[Tracked]) -> BatchResult:
+    result = BatchResult()
+    for projection in projections:
+        applied = projection.view.applied_versions({t.aggregate_id for t, _ in events})
+        for tracking, event in events:
+            outcome = apply(projection, event, tracking, applied.get(tracking.aggregate_id, 0))
+            result.outcomes[outcome] += 1
+            if outcome is Outcome.APPLIED:
+                applied[tracking.aggregate_id] = tracking.version
+            elif outcome is Outcome.EARLY:
+                result.early.append((projection.name, tracking))
+    return result
+
+
 def catch_up(ledger: Ledger, projection: Projection,
              progress: Callable[[int], None] | None = None) -> int:
     """Applies every new event of the log to the projection; returns how many were applied.
@@ -77,12 +125,11 @@ def catch_up(ledger: Ledger, projection: Projection,
     while True:
         notifications = ledger.recorder.select_notifications(
             position, limit=BATCH, inclusive_of_start=False)
-        for notification in notifications:
-            event = ledger.mapper.to_domain_event(notification)
-            outcome = apply_alone(projection, event, tracking_of(ledger, notification))
-            if outcome is Outcome.EARLY:
-                raise ProjectionGap(projection.name, notification.id)
-            applied += outcome is Outcome.APPLIED  # a duplicate: another process was first
+        result = apply_batch(ledger, [projection], [
+            (tracking_of(ledger, n), ledger.mapper.to_domain_event(n)) for n in notifications])
+        if result.early:
+            raise ProjectionGap(projection.name, result.early[0][1].notification_id)
+        applied += result.outcomes[Outcome.APPLIED]
         if progress:
             progress(len(notifications))
         if len(notifications) < BATCH:
