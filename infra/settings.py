@@ -15,7 +15,9 @@ class Settings:
 
     ``database_url`` is the SQLAlchemy URL of the event store and read models; by default an
     SQLite file under ``data_dir``. ``kdf_memory_kib`` and friends tune the password KDF that
-    wraps users' private keys (see ``crypto.passwords``).
+    wraps users' private keys (see ``crypto.passwords``). ``secure_cookies`` marks the session
+    cookie Secure and sends plain HTTP to HTTPS; only `divex demo` on a loopback address, and
+    tests, turn it off.
     """
 
     data_dir: Path
@@ -28,6 +30,8 @@ class Settings:
     checkpoint_every: int = 1000
     disclosure_k: int = 5
     disclosure_reporters: int = 2
+    secure_cookies: bool = True
+    proxy_hops: int = 0
 
     @property
     def log_key_file(self) -> Path:
@@ -72,4 +76,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
         disclosure_k=int(env.get("DIVEX_DISCLOSURE_K", "5")),
         disclosure_reporters=int(env.get("DIVEX_DISCLOSURE_REPORTERS", "2")),
+        secure_cookies=flag(env.get("DIVEX_SECURE_COOKIES", "1"), "DIVEX_SECURE_COOKIES"),
+        proxy_hops=int(env.get("DIVEX_PROXY_HOPS", "0")),
     )
+
+
+def flag(value: str, name: str) -> bool:
+    """A yes/no setting: 1/true/yes/on or 0/false/no/off; anything else is refused."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false), not {value!r}.")
