@@ -32,6 +32,8 @@ class Settings:
     disclosure_reporters: int = 2
     secure_cookies: bool = True
     proxy_hops: int = 0
+    login_rate_limit: str = "10 per minute"
+    ratelimit_storage_uri: str = "memory://"
 
     @property
     def log_key_file(self) -> Path:
@@ -78,6 +80,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         disclosure_reporters=int(env.get("DIVEX_DISCLOSURE_REPORTERS", "2")),
         secure_cookies=flag(env.get("DIVEX_SECURE_COOKIES", "1"), "DIVEX_SECURE_COOKIES"),
         proxy_hops=int(env.get("DIVEX_PROXY_HOPS", "0")),
+        login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),
+        ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
     )
 
 

@@ -40,6 +40,8 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         # user. Cross-site POSTs carry no cookie either way, and every POST needs a CSRF token.
         SESSION_COOKIE_SAMESITE="Lax",
         PROXY_HOPS=settings.proxy_hops,
+        LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         SESSION_IDLE_MINUTES=30,
         SESSION_ABSOLUTE_HOURS=12,
         LANGUAGES=LANGUAGES,
@@ -66,6 +68,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
     app.add_url_rule("/", "index", _home)
+    security.throttle_sign_in(app)
     app.context_processor(template_globals)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["event_label"] = event_label

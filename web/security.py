@@ -1,9 +1,16 @@
-"""Security headers and the Content-Security-Policy, bound per app."""
+"""Security headers, the Content-Security-Policy and the sign-in throttle, bound per app.
+
+Each app gets its own Talisman and its own Limiter (with its own storage), so two apps in one
+process, as in the test suite, never share a counter.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_talisman import DENY, Talisman
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline script or style anywhere, not even with a nonce: the pages need no JavaScript and
@@ -41,3 +48,14 @@ def protect(app: Flask) -> None:
         referrer_policy="same-origin",
     )
 
+
+def throttle_sign_in(app: Flask) -> Limiter:
+    """Limits POST /login per client address (LOGIN_RATE_LIMIT, e.g. "10 per minute"),
+    beside the per-account lockout of cases/lockout.py. Call after the blueprints are
+    registered; storage is RATELIMIT_STORAGE_URI ("memory://" keeps counts per process)."""
+    limit = str(app.config["LOGIN_RATE_LIMIT"])
+    parse_many(limit)  # a mistyped setting stops the app at start, not at the first sign-in
+    limiter = Limiter(get_remote_address, app=app)
+    app.view_functions["auth.login"] = limiter.limit(limit, methods=["POST"])(
+        app.view_functions["auth.login"])
+    return limiter
