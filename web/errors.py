@@ -20,7 +20,7 @@ def error_page(status: int, title: str, message: str, *, reload: bool = False,
                ) -> tuple[str, int]:
     case_id = (request.view_args or {}).get("case_id")
     return render_template("error.html", status=status, title=title, message=message,
-                           case_id=case_id, reload=reload), status
+                           case_id=case_id, reload=reload, error_page=True), status
 
 
 def on_divex_error(error: DivexError) -> tuple[str, int]:
