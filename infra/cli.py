@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import sys
 from dataclasses import replace
@@ -23,7 +24,10 @@ from .wiring import Exchange, open_exchange
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """divex: the diversion case exchange of Arms Trade Treaty States Parties."""
-    ctx.obj = load_settings()
+    try:
+        ctx.obj = load_settings()
+    except ValueError as error:
+        raise click.ClickException(f"Bad setting: {error}") from None
 
 
 @main.command()
@@ -75,7 +79,10 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
     marker.write_text("created by `divex demo`; deleted by the next run\n")
-    settings = replace(ctx.obj, data_dir=data_dir, database_url=sqlite_url(data_dir))
+    # On a loopback address the demo is plain HTTP on this machine: Secure cookies would never
+    # come back. On any other address the DIVEX_SECURE_COOKIES setting holds (default on).
+    settings = replace(ctx.obj, data_dir=data_dir, database_url=sqlite_url(data_dir),
+                       secure_cookies=ctx.obj.secure_cookies and not is_loopback(host))
     exchange = open_exchange(settings)
     ctx.call_on_close(exchange.close)
     click.echo("Seeding the demo exchange (fictional data)...")
@@ -106,7 +113,21 @@ def serve_exchange(exchange: Exchange, host: str, port: int) -> None:
     from web import create_app
 
     click.echo(f"\nServing on http://{host}:{port}/ (Ctrl+C stops)")
+    if exchange.settings.secure_cookies:
+        click.echo("Secure cookies are on: put an HTTPS reverse proxy in front (it must send "
+                   "X-Forwarded-Proto: https; see DIVEX_PROXY_HOPS); plain HTTP requests are "
+                   "redirected to HTTPS.")
     create_app(exchange).run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and 127.0.0.0/8 or ::1: reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def describe(exchange: Exchange) -> str:

@@ -39,7 +39,9 @@ class Settings:
 
     ``database_url`` is the SQLAlchemy URL of the event store and read models; by default an
     SQLite file under ``data_dir``. ``kdf_memory_kib`` and friends tune the password KDF that
-    wraps users' private keys (see ``crypto.passwords``).
+    wraps users' private keys (see ``crypto.passwords``). ``secure_cookies`` marks the session
+    cookie Secure and sends plain HTTP to HTTPS; only `divex demo` on a loopback address, and
+    tests, turn it off.
     """
 
     data_dir: Path
@@ -52,6 +54,10 @@ class Settings:
     checkpoint_every: int = 1000
     disclosure_k: int = 5
     disclosure_reporters: int = 2
+    secure_cookies: bool = True
+    proxy_hops: int = 0
+    login_rate_limit: str = "10 per minute"
+    ratelimit_storage_uri: str = "memory://"
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
 
@@ -98,7 +104,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
         disclosure_k=int(env.get("DIVEX_DISCLOSURE_K", "5")),
         disclosure_reporters=int(env.get("DIVEX_DISCLOSURE_REPORTERS", "2")),
-        projection_source=env.get("DIVEX_PROJECTION_SOURCE", "log"),
+        secure_cookies=flag(env.get("DIVEX_SECURE_COOKIES", "1"), "DIVEX_SECURE_COOKIES"),
+        proxy_hops=int(env.get("DIVEX_PROXY_HOPS", "0")),
+        login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),
+        ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
+        projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
+                                 "DIVEX_PROJECTION_SOURCE"),
         stream=stream_settings(env),
     )
 
@@ -111,7 +122,7 @@ def stream_settings(env: Mapping[str, str]) -> StreamSettings:
         partitions=int(env.get("DIVEX_KAFKA_PARTITIONS", default.partitions)),
         replication=int(env.get("DIVEX_KAFKA_REPLICATION", default.replication)),
         group=env.get("DIVEX_KAFKA_GROUP", default.group),
-        idempotent=env.get("DIVEX_KAFKA_IDEMPOTENT", "1") not in ("0", "false", "no"),
+        idempotent=flag(env.get("DIVEX_KAFKA_IDEMPOTENT", "1"), "DIVEX_KAFKA_IDEMPOTENT"),
         session_timeout_ms=int(env.get("DIVEX_KAFKA_SESSION_TIMEOUT_MS",
                                        default.session_timeout_ms)),
         heartbeat_interval_ms=int(env.get("DIVEX_KAFKA_HEARTBEAT_MS",
@@ -120,3 +131,19 @@ def stream_settings(env: Mapping[str, str]) -> StreamSettings:
         resend_after_seconds=float(env.get("DIVEX_RELAY_RESEND_AFTER",
                                            default.resend_after_seconds)),
     )
+
+
+def flag(value: str, name: str) -> bool:
+    """A yes/no setting: 1/true/yes/on or 0/false/no/off; anything else is refused."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false), not {value!r}.")
+
+
+def choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value

@@ -21,9 +21,11 @@ FAST_KDF = {"kdf_memory_kib": 8, "kdf_iterations": 1, "kdf_lanes": 1}
 PASSWORD = "correct horse battery staple"
 
 
-def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
+def make_settings(data_dir: Path, database_url: str | None = None, *,
+                  secure_cookies: bool = False) -> Settings:
+    """Plain HTTP by default, as the Flask test client and the live test server speak it."""
     return Settings(data_dir=data_dir, database_url=database_url or sqlite_url(data_dir),
-                    secret_key="test-secret", **FAST_KDF)
+                    secret_key="test-secret", secure_cookies=secure_cookies, **FAST_KDF)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

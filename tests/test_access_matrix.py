@@ -45,8 +45,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             directory.add_user(admin, username(state, role), PASSWORD, [role])
     app = create_app(exchange, {"WTF_CSRF_ENABLED": False, "TESTING": True})
     clients = {}
-    for state, role in USERS:
+    for n, (state, role) in enumerate(USERS):
         client = app.test_client()
+        # Each user signs in from their own office: one address would meet the sign-in throttle.
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
         response = client.post("/login", data={"username": username(state, role),
                                                 "password": PASSWORD})
         assert response.status_code == 302, (state, role)

@@ -16,6 +16,7 @@ from . import (
     exports,
     meetings,
     retention,
+    security,
     sharing,
     summaries,
     traces,
@@ -29,12 +30,18 @@ LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
 
 def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     """Builds the app on an `infra.wiring.Exchange` (duck-typed: web does not import infra)."""
+    settings = exchange.settings
     app = Flask(__name__)
     app.config.from_mapping(
-        SECRET_KEY=exchange.settings.secret_key,
+        SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="divex_session",
-        SESSION_COOKIE_SECURE=False,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # Lax, not Strict: a link to a case from a mail or a chat opens it for a signed-in
+        # user. Cross-site POSTs carry no cookie either way, and every POST needs a CSRF token.
         SESSION_COOKIE_SAMESITE="Lax",
+        PROXY_HOPS=settings.proxy_hops,
+        LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         SESSION_IDLE_MINUTES=30,
         SESSION_ABSOLUTE_HOURS=12,
         LANGUAGES=LANGUAGES,
@@ -46,6 +53,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.extensions["divex"] = exchange
     app.session_interface = ServerSessionInterface(
         exchange.ledger.recorder.datastore.engine)
+    security.protect(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     auth.login_manager.init_app(app)
@@ -60,6 +68,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
     app.add_url_rule("/", "index", _home)
+    security.throttle_sign_in(app)
     app.context_processor(template_globals)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["event_label"] = event_label

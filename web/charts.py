@@ -6,18 +6,50 @@ Suppressed cells are left out of the bars, never guessed; the page says so.
 from __future__ import annotations
 
 import io
+import xml.etree.ElementTree as ET
 
 from matplotlib.figure import Figure
 
 from projections.disclosure import Table
+
+SVG = "http://www.w3.org/2000/svg"
+XLINK = "http://www.w3.org/1999/xlink"
+# Serialised as matplotlib wrote it: default namespace, and xlink:href on the glyphs' <use>.
+ET.register_namespace("", SVG)
+ET.register_namespace("xlink", XLINK)
 
 
 def _svg(figure: Figure) -> str:
     """The figure as inline SVG. `Figure` without pyplot: no global state, safe in threads."""
     out = io.StringIO()
     figure.savefig(out, format="svg", bbox_inches="tight")
-    text = out.getvalue()
-    return text[text.index("<svg"):]  # inline in the page: drop the XML prologue
+    return without_css(out.getvalue())
+
+
+def without_css(svg: str) -> str:
+    """The same drawing with no <style> element and no style attribute, so the page's
+    Content-Security-Policy (no inline style) lets it render: each CSS declaration becomes
+    the SVG presentation attribute of the same name; matplotlib's one global rule
+    (`*{stroke-linejoin: round; ...}`) goes on the root, whence it is inherited."""
+    root = ET.fromstring(svg)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag == f"{{{SVG}}}style":
+                rule = child.text or ""
+                _set_declarations(root, rule[rule.find("{") + 1:rule.rfind("}")])
+                parent.remove(child)
+            elif child.tag == f"{{{SVG}}}metadata":  # RDF in foreign namespaces; not drawn
+                parent.remove(child)
+    for element in root.iter():
+        _set_declarations(element, element.attrib.pop("style", ""))
+    return ET.tostring(root, encoding="unicode")
+
+
+def _set_declarations(element: ET.Element, css: str) -> None:
+    for declaration in css.split(";"):
+        name, _, value = declaration.partition(":")
+        if name.strip() and value.strip():
+            element.set(name.strip(), value.strip())
 
 
 def bar_chart(table: Table, title: str, labels: dict[str, str], y_label: str) -> str:

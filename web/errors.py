@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -16,7 +20,7 @@ def error_page(status: int, title: str, message: str, *, reload: bool = False,
                ) -> tuple[str, int]:
     case_id = (request.view_args or {}).get("case_id")
     return render_template("error.html", status=status, title=title, message=message,
-                           case_id=case_id, reload=reload), status
+                           case_id=case_id, reload=reload, error_page=True), status
 
 
 def on_divex_error(error: DivexError) -> tuple[str, int]:
@@ -47,6 +51,18 @@ def on_http_error(error: HTTPException) -> tuple[str, int]:
     return error_page(status, title, message)
 
 
+def on_too_many_requests(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    """The sign-in throttle: the page says how long to wait, and so does Retry-After."""
+    seconds = error.limit.limit.get_expiry()
+    minutes = max(1, math.ceil(seconds / 60))
+    page, status = error_page(429, _("Too many attempts"), ngettext(
+        "Too many sign-in attempts came from your network in a short time. Wait %(num)s "
+        "minute, then try again.",
+        "Too many sign-in attempts came from your network in a short time. Wait %(num)s "
+        "minutes, then try again.", minutes))
+    return page, status, {"Retry-After": str(seconds)}
+
+
 def on_server_error(error: Exception) -> tuple[str, int]:
     # Logged by Flask with the traceback; the user sees none of it.
     return error_page(500, _("Something went wrong"),
@@ -57,5 +73,6 @@ def on_server_error(error: Exception) -> tuple[str, int]:
 def register(app: Flask) -> None:
     app.register_error_handler(DivexError, on_divex_error)
     app.register_error_handler(CSRFError, on_csrf_error)
+    app.register_error_handler(RateLimitExceeded, on_too_many_requests)
     app.register_error_handler(HTTPException, on_http_error)
     app.register_error_handler(InternalServerError, on_server_error)

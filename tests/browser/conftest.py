@@ -59,3 +59,13 @@ def browser() -> Iterator[Any]:
                                               args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+def record_console(page: Any) -> list[str]:
+    """Every Content-Security-Policy refusal chromium logs on the page's console from now on
+    ("Refused to apply inline style because it violates ..."), and every uncaught error."""
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.on("pageerror", lambda error: seen.append(f"pageerror: {error}"))
+    return seen

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from infra.wiring import Exchange
+from tests.browser.conftest import record_console
 from tests.browser.test_analyst_flow import sign_in
 from tests.conftest import PASSWORD
 
@@ -31,6 +32,7 @@ def test_summaries_page_shows_its_charts(live_server: str, live_exchange: Exchan
         for state in live_exchange.policy.propose(analysts[owner], case_id):
             live_exchange.policy.consent(analysts[state], case_id, True)
     page = browser.new_page()
+    console = record_console(page)
     sign_in(page, live_server, "deu.analyst")
     page.goto(f"{live_server}/summaries/")
     charts = page.locator("figure.chart svg")
@@ -42,3 +44,4 @@ def test_summaries_page_shows_its_charts(live_server: str, live_exchange: Exchan
     assert SUMMARY["title"] not in page.content()
     page.screenshot(path=str(tmp_path / "summaries.png"), full_page=True)
     assert (tmp_path / "summaries.png").stat().st_size > 10_000
+    assert console == []  # the charts draw under the page's CSP: no inline style refused
