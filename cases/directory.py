@@ -222,6 +222,8 @@ class User(SignedAggregate):
         self.display_name = display_name
         self.public_key = public_key
         self.active = True
+        # API tokens in force: id -> {"name", "roles", "expires" (ISO date)}; no secrets.
+        self.api_tokens: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def add(cls, actor: Actor, username: str, state: str, roles: list[str], display_name: str,
@@ -234,6 +236,7 @@ class User(SignedAggregate):
 
         def apply(self, user: User) -> None:
             user.public_key = self.public_key
+            user.api_tokens = {}  # each sealed the old user key: they die with the password
 
     def change_password(self, actor: Actor, public_key: bytes) -> None:
         """Records a new password (and, after a recovery, a new user key)."""
@@ -242,6 +245,32 @@ class User(SignedAggregate):
     class Deactivated(SignedAggregate.Event):
         def apply(self, user: User) -> None:
             user.active = False
+            user.api_tokens = {}
 
     def deactivate(self, actor: Actor) -> None:
         self._record(self.Deactivated, actor)
+
+    class ApiTokenIssued(SignedAggregate.Event):
+        token_id: str
+        name: str
+        roles: list[str]
+        expires: str
+
+        def apply(self, user: User) -> None:
+            user.api_tokens[self.token_id] = {"name": self.name, "roles": list(self.roles),
+                                              "expires": self.expires,
+                                              "issued": self.timestamp.isoformat()}
+
+    def issue_api_token(self, actor: Actor, token_id: str, name: str, roles: list[str],
+                        expires: str) -> None:
+        self._record(self.ApiTokenIssued, actor, token_id=token_id, name=name, roles=roles,
+                     expires=expires)
+
+    class ApiTokenRevoked(SignedAggregate.Event):
+        token_id: str
+
+        def apply(self, user: User) -> None:
+            user.api_tokens.pop(self.token_id, None)
+
+    def revoke_api_token(self, actor: Actor, token_id: str) -> None:
+        self._record(self.ApiTokenRevoked, actor, token_id=token_id)

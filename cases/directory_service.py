@@ -87,16 +87,16 @@ class Directory:
     # Queries
 
     def is_initialised(self) -> bool:
-        return self._find(state_id(SECRETARIAT_CODE)) is not None
+        return self.find(state_id(SECRETARIAT_CODE)) is not None
 
     def state(self, code: str) -> State:
-        found = self._find(state_id((code or "").strip().upper()))
+        found = self.find(state_id((code or "").strip().upper()))
         if not isinstance(found, State):
             raise NotFound(f"No state with code '{code}' is registered.", field="code")
         return found
 
     def user(self, username: str) -> User:
-        found = self._find(user_id(username or ""))
+        found = self.find(user_id(username or ""))
         if not isinstance(found, User):
             raise NotFound(f"No user named '{username}'.", field="username")
         return found
@@ -139,7 +139,7 @@ class Directory:
         if status not in STATE_STATUSES:
             raise InvalidInput(f"Status must be one of {', '.join(STATE_STATUSES)}.",
                                field="status")
-        if self._find(state_id(code)) is not None:
+        if self.find(state_id(code)) is not None:
             raise Conflict(f"{code} is already registered.", field="code")
         keyring = Keyring([StateKeyPair.generate(1)])
         return self._register(viewer.actor, code, status, keyring, admin_username,
@@ -161,9 +161,15 @@ class Directory:
 
         Five wrong passwords in a row lock the user name for a while (`cases.lockout`).
         """
+        found, _, keyring = self.unlock(username, password)
+        return Viewer(user_id=str(found.id), username=found.username, state=found.state,
+                      roles=frozenset(found.roles), keyring=keyring)
+
+    def unlock(self, username: str, password: str) -> tuple[User, UserKey, Keyring]:
+        """The user, their own key and their state's keyring, if the password is right."""
         name = (username or "").strip().lower()[:64]
         self.lockout.check(name)
-        found = self._find(user_id(username or ""))
+        found = self.find(user_id(username or ""))
         with self.ledger.transaction() as session:
             credential = self.keystore.credential(session, str(user_id(username or "")))
         if not isinstance(found, User) or not found.active or credential is None:
@@ -172,15 +178,18 @@ class Directory:
             raise AuthenticationFailed("Wrong user name or password.")
         try:
             own = UserKey.from_bytes(open_with_password(password, credential.private_sealed))
-            keyring = Keyring.from_bytes(open_sealed(
-                own.private, credential.keyring_sealed,
-                _keyring_context(found.state, str(found.id))))
+            keyring = self.open_keyring(found, own, credential)
         except CryptoError as error:
             self.lockout.failed(name)
             raise AuthenticationFailed("Wrong user name or password.") from error
         self.lockout.succeeded(name)
-        return Viewer(user_id=str(found.id), username=found.username, state=found.state,
-                      roles=frozenset(found.roles), keyring=keyring)
+        return found, own, keyring
+
+    @staticmethod
+    def open_keyring(user: User, own: UserKey, credential: Credential) -> Keyring:
+        """The state keyring sealed to the user's own key; CryptoError if it does not open."""
+        return Keyring.from_bytes(open_sealed(own.private, credential.keyring_sealed,
+                                              _keyring_context(user.state, str(user.id))))
 
     def change_password(self, viewer: Viewer, old_password: str, new_password: str) -> None:
         # The stored keyring, not the session's: another admin may have rotated keys since.
@@ -227,6 +236,7 @@ class Directory:
         with self.ledger.transaction() as session:
             self.ledger.save(user)
             self.keystore.drop_credential(session, str(user.id))
+            self.keystore.drop_api_tokens(session, str(user.id))
 
     def rotate_state_keys(self, viewer: Viewer) -> Viewer:
         """Adds a new key version, re-seals the keyring for every active user and recovery.
@@ -295,7 +305,7 @@ class Directory:
         username = check_username(username)
         check_password(password, username)
         roles = check_roles(roles, state)
-        if self._find(user_id(username)) is not None:
+        if self.find(user_id(username)) is not None:
             raise Conflict(f"The user name '{username}' is taken.", field="username")
         own = UserKey.generate()
         user = User.add(actor, username, state, roles, (display_name or username).strip(),
@@ -315,8 +325,10 @@ class Directory:
         with self.ledger.transaction() as session:
             self.ledger.save(user)
             self.keystore.put_credential(session, self._credential(user, own, keyring, password))
+            self.keystore.drop_api_tokens(session, str(user.id))
 
-    def _find(self, aggregate_id: Any) -> Any:
+    def find(self, aggregate_id: Any) -> Any:
+        """The aggregate of that id (a state or a user), or None."""
         try:
             return self.ledger.repository.get(aggregate_id)
         except AggregateNotFoundError:

@@ -57,6 +57,25 @@ case_keys = Table(
     Column("wrapped", LargeBinary, nullable=False),
 )
 
+# API tokens: the user's own key sealed under each token's secret (crypto.apitoken); deleting
+# a row revokes the token for good.
+api_tokens = Table(
+    "divex_api_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("user_id", String(36), nullable=False, index=True),
+    Column("digest", String(64), nullable=False),
+    Column("user_key_sealed", LargeBinary, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ApiTokenRow:
+    token_id: str
+    user_id: str
+    digest: str
+    user_key_sealed: bytes
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -90,6 +109,21 @@ class KeyStore:
 
     def drop_credential(self, session: Session, user_id: str) -> None:
         session.execute(delete(credentials).where(credentials.c.user_id == user_id))
+
+    def api_token(self, session: Session, token_id: str) -> ApiTokenRow | None:
+        row = session.execute(select(api_tokens).where(api_tokens.c.token_id == token_id)).first()
+        return ApiTokenRow(**row._mapping) if row else None
+
+    def put_api_token(self, session: Session, row: ApiTokenRow) -> None:
+        session.execute(api_tokens.insert().values(**row.__dict__))
+
+    def drop_api_tokens(self, session: Session, user_id: str,
+                        token_id: str | None = None) -> None:
+        """Deletes one token of a user, or all of them (password changed, user deactivated)."""
+        query = delete(api_tokens).where(api_tokens.c.user_id == user_id)
+        if token_id is not None:
+            query = query.where(api_tokens.c.token_id == token_id)
+        session.execute(query)
 
     def recovery_keyring(self, session: Session, state: str) -> bytes | None:
         return session.execute(

@@ -57,6 +57,7 @@ class Settings:
     secure_cookies: bool = True
     proxy_hops: int = 0
     login_rate_limit: str = "10 per minute"
+    api_rate_limit: str = "600 per minute"  # per API token
     ratelimit_storage_uri: str = "memory://"
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
@@ -107,6 +108,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secure_cookies=flag(env.get("DIVEX_SECURE_COOKIES", "1"), "DIVEX_SECURE_COOKIES"),
         proxy_hops=int(env.get("DIVEX_PROXY_HOPS", "0")),
         login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),
+        api_rate_limit=env.get("DIVEX_API_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
         projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
                                  "DIVEX_PROJECTION_SOURCE"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from eventsourcing.projection import Projection
 from sqlalchemy.exc import SAWarning
 
+from cases.api_tokens import ApiTokens
 from cases.audit_service import AuditTrail
 from cases.case import Case
 from cases.directory_service import Directory
@@ -41,6 +42,7 @@ class Exchange:
     ledger: Ledger
     keystore: KeyStore
     directory: Directory
+    api_tokens: ApiTokens
     cases: Cases
     case_index: CaseIndex
     traces: Traces
@@ -137,6 +139,7 @@ def open_exchange(settings: Settings) -> Exchange:
     checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
+                    api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(index_view),
                     traces=Traces(ledger, keystore, directory, cases),
                     meetings=Meetings(ledger, keystore, directory, cases),

@@ -8,6 +8,7 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from . import (
+    api,
     audit,
     auth,
     cases,
@@ -41,6 +42,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PROXY_HOPS=settings.proxy_hops,
         LOGIN_RATE_LIMIT=settings.login_rate_limit,
+        API_RATE_LIMIT=settings.api_rate_limit,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         SESSION_IDLE_MINUTES=30,
         SESSION_ABSOLUTE_HOURS=12,
@@ -67,8 +69,9 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
+    api.register(app)
     app.add_url_rule("/", "index", _home)
-    security.throttle_sign_in(app)
+    security.throttle(app)
     app.context_processor(template_globals)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["event_label"] = event_label

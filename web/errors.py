@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
@@ -13,6 +14,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from cases.errors import Conflict, DivexError
 
+from .api import is_api_request as api_request
+from .api import json_error
+from .api.errors import error_response
 from .messages import translate
 
 
@@ -23,7 +27,9 @@ def error_page(status: int, title: str, message: str, *, reload: bool = False,
                            case_id=case_id, reload=reload, error_page=True), status
 
 
-def on_divex_error(error: DivexError) -> tuple[str, int]:
+def on_divex_error(error: DivexError) -> ResponseValue:
+    if api_request():
+        return json_error(error)
     titles = {401: _("Not signed in"), 403: _("Not allowed"), 404: _("Not found"),
               409: _("Changed by someone else") if error.field is None
               else _("Not possible now"), 422: _("Please correct the input")}
@@ -32,13 +38,15 @@ def on_divex_error(error: DivexError) -> tuple[str, int]:
                       reload=isinstance(error, Conflict) and error.field is None)
 
 
-def on_csrf_error(error: CSRFError) -> tuple[str, int]:
+def on_csrf_error(error: CSRFError) -> ResponseValue:
     return error_page(400, _("The form has expired"),
                       _("This form was missing its security token or it was no longer "
                         "valid. Go back, reload the page and send the form again."))
 
 
-def on_http_error(error: HTTPException) -> tuple[str, int]:
+def on_http_error(error: HTTPException) -> ResponseValue:
+    if api_request():
+        return json_error(error)
     status = error.code or 500
     messages = {
         400: (_("Bad request"), _("The request could not be understood.")),
@@ -51,9 +59,13 @@ def on_http_error(error: HTTPException) -> tuple[str, int]:
     return error_page(status, title, message)
 
 
-def on_too_many_requests(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+def on_too_many_requests(error: RateLimitExceeded) -> ResponseValue:
     """The sign-in throttle: the page says how long to wait, and so does Retry-After."""
     seconds = error.limit.limit.get_expiry()
+    if api_request():
+        return error_response(429, _("Too many requests with this token. Wait %(num)s "
+                                     "seconds, then try again.", num=seconds),
+                              headers={"Retry-After": str(seconds)})
     minutes = max(1, math.ceil(seconds / 60))
     page, status = error_page(429, _("Too many attempts"), ngettext(
         "Too many sign-in attempts came from your network in a short time. Wait %(num)s "
@@ -63,8 +75,10 @@ def on_too_many_requests(error: RateLimitExceeded) -> tuple[str, int, dict[str, 
     return page, status, {"Retry-After": str(seconds)}
 
 
-def on_server_error(error: Exception) -> tuple[str, int]:
+def on_server_error(error: Exception) -> ResponseValue:
     # Logged by Flask with the traceback; the user sees none of it.
+    if api_request():
+        return json_error(error)
     return error_page(500, _("Something went wrong"),
                       _("The server could not complete the request. Try again, and tell "
                         "your administrator if it persists."))

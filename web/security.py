@@ -13,6 +13,8 @@ from flask_talisman import DENY, Talisman
 from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import api
+
 # No inline script or style anywhere, not even with a nonce: the pages need no JavaScript and
 # the charts are inline SVG without CSS (see web/charts.py).
 CONTENT_SECURITY_POLICY = {
@@ -49,13 +51,16 @@ def protect(app: Flask) -> None:
     )
 
 
-def throttle_sign_in(app: Flask) -> Limiter:
+def throttle(app: Flask) -> Limiter:
     """Limits POST /login per client address (LOGIN_RATE_LIMIT, e.g. "10 per minute"),
-    beside the per-account lockout of cases/lockout.py. Call after the blueprints are
-    registered; storage is RATELIMIT_STORAGE_URI ("memory://" keeps counts per process)."""
-    limit = str(app.config["LOGIN_RATE_LIMIT"])
-    parse_many(limit)  # a mistyped setting stops the app at start, not at the first sign-in
+    beside the per-account lockout of cases/lockout.py, and API calls per token
+    (API_RATE_LIMIT). Call after the blueprints are registered; storage is
+    RATELIMIT_STORAGE_URI ("memory://" keeps counts per process)."""
+    login_limit, api_limit = str(app.config["LOGIN_RATE_LIMIT"]), str(app.config["API_RATE_LIMIT"])
+    for limit in (login_limit, api_limit):
+        parse_many(limit)  # a mistyped setting stops the app at start, not at the first call
     limiter = Limiter(get_remote_address, app=app)
-    app.view_functions["auth.login"] = limiter.limit(limit, methods=["POST"])(
+    app.view_functions["auth.login"] = limiter.limit(login_limit, methods=["POST"])(
         app.view_functions["auth.login"])
+    limiter.limit(api_limit, key_func=api.token_key)(app.blueprints["api"])
     return limiter

@@ -1,0 +1,70 @@
+"""The JSON API under /api/v1: bearer-token authentication, JSON errors, the OpenAPI document.
+
+A call authenticates with ``Authorization: Bearer dvx_…`` only; the session cookie is never
+read here, so a page in another site cannot make a signed-in browser call the API (no CSRF).
+The operations call the same application services, with the same access checks, as the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from cases.errors import AuthenticationFailed, DivexError
+
+from ..extensions import csrf, get_exchange
+from . import cases, spec
+from .errors import error_response, from_divex_error
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+cases.register(bp)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(spec.document("divex", "1"))
+
+
+@bp.before_request
+def authenticate() -> None:
+    if request.endpoint == "api.openapi" or request.method == "OPTIONS":
+        return
+    scheme, _, text = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not text.strip():
+        raise AuthenticationFailed("Send an API token: Authorization: Bearer <token>.")
+    g.api_viewer = get_exchange().api_tokens.authenticate(text.strip())
+
+
+def token_key() -> str:
+    """Rate limits count per token (its public id), else per client address."""
+    text = request.headers.get("Authorization", "").partition(" ")[2]
+    token_id = text.strip()[4:].split(".")[0] if text.strip().startswith("dvx_") else ""
+    return f"token:{token_id}" if token_id else f"addr:{request.remote_addr}"
+
+
+def is_api_request() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+_HTTP_MESSAGES = {404: "There is no such API operation or resource.",
+                  405: "This API operation does not accept that method."}
+
+
+def json_error(error: Exception) -> Response:
+    """The API's form of an error raised under /api/v1: status, code and message only."""
+    if isinstance(error, DivexError):
+        return from_divex_error(error)
+    if isinstance(error, HTTPException) and error.code and error.code < 500:
+        headers: dict[str, Any] = dict(error.get_headers())
+        headers.pop("Content-Type", None)
+        message = _HTTP_MESSAGES.get(error.code, error.description or error.name)
+        return error_response(error.code, message, None, headers)
+    return error_response(500, "The server could not complete the request.")
+
+
+def register(app: Flask) -> None:
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -1,0 +1,44 @@
+"""API errors as JSON: ``{error, message, field}`` with the status of the refusal."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from pydantic import BaseModel
+
+from cases.errors import DivexError
+
+from ..messages import translate
+
+ERROR_STATUSES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media",
+    422: "invalid_input", 429: "too_many_requests", 500: "server_error",
+}
+
+
+class ApiError(BaseModel):
+    """Why a request was refused. ``field`` names the input at fault (dotted for nested)."""
+
+    error: str
+    message: str
+    field: str | None = None
+
+
+class BadRequest(DivexError):
+    """The request itself is malformed (not JSON, not an object)."""
+
+    status = 400
+
+
+def error_response(status: int, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    response = jsonify(ApiError(error=ERROR_STATUSES.get(status, "error"), message=message,
+                                field=field).model_dump())
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def from_divex_error(error: DivexError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return error_response(error.status, translate(error.message), error.field, headers)

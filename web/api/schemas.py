@@ -1,0 +1,201 @@
+"""The JSON shapes of the API. Types and required fields are checked here; meaning (a known
+country, a category of the ATT, a date not in the future) is checked by the domain, as for the
+pages, and refused with the field it concerns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cases.view import CaseView, HistoryEntry
+from projections.case_index import CaseRow
+
+MAX_PAGE_SIZE = 100
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused rather than ignored: a typo must not pass unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Versioned(Strict):
+    expected_version: int = Field(ge=1, description="The case version the change is based "
+                                  "on; a stale one gets 409 and changes nothing.")
+
+
+class Concerned(Strict):
+    exporter: str = ""
+    transit: str = ""
+    importer: str = ""
+    discovery: str = ""
+
+
+class CaseSummary(Strict):
+    title: str
+    narrative: str = ""
+    point_of_diversion: str = ""
+    concerned: Concerned = Concerned()
+
+
+class SummaryRevision(Versioned, CaseSummary):
+    pass
+
+
+class ItemIn(Versioned):
+    category: str
+    quantity: int
+    hs_code: str = ""
+    make: str = ""
+    model: str = ""
+    serial: str = ""
+    year: int | None = None
+    calibre: str = ""
+    country_of_manufacture: str = ""
+    import_marking: str = ""
+    marking_condition: str = ""
+    flags: list[str] = []
+    lot: str = ""
+    headstamp: str = ""
+
+
+class ActorIn(Versioned):
+    role: str
+    name: str
+    country: str = ""
+    notes: str = ""
+
+
+class LegIn(Versioned):
+    origin: str
+    destination: str
+    mode: str = ""
+    date: str = Field("", description="YYYY-MM-DD")
+    notes: str = ""
+
+
+class NoteIn(Versioned):
+    text: str
+
+
+class StatusIn(Versioned):
+    status: str
+    reason: str = ""
+
+
+class ShareIn(Versioned):
+    tier: str = Field(description="bilateral or portal")
+    states: list[str] = Field([], description="ISO 3166-1 alpha-3 codes (bilateral)")
+
+
+class UnshareIn(Versioned):
+    states: list[str]
+
+
+class RetentionIn(Strict):
+    keep_years: int | None = Field(description="Years kept after closing; null: indefinitely")
+
+
+class ConsentIn(Strict):
+    given: bool
+
+
+class VersionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # not strict: query values arrive as text
+    expected_version: int = Field(ge=1)
+
+
+class CaseListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = ""
+    tier: str = ""
+    owner: str = ""
+    updated_from: str = Field("", description="YYYY-MM-DD")
+    updated_to: str = Field("", description="YYYY-MM-DD")
+    page: int = Field(1, ge=1)
+    per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+# Responses
+
+
+class CaseRowOut(BaseModel):
+    id: str
+    title: str | None = Field(description="null if your state's keys do not open it")
+    owner: str
+    status: str
+    tier: str
+    opened: datetime
+    updated: datetime
+    version: int
+    recipients: list[str]
+    shredded_on: datetime | None
+
+    @classmethod
+    def of(cls, row: CaseRow, title: str | None) -> CaseRowOut:
+        return cls(id=row.case_id, title=title, owner=row.owner, status=row.status,
+                   tier=row.tier, opened=row.opened, updated=row.updated, version=row.version,
+                   recipients=row.recipients, shredded_on=row.shredded_on)
+
+
+class CasePage(BaseModel):
+    items: list[CaseRowOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class CaseOut(BaseModel):
+    id: str
+    owner: str
+    status: str
+    tier: str
+    recipients: list[str]
+    version: int
+    key_version: int
+    opened_on: datetime
+    updated_on: datetime
+    summary: dict[str, Any]
+    items: dict[str, dict[str, Any]]
+    actors: dict[str, dict[str, Any]]
+    legs: dict[str, dict[str, Any]]
+    notes: list[dict[str, Any]]
+    status_changes: list[dict[str, Any]]
+    unreadable_events: int
+    shredded_on: datetime | None
+    keep_years: int | None
+    shred_due: datetime | None
+    shred_requested_by: str
+
+    @classmethod
+    def of(cls, view: CaseView) -> CaseOut:
+        return cls(**{name: getattr(view, name) for name in cls.model_fields})
+
+
+class ShareOut(BaseModel):
+    added: list[str] = Field(description="States newly able to read the case")
+    case: CaseOut
+
+
+class HistoryEntryOut(BaseModel):
+    version: int
+    timestamp: datetime
+    event: str
+    state: str
+    user: str
+    clear: dict[str, Any]
+    content: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, entry: HistoryEntry) -> HistoryEntryOut:
+        return cls(**{name: getattr(entry, name) for name in cls.model_fields})
+
+
+class HistoryOut(BaseModel):
+    items: list[HistoryEntryOut]
+
+
+class PolicyOut(BaseModel):
+    waiting_for: list[str] = Field(description="Concerned states whose consent is awaited")
