@@ -20,6 +20,7 @@ from . import (
     security,
     sharing,
     summaries,
+    tokens,
     traces,
 )
 from .extensions import babel, csrf, select_locale, template_globals
@@ -69,6 +70,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(tokens.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)
