@@ -39,6 +39,14 @@ def error_response(status: int, message: str, field: str | None = None,
     return response
 
 
+def json_field(name: str | None) -> str | None:
+    """The domain names fields as the forms do; the JSON body nests the concerned states."""
+    if name and name.startswith("concerned_"):
+        return "concerned." + name.removeprefix("concerned_")
+    return name
+
+
 def from_divex_error(error: DivexError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-    return error_response(error.status, translate(error.message), error.field, headers)
+    return error_response(error.status, translate(error.message), json_field(error.field),
+                          headers)
