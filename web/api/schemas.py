@@ -4,15 +4,23 @@ pages, and refused with the field it concerns."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from cases.view import CaseView, HistoryEntry
 from projections.case_index import CaseRow
 
 MAX_PAGE_SIZE = 100
+
+
+def _utc(moment: datetime) -> str:
+    """Stored times are UTC; some are kept without their zone. RFC 3339 needs it."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+Timestamp = Annotated[datetime, PlainSerializer(_utc, return_type=str, when_used="json")]
 
 
 class Strict(BaseModel):
@@ -127,11 +135,11 @@ class CaseRowOut(BaseModel):
     owner: str
     status: str
     tier: str
-    opened: datetime
-    updated: datetime
+    opened: Timestamp
+    updated: Timestamp
     version: int
     recipients: list[str]
-    shredded_on: datetime | None
+    shredded_on: Timestamp | None
 
     @classmethod
     def of(cls, row: CaseRow, title: str | None) -> CaseRowOut:
@@ -155,8 +163,8 @@ class CaseOut(BaseModel):
     recipients: list[str]
     version: int
     key_version: int
-    opened_on: datetime
-    updated_on: datetime
+    opened_on: Timestamp
+    updated_on: Timestamp
     summary: dict[str, Any]
     items: dict[str, dict[str, Any]]
     actors: dict[str, dict[str, Any]]
@@ -164,9 +172,9 @@ class CaseOut(BaseModel):
     notes: list[dict[str, Any]]
     status_changes: list[dict[str, Any]]
     unreadable_events: int
-    shredded_on: datetime | None
+    shredded_on: Timestamp | None
     keep_years: int | None
-    shred_due: datetime | None
+    shred_due: Timestamp | None
     shred_requested_by: str
 
     @classmethod
@@ -181,7 +189,7 @@ class ShareOut(BaseModel):
 
 class HistoryEntryOut(BaseModel):
     version: int
-    timestamp: datetime
+    timestamp: Timestamp
     event: str
     state: str
     user: str
