@@ -162,6 +162,13 @@ class Directory:
         Five wrong passwords in a row lock the user name for a while (`cases.lockout`).
         """
         name = (username or "").strip().lower()[:64]
+        try:
+            check_username(username)
+        except InvalidInput:
+            # No user has such a name, and some (a NUL) cannot even be looked up in
+            # PostgreSQL: refused at the cost of a wrong password, without a lookup.
+            self._burn_kdf(password)
+            raise AuthenticationFailed("Wrong user name or password.") from None
         self.lockout.check(name)
         found = self._find(user_id(username or ""))
         with self.ledger.transaction() as session:
@@ -259,6 +266,9 @@ class Directory:
             raise InvalidInput("The contact point needs a name.", field="name")
         if not entry["channel"]:
             raise InvalidInput("The contact point needs a channel.", field="channel")
+        for name in ("name", "office", "channel"):
+            if len(entry[name]) > 200:
+                raise InvalidInput("At most 200 characters.", field=name)
         state = self.state(viewer.state)
         state.set_contact_point(viewer.actor, entry)
         self.ledger.save_all(state)
