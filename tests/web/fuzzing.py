@@ -232,15 +232,16 @@ def page_message(response: TestResponse) -> str:
 
 
 def submit(fuzzer: Fuzzer, exchange: Exchange, path: str, pairs: Pairs,
-           fields: Sequence[str] = ()) -> TestResponse:
+           fields: Sequence[str] = (), *, shows: bool = False) -> TestResponse:
     """Sends the body and checks what every submission owes: never a 5xx; a refusal is a
     4xx with a message a person can read (next to a field, or on the page) and stores no
-    event; an acceptance is a redirect."""
+    event; an acceptance is a redirect (or, for a form that only ``shows`` a result, a
+    page)."""
     before = events(exchange)
     response = fuzzer.post(path, pairs)
     status = response.status_code
     assert status < 500, f"{status} for {pairs!r}"
-    if status in (302, 303):
+    if status in (302, 303) or (shows and status == 200):
         return response
     assert 400 <= status < 500, f"{status} for {pairs!r}"
     assert events(exchange) == before, f"a refusal ({status}) stored events: {pairs!r}"
