@@ -168,6 +168,13 @@ class Directory:
     def unlock(self, username: str, password: str) -> tuple[User, UserKey, Keyring]:
         """The user, their own key and their state's keyring, if the password is right."""
         name = (username or "").strip().lower()[:64]
+        try:
+            check_username(username)
+        except InvalidInput:
+            # No user has such a name, and some (a NUL) cannot even be looked up in
+            # PostgreSQL: refused at the cost of a wrong password, without a lookup.
+            self._burn_kdf(password)
+            raise AuthenticationFailed("Wrong user name or password.") from None
         self.lockout.check(name)
         found = self.find(user_id(username or ""))
         with self.ledger.transaction() as session:
@@ -269,6 +276,9 @@ class Directory:
             raise InvalidInput("The contact point needs a name.", field="name")
         if not entry["channel"]:
             raise InvalidInput("The contact point needs a channel.", field="channel")
+        for name in ("name", "office", "channel"):
+            if len(entry[name]) > 200:
+                raise InvalidInput("At most 200 characters.", field=name)
         state = self.state(viewer.state)
         state.set_contact_point(viewer.actor, entry)
         self.ledger.save_all(state)

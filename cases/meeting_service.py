@@ -33,6 +33,16 @@ def sealed_context(meeting_id: UUID, version: int, event_class: type) -> bytes:
                            "type": event_class.__qualname__})
 
 
+def meeting_text(text: str) -> str:
+    """An outcome or a lesson: required, and refused (not cut) beyond 20000 characters."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("This field is required.", field="text")
+    if len(text) > 20_000:
+        raise InvalidInput("At most 20000 characters.", field="text")
+    return text
+
+
 @dataclass
 class MeetingView:
     id: str
@@ -65,6 +75,10 @@ class Meetings:
         title = (title or "").strip()
         if not title:
             raise InvalidInput("This field is required.", field="title")
+        convening_body = (convening_body or "").strip()
+        for name, value in (("title", title), ("convening_body", convening_body)):
+            if len(value) > 200:  # refused, not cut: what is stored is what was typed
+                raise InvalidInput("At most 200 characters.", field=name)
         try:
             when = date.fromisoformat((day or "").strip()).isoformat()
         except ValueError:
@@ -75,8 +89,7 @@ class Meetings:
                                field="participants")
         meeting_id = uuid.uuid4()
         self.ledger.save_all(Meeting.convene(viewer.actor, meeting_id, title, when,
-                                             (convening_body or "").strip()[:200],
-                                             sorted(set(states))))
+                                             convening_body, sorted(set(states))))
         return meeting_id
 
     def admit(self, viewer: Viewer, meeting_id: UUID, state: str) -> None:
@@ -134,11 +147,9 @@ class Meetings:
             raise Forbidden("The convenor or the case's owner records the outcome.")
         if case.shredded_on:
             raise Conflict("This case was crypto-shredded; it cannot change.")
-        text = (text or "").strip()
-        if not text:
-            raise InvalidInput("This field is required.", field="text")
+        text = meeting_text(text)
         key = self._case_key(viewer, case_id, case.key_version)
-        body = key.seal(json.dumps({"text": text[:20_000]}).encode(),
+        body = key.seal(json.dumps({"text": text}).encode(),
                         sealed_context(meeting.id, meeting.version + 1, Meeting.OutcomeRecorded))
         meeting.record_outcome(viewer.actor, str(case_id), key.version, body)
         self.ledger.save_all(meeting)
@@ -148,14 +159,12 @@ class Meetings:
         """A lesson or trend, sealed for the participants; returns its id."""
         self._require(viewer, ANALYST, "Only analysts propose lessons.")
         meeting = self._get(meeting_id)
-        text = (text or "").strip()
-        if not text:
-            raise InvalidInput("This field is required.", field="text")
+        text = meeting_text(text)
         states = sorted({self._participant(code) for code in concerned or []})
         lesson_id = str(uuid.uuid4())
         key = CaseKey.generate(1)
         grants, wrapped = self.cases.grant_keys(UUID(lesson_id), [key], meeting.participants)
-        body = key.seal(json.dumps({"text": text[:20_000]}).encode(),
+        body = key.seal(json.dumps({"text": text}).encode(),
                         sealed_context(meeting.id, meeting.version + 1, Meeting.LessonProposed))
         meeting.propose_lesson(viewer.actor, lesson_id, states, grants, body)
         with self.ledger.transaction() as session:

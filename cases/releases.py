@@ -17,7 +17,9 @@ from .errors import Conflict, Forbidden, InvalidInput
 from .ledger import Actor, Ledger, SignedAggregate
 from .viewer import SECRETARIAT, Viewer
 
-Figures = dict[str, int | None]  # "table|row|column" -> count, None when suppressed
+Figures = dict[str, int | None]
+# The Arms Trade Treaty entered into force on 24 December 2014: no earlier year has cases.
+FIRST_YEAR = 2014  # "table|row|column" -> count, None when suppressed
 
 
 def release_id(year: int) -> UUID:
@@ -77,6 +79,9 @@ class Releases:
         """Publishes (or corrects) the release of a closed year."""
         if not viewer.has(SECRETARIAT):
             raise Forbidden("Only the secretariat publishes releases.")
+        if year < FIRST_YEAR:
+            raise InvalidInput(f"The first year to release is {FIRST_YEAR}, when the Arms "
+                               "Trade Treaty entered into force.", field="year")
         if year >= this_year:
             raise InvalidInput(f"{year} is not closed yet: release a past year.", field="year")
         try:

@@ -116,9 +116,11 @@ class Cases:
     def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
                       status: str, reason: str = "") -> None:
         case, key = self._for_change(viewer, case_id, expected_version)
+        reason = (reason or "").strip()
+        if len(reason) > 2000:  # refused, not cut: what is stored is what was typed
+            raise InvalidInput("At most 2000 characters.", field="reason")
         case.change_status(viewer.actor, status,
-                           self._seal(key, case, Case.StatusChanged,
-                                      {"reason": (reason or "").strip()[:2000]}))
+                           self._seal(key, case, Case.StatusChanged, {"reason": reason}))
         self._save(case)
 
     def share(self, viewer: Viewer, case_id: UUID, expected_version: int, tier: str,

@@ -68,3 +68,12 @@ def test_the_login_page_says_the_account_is_locked(tmp_path, clock: Clock,
         assert browser.login("fra.analyst", "not the password at all").status_code == 401
     locked = browser.login("fra.analyst")
     assert locked.status_code == 401 and "locked until 09:15 UTC" in locked.text
+
+
+@pytest.mark.parametrize("username", ["fra\x00analyst", "\x00", "fra analyst", "x" * 500])
+def test_a_name_no_user_can_have_is_refused_without_a_lookup(exchange: Exchange, clock: Clock,
+                                                             username: str) -> None:
+    """PostgreSQL cannot even compare a NUL: such a name must not reach the lockout table."""
+    with pytest.raises(AuthenticationFailed, match="Wrong user name or password"):
+        exchange.directory.authenticate(username, PASSWORD)
+    exchange.directory.authenticate("fra.analyst", PASSWORD)  # nothing locked or broken

@@ -120,6 +120,15 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p
      N_("A second person must confirm: you asked for the shredding.")),
     (r"Only state admins of the owner state decide retention and shredding\.",
      N_("Only state admins of the owner state decide retention and shredding.")),
+    # cases/releases.py, web/summaries.py
+    (r"Give the year to release, e\.g\. 2025\.", N_("Give the year to release, e.g. 2025.")),
+    (r"The first year to release is (?P<first>\d+), when the Arms Trade Treaty entered into "
+     r"force\.", N_("The first year to release is %(first)s, when the Arms Trade Treaty "
+                    "entered into force.")),
+    (r"(?P<year>-?\d+) is not closed yet: release a past year\.",
+     N_("%(year)s is not closed yet: release a past year.")),
+    # cases/tracing_service.py
+    (r"The case has no item (?P<items>.*)\.", N_("The case has no item %(items)s.")),
     # cases/directory*.py, cases/ledger.py
     (r"No state with code '(?P<code>[^']*)' is registered\.",
      N_("No state with code '%(code)s' is registered.")),

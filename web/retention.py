@@ -41,8 +41,11 @@ def keep_years(values: MultiDict[str, str]) -> int | None:
     if values.get("rule") == "indefinite":
         return None
     raw = values.get("keep_years", "").strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # isdigit alone lets '²' through to int()
         raise InvalidInput(N_("Enter a whole number."), field="keep_years")
+    if len(raw.lstrip("0")) > len(str(MAX_RETENTION_YEARS)):  # int() refuses 4300+ digits
+        raise InvalidInput(f"Keep a case between 0 and {MAX_RETENTION_YEARS} years after "
+                           "closing, or indefinitely.", field="keep_years")
     return int(raw)
 
 

@@ -97,6 +97,8 @@ def send(case_id: UUID) -> Any:
                                         share_with_case_readers=form.get(
                                             "share_with_case_readers") == "yes")
     except DivexError as error:
+        if error.field == "item_ids":  # the service's name for what the form calls items
+            error.field = "items"
         return form_page(heading, SEND, form, field_errors(error, (*SEND, Field("items", ""))),
                          error.status, items=case.items)
     flash(_("The trace request is sent."), "success")
