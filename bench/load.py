@@ -121,6 +121,15 @@ def serve(settings: Settings, port: int, workers: int, log: Path) -> subprocess.
     sys.exit(f"gunicorn did not start; see {log}")
 
 
+def worker_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn workers together."""
+    try:
+        import psutil
+    except ImportError:
+        return 0.0
+    return sum(sum(p.cpu_times()[:2]) for p in psutil.Process(master).children())
+
+
 def worker_rss(master: int) -> list[float]:
     """RSS of each gunicorn worker (the master's children), in MiB."""
     try:
@@ -141,21 +150,25 @@ def worker_rss(master: int) -> list[float]:
 
 
 def drive(port: int, folder: Path, args: argparse.Namespace, work: Path) -> list[dict]:
-    """Runs locust headless; returns its per-route rows (stats CSV)."""
-    ramp = max(1, args.users // 10)
+    """Runs locust headless; returns its per-route rows (stats CSV). The users' file restarts
+    the statistics once all have signed in and stops the run ``--seconds`` later (``-t`` is
+    only a bound)."""
     prefix = work / "locust"
-    env = {**os.environ, "DIVEX_LOAD_CASES": str(folder / "cases.json")}
+    env = {**os.environ, "DIVEX_LOAD_CASES": str(folder / "cases.json"),
+           "DIVEX_LOAD_SECONDS": str(args.seconds), "DIVEX_LOAD_THINK": args.think}
     command = [str(BIN / "locust"), "-f", str(BENCH / "load_users.py"), "--headless",
-               "-u", str(args.users), "-r", "10", "-t", f"{args.seconds + ramp + 5}s",
-               "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--reset-stats",
+               "-u", str(args.users), "-r", "10", "-t", f"{args.seconds + 300}s",
+               "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix),
                "--only-summary", "--loglevel", "WARNING"]
     with (work / "locust.log").open("ab") as out:
         subprocess.run(command, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
     with open(f"{prefix}_stats.csv", newline="") as file:
-        return [row for row in csv.DictReader(file) if row["Name"] != "Aggregated"]
+        return [row for row in csv.DictReader(file)
+                if row["Name"] != "Aggregated" and int(row["Request Count"])]
 
 
-def report(backend: str, figures: dict, rows: list[dict], rss: list[float]) -> dict[str, float]:
+def report(backend: str, figures: dict, rows: list[dict], machine: dict[str, Any],
+           ) -> dict[str, float]:
     """Prints the table; returns the p95 of each route (ms)."""
     by_name = {row["Name"]: row for row in rows}
     base = float(by_name.get(BASELINE, {}).get("95%") or 0) or 1.0
@@ -165,13 +178,17 @@ def report(backend: str, figures: dict, rows: list[dict], rss: list[float]) -> d
           f"{'p95/base':>10}")
     p95s = {}
     for row in sorted(rows, key=lambda r: (r["Name"] not in GOAL_ROUTES, r["Name"])):
-        p95 = float(row["95%"] or 0)
+        p95 = float(row["95%"]) if row["95%"] not in ("", "N/A") else 0.0
         p95s[row["Name"]] = p95
         print(f"  {row['Name']:<26}{row['Request Count']:>7}{row['Failure Count']:>7}"
               f"{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}{p95 / base:>10.1f}")
     errors = sum(int(r["Failure Count"]) for r in rows)
+    requests = sum(int(r["Request Count"]) for r in rows)
     print(f"  errors: {errors}; gunicorn worker RSS at the end: "
-          + ", ".join(f"{mib:.0f} MiB" for mib in rss))
+          + ", ".join(f"{mib:.0f} MiB" for mib in machine["rss"]))
+    print(f"  gunicorn workers used {machine['cpu']:.0f} CPU s (the sign-ins, then {requests} "
+          "requests measured); load average before/after: {:.1f} / {:.1f} on {} cores "
+          "(shared machine)".format(*machine["load"], os.cpu_count()))
     p95s["__errors__"] = errors
     return p95s
 
@@ -184,9 +201,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     work.mkdir()
     port = free_port()
     server = serve(settings, port, args.workers, work / "gunicorn.log")
+    load = os.getloadavg()[0]
     try:
         rows = drive(port, folder, args, work)
-        rss = worker_rss(server.pid)
+        machine = {"rss": worker_rss(server.pid), "cpu": worker_cpu(server.pid),
+                   "load": (load, os.getloadavg()[0])}
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
@@ -194,7 +213,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     if failures.exists() and len(failures.read_text().splitlines()) > 1:
         print(f"  failures ({failures}):\n    "
               + "\n    ".join(failures.read_text().splitlines()[1:6]))
-    return report(backend, figures, rows, rss)
+    return report(backend, figures, rows, machine)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -202,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=int, default=100000)
     parser.add_argument("--seconds", type=int, default=60, help="measured load time")
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--think", default="2,8",
+                        help="MIN,MAX seconds a user pauses between tasks (default 2,8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--backend", choices=("both", "sqlite", "postgres"), default="both")
     parser.add_argument("--data-dir", type=Path, default=Path("load-data"),

@@ -7,7 +7,9 @@ conflict (409) is an error of the product, not of the bench.
 
 Weights (per analyst; reviewers do the reads only, same proportions):
 list 30, list filtered 20, open a case 30, add an evidence note 6, revise the summary 3,
-change the sharing 3, baseline GET /login 4. Think time 0.5-1.5 s between tasks.
+change the sharing 3, baseline GET /login 4. Think time between tasks
+(DIVEX_LOAD_THINK, default 2-8 s: ~10 requests/s from 50 users). The
+statistics restart once all users have signed in; the run stops DIVEX_LOAD_SECONDS later.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
 
 SEED = json.loads(Path(os.environ["DIVEX_LOAD_CASES"]).read_text())
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -32,6 +35,23 @@ STATUSES = ("suspected", "under_investigation", "confirmed", "unfounded", "close
 TIERS = ("national", "bilateral", "portal")
 ANALYSTS = itertools.count()
 REVIEWERS = itertools.count()
+THINK = [float(s) for s in os.environ.get("DIVEX_LOAD_THINK", "2,8").split(",")]
+MEASURED_SECONDS = float(os.environ.get("DIVEX_LOAD_SECONDS", "60"))
+SIGNED_IN = itertools.count(1)
+
+
+@events.test_start.add_listener
+def _announce(environment: Any, **_: Any) -> None:
+    environment.divex_measuring = False
+
+
+def signed_in(environment: Any) -> None:
+    """Once every user has signed in (Argon2id at the product's cost: the slow part of
+    starting), the statistics start afresh and the run stops MEASURED_SECONDS later."""
+    if next(SIGNED_IN) == environment.parsed_options.num_users:
+        environment.stats.reset_all()
+        environment.divex_measuring = True
+        gevent.spawn_later(MEASURED_SECONDS, environment.runner.quit)
 
 # Names under which locust reports each route (bench/load.py reads them back).
 LIST, FILTERED, CASE, BASELINE = ("list", "list filtered", "case page", "baseline GET /login")
@@ -39,7 +59,7 @@ LIST, FILTERED, CASE, BASELINE = ("list", "list filtered", "case page", "baselin
 
 class LoadUser(HttpUser):
     abstract = True
-    wait_time = between(0.5, 1.5)
+    wait_time = between(*THINK)
     role = ""
 
     def on_start(self) -> None:
@@ -59,6 +79,7 @@ class LoadUser(HttpUser):
                   "csrf_token": token(page.text)})
         if response.status_code != 302:
             raise RuntimeError(f"sign-in of {account['username']} got {response.status_code}")
+        signed_in(self.environment)
 
     # Reads
 
@@ -99,7 +120,7 @@ class LoadUser(HttpUser):
         if response.status_code != status:
             response.failure(f"HTTP {response.status_code}, expected {status}")
             return False
-        if text and text not in response.text.lower():
+        if text and text not in response.text.lower():  # a page, not an error page
             response.failure(f"page lacks {text!r}")
             return False
         response.success()
