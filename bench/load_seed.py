@@ -7,7 +7,7 @@ with the service's own helpers, wrapped per reader with HPKE, signed and hash-ch
 analyst holds the case in memory) and one commit per command: ``BATCH`` cases commit in one
 transaction with their wrapped keys. Several processes build cases in parallel; then the read
 models are built from the log by the in-process follower (`catch_up`, as `divex projections
-run --once` does), one process per projection, and one checkpoint is signed at the end.
+run --once` does), in parallel processes on PostgreSQL, and one checkpoint is signed at the end.
 """
 
 from __future__ import annotations
@@ -220,7 +220,10 @@ def seed(settings: Settings, cases: int, processes: int, folder: Path,
     exchange.close()
     log(f"  {events} events stored ({events / timings['cases']:.0f} events/s)")
     done = context.Value("q", 0)
-    with context.Pool(min(len(names), max(processes, 2)), initializer=_share,
+    # SQLite has one writer: parallel followers would time out on its lock ("database is
+    # locked"), so there the read models are built one after another in one process.
+    parallel = 1 if settings.database_url.startswith("sqlite") else min(len(names), processes)
+    with context.Pool(parallel, initializer=_share,
                       initargs=(done,)) as pool:
         results = [pool.apply_async(_catch_up_shared, (settings, name)) for name in names]
         timings["projections"] = _watch(f"read models ({', '.join(names)})", done,
