@@ -11,6 +11,7 @@ Checkpoints are signed records, not a read model: a rebuild never drops them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
@@ -75,12 +76,20 @@ class CheckpointStore:
         for row in signed:
             by_size.setdefault(row.size, []).append(
                 Cosignature(row.state, row.key_version, row.signature, row.time))
-        return [Checkpoint(r.size, r.root, r.time, r.log_key, r.signature,
-                           tuple(by_size.get(r.size, ()))) for r in rows]
+        return [_checkpoint(r, by_size.get(r.size, [])) for r in rows]
 
     def latest(self) -> Checkpoint | None:
-        found = self.all()
-        return found[-1] if found else None
+        """The newest checkpoint and its cosignatures, read alone: `Exchange.follow` asks on
+        every case list page, and a long log holds thousands of checkpoints."""
+        with self.engine.connect() as db:
+            row = db.execute(select(checkpoints).order_by(checkpoints.c.size.desc())
+                             .limit(1)).first()
+            if row is None:
+                return None
+            signed = db.execute(select(cosignatures).where(cosignatures.c.size == row.size)
+                                .order_by(cosignatures.c.state)).all()
+        return _checkpoint(row, [Cosignature(s.state, s.key_version, s.signature, s.time)
+                                 for s in signed])
 
     def get(self, size: int) -> Checkpoint | None:
         return next((c for c in self.all() if c.size == size), None)
@@ -98,6 +107,10 @@ class CheckpointStore:
     def add_cosignature(self, size: int, cosignature: Cosignature) -> None:
         with self.engine.begin() as db:
             db.execute(cosignatures.insert().values(size=size, **cosignature.__dict__))
+
+
+def _checkpoint(row: Any, signed: list[Cosignature]) -> Checkpoint:
+    return Checkpoint(row.size, row.root, row.time, row.log_key, row.signature, tuple(signed))
 
 
 class Checkpointer:

@@ -191,6 +191,18 @@ def test_witness_cosigns_a_checkpoint_that_extends_its_last(audited: Exchange) -
     assert full_check(audited).cosignatures_checked == 3
 
 
+def test_index_size_and_latest_checkpoint_agree_with_a_full_read(audited: Exchange) -> None:
+    viewers = audited.viewers  # type: ignore[attr-defined]
+    audited.cases.open_case(viewers["DEU"], SUMMARY)
+    audited.follow()
+    with audited.ledger.recorder.datastore.engine.connect() as db:
+        rows_held = db.execute(text("SELECT count(*) FROM audit_log")).scalar()
+    assert audited.audit_index.view.count() == rows_held
+    latest = audited.checkpoints.latest()
+    assert latest == audited.checkpoints.all()[-1]
+    assert {s.state for s in latest.cosignatures} == {"FRA", "DEU"}
+
+
 # The offline auditor
 
 @pytest.fixture
