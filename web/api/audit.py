@@ -90,7 +90,9 @@ def register(bp: Blueprint) -> None:
         require_auditor(viewer)
         exchange = get_exchange()
         cosigned = exchange.witness.cosign(viewer)
-        latest = cosigned or exchange.checkpoints.latest()
+        # Read again from the store: the checkpoint with the cosignature just added.
+        latest = exchange.checkpoints.get(cosigned.size) if cosigned \
+            else exchange.checkpoints.latest()
         return CosignOut(cosigned=cosigned is not None,
                          checkpoint=CheckpointOut.of(latest) if latest else None)
 
