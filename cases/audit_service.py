@@ -39,7 +39,7 @@ class AuditTrail:
 
     def verify(self, viewer: Viewer, checkpoints: list[Checkpoint],
                progress: Progress | None = None) -> Verification:
-        _require_auditor(viewer)
+        require_auditor(viewer)
         return verify_log(self.ledger, checkpoints, progress)
 
     def event(self, viewer: Viewer, notification_id: int,
@@ -50,7 +50,7 @@ class AuditTrail:
         ``neighbours`` are the notification ids of the previous and next events of the same
         aggregate (from the audit index).
         """
-        _require_auditor(viewer)
+        require_auditor(viewer)
         record, event = self._load(notification_id)
         problem = self._signature_problem(record)
         if record.version == 1:
@@ -89,6 +89,6 @@ class AuditTrail:
         return ""
 
 
-def _require_auditor(viewer: Viewer) -> None:
+def require_auditor(viewer: Viewer) -> None:
     if not viewer.has(AUDITOR):
         raise Forbidden("Only auditors read the log.")

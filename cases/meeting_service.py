@@ -160,7 +160,7 @@ class Meetings:
         self._require(viewer, ANALYST, "Only analysts propose lessons.")
         meeting = self._get(meeting_id)
         text = meeting_text(text)
-        states = sorted({self._participant(code) for code in concerned or []})
+        states = sorted({self._participant(code, "concerned") for code in concerned or []})
         lesson_id = str(uuid.uuid4())
         key = CaseKey.generate(1)
         grants, wrapped = self.cases.grant_keys(UUID(lesson_id), [key], meeting.participants)
@@ -243,15 +243,14 @@ class Meetings:
         return unwrap_case_key(wrapped[version], case_id=str(owner_id), recipient=viewer.state,
                                keyring=viewer.keyring)
 
-    def _participant(self, code: str) -> str:
+    def _participant(self, code: str, field: str = "participants") -> str:
         code = (code or "").strip().upper()
         try:
             state = self.directory.state(code)
         except NotFound:
-            raise InvalidInput(f"{code} is not a registered state.",
-                               field="participants") from None
+            raise InvalidInput(f"{code} is not a registered state.", field=field) from None
         if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
-            raise InvalidInput(f"{code} cannot take part.", field="participants")
+            raise InvalidInput(f"{code} cannot take part.", field=field)
         return code
 
     @staticmethod

@@ -12,12 +12,14 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from cases.audit import merkle_leaf
+from cases.audit_service import AuditedEvent, require_auditor
 from cases.content import parse_moment
-from cases.errors import Forbidden, InvalidInput, NotFound
-from cases.viewer import AUDITOR, SECRETARIAT
+from cases.errors import InvalidInput, NotFound
+from cases.view import CaseView, HistoryEntry
+from cases.viewer import AUDITOR, SECRETARIAT, Viewer
 from crypto import CryptoError
 from crypto.merkle import verify_inclusion
-from projections.audit_index import AuditFilter
+from projections.audit_index import AuditFilter, AuditRow
 
 from .extensions import current_viewer, get_exchange
 from .messages import translate
@@ -31,8 +33,7 @@ FILTERS = ("aggregate_id", "aggregate_kind", "actor_state", "user", "event_type"
 @bp.before_request
 @login_required
 def auditors_only() -> None:
-    if not current_viewer().has(AUDITOR):
-        raise Forbidden("Only auditors read the log.")
+    require_auditor(current_viewer())
 
 
 def log_filter(args: Any) -> AuditFilter:
@@ -102,6 +103,14 @@ def cosign() -> Response:
 @bp.get("/events/<int:notification_id>")
 def event(notification_id: int) -> str:
     exchange = get_exchange()
+    row, detail = audited_event(exchange, current_viewer(), notification_id)
+    return render_template("audit/event.html", row=row, detail=detail,
+                           included=inclusion(exchange, row))
+
+
+def audited_event(exchange: Any, viewer: Viewer, notification_id: int,
+                  ) -> tuple[AuditRow, AuditedEvent]:
+    """The event's index row and its checked detail, linked to its record's neighbours."""
     exchange.follow()
     row = exchange.audit_index.view.row(notification_id)
     if row is None:
@@ -110,9 +119,7 @@ def event(notification_id: int) -> str:
     at = versions.index(notification_id)
     neighbours = (versions[at - 1] if at else None,
                   versions[at + 1] if at + 1 < len(versions) else None)
-    detail = exchange.audit.event(current_viewer(), notification_id, neighbours)
-    return render_template("audit/event.html", row=row, detail=detail,
-                           included=inclusion(exchange, row))
+    return row, exchange.audit.event(viewer, notification_id, neighbours)
 
 
 def inclusion(exchange: Any, row: Any) -> dict[str, Any] | None:
@@ -140,6 +147,17 @@ def case_at(case_id: UUID) -> tuple[str, int]:
         when = parse_moment(request.args.get("at", ""), "at") or datetime.now(UTC)
     except InvalidInput as refused:
         error, when = refused, datetime.now(UTC)
+    version, case, history, readers = case_as_it_was(exchange, viewer, case_id, when)
+    return render_template("audit/case_at.html", case=case, history=history, case_id=case_id,
+                           when=when, version=version, readers=readers,
+                           error=translate(error.message) if error else None), \
+        (error.status if error else 200)
+
+
+def case_as_it_was(exchange: Any, viewer: Viewer, case_id: UUID, when: datetime,
+                   ) -> tuple[int, CaseView | None, list[HistoryEntry], list[str]]:
+    """The case's version at ``when``, the case then (None if the viewer's state cannot read
+    it), its history up to then, and the states that could read it then."""
     version = exchange.audit_index.view.version_at(str(case_id), when)
     if version is None:
         raise NotFound("The case did not exist yet at that moment.")
@@ -148,11 +166,7 @@ def case_at(case_id: UUID) -> tuple[str, int]:
         case = exchange.cases.view(viewer, case_id, version=version)
     except NotFound:
         case = None  # the auditor's state cannot read it: clear headers only
-    readers = exchange.access_ledger.view.readers_at(str(case_id), when)
-    return render_template("audit/case_at.html", case=case, history=history, case_id=case_id,
-                           when=when, version=version, readers=readers,
-                           error=translate(error.message) if error else None), \
-        (error.status if error else 200)
+    return version, case, history, exchange.access_ledger.view.readers_at(str(case_id), when)
 
 
 @bp.get("/access")

@@ -17,6 +17,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from cases.errors import InvalidInput, NotFound
+from cases.releases import Release
+from cases.viewer import Viewer
 from projections.summaries import DIMENSIONS, Summary, figures, summarise
 
 from .charts import bar_chart, share_chart
@@ -92,20 +94,25 @@ def release_csv(year: int) -> Response:
 @login_required
 def publish_release() -> Any:
     """The secretariat freezes a closed year's tables (or corrects them)."""
-    exchange = get_exchange()
-    exchange.follow()
     try:
         year = int(request.form.get("year", ""))
     except ValueError:
         raise InvalidInput("Give the year to release, e.g. 2025.", field="year") from None
-    facts = [f for f in exchange.policy_summary.view.included() if f["year"] == year]
-    published = figures(summarise(facts, exchange.thresholds))
-    release = exchange.releases.publish(current_viewer(), year, exchange.thresholds.k,
-                                        exchange.thresholds.min_reporters, published,
-                                        datetime.now(UTC).year)
+    release = publish_year(current_viewer(), year)
     flash(_("Release of %(year)s published (edition %(n)s).", year=year,
             n=len(release.editions)), "success")
     return redirect(url_for("summaries.index", _anchor="releases"))
+
+
+def publish_year(viewer: Viewer, year: int) -> Release:
+    """Freezes the year's tables as they are published now (the page's and the API's way)."""
+    exchange = get_exchange()
+    exchange.follow()
+    facts = [f for f in exchange.policy_summary.view.included() if f["year"] == year]
+    return exchange.releases.publish(viewer, year, exchange.thresholds.k,
+                                     exchange.thresholds.min_reporters,
+                                     figures(summarise(facts, exchange.thresholds)),
+                                     datetime.now(UTC).year)
 
 
 def _csv(published: dict[str, Any], filename: str) -> Response:

@@ -15,12 +15,13 @@ from werkzeug.exceptions import HTTPException
 from cases.errors import AuthenticationFailed, DivexError
 
 from ..extensions import csrf, get_exchange
-from . import cases, spec
+from . import audit, cases, directory, meetings, spec, summaries, traces
 from .errors import error_response, from_divex_error
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
-cases.register(bp)
+for area in (cases, meetings, traces, summaries, audit, directory):
+    area.register(bp)
 
 
 @bp.get("/openapi.json")

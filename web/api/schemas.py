@@ -207,3 +207,16 @@ class HistoryOut(BaseModel):
 
 class PolicyOut(BaseModel):
     waiting_for: list[str] = Field(description="Concerned states whose consent is awaited")
+
+
+class PageQuery(BaseModel):
+    """``page`` and ``per_page`` of a list operation (the lists the pages show)."""
+
+    model_config = ConfigDict(extra="forbid")
+    page: int = Field(1, ge=1)
+    per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+    def window(self, rows: list[Any]) -> list[Any]:
+        """This page's share of a list the service returns whole."""
+        start = (self.page - 1) * self.per_page
+        return rows[start:start + self.per_page]

@@ -1,0 +1,255 @@
+"""The JSON shapes of the API's oversight: the tier-1 summaries and their releases (counts
+only, suppressed figures as null), and the auditors' log metadata, checkpoints and access
+ledger (clear headers and digests, never content beyond what the auditor's state reads)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cases.audit import Checkpoint, Verification
+from cases.audit_service import AuditedEvent
+from cases.releases import Release
+from projections.access_ledger import AccessRow
+from projections.audit_index import AuditRow
+from projections.disclosure import Table
+from projections.summaries import Summary
+
+from .schemas import CaseOut, HistoryEntryOut, PageQuery, Strict
+
+# Summaries
+
+
+class SummaryTableOut(BaseModel):
+    rows: list[str]
+    columns: list[str]
+    cells: dict[str, dict[str, int | None]] = Field(
+        description="row -> column -> cases; null marks a suppressed figure")
+    row_totals: dict[str, int | None]
+    column_totals: dict[str, int | None]
+    total: int | None
+
+    @classmethod
+    def of(cls, table: Table) -> SummaryTableOut:
+        cells: dict[str, dict[str, int | None]] = {row: {} for row in table.rows}
+        for (row, column), value in table.cells.items():
+            cells.setdefault(row, {})[column] = value
+        return cls(rows=table.rows, columns=table.columns, cells=cells,
+                   row_totals=table.row_totals, column_totals=table.column_totals,
+                   total=table.total)
+
+
+class SummaryOut(BaseModel):
+    k: int = Field(description="A figure counts at least k cases ...")
+    min_reporters: int = Field(description="... from at least this many reporting states")
+    cases: int | None = Field(description="Consented cases behind the tables; null below k")
+    tables: dict[str, SummaryTableOut] = Field(
+        description="By year and point_of_diversion, category, region, status; traced, "
+                    "traced_by_region and response count cases with a trace request")
+    traced_share: dict[str, float | None] = Field(
+        description="Year (or 'year region') -> share of traced cases; null when hidden")
+
+    @classmethod
+    def of(cls, summary: Summary) -> SummaryOut:
+        return cls(k=summary.thresholds.k, min_reporters=summary.thresholds.min_reporters,
+                   cases=summary.cases or None,
+                   tables={name: SummaryTableOut.of(t) for name, t in summary.tables.items()},
+                   traced_share=summary.traced_share)
+
+
+class EditionOut(BaseModel):
+    k: int
+    min_reporters: int
+    on: datetime
+    figures: dict[str, int | None] = Field(
+        description='"table|row|column" -> cases; null marks a suppressed figure')
+
+
+class ReleaseOut(BaseModel):
+    year: int
+    editions: list[EditionOut] = Field(description="The first release, then its corrections")
+
+    @classmethod
+    def of(cls, release: Release) -> ReleaseOut:
+        return cls(year=release.year, editions=[EditionOut(**e) for e in release.editions])
+
+
+class ReleasePage(BaseModel):
+    items: list[ReleaseOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class ReleaseIn(Strict):
+    year: int = Field(description="A closed year; a second release of it is a correction")
+
+
+# Audit
+
+
+class AuditQuery(PageQuery):
+    aggregate_id: str = ""
+    aggregate_kind: str = Field("", description="Case, TraceRequest, Meeting, State, User…")
+    actor_state: str = ""
+    user: str = Field("", description="User name of the actor")
+    event_type: str = Field("", description="e.g. Case.Shared")
+    since: str = Field("", description="YYYY-MM-DD or an ISO 8601 moment (UTC by default)")
+    until: str = Field("", description="YYYY-MM-DD (to the end of that day) or a moment")
+
+
+class AuditRowOut(BaseModel):
+    notification_id: int
+    position: int = Field(description="Leaf index in the checkpoints' Merkle tree")
+    aggregate_id: str
+    aggregate_kind: str
+    version: int
+    event_type: str
+    timestamp: datetime
+    actor_state: str
+    actor_user: str = Field(description="User id")
+    event_hash: str
+
+    @classmethod
+    def of(cls, row: AuditRow) -> AuditRowOut:
+        return cls(**{name: getattr(row, name) for name in cls.model_fields})
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRowOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class CosignatureOut(BaseModel):
+    state: str
+    key_version: int
+    signature: str
+    time: str
+
+
+class CheckpointOut(BaseModel):
+    size: int
+    root: str
+    time: str
+    log_key: str = Field(description="Fingerprint of the log key that signed it")
+    signature: str
+    cosignatures: list[CosignatureOut]
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint) -> CheckpointOut:
+        return cls(size=checkpoint.size, root=checkpoint.root, time=checkpoint.time,
+                   log_key=checkpoint.log_key, signature=checkpoint.signature,
+                   cosignatures=[CosignatureOut(**vars(c)) for c in checkpoint.cosignatures])
+
+
+class CheckpointPage(BaseModel):
+    items: list[CheckpointOut] = Field(description="Newest first")
+    page: int
+    per_page: int
+    total: int
+
+
+class CosignOut(BaseModel):
+    cosigned: bool = Field(description="false: no checkpoint yet, or your state already "
+                           "cosigned the newest")
+    checkpoint: CheckpointOut | None = Field(description="The newest checkpoint")
+
+
+class InclusionOut(BaseModel):
+    checkpoint: CheckpointOut = Field(description="The newest checkpoint covering the event")
+    proof: list[str] = Field(description="RFC 6962 audit path, hex, leaf to root")
+    holds: bool
+
+
+class AuditEventOut(BaseModel):
+    row: AuditRowOut
+    header: dict[str, Any]
+    body_sha256: str
+    signature: str
+    signature_ok: bool
+    signature_problem: str
+    chain_ok: bool
+    previous: int | None = Field(description="Notification id of the record's previous event")
+    next: int | None
+    inclusion: InclusionOut | None = Field(description="null until a checkpoint covers it")
+
+    @classmethod
+    def of(cls, row: AuditRow, detail: AuditedEvent,
+           included: dict[str, Any] | None) -> AuditEventOut:
+        return cls(row=AuditRowOut.of(row), header=detail.record.header,
+                   body_sha256=detail.record.body_sha256, signature=detail.record.signature,
+                   signature_ok=detail.signature_ok, signature_problem=detail.signature_problem,
+                   chain_ok=detail.chain_ok, previous=detail.previous, next=detail.next,
+                   inclusion=None if included is None else InclusionOut(
+                       checkpoint=CheckpointOut.of(included["checkpoint"]),
+                       proof=included["proof"], holds=included["holds"]))
+
+
+class FindingOut(BaseModel):
+    notification_id: int
+    aggregate: str
+    version: int
+    check: str
+    detail: str
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    events_checked: int
+    checkpoints_checked: int
+    cosignatures_checked: int
+    finding: FindingOut | None = Field(description="The first bad record, if any")
+    trust: dict[str, str] = Field(description="Fingerprints of the keys the log trusts")
+
+    @classmethod
+    def of(cls, result: Verification) -> VerificationOut:
+        return cls(ok=result.ok, events_checked=result.events_checked,
+                   checkpoints_checked=result.checkpoints_checked,
+                   cosignatures_checked=result.cosignatures_checked,
+                   finding=FindingOut(**vars(result.finding)) if result.finding else None,
+                   trust=result.trust)
+
+
+class MomentQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: str = Field("", description="YYYY-MM-DD or an ISO 8601 moment; empty: now")
+
+
+class CaseAtOut(BaseModel):
+    case_id: str
+    at: datetime
+    version: int = Field(description="The case's version at that moment")
+    readers: list[str] = Field(description="States that could read it then")
+    case: CaseOut | None = Field(description="null if your state cannot read it")
+    history: list[HistoryEntryOut]
+
+
+class AccessQuery(PageQuery):
+    state: str = Field(min_length=1, description="ISO 3166-1 alpha-3 code")
+    at: str = Field("", description="YYYY-MM-DD or an ISO 8601 moment; empty: now")
+
+
+class AccessRowOut(BaseModel):
+    aggregate_id: str
+    kind: str = Field(description="case, trace_request or lesson")
+    case_id: str
+    since: datetime
+    key_versions: list[int] = Field(description="Key versions handed to the state by then")
+
+    @classmethod
+    def of(cls, row: AccessRow) -> AccessRowOut:
+        return cls(aggregate_id=row.aggregate_id, kind=row.kind, case_id=row.case_id,
+                   since=row.since, key_versions=list(row.key_versions))
+
+
+class AccessOut(BaseModel):
+    state: str
+    at: datetime
+    items: list[AccessRowOut] = Field(description="Oldest access first")
+    page: int
+    per_page: int
+    total: int
