@@ -39,8 +39,12 @@ WHO: dict[str, tuple[str, dict[str, Any]]] = {
     "confirm_shred": ("owner_admin", {}),
     "propose_for_summaries": ("owner_analyst_or_admin", {}),
     "consent_to_summaries": ("reader_analyst_or_admin", {"given": True}),
+    "send_trace": ("owner_analyst", {"requested_state": "DEU", "item_ids": [],
+                                     "questions": "Where was it exported to?"}),
 }
-CASE_OPERATIONS = [op for op in OPERATIONS if "{case_id}" in op.path]
+# The operations on a case itself; those on a meeting's agenda or the auditors' time travel
+# have their own access tests (test_api_meetings.py, test_api_audit.py).
+CASE_OPERATIONS = [op for op in OPERATIONS if op.path.startswith("/cases/{case_id}")]
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +106,8 @@ def call(world: dict[str, Any], op: Operation, user: str, case_id: str, part_id:
         body = dict(sample)
         if "expected_version" in op.body.model_fields:
             body["expected_version"] = version
+    if body is not None and "item_ids" in body:
+        body["item_ids"] = [part_id]
     return world["client"].open(path, method=op.method, headers=headers, json=body)
 
 
@@ -116,7 +122,7 @@ def test_every_token_gets_exactly_the_allowed_result(world: dict[str, Any], op: 
     who = WHO[op.operation_id][0]
     # Refused users first: the allowed call may change the case.
     users = sorted(USERS, key=lambda u: bool(allowed(who, u, readers, world)))
-    part_kind = op.operation_id.split("_")[-1]
+    part_kind = "item" if op.operation_id == "send_trace" else op.operation_id.split("_")[-1]
     for user in users:
         version = exchange.cases.view(owner, case_id).version
         before = exchange.ledger.recorder.max_notification_id()
