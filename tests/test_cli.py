@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +90,18 @@ def test_kafka_workers_refuse_to_start_while_the_web_app_projects_in_process(env
     result = CliRunner().invoke(main, ["projections", "run", "--source", "kafka"], env=env)
     assert result.exit_code == 1
     assert "DIVEX_PROJECTION_SOURCE=kafka" in result.output
+
+
+def test_wsgi_entry_serves_from_the_environment_and_refuses_the_demo_secret(
+        tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIVEX_")}
+    env["DIVEX_DATA_DIR"] = str(tmp_path)
+    code = "from infra.wsgi import app; print(app.extensions['divex'].settings.data_dir)"
+    refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=False)
+    assert refused.returncode != 0 and "DIVEX_SECRET_KEY is not set" in refused.stderr
+    env["DIVEX_SECRET_KEY"] = "a-long-random-secret-for-this-test"
+    served = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, check=False)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout.strip() == str(tmp_path)
