@@ -37,7 +37,7 @@ def index() -> Any:
 def issue() -> Any:
     raw_days = request.form.get("days", "").strip() or "90"
     try:
-        if not raw_days.isdigit():
+        if not (raw_days.isascii() and raw_days.isdigit() and len(raw_days) <= 4):
             raise InvalidInput(N_("Enter a whole number."), field="days")
         text, _info = get_exchange().api_tokens.issue(
             current_viewer(), request.form.get("password", ""), request.form.get("name", ""),
@@ -47,7 +47,7 @@ def issue() -> Any:
             raise
         return page({error.field: translate(error.message)}, status=error.status)
     # Shown once, on this response only; never stored, never in a redirect or a flash.
-    return page(issued=text, status=201)
+    return page(issued=text)
 
 
 @bp.post("/<token_id>/revoke")

@@ -93,7 +93,7 @@ COVERED = CASE_FORMS | {
     "auth.login", "auth.logout", "auth.language", "directory.set_contact_point",
     "directory.confirm_contact_point", "traces.send", "meetings.convene",
     "summaries.publish_release", "summaries.propose", "summaries.consent",
-    "audit.verify", "audit.checkpoint", "audit.cosign",
+    "audit.verify", "audit.checkpoint", "audit.cosign", "tokens.issue", "tokens.revoke",
     *(f"traces.{step.replace('-', '_')}" for step in TRACE_STEPS),
     *(f"meetings.act:{action}" for action in MEETING_ACTIONS)}
 
@@ -102,7 +102,8 @@ def post_forms(app: Flask) -> set[str]:
     """Every POST form of the app: an endpoint, with each choice of an ``any(…)`` part."""
     found = set()
     for rule in app.url_map.iter_rules():
-        if "POST" not in (rule.methods or ()):
+        # The JSON API is fuzzed from its OpenAPI document (test_api_schemathesis.py).
+        if "POST" not in (rule.methods or ()) or rule.rule.startswith("/api/"):
             continue
         choices = re.search(r"<any\(([^)]*)\):", rule.rule)
         if choices:
@@ -238,6 +239,25 @@ def test_language_and_sign_out_survive_any_body(exchange: Exchange, people: dict
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith("//") and "\\" not in location
+
+
+TOKEN_SPECS = (Spec("name", text(80, required=True), st.one_of(blank(), over_long(80))),
+               Spec("roles", st.just("analyst"), not_a_choice(["analyst"])),
+               Spec("days", whole_number(1, 365), not_a_number_between(1, 365)),
+               Spec("password", st.just(PASSWORD), hostile_text()))
+
+
+@FUZZ
+@given(body=anything(TOKEN_SPECS), token_id=st.one_of(hostile_text(), st.just("")))
+@example(body=[("name", "NCS"), ("days", "²"), ("password", PASSWORD)], token_id="")
+@example(body=[("name", "NCS"), ("days", "9" * 5000), ("password", PASSWORD)], token_id="")
+def test_api_token_forms_survive_any_body(world: dict[str, Any], exchange: Exchange,
+                                          body: list, token_id: str) -> None:
+    submit(world["analyst"], exchange, "/account/tokens/", body,
+           [s.name for s in TOKEN_SPECS], shows=True)
+    if token_id.strip() and "/" not in token_id and "?" not in token_id \
+            and "#" not in token_id:
+        submit(world["analyst"], exchange, f"/account/tokens/{token_id}/revoke", [])
 
 
 @FUZZ
