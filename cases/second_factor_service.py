@@ -46,7 +46,8 @@ def _recovery_context(user_id: str) -> dict[str, str]:
 
 def check_secret(secret: str) -> str:
     try:
-        raw = base64.b32decode(secret or "", casefold=True)
+        raw = base64.b32decode((secret or "") + "=" * (-len(secret or "") % 8),
+                               casefold=True)
     except (binascii.Error, ValueError):
         raw = b""
     if len(raw) < 16:
