@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from crypto import CryptoError, UserKey
+from crypto import CryptoError
 from crypto.apitoken import ApiToken
 
 from .directory import User
@@ -62,9 +62,10 @@ class ApiTokens:
         if type(days) is not int or not 1 <= days <= MAX_DAYS:
             raise InvalidInput(f"A token lasts 1 to {MAX_DAYS} days.", field="days")
         try:
-            user, own, _ = self.directory.unlock(viewer.username, password)
+            unlocked = self.directory.unlock(viewer.username, password)
         except AuthenticationFailed:
             raise AuthenticationFailed("Wrong password.", field="password") from None
+        user, own = unlocked.user, unlocked.user_key
         token = ApiToken.generate()
         expires = (self.today() + timedelta(days=days)).isoformat()
         user.issue_api_token(viewer.actor, token.token_id, name, chosen, expires)
@@ -111,9 +112,11 @@ class ApiTokens:
                 < self.today():
             raise AuthenticationFailed(_REFUSED)
         try:
-            own = UserKey.from_bytes(token.open(row.user_key_sealed))
-            keyring = self.directory.open_keyring(user, own, credential)
-        except CryptoError:
+            # As a sign-in resumed from the user key: refused if the user is deactivated or
+            # the password (hence the user key) changed since.
+            keyring = self.directory.resume(user.username,
+                                            token.open(row.user_key_sealed)).keyring
+        except (CryptoError, AuthenticationFailed):
             raise AuthenticationFailed(_REFUSED) from None
         return Viewer(user_id=str(user.id), username=user.username, state=user.state,
                       roles=frozenset(fields["roles"]) & frozenset(user.roles),

@@ -11,7 +11,7 @@ import pycountry
 
 from crypto import StatePublicKeys
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .ledger import Actor, SignedAggregate
 from .viewer import ANALYST, AUDITOR, REVIEWER, SECRETARIAT, STATE_ADMIN
 
@@ -28,6 +28,10 @@ STATE_STATUSES = (STATE_PARTY, SIGNATORY)
 
 STATE_ROLES = frozenset({ANALYST, REVIEWER, AUDITOR, STATE_ADMIN})
 SECRETARIAT_ROLES = frozenset({SECRETARIAT, AUDITOR, STATE_ADMIN})
+
+# Issue #8: these roles manage users and keys or read the whole log; a password alone is not
+# enough for them. Any other user may enrol a second factor too.
+SECOND_FACTOR_ROLES = frozenset({STATE_ADMIN, AUDITOR, SECRETARIAT})
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
@@ -224,6 +228,13 @@ class User(SignedAggregate):
         self.active = True
         # API tokens in force: id -> {"name", "roles", "expires" (ISO date)}; no secrets.
         self.api_tokens: dict[str, dict[str, Any]] = {}
+        self.second_factor = False  # enrolled; the secret itself is in the keystore
+        self.recovery_codes_left = 0
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """True for roles that may not sign in without one (`SECOND_FACTOR_ROLES`)."""
+        return bool(SECOND_FACTOR_ROLES & set(self.roles))
 
     @classmethod
     def add(cls, actor: Actor, username: str, state: str, roles: list[str], display_name: str,
@@ -274,3 +285,49 @@ class User(SignedAggregate):
 
     def revoke_api_token(self, actor: Actor, token_id: str) -> None:
         self._record(self.ApiTokenRevoked, actor, token_id=token_id)
+    class SecondFactorEnrolled(SignedAggregate.Event):
+        """The user confirmed an authenticator app with a valid code. The secret is sealed
+        in the keystore, never in the log."""
+
+        def apply(self, user: User) -> None:
+            user.second_factor = True
+
+    def enrol_second_factor(self, actor: Actor) -> None:
+        if self.second_factor:
+            raise Conflict("A second factor is already set up for this account.")
+        self._record(self.SecondFactorEnrolled, actor)
+
+    class SecondFactorReset(SignedAggregate.Event):
+        """The second factor and its recovery codes were removed; ``reason`` is
+        ``admin_reset`` or ``account_recovered`` (the old user key, which opened it, is gone)."""
+
+        reason: str
+
+        def apply(self, user: User) -> None:
+            user.second_factor = False
+            user.recovery_codes_left = 0
+
+    def reset_second_factor(self, actor: Actor, reason: str) -> None:
+        if not self.second_factor:
+            raise Conflict(f"{self.username} has no second factor to reset.")
+        self._record(self.SecondFactorReset, actor, reason=reason)
+
+    class RecoveryCodesIssued(SignedAggregate.Event):
+        """A new set of single-use recovery codes; any older set no longer works."""
+
+        count: int
+
+        def apply(self, user: User) -> None:
+            user.recovery_codes_left = self.count
+
+    def issue_recovery_codes(self, actor: Actor, count: int) -> None:
+        if not self.second_factor:
+            raise Conflict("Set up a second factor first.")
+        self._record(self.RecoveryCodesIssued, actor, count=count)
+
+    class RecoveryCodeUsed(SignedAggregate.Event):
+        def apply(self, user: User) -> None:
+            user.recovery_codes_left -= 1
+
+    def use_recovery_code(self, actor: Actor) -> None:
+        self._record(self.RecoveryCodeUsed, actor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,7 @@ from .errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, Not
 from .keystore import Credential, KeyStore
 from .ledger import Actor, Ledger
 from .lockout import Lockout
+from .second_factor_service import SecondFactors
 from .viewer import SECRETARIAT, STATE_ADMIN, Viewer
 
 
@@ -68,6 +70,22 @@ def parse_recovery_secret(text: str) -> bytes:
     return secret
 
 
+@dataclass(frozen=True)
+class Unlocked:
+    """A right password: the user, their own key and their state's keyring. For a user with a
+    second factor this is not yet a sign-in (`SecondFactors.verify` makes it one)."""
+
+    user: User
+    user_key: UserKey
+    keyring: Keyring
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(user_id=str(self.user.id), username=self.user.username,
+                      state=self.user.state, roles=frozenset(self.user.roles),
+                      keyring=self.keyring)
+
+
 class Directory:
     """States, users and their keys. Every command is signed by the acting viewer's state."""
 
@@ -81,6 +99,7 @@ class Directory:
         self.log_key = log_key
         self.subgroup_key = subgroup_key
         self.lockout = Lockout(keystore.engine)
+        self.second_factors = SecondFactors(self)
         # Authenticating an unknown user still costs one KDF run: no timing oracle on names.
         self._decoy = seal_with_password("decoy-password", b"", kdf)
 
@@ -159,14 +178,21 @@ class Directory:
     def authenticate(self, username: str, password: str) -> Viewer:
         """Checks the password and returns the viewer with the state keyring unlocked.
 
-        Five wrong passwords in a row lock the user name for a while (`cases.lockout`).
+        Password only: for the command line, run on the server itself. The web sign-in asks
+        for the second factor after `unlock` (web/auth.py).
         """
-        found, _, keyring = self.unlock(username, password)
-        return Viewer(user_id=str(found.id), username=found.username, state=found.state,
-                      roles=frozenset(found.roles), keyring=keyring)
+        unlocked = self.unlock(username, password)
+        self.lockout.succeeded(unlocked.user.username)
+        return unlocked.viewer
 
-    def unlock(self, username: str, password: str) -> tuple[User, UserKey, Keyring]:
-        """The user, their own key and their state's keyring, if the password is right."""
+    def unlock(self, username: str, password: str) -> Unlocked:
+        """Checks the password and opens the user's key and their state's keyring.
+
+        Five wrong passwords (or second-factor codes) in a row lock the user name for a while
+        (`cases.lockout`). For a user with a second factor a right password does not clear
+        that count: only a right code does, else a thief of the password could guess codes
+        forever, four at a time.
+        """
         name = (username or "").strip().lower()[:64]
         try:
             check_username(username)
@@ -185,27 +211,47 @@ class Directory:
             raise AuthenticationFailed("Wrong user name or password.")
         try:
             own = UserKey.from_bytes(open_with_password(password, credential.private_sealed))
-            keyring = self.open_keyring(found, own, credential)
         except CryptoError as error:
             self.lockout.failed(name)
             raise AuthenticationFailed("Wrong user name or password.") from error
-        self.lockout.succeeded(name)
-        return found, own, keyring
+        unlocked = self._open_keyring(found, own, credential)
+        if not found.second_factor:
+            self.lockout.succeeded(name)
+        return unlocked
 
-    @staticmethod
-    def open_keyring(user: User, own: UserKey, credential: Credential) -> Keyring:
-        """The state keyring sealed to the user's own key; CryptoError if it does not open."""
-        return Keyring.from_bytes(open_sealed(own.private, credential.keyring_sealed,
-                                              _keyring_context(user.state, str(user.id))))
+    def resume(self, username: str, user_key: bytes) -> Unlocked:
+        """The `Unlocked` of a sign-in that is waiting for its second step, rebuilt from the
+        user key it holds; refused if the user was deactivated or changed password since."""
+        found = self.find(user_id(username or ""))
+        with self.ledger.transaction() as session:
+            credential = self.keystore.credential(session, str(user_id(username or "")))
+        try:
+            own = UserKey.from_bytes(user_key)
+        except CryptoError:
+            own = None
+        if (not isinstance(found, User) or not found.active or credential is None
+                or own is None or own.public_bytes != credential.user_public):
+            raise AuthenticationFailed("Sign in again.")
+        return self._open_keyring(found, own, credential)
+
+    def _open_keyring(self, user: User, own: UserKey, credential: Credential) -> Unlocked:
+        try:
+            keyring = Keyring.from_bytes(open_sealed(
+                own.private, credential.keyring_sealed,
+                _keyring_context(user.state, str(user.id))))
+        except CryptoError as error:
+            self.lockout.failed(user.username)
+            raise AuthenticationFailed("Wrong user name or password.") from error
+        return Unlocked(user, own, keyring)
 
     def change_password(self, viewer: Viewer, old_password: str, new_password: str) -> None:
         # The stored keyring, not the session's: another admin may have rotated keys since.
-        current = self.authenticate(viewer.username, old_password)
+        current = self.unlock(viewer.username, old_password)
         check_password(new_password, viewer.username)
         user = self.user(viewer.username)
         own = UserKey.generate()
-        user.change_password(current.actor, own.public_bytes)
-        self._store_user_keys(user, own, current.keyring, new_password)
+        user.change_password(current.viewer.actor, own.public_bytes)
+        self._store_user_keys(user, own, current.keyring, new_password, current.user_key)
 
     def recover_with_secret(self, code: str, recovery_secret: str, username: str,
                             new_password: str) -> None:
@@ -227,7 +273,11 @@ class Directory:
             raise AuthenticationFailed("That recovery secret does not open this state's keys.",
                                        field="recovery_secret") from error
         own = UserKey.generate()
-        user.change_password(Actor(state.code, str(user.id), keyring.current), own.public_bytes)
+        actor = Actor(state.code, str(user.id), keyring.current)
+        if user.second_factor:
+            # It was sealed to the user key this recovery replaces: nothing can open it now.
+            user.reset_second_factor(actor, "account_recovered")
+        user.change_password(actor, own.public_bytes)
         self._store_user_keys(user, own, keyring, new_password)
 
     def deactivate_user(self, viewer: Viewer, username: str) -> None:
@@ -244,6 +294,7 @@ class Directory:
             self.ledger.save(user)
             self.keystore.drop_credential(session, str(user.id))
             self.keystore.drop_api_tokens(session, str(user.id))
+            self.keystore.drop_second_factor(session, str(user.id))
 
     def rotate_state_keys(self, viewer: Viewer) -> Viewer:
         """Adds a new key version, re-seals the keyring for every active user and recovery.
@@ -331,11 +382,17 @@ class Directory:
                                    _keyring_context(user.state, str(user.id))))
 
     def _store_user_keys(self, user: User, own: UserKey, keyring: Keyring,
-                         password: str) -> None:
+                         password: str, old_key: UserKey | None = None) -> None:
+        """Stores a new user key; the second factor, sealed to the old one, is re-sealed with
+        ``old_key`` or, without it, dropped."""
         with self.ledger.transaction() as session:
             self.ledger.save(user)
             self.keystore.put_credential(session, self._credential(user, own, keyring, password))
             self.keystore.drop_api_tokens(session, str(user.id))
+            if old_key is None:
+                self.keystore.drop_second_factor(session, str(user.id))
+            else:
+                self.second_factors.reseal(session, str(user.id), old_key, own.public_bytes)
 
     def find(self, aggregate_id: Any) -> Any:
         """The aggregate of that id (a state or a user), or None."""

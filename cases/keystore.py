@@ -4,7 +4,9 @@ Users' sealed private keys and state keyrings change when passwords change or ke
 in the append-only log, an old copy under an old (perhaps leaked) password would live forever.
 Rows here are written in the same transaction as the events that mention them
 (`Ledger.transaction`). Nothing in these tables is readable without a password, a recovery
-secret or a state private key.
+secret or a state private key. A user's second factor (TOTP secret, recovery-code key) is
+sealed to the user's own key, so only their password opens it; replacing or resetting it must
+leave no old copy behind, hence here and not in the log, which records only the facts.
 """
 
 from __future__ import annotations
@@ -77,6 +79,35 @@ class ApiTokenRow:
     user_key_sealed: bytes
 
 
+second_factors = Table(
+    "divex_second_factors",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    # The TOTP secret, sealed to the user's own public key (crypto.boxes).
+    Column("secret_sealed", LargeBinary, nullable=False),
+    # The key of the recovery codes' HMAC digests, sealed to the user's own public key too.
+    Column("recovery_key_sealed", LargeBinary, nullable=False),
+    # The time step of the last accepted code: a code is never accepted twice.
+    Column("last_step", Integer, nullable=False),
+)
+
+# Keyed digests of the unused recovery codes (cases.second_factor); a used one is deleted.
+recovery_codes = Table(
+    "divex_recovery_codes",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+)
+
+
+@dataclass(frozen=True)
+class SecondFactor:
+    user_id: str
+    secret_sealed: bytes
+    recovery_key_sealed: bytes
+    last_step: int
+
+
 @dataclass(frozen=True)
 class Credential:
     user_id: str
@@ -124,6 +155,45 @@ class KeyStore:
         if token_id is not None:
             query = query.where(api_tokens.c.token_id == token_id)
         session.execute(query)
+    def second_factor(self, session: Session, user_id: str) -> SecondFactor | None:
+        row = session.execute(
+            select(second_factors).where(second_factors.c.user_id == user_id)).first()
+        return SecondFactor(**row._mapping) if row else None
+
+    def put_second_factor(self, session: Session, factor: SecondFactor,
+                          digests: list[str] | None = None) -> None:
+        """Stores (or re-seals) a second factor; with ``digests``, replaces the recovery
+        codes too."""
+        session.execute(delete(second_factors).where(
+            second_factors.c.user_id == factor.user_id))
+        session.execute(second_factors.insert().values(**factor.__dict__))
+        if digests is not None:
+            session.execute(delete(recovery_codes).where(
+                recovery_codes.c.user_id == factor.user_id))
+            for digest in digests:
+                session.execute(recovery_codes.insert().values(user_id=factor.user_id,
+                                                               digest=digest))
+
+    def drop_second_factor(self, session: Session, user_id: str) -> None:
+        session.execute(delete(second_factors).where(second_factors.c.user_id == user_id))
+        session.execute(delete(recovery_codes).where(recovery_codes.c.user_id == user_id))
+
+    def advance_step(self, session: Session, user_id: str, step: int) -> bool:
+        """Records ``step`` as used; False if it, or a later one, already was (a replay).
+        One conditional UPDATE, so two requests racing with one code cannot both win."""
+        return session.execute(second_factors.update().where(
+            second_factors.c.user_id == user_id, second_factors.c.last_step < step,
+        ).values(last_step=step)).rowcount == 1
+
+    def use_recovery_code(self, session: Session, user_id: str, digest: str) -> bool:
+        """Spends a recovery code: True once for a stored code, False ever after."""
+        return session.execute(delete(recovery_codes).where(
+            recovery_codes.c.user_id == user_id, recovery_codes.c.digest == digest,
+        )).rowcount == 1
+
+    def recovery_codes_left(self, session: Session, user_id: str) -> int:
+        return len(session.execute(select(recovery_codes.c.digest).where(
+            recovery_codes.c.user_id == user_id)).all())
 
     def recovery_keyring(self, session: Session, state: str) -> bytes | None:
         return session.execute(

@@ -1,4 +1,5 @@
-"""Account lockout: after five wrong passwords in a row a user name is locked for a while.
+"""Account lockout: after five wrong passwords or second-factor codes in a row a user name is
+locked for a while.
 
 Kept in its own table, not the event log: failed sign-ins are not changes to anything, and a
 guesser must not be able to fill the log.
@@ -40,7 +41,7 @@ class Lockout:
         if row and row.locked_until and datetime.fromisoformat(row.locked_until) > self.clock():
             until = datetime.fromisoformat(row.locked_until)
             raise AuthenticationFailed(
-                f"Too many wrong passwords: this account is locked until "
+                f"Too many wrong passwords or codes: this account is locked until "
                 f"{until.strftime('%H:%M')} UTC. Try again then, or ask your state admin.")
 
     def failed(self, username: str) -> None:

@@ -15,7 +15,7 @@ from .cli_cases import cases
 from .cli_projections import projections
 from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
-from .demo import DEMO_PASSWORD, seed
+from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
 from .wiring import Exchange, open_exchange
 
@@ -91,6 +91,11 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.username:<18} {login.state}  {login.roles}")
+    click.echo("\nState admins, auditors and the secretariat also need a second factor. Add "
+               "this demo TOTP secret to an authenticator app (the same for all of them):\n"
+               f"  {DEMO_TOTP_SECRET}\n"
+               "or print the current code with: .venv/bin/python -c \"import pyotp; print("
+               f"pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
     if not no_serve:
         serve_exchange(exchange, host, port)
 

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
+import pyotp
+
+from cases.second_factor import STEP_SECONDS
 from cases.viewer import Viewer
 
 from .wiring import Exchange
 
 DEMO_PASSWORD = "demo-exchange-2026"
+# The one TOTP secret of every demo user whose role requires a second factor (state admins,
+# auditors, the secretariat), so a visitor can add it once to an authenticator app. Demo only:
+# a real user's secret is random and shown to them alone.
+DEMO_TOTP_SECRET = "DIVEXDEMOTOTPSECRETFORDEMOUSERS2"
 
 # (code, status): a mix of States Parties and one signatory.
 DEMO_STATES = [("FRA", "state_party"), ("DEU", "state_party"), ("MEX", "state_party"),
@@ -74,7 +82,26 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     _seed_policy(exchange, analysts, [c for n, c in enumerate(case_ids) if n % 3])
     exchange.follow()
     _seed_checkpoint(exchange, codes[:3])
+    _seed_second_factors(exchange, logins)
     return logins
+
+
+def demo_code(at: datetime | None = None) -> str:
+    """The demo users' current second-factor code."""
+    return pyotp.TOTP(DEMO_TOTP_SECRET).at(at or datetime.now(UTC))
+
+
+def _seed_second_factors(exchange: Exchange, logins: list[DemoLogin]) -> None:
+    """Enrols the demo secret for every demo user whose role requires a second factor.
+    Enrolment takes the previous step's code, so the current one still signs in at once."""
+    directory = exchange.directory
+    for login in logins:
+        user = directory.user(login.username)
+        if user.needs_second_factor:
+            viewer = directory.authenticate(login.username, DEMO_PASSWORD)
+            earlier = pyotp.TOTP(DEMO_TOTP_SECRET).at(
+                datetime.now(UTC).timestamp() - STEP_SECONDS)
+            directory.second_factors.enrol(viewer, DEMO_TOTP_SECRET, earlier)
 
 
 def _seed_policy(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:

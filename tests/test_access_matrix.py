@@ -16,6 +16,7 @@ import pytest
 
 from infra.wiring import Exchange, open_exchange
 from tests.conftest import PASSWORD, make_settings
+from tests.web.conftest import Browser
 from web import create_app
 from web.routes import CASE_ROUTES, CaseRoute
 
@@ -49,8 +50,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         client = app.test_client()
         # Each user signs in from their own office: one address would meet the sign-in throttle.
         client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
-        response = client.post("/login", data={"username": username(state, role),
-                                                "password": PASSWORD})
+        # Browser.login completes the second factor that auditors and state admins need.
+        response = Browser(client).login(username(state, role))
         assert response.status_code == 302, (state, role)
         clients[(state, role)] = client
     yield {"exchange": exchange, "clients": clients}

@@ -17,6 +17,7 @@ from . import (
     exports,
     meetings,
     retention,
+    second_factor,
     security,
     sharing,
     summaries,
@@ -61,6 +62,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(second_factor.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(retention.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from flask_login import LoginManager, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from cases.directory import SECRETARIAT_CODE
+from cases.directory_service import Unlocked
 from cases.errors import AuthenticationFailed, Conflict, NotFound
 from cases.viewer import Viewer
 from crypto import Keyring
@@ -32,6 +34,10 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = N_("Please sign in to see this page.")
 login_manager.localize_callback = _
+
+# Between the password and the second factor: long enough to open an app, short enough that
+# a session abandoned there is soon worth nothing.
+PENDING_MINUTES = 5
 
 
 class SignedIn(Viewer):
@@ -74,10 +80,23 @@ def login() -> Any:
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "").strip()
     try:
-        viewer = get_exchange().directory.authenticate(username, request.form.get("password", ""))
+        unlocked = get_exchange().directory.unlock(username, request.form.get("password", ""))
     except AuthenticationFailed as error:
         return render_template("auth/login.html", error=translate(error.message),
                                username=username, next=request.form.get("next", "")), 401
+    target = _safe_next(request.form.get("next", ""))
+    if unlocked.user.second_factor:
+        hold_pending(unlocked, "code", target)
+        return redirect(url_for("second_factor.code"))
+    if unlocked.user.needs_second_factor:
+        hold_pending(unlocked, "enrol", target)
+        return redirect(url_for("second_factor.enrol_at_sign_in"))
+    sign_in(unlocked.viewer)
+    return redirect(target or url_for("cases.index"))
+
+
+def sign_in(viewer: Viewer) -> None:
+    """Opens a fresh session holding the keyring: the user is signed in."""
     current_app.session_interface.purge_expired(current_app)  # type: ignore[attr-defined]
     session.regenerate()  # type: ignore[attr-defined]
     session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
@@ -85,7 +104,28 @@ def login() -> Any:
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
     witness(viewer)
-    return redirect(_safe_next(request.form.get("next", "")) or url_for("cases.index"))
+
+
+def hold_pending(unlocked: Unlocked, step: str, target: str) -> None:
+    """A right password for a user who needs a second step (``code`` or ``enrol``): a fresh
+    session keeps the user key, sealed like all session data, but no keyring, so no page
+    treats it as signed in (`load_user` needs the keyring)."""
+    session.regenerate()  # type: ignore[attr-defined]
+    until = datetime.now(UTC) + timedelta(minutes=PENDING_MINUTES)
+    session["pending"] = {"username": unlocked.user.username, "step": step,
+                          "user_key": unlocked.user_key.to_bytes().hex(),
+                          "until": until.isoformat(), "next": target}
+
+
+def pending(step: str) -> dict[str, str] | None:
+    """The sign-in waiting for this step, if it has not expired."""
+    held = session.get("pending")
+    if not isinstance(held, dict) or held.get("step") != step:
+        return None
+    if datetime.fromisoformat(held["until"]) < datetime.now(UTC):
+        session.regenerate()  # type: ignore[attr-defined]
+        return None
+    return held
 
 
 def witness(viewer: Viewer) -> None:

@@ -133,10 +133,32 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p
     (r"No state with code '(?P<code>[^']*)' is registered\.",
      N_("No state with code '%(code)s' is registered.")),
     (r"Wrong user name or password\.", N_("Wrong user name or password.")),
-    (r"Too many wrong passwords: this account is locked until (?P<time>\d\d:\d\d) UTC\. "
-     r"Try again then, or ask your state admin\.",
-     N_("Too many wrong passwords: this account is locked until %(time)s UTC. Try again "
-        "then, or ask your state admin.")),
+    (r"Too many wrong passwords or codes: this account is locked until "
+     r"(?P<time>\d\d:\d\d) UTC\. Try again then, or ask your state admin\.",
+     N_("Too many wrong passwords or codes: this account is locked until %(time)s UTC. Try "
+        "again then, or ask your state admin.")),
+    # cases/second_factor_service.py
+    (r"That code is not right, or it was already used\.",
+     N_("That code is not right, or it was already used.")),
+    (r"That code is not right\. Check that the clock of your device is right and enter the "
+     r"code it shows now\.", N_("That code is not right. Check that the clock of your device "
+                                "is right and enter the code it shows now.")),
+    (r"Sign in again\.", N_("Sign in again.")),
+    (r"Start the set-up again: the secret was lost\.",
+     N_("Start the set-up again: the secret was lost.")),
+    (r"A second factor is already set up for this account\.",
+     N_("A second factor is already set up for this account.")),
+    (r"Only a state admin or the secretariat resets a second factor\.",
+     N_("Only a state admin or the secretariat resets a second factor.")),
+    (r"You cannot reset your own second factor; ask another state admin or the secretariat\.",
+     N_("You cannot reset your own second factor; ask another state admin or the "
+        "secretariat.")),
+    (r"The secretariat resets the second factor of state admins only; a state admin resets "
+     r"that of their own state's users\.",
+     N_("The secretariat resets the second factor of state admins only; a state admin resets "
+        "that of their own state's users.")),
+    (r"(?P<name>\S+) has no second factor to reset\.",
+     N_("%(name)s has no second factor to reset.")),
     (r"Someone else changed this record at the same time; reload and try again\.",
      N_("Someone else changed this record at the same time; reload and try again.")),
 )]

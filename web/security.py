@@ -51,16 +51,23 @@ def protect(app: Flask) -> None:
     )
 
 
+# Every step of a sign-in that checks a secret: the password, then the second-factor code
+# (or its enrolment). Each step counts on its own, so one sign-in is one try at each.
+SIGN_IN_STEPS = ("auth.login", "second_factor.code", "second_factor.enrol_at_sign_in")
+
+
 def throttle(app: Flask) -> Limiter:
-    """Limits POST /login per client address (LOGIN_RATE_LIMIT, e.g. "10 per minute"),
-    beside the per-account lockout of cases/lockout.py, and API calls per token
-    (API_RATE_LIMIT). Call after the blueprints are registered; storage is
+    """Limits the POSTs of each sign-in step per client address (LOGIN_RATE_LIMIT, e.g.
+    "10 per minute"), beside the per-account lockout of cases/lockout.py, and API calls per
+    token (API_RATE_LIMIT). Call after the blueprints are registered; storage is
     RATELIMIT_STORAGE_URI ("memory://" keeps counts per process)."""
-    login_limit, api_limit = str(app.config["LOGIN_RATE_LIMIT"]), str(app.config["API_RATE_LIMIT"])
+    login_limit = str(app.config["LOGIN_RATE_LIMIT"])
+    api_limit = str(app.config["API_RATE_LIMIT"])
     for limit in (login_limit, api_limit):
         parse_many(limit)  # a mistyped setting stops the app at start, not at the first call
     limiter = Limiter(get_remote_address, app=app)
-    app.view_functions["auth.login"] = limiter.limit(login_limit, methods=["POST"])(
-        app.view_functions["auth.login"])
+    for endpoint in SIGN_IN_STEPS:
+        app.view_functions[endpoint] = limiter.limit(login_limit, methods=["POST"])(
+            app.view_functions[endpoint])
     limiter.limit(api_limit, key_func=api.token_key)(app.blueprints["api"])
     return limiter

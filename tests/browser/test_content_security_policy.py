@@ -33,3 +33,26 @@ def test_the_analysts_pages_log_no_policy_violation(live_server: str, live_excha
     page.click("form.lang button")
     page.wait_for_url(re.compile(r".*/"))
     assert console == []
+
+
+def test_a_state_admin_enrols_with_the_qr_code_under_the_policy(
+        live_server: str, browser: Any) -> None:
+    """The enrolment page's QR code is inline SVG: it renders, and nothing is refused."""
+    import pyotp
+
+    page = browser.new_page()
+    console = record_console(page)
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "fra.admin")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/login/enrol$"))
+    box = page.locator("figure.qr svg").bounding_box()
+    assert box and box["width"] >= 150 and box["height"] >= 150
+    secret = page.inner_text("code.secret").replace(" ", "")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/account/security/recovery-codes$"))
+    assert page.locator("ul.recovery-codes li").count() == 10
+    page.goto(f"{live_server}/account/security")
+    assert console == []

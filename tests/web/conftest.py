@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,6 +29,35 @@ ACTOR = {"role": "broker", "name": "Example Trading Ltd", "country": "DEU"}
 LEG = {"origin": "DEU", "destination": "MLI", "mode": "sea"}
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_SECRET = re.compile(r'<code class="secret">([A-Z2-7 ]+)</code>')
+_RECOVERY = re.compile(r"<li><code>([A-Z2-7-]+)</code></li>")
+
+
+@dataclass
+class Authenticator:
+    """A test user's authenticator app (and the recovery codes they wrote down)."""
+
+    secret: str
+    recovery_codes: list[str] = field(default_factory=list)
+    last_step: int = 0
+
+    def code(self) -> str:
+        """The code of the earliest time step the server will still take (now-1..now+1, each
+        once), as a user would wait for the next one; a recovery code when none is left."""
+        now = int(time.time()) // 30
+        for step in (now - 1, now, now + 1):
+            if step > self.last_step:
+                self.last_step = step
+                return pyotp.TOTP(self.secret).at(step * 30)
+        return self.recovery_codes.pop()
+
+
+# Every enrolled test user's app, by data folder (one per exchange) and user name.
+AUTHENTICATORS: dict[tuple[str, str], Authenticator] = {}
+
+
+def authenticator(exchange: Exchange, username: str) -> Authenticator:
+    return AUTHENTICATORS[(str(exchange.settings.data_dir), username)]
 
 
 @pytest.fixture
@@ -69,7 +101,31 @@ class Browser:
         return self.client.post(path, data=body, **kwargs)
 
     def login(self, username: str, password: str = PASSWORD) -> TestResponse:
-        return self.post("/login", {"username": username, "password": password})
+        """Signs in as the user would, second factor included: a user whose role requires
+        one and who has none enrols at this sign-in; the app's codes are kept for later."""
+        response = self.post("/login", {"username": username, "password": password})
+        step = response.location if response.status_code == 302 else ""
+        if step == "/login/enrol":
+            return self.enrol_at_sign_in(username)
+        if step == "/login/code":
+            return self.post("/login/code", {"code": self.authenticator(username).code()})
+        return response
+
+    def enrol_at_sign_in(self, username: str) -> TestResponse:
+        page = self.get("/login/enrol").text
+        app = Authenticator(_SECRET.search(page).group(1).replace(" ", ""))  # type: ignore[union-attr]
+        response = self.post("/login/enrol", {"code": app.code()})
+        assert response.status_code == 302, response.text
+        app.recovery_codes = _RECOVERY.findall(self.get(response.location).text)
+        AUTHENTICATORS[(self.data_dir, username)] = app
+        return response
+
+    def authenticator(self, username: str) -> Authenticator:
+        return AUTHENTICATORS[(self.data_dir, username)]
+
+    @property
+    def data_dir(self) -> str:
+        return str(self.client.application.extensions["divex"].settings.data_dir)
 
     @property
     def cookie(self) -> str | None:

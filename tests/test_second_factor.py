@@ -1,0 +1,81 @@
+"""The second factor in the domain: sealed at rest, kept across a password change, removed by
+a recovery, and recorded as signed facts on the user."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+from sqlalchemy import inspect, text
+
+from cases.directory_service import format_recovery_secret
+from cases.errors import AuthenticationFailed
+from cases.keystore import recovery_codes, second_factors
+from infra.wiring import Exchange
+from tests.conftest import PASSWORD, register_states
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def earlier_code() -> str:
+    return pyotp.TOTP(SECRET).at(time.time() - 30)
+
+
+@pytest.fixture
+def people(exchange: Exchange) -> dict:
+    return register_states(exchange.directory, ("FRA",))
+
+
+def test_nothing_of_the_second_factor_is_stored_in_clear(exchange: Exchange, people) -> None:
+    codes = exchange.directory.second_factors.enrol(people["FRA"], SECRET, earlier_code())
+    engine = exchange.ledger.recorder.datastore.engine
+    with engine.connect() as db:  # every row of every table: keystore, log, sessions...
+        stored = [bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+                  for name in inspect(engine).get_table_names()
+                  for row in db.execute(text(f'SELECT * FROM "{name}"')) for v in row]
+    assert any(True for _ in stored)
+    for table in (second_factors, recovery_codes):
+        assert table.name in inspect(engine).get_table_names()
+    secret_bytes = SECRET.encode()
+    for blob in stored:
+        assert secret_bytes not in blob
+        assert not any(c.encode() in blob or c.replace("-", "").encode() in blob for c in codes)
+    user = exchange.directory.user("fra.analyst")
+    assert user.second_factor and user.recovery_codes_left == 10
+
+
+def test_a_password_change_keeps_the_second_factor(exchange: Exchange, people) -> None:
+    directory = exchange.directory
+    codes = directory.second_factors.enrol(people["FRA"], SECRET, earlier_code())
+    new_password = "another long passphrase 42"
+    directory.change_password(people["FRA"], PASSWORD, new_password)
+    unlocked = directory.unlock("fra.analyst", new_password)
+    assert directory.second_factors.verify(unlocked, codes[0]).username == "fra.analyst"
+    assert directory.second_factors.verify(unlocked, pyotp.TOTP(SECRET).now())
+
+
+def test_a_recovery_with_the_state_secret_removes_the_second_factor(exchange: Exchange) -> None:
+    directory = exchange.directory
+    directory.initialise("secretariat", PASSWORD)
+    secretariat = directory.authenticate("secretariat", PASSWORD)
+    secret = directory.create_state(secretariat, "FRA", "state_party", "fra.admin", PASSWORD)
+    admin = directory.authenticate("fra.admin", PASSWORD)
+    directory.second_factors.enrol(admin, SECRET, earlier_code())
+    directory.recover_with_secret("FRA", secret, "fra.admin", "a brand new passphrase 7")
+    user = directory.user("fra.admin")
+    assert not user.second_factor
+    assert [type(e).__name__ for e in
+            exchange.ledger.repository.event_store.get(user.id)][-2:] == [
+        "SecondFactorReset", "PasswordChanged"]
+    assert format_recovery_secret  # the secret format is the one divex prints
+
+
+def test_a_code_is_refused_to_a_sign_in_that_began_before_a_password_change(
+        exchange: Exchange, people) -> None:
+    directory = exchange.directory
+    directory.second_factors.enrol(people["FRA"], SECRET, earlier_code())
+    stale = directory.unlock("fra.analyst", PASSWORD)
+    directory.change_password(people["FRA"], PASSWORD, "another long passphrase 42")
+    with pytest.raises(AuthenticationFailed, match="Sign in again"):
+        directory.resume("fra.analyst", stale.user_key.to_bytes())
