@@ -94,6 +94,8 @@ COVERED = CASE_FORMS | {
     "directory.confirm_contact_point", "traces.send", "meetings.convene",
     "summaries.publish_release", "summaries.propose", "summaries.consent",
     "audit.verify", "audit.checkpoint", "audit.cosign", "tokens.issue", "tokens.revoke",
+    "second_factor.code", "second_factor.enrol_at_sign_in", "second_factor.enrol",
+    "second_factor.regenerate", "second_factor.reset",
     *(f"traces.{step.replace('-', '_')}" for step in TRACE_STEPS),
     *(f"meetings.act:{action}" for action in MEETING_ACTIONS)}
 
@@ -239,6 +241,36 @@ def test_language_and_sign_out_survive_any_body(exchange: Exchange, people: dict
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith("//") and "\\" not in location
+
+
+@FUZZ
+@given(code=st.one_of(hostile_text(), st.text(alphabet="0123456789 -", max_size=14)),
+       step=st.sampled_from(["code", "enrol"]))
+def test_second_factor_sign_in_steps_survive_any_code(
+        world: dict[str, Any], exchange: Exchange, people: dict[str, Viewer], code: str,
+        step: str) -> None:
+    """fra.admin is enrolled (the world signed it in); fra.newadmin must enrol."""
+    username = "fra.admin" if step == "code" else "fra.newadmin"
+    if step == "enrol" and not any(u.username == username
+                                   for u in exchange.directory.users_of_state("FRA")):
+        exchange.directory.add_user(people["FRA.admin"], username, PASSWORD, ["state_admin"])
+    exchange.directory.lockout.succeeded(username)  # each example starts unlocked
+    fuzzer = Fuzzer(unthrottled(exchange), "")
+    signed = fuzzer.browser.post("/login", {"username": username, "password": PASSWORD})
+    assert signed.location == f"/login/{step}"
+    submit(fuzzer, exchange, f"/login/{step}", [("code", code)], ["code"])
+
+
+@FUZZ
+@given(value=st.one_of(hostile_text(), st.just(PASSWORD),
+                       st.sampled_from(["fra.analyst", "deu.analyst", "fra.admin"])),
+       form=st.sampled_from(["enrol", "recovery-codes", "reset"]))
+def test_security_forms_survive_any_body(world: dict[str, Any], exchange: Exchange,
+                                         value: str, form: str) -> None:
+    field = {"enrol": "code", "recovery-codes": "password", "reset": "username"}[form]
+    fuzzer = world["analyst"] if form == "enrol" else world["admin"]
+    submit(fuzzer, exchange, f"/account/security/{form}", [(field, value)], [field],
+           shows=True)
 
 
 TOKEN_SPECS = (Spec("name", text(80, required=True), st.one_of(blank(), over_long(80))),
