@@ -100,27 +100,24 @@ class ApiTokens:
             token = ApiToken.parse(text)
         except CryptoError:
             raise AuthenticationFailed(_REFUSED) from None
-        keystore, ledger = self.directory.keystore, self.directory.ledger
-        with ledger.transaction() as session:
-            row = keystore.api_token(session, token.token_id)
-            credential = keystore.credential(session, row.user_id) if row else None
-        if row is None or credential is None or not token.matches(row.digest):
-            raise AuthenticationFailed(_REFUSED)
-        user = self.directory.find(UUID(row.user_id))
-        fields = user.api_tokens.get(token.token_id) if isinstance(user, User) else None
-        if fields is None or not user.active or date.fromisoformat(fields["expires"]) \
-                < self.today():
+        with self.directory.ledger.transaction() as session:
+            row = self.directory.keystore.api_token(session, token.token_id)
+        if row is None or not token.matches(row.digest):
             raise AuthenticationFailed(_REFUSED)
         try:
             # As a sign-in resumed from the user key: refused if the user is deactivated or
             # the password (hence the user key) changed since.
-            keyring = self.directory.resume(user.username,
-                                            token.open(row.user_key_sealed)).keyring
+            unlocked = self.directory.resume_by_id(UUID(row.user_id),
+                                                   token.open(row.user_key_sealed))
         except (CryptoError, AuthenticationFailed):
             raise AuthenticationFailed(_REFUSED) from None
+        user = unlocked.user
+        fields = user.api_tokens.get(token.token_id)
+        if fields is None or date.fromisoformat(fields["expires"]) < self.today():
+            raise AuthenticationFailed(_REFUSED)
         return Viewer(user_id=str(user.id), username=user.username, state=user.state,
                       roles=frozenset(fields["roles"]) & frozenset(user.roles),
-                      keyring=keyring)
+                      keyring=unlocked.keyring)
 
     def _user_of(self, viewer: Viewer, username: str) -> User:
         user = self.directory.user(username)

@@ -222,9 +222,13 @@ class Directory:
     def resume(self, username: str, user_key: bytes) -> Unlocked:
         """The `Unlocked` of a sign-in that is waiting for its second step, rebuilt from the
         user key it holds; refused if the user was deactivated or changed password since."""
-        found = self.find(user_id(username or ""))
+        return self.resume_by_id(user_id(username or ""), user_key)
+
+    def resume_by_id(self, uid: UUID, user_key: bytes) -> Unlocked:
+        """`resume` for a user known by id (an API token holds the id, not the name)."""
+        found = self.find(uid)
         with self.ledger.transaction() as session:
-            credential = self.keystore.credential(session, str(user_id(username or "")))
+            credential = self.keystore.credential(session, str(uid))
         try:
             own = UserKey.from_bytes(user_key)
         except CryptoError:
