@@ -13,6 +13,8 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from cases.errors import AuthenticationFailed, DivexError
+from crypto import CryptoError
+from crypto.apitoken import ApiToken
 
 from ..extensions import csrf, get_exchange
 from . import audit, cases, directory, meetings, spec, summaries, traces
@@ -41,9 +43,11 @@ def authenticate() -> None:
 
 def token_key() -> str:
     """Rate limits count per token (its public id), else per client address."""
-    text = request.headers.get("Authorization", "").partition(" ")[2]
-    token_id = text.strip()[4:].split(".")[0] if text.strip().startswith("dvx_") else ""
-    return f"token:{token_id}" if token_id else f"addr:{request.remote_addr}"
+    try:
+        token = ApiToken.parse(request.headers.get("Authorization", "").partition(" ")[2].strip())
+    except CryptoError:
+        return f"addr:{request.remote_addr}"
+    return f"token:{token.token_id}"
 
 
 def is_api_request() -> bool:
