@@ -170,7 +170,7 @@ def _catch_up_one(settings: Settings, name: str, done: Any) -> int:
             with done.get_lock():
                 done.value += count
 
-        return catch_up(exchange.ledger, projection, step)
+        return catch_up(exchange.ledger, [projection], step)
     finally:
         exchange.close()
 

@@ -76,6 +76,16 @@ def start(settings: Settings, log: Path, *args: str) -> subprocess.Popen[bytes]:
                                 env=environment(settings), stdout=out, stderr=subprocess.STDOUT)
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Asks a child to stop; kills it when it has not stopped after 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def prepare(exchange: Exchange, cases: int, per_case: int) -> list[Any]:
     """Opens the cases, then seals and signs ``per_case`` notes on each, in memory; returns
     the pending events interleaved across cases, ready to append."""
@@ -188,8 +198,7 @@ def run_path(name: str, kafka: bool, args: argparse.Namespace, work: Path) -> li
             watcher.stop.set()
         finally:
             for process in processes:
-                process.terminate()
-                process.wait(10)
+                stop(process)
             exchange.close()
             if broker:
                 broker.kill()

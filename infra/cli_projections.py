@@ -33,7 +33,7 @@ def rebuild(ctx: click.Context) -> None:
         projection.view.drop()
         projection.view.create_table()
         with progress_bar(total, f"Rebuilding {projection.name}") as step:
-            applied = catch_up(exchange.ledger, projection, step)
+            applied = catch_up(exchange.ledger, [projection], step)
         click.echo(f"{projection.name}: {applied} events replayed in "
                    f"{time.perf_counter() - started:.1f} s")
 

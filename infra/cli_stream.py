@@ -51,7 +51,8 @@ def run_projections(ctx: click.Context, source: str, once: bool) -> None:
         while True:
             applied = exchange.follow()
             if applied:
-                logging.getLogger("divex.follower").info("applied %d events", applied)
+                logging.getLogger("divex.follower").info(
+                    "%d event applications to the read models", applied)
             if once or stop.wait(exchange.settings.stream.poll_seconds):
                 return
     from .stream_worker import StreamWorker

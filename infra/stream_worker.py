@@ -52,7 +52,7 @@ class StreamWorker:
                           record.offset, error)
                 continue
             event = self.exchange.ledger.mapper.to_domain_event(notification)
-            events.append((tracking_of(self.exchange.ledger, notification, False), event))
+            events.append((tracking_of(self.exchange.ledger, notification), event))
         result = apply_batch(self.exchange.ledger, self.exchange.streamable(), events)
         for name, tracking in result.early:
             log.warning("%s: notification %d (%s v%d) came before an earlier version",

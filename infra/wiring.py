@@ -82,7 +82,7 @@ class Exchange:
     def follow(self) -> int:
         """Brings the read models this process follows up to the end of the log, then signs
         the checkpoints that are due."""
-        applied = sum(catch_up(self.ledger, p) for p in self.followed())
+        applied = catch_up(self.ledger, self.followed())
         self.checkpointer.catch_up()
         return applied
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Notification
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
 from cases.ledger import Ledger
 
-from .read_model import EventTracking
+from .read_model import EventTracking, Move
 
 BATCH = 500
 
@@ -49,16 +50,15 @@ class ProjectionGap(RuntimeError):
                          f"{notification_id}; run `divex projections rebuild`")
 
 
-def tracking_of(ledger: Ledger, notification: Notification,
-                in_log_order: bool = True) -> EventTracking:
+def tracking_of(ledger: Ledger, notification: Notification) -> EventTracking:
     return EventTracking(ledger.name, notification.id, notification.originator_id,
-                         notification.originator_version, in_log_order)
+                         notification.originator_version)
 
 
 def apply(projection: Projection, event: DomainEventProtocol, tracking: EventTracking,
           applied: int) -> Outcome:
-    """Applies one event if it is the next version of its aggregate, given the version the
-    projection has ``applied``; IntegrityError if another process applied it meanwhile."""
+    """Applies one event to the view if it is the next version of its aggregate, given the
+    version the projection has ``applied``; the caller records the position."""
     if tracking.version <= applied:
         return Outcome.DUPLICATE
     if tracking.version > applied + 1:
@@ -67,71 +67,101 @@ def apply(projection: Projection, event: DomainEventProtocol, tracking: EventTra
     return Outcome.APPLIED
 
 
-def apply_alone(projection: Projection, event: DomainEventProtocol,
+def apply_alone(ledger: Ledger, projection: Projection, event: DomainEventProtocol,
                 tracking: EventTracking) -> Outcome:
-    """`apply` in a transaction of its own; a race lost to another process is a duplicate."""
+    """`apply` with its position in a transaction of its own; a race lost to another
+    process is a duplicate."""
     view = projection.view
     try:
-        return apply(projection, event, tracking, view.applied_version(tracking.aggregate_id))
+        with _datastore(ledger).transaction(commit=True):
+            outcome = apply(projection, event, tracking,
+                            view.applied_version(tracking.aggregate_id))
+            if outcome is Outcome.APPLIED:
+                view.record_positions({tracking.aggregate_id: Move(
+                    tracking.version - 1, tracking.version, tracking.notification_id)})
+            return outcome
     except (IntegrityError, SQLIntegrityError):
         if view.applied_version(tracking.aggregate_id) < tracking.version:
             raise
         return Outcome.DUPLICATE
 
 
-def apply_batch(ledger: Ledger, projections: Sequence[Projection],
-                events: Sequence[Tracked]) -> BatchResult:
-    """Applies the events to each projection in one transaction, reading the versions
-    applied once per projection; if the batch raced another process, applies it again event
-    by event."""
+def apply_batch(ledger: Ledger, projections: Sequence[Projection], events: Sequence[Tracked],
+                high_water: int | None = None) -> BatchResult:
+    """Applies the events to each projection in one transaction, with their positions and,
+    for a source in log order, the ``high_water`` notification id the batch reaches; if the
+    batch raced another process, applies it again event by event."""
     if not events:
         return BatchResult()
-    datastore: Any = ledger.recorder.datastore  # type: ignore[attr-defined]
     try:
-        with datastore.transaction(commit=True):
-            return _apply_in_order(projections, events)
+        with _datastore(ledger).transaction(commit=True):
+            result = BatchResult()
+            for projection in projections:
+                _apply_in_order(ledger, projection, events, high_water, result)
+            return result
     except (IntegrityError, SQLIntegrityError):
         result = BatchResult()
         for tracking, event in events:
             for projection in projections:
-                outcome = apply_alone(projection, event, tracking)
+                outcome = apply_alone(ledger, projection, event, tracking)
                 result.outcomes[outcome] += 1
                 if outcome is Outcome.EARLY:
                     result.early.append((projection.name, tracking))
+        if high_water is not None:
+            for projection in projections:
+                with _datastore(ledger).transaction(commit=True):
+                    projection.view.record_positions({}, high_water, ledger.name)
         return result
 
 
-def _apply_in_order(projections: Sequence[Projection], events: Sequence[Tracked]) -> BatchResult:
-    result = BatchResult()
-    for projection in projections:
-        applied = projection.view.applied_versions({t.aggregate_id for t, _ in events})
-        for tracking, event in events:
-            outcome = apply(projection, event, tracking, applied.get(tracking.aggregate_id, 0))
-            result.outcomes[outcome] += 1
-            if outcome is Outcome.APPLIED:
-                applied[tracking.aggregate_id] = tracking.version
-            elif outcome is Outcome.EARLY:
-                result.early.append((projection.name, tracking))
-    return result
+def _apply_in_order(ledger: Ledger, projection: Projection, events: Sequence[Tracked],
+                    high_water: int | None, result: BatchResult) -> None:
+    """Applies the batch to one projection, reading the versions applied once and recording
+    each aggregate's new position once."""
+    applied = projection.view.applied_versions({t.aggregate_id for t, _ in events})
+    moves: dict[UUID, Move] = {}
+    for tracking, event in events:
+        before = applied.get(tracking.aggregate_id, 0)
+        outcome = apply(projection, event, tracking, before)
+        result.outcomes[outcome] += 1
+        if outcome is Outcome.APPLIED:
+            first = moves.get(tracking.aggregate_id)
+            moves[tracking.aggregate_id] = Move(first.before if first else before,
+                                                tracking.version, tracking.notification_id)
+            applied[tracking.aggregate_id] = tracking.version
+        elif outcome is Outcome.EARLY:
+            result.early.append((projection.name, tracking))
+    projection.view.record_positions(moves, high_water, ledger.name)
 
 
-def catch_up(ledger: Ledger, projection: Projection,
+def catch_up(ledger: Ledger, projections: Sequence[Projection],
              progress: Callable[[int], None] | None = None) -> int:
-    """Applies every new event of the log to the projection; returns how many were applied.
+    """Applies every new event of the log to the projections; returns how many applications
+    there were. Each event is read and decoded once for all of them, from the lowest
+    high-water mark; a projection that is further on absorbs what it has as duplicates.
 
     ``progress`` is told how many notifications each batch covered.
     """
-    applied, position = 0, projection.view.max_tracking_id(ledger.name) or 0
+    applied = 0
+    position = min((p.view.max_tracking_id(ledger.name) or 0 for p in projections), default=0)
     while True:
         notifications = ledger.recorder.select_notifications(
             position, limit=BATCH, inclusive_of_start=False)
-        result = apply_batch(ledger, [projection], [
-            (tracking_of(ledger, n), ledger.mapper.to_domain_event(n)) for n in notifications])
+        if not notifications:
+            return applied
+        result = apply_batch(ledger, projections, [
+            (tracking_of(ledger, n), ledger.mapper.to_domain_event(n)) for n in notifications],
+            high_water=notifications[-1].id)
         if result.early:
-            raise ProjectionGap(projection.name, result.early[0][1].notification_id)
+            name, tracking = result.early[0]
+            raise ProjectionGap(name, tracking.notification_id)
         applied += result.outcomes[Outcome.APPLIED]
         if progress:
             progress(len(notifications))
         if len(notifications) < BATCH:
             return applied
         position = notifications[-1].id
+
+
+def _datastore(ledger: Ledger) -> Any:
+    return ledger.recorder.datastore  # type: ignore[attr-defined]

@@ -6,11 +6,15 @@ the last version applied: an event commits only if it is the next version of its
 duplicates are absorbed and no event overtakes an earlier one of the same record, whatever the
 source (the log in order, or Kafka partitions, where only per-aggregate order holds).
 eventsourcing's tracking table holds the follower's high-water mark in the log.
+
+The follower writes both once per batch (`record_positions`), in the transaction of the batch's
+view updates, rather than once per event: a batch of 500 events then costs one conditional
+update per record it touched instead of four statements per event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -34,15 +38,19 @@ from sqlalchemy_utils.types.uuid import UUIDType
 
 @dataclass(frozen=True)
 class EventTracking(Tracking):
-    """Where an event sits in the log and in its aggregate.
-
-    ``in_log_order`` is False for a source that only keeps per-aggregate order (Kafka): the
-    high-water mark is then left alone, as it would mean nothing.
-    """
+    """Where an event sits in the log and in its aggregate."""
 
     aggregate_id: UUID
     version: int
-    in_log_order: bool = True
+
+
+@dataclass(frozen=True)
+class Move:
+    """An aggregate's position in a read model going from one version to a later one."""
+
+    before: int
+    after: int
+    notification_id: int
 
 
 class NotNextVersion(IntegrityError):
@@ -118,23 +126,39 @@ class ReadModel(SQLAlchemyTrackingRecorder):
             ).scalar()
 
     def _insert_tracking(self, session: Any, tracking: Tracking) -> None:
+        """Views call this with each event's tracking; positions of an `EventTracking` are
+        recorded for the whole batch by `record_positions`, so only other trackings write."""
         if not isinstance(tracking, EventTracking):
             super()._insert_tracking(session, tracking)
-            return
-        self._advance(session, tracking)
-        if tracking.in_log_order:
-            super()._insert_tracking(session, tracking)
 
-    def _advance(self, session: Any, tracking: EventTracking) -> None:
-        """Moves the aggregate's position to the event's version, in the view's transaction;
-        refuses a duplicate or a gap. The conditional update serialises concurrent workers."""
+    def record_positions(self, moves: Mapping[UUID, Move], high_water: int | None = None,
+                         application_name: str = "") -> None:
+        """Moves each aggregate's position, in the current transaction, and raises the
+        high-water mark to ``high_water`` when given (a source in log order). A position no
+        longer at ``before`` means another process applied these events: `NotNextVersion`,
+        and the caller's transaction rolls back. The conditional update serialises workers."""
         p = self.positions
-        moved = session.execute(update(p).where(
-            p.c.aggregate_id == tracking.aggregate_id, p.c.version == tracking.version - 1
-        ).values(version=tracking.version, notification_id=tracking.notification_id)).rowcount
-        if moved:
-            return
-        if tracking.version != 1:
-            raise NotNextVersion(tracking)
-        session.execute(insert(p).values(aggregate_id=tracking.aggregate_id, version=1,
-                                         notification_id=tracking.notification_id))
+        with self.transaction(commit=True) as session:
+            for aggregate_id, move in moves.items():
+                if move.before == 0:
+                    session.execute(insert(p).values(
+                        aggregate_id=aggregate_id, version=move.after,
+                        notification_id=move.notification_id))
+                    continue
+                moved = session.execute(update(p).where(
+                    p.c.aggregate_id == aggregate_id, p.c.version == move.before
+                ).values(version=move.after, notification_id=move.notification_id)).rowcount
+                if not moved:
+                    raise NotNextVersion(aggregate_id)
+            if high_water is not None:
+                self._raise_high_water(session, application_name, high_water)
+
+    def _raise_high_water(self, session: Any, application_name: str, high_water: int) -> None:
+        t = self.tracking_table
+        moved = session.execute(update(t).where(
+            t.c.application_name == application_name, t.c.notification_id < high_water
+        ).values(notification_id=high_water)).rowcount
+        if not moved and session.execute(select(t.c.notification_id).where(
+                t.c.application_name == application_name)).first() is None:
+            session.execute(insert(t).values(application_name=application_name,
+                                             notification_id=high_water))

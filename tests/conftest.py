@@ -70,7 +70,7 @@ def rebuilt_from_zero(exchange: Exchange, projection: Any) -> dict[str, list[tup
     """The projection's tables after dropping them and replaying the whole log."""
     projection.view.drop()
     projection.view.create_table()
-    catch_up(exchange.ledger, projection)
+    catch_up(exchange.ledger, [projection])
     return projection.view.dump()
 
 

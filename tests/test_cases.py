@@ -235,7 +235,7 @@ def test_case_index_rebuilt_from_zero_equals_the_live_one(exchange: Exchange,
                                  tracking_table_name="case_index_tracking")
     rebuilt_view.create_table()
     assert rebuilt_view.dump()["case_index"] == []
-    catch_up(exchange.ledger, CaseIndex(rebuilt_view))
+    catch_up(exchange.ledger, [CaseIndex(rebuilt_view)])
     assert rebuilt_view.dump() == live
 
 

@@ -89,10 +89,10 @@ def test_replay_reports_progress_batch_by_batch_over_the_whole_log(
     small.trace_board.view.drop()
     small.trace_board.view.create_table()
     steps: list[int] = []
-    assert follower.catch_up(small.ledger, small.trace_board, steps.append) == stored
+    assert follower.catch_up(small.ledger, [small.trace_board], steps.append) == stored
     assert sum(steps) == stored and len(steps) == stored // 7 + 1
     assert all(step == 7 for step in steps[:-1])
-    assert follower.catch_up(small.ledger, small.trace_board, steps.append) == 0
+    assert follower.catch_up(small.ledger, [small.trace_board], steps.append) == 0
 
 
 def test_a_store_that_cannot_be_opened_is_a_one_line_error(tmp_path) -> None:

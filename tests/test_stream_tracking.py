@@ -4,13 +4,14 @@ and only after the earlier versions of its record; the result equals the in-orde
 from __future__ import annotations
 
 from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from eventsourcing.persistence import Notification
 
 from infra.envelope import decode, encode
-from infra.wiring import Exchange
-from projections.follower import Outcome, apply_alone, tracking_of
+from infra.wiring import Exchange, open_exchange
+from projections.follower import Outcome, apply_alone, catch_up, tracking_of
 from tests.conftest import rebuilt_from_zero
 from tests.test_shredding import closed_case, people, shred  # noqa: F401  (fixtures)
 
@@ -21,7 +22,8 @@ def notifications(exchange: Exchange) -> list[Notification]:
 
 def feed(exchange: Exchange, projection: Any, notification: Notification) -> Outcome:
     event = exchange.ledger.mapper.to_domain_event(notification)
-    return apply_alone(projection, event, tracking_of(exchange.ledger, notification, False))
+    return apply_alone(exchange.ledger, projection, event,
+                       tracking_of(exchange.ledger, notification))
 
 
 def test_an_event_applies_only_as_the_next_version_of_its_record(
@@ -41,6 +43,36 @@ def test_an_event_applies_only_as_the_next_version_of_its_record(
     assert feed(exchange, index, third) is Outcome.APPLIED
     assert index.view.applied_version(closed_case["case"]) == 3
     assert feed(exchange, index, second) is Outcome.DUPLICATE
+
+
+def test_followers_racing_on_one_log_apply_each_event_once(
+        exchange: Exchange, people: dict[str, Any],  # noqa: F811
+        closed_case: dict[str, Any]) -> None:  # noqa: F811
+    """Three processes' followers catch up at once: batches that lost a race are applied
+    again event by event, and each read model ends as a single replay of the log makes it."""
+    fra = people["FRA"]
+    for number in range(12):
+        case_id = exchange.cases.open_case(fra, {"title": f"Case {number}"})
+        for version in range(1, 6):
+            exchange.cases.add_part(fra, case_id, version, "note", {"text": f"note {version}"})
+    expected = {p.name: rebuilt_from_zero(exchange, p) for p in exchange.projections()}
+    for projection in exchange.projections():
+        projection.view.drop()
+        projection.view.create_table()
+    followers = [open_exchange(exchange.settings) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(len(followers)) as pool:
+            counts = list(pool.map(lambda f: catch_up(f.ledger, f.projections()), followers))
+    finally:
+        for follower in followers:
+            follower.close()
+    stored = len(notifications(exchange))
+    assert sum(counts) == stored * len(exchange.projections())
+    assert catch_up(exchange.ledger, exchange.projections()) == 0
+    for projection in exchange.projections():
+        assert projection.view.dump() == expected[projection.name], projection.name
+        assert projection.view.max_tracking_id(exchange.ledger.name) == \
+            notifications(exchange)[-1].id
 
 
 def test_records_fed_one_after_another_give_the_read_models_of_the_log_order(

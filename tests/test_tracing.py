@@ -344,7 +344,7 @@ def test_trace_board_follows_the_log_and_rebuilds_from_zero_identically(
     traces.request_more_info(mli, to_mali, ["end_user_certificate"])
 
     board = TraceBoard(board_view(exchange))
-    catch_up(exchange.ledger, board)
+    catch_up(exchange.ledger, [board])
     today = clock()
     fra_board = board.view.board_for("FRA", today)
     assert fra_board.incoming == []
@@ -367,9 +367,9 @@ def test_trace_board_follows_the_log_and_rebuilds_from_zero_identically(
     board.view.drop()
     rebuilt = board_view(exchange)
     assert rebuilt.dump()["trace_board"] == []
-    catch_up(exchange.ledger, TraceBoard(rebuilt))
+    catch_up(exchange.ledger, [TraceBoard(rebuilt)])
     assert rebuilt.dump() == live
-    assert catch_up(exchange.ledger, TraceBoard(rebuilt)) == 0  # nothing applied twice
+    assert catch_up(exchange.ledger, [TraceBoard(rebuilt)]) == 0  # nothing applied twice
 
 
 @pytest.mark.parametrize(("changes", "field"), [
