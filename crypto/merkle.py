@@ -161,6 +161,22 @@ class CompactRange:
         self.size = 0
         self._stack: list[tuple[int, bytes]] = []  # (height, subtree root), left to right
 
+    @classmethod
+    def resume(cls, size: int, roots: Sequence[bytes]) -> CompactRange:
+        """The range of ``size`` leaves from its subtree roots, left to right (`roots`)."""
+        heights = [h for h in reversed(range(size.bit_length())) if size >> h & 1]
+        if len(roots) != len(heights):
+            raise CryptoError(f"a range of {size} leaves has {len(heights)} subtree roots, "
+                              f"not {len(roots)}")
+        resumed = cls()
+        resumed.size = size
+        resumed._stack = list(zip(heights, roots, strict=True))
+        return resumed
+
+    def roots(self) -> list[bytes]:
+        """The subtree roots, left to right: with `size`, all `resume` needs."""
+        return [node for _, node in self._stack]
+
     def append(self, leaf: bytes) -> None:
         """Adds one leaf hash (`leaf_hash`)."""
         height, node = 0, leaf

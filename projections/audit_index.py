@@ -86,11 +86,13 @@ class AuditIndexView(ReadModel):
             last = session.execute(select(func.max(audit_log.c.position))).scalar()
         return 0 if last is None else int(last) + 1
 
-    def leaf_hashes(self, size: int | None = None) -> list[bytes]:
-        """The event hashes (the Merkle leaves' data) of the first ``size`` events."""
+    def leaf_hashes(self, size: int | None = None, start: int = 0) -> list[bytes]:
+        """The event hashes (the Merkle leaves' data) at positions ``start`` to ``size``."""
         query = select(audit_log.c.event_hash).order_by(audit_log.c.position)
+        if start:
+            query = query.where(audit_log.c.position >= start)
         if size is not None:
-            query = query.limit(size)
+            query = query.where(audit_log.c.position < size)
         with self.transaction(commit=False) as session:
             return [bytes.fromhex(h) for h in session.execute(query).scalars()]
 

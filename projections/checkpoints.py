@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
 
 from cases.audit import Checkpoint, Cosignature, checkpoint_statement
@@ -24,10 +24,10 @@ from cases.viewer import Viewer
 from crypto import CryptoError
 from crypto.logkey import LogKey, key_fingerprint
 from crypto.merkle import (
+    CompactRange,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
-    tree_root,
     verify_consistency,
 )
 from crypto.signing import verify_signature
@@ -44,6 +44,16 @@ checkpoints = Table(
     Column("time", String(40), nullable=False),
     Column("log_key", String(16), nullable=False),
     Column("signature", String(128), nullable=False),
+)
+
+# The compact range (subtree roots) of each checkpoint's tree, so the next checkpoint hashes
+# only the events since, not the whole log again. Derived data, checked against the signed
+# root before use.
+frontiers = Table(
+    "audit_frontiers",
+    metadata,
+    Column("size", Integer, primary_key=True),
+    Column("roots", Text, nullable=False),  # hex subtree roots, left to right, space-separated
 )
 
 cosignatures = Table(
@@ -98,11 +108,30 @@ class CheckpointStore:
         mine = [c for c in self.all() if any(s.state == state for s in c.cosignatures)]
         return mine[-1] if mine else None
 
-    def add(self, checkpoint: Checkpoint) -> None:
+    def add(self, checkpoint: Checkpoint, tree: CompactRange | None = None) -> None:
+        """Stores a checkpoint, with the compact range of its tree when given."""
         with self.engine.begin() as db:
             db.execute(checkpoints.insert().values(
                 size=checkpoint.size, root=checkpoint.root, time=checkpoint.time,
                 log_key=checkpoint.log_key, signature=checkpoint.signature))
+            if tree is not None:
+                db.execute(frontiers.insert().values(
+                    size=tree.size, roots=" ".join(r.hex() for r in tree.roots())))
+
+    def tree_at(self, checkpoint: Checkpoint) -> CompactRange | None:
+        """The stored compact range of the checkpoint's tree, if there is one and its root is
+        the signed one."""
+        with self.engine.connect() as db:
+            roots = db.execute(select(frontiers.c.roots).where(
+                frontiers.c.size == checkpoint.size)).scalar()
+        if roots is None:
+            return None
+        try:
+            tree = CompactRange.resume(checkpoint.size,
+                                       [bytes.fromhex(r) for r in roots.split()])
+        except (CryptoError, ValueError):
+            return None
+        return tree if tree.root().hex() == checkpoint.root else None
 
     def add_cosignature(self, size: int, cosignature: Cosignature) -> None:
         with self.engine.begin() as db:
@@ -122,27 +151,48 @@ class Checkpointer:
         self.index = index
         self.log_key = log_key
         self.every = max(1, every)
+        self._tree = CompactRange()  # the tree at the last size this process signed or read
 
-    def leaves(self, size: int | None = None) -> list[bytes]:
-        return [leaf_hash(h) for h in self.index.leaf_hashes(size)]
+    def leaves(self, size: int | None = None, start: int = 0) -> list[bytes]:
+        return [leaf_hash(h) for h in self.index.leaf_hashes(size, start)]
 
     def catch_up(self) -> list[Checkpoint]:
-        """Records the checkpoints due every ``every`` events that are still missing."""
+        """Records the checkpoints due every ``every`` events that are still missing,
+        hashing only the events since the last checkpoint."""
         latest = self.store.latest()
         done = latest.size if latest else 0
         count = self.index.count()
         if count - done < self.every:
             return []
-        leaves = self.leaves(count)
+        tree = self._tree_from(latest)
         due = range(done - done % self.every + self.every, count + 1, self.every)
-        return [self._sign(size, leaves[:size]) for size in due]
+        return [self._sign(self._grown(tree, size)) for size in due]
 
     def record(self) -> Checkpoint:
         """A checkpoint of the whole log as the audit index holds it now (on demand)."""
         count = self.index.count()
         if count == 0:
             raise Conflict("The log is empty: there is nothing to checkpoint yet.")
-        return self.store.get(count) or self._sign(count, self.leaves(count))
+        latest = self.store.latest()
+        if latest is not None and latest.size >= count:
+            return self.store.get(count) or self._sign(self._grown(CompactRange(), count))
+        return self._sign(self._grown(self._tree_from(latest), count))
+
+    def _tree_from(self, checkpoint: Checkpoint | None) -> CompactRange:
+        """The tree of the checkpoint's size: the one in memory, the stored range, or, when
+        neither matches, hashed again from the leaves."""
+        if checkpoint is None:
+            return CompactRange()
+        if self._tree.size == checkpoint.size and self._tree.root().hex() == checkpoint.root:
+            return self._tree
+        stored = self.store.tree_at(checkpoint)
+        return stored if stored is not None else self._grown(CompactRange(), checkpoint.size)
+
+    def _grown(self, tree: CompactRange, size: int) -> CompactRange:
+        """The tree extended with the leaves up to ``size`` (in place)."""
+        for leaf in self.leaves(size, tree.size):
+            tree.append(leaf)
+        return tree
 
     def inclusion(self, position: int, size: int) -> list[bytes]:
         """The audit path of the event at ``position`` in the tree of ``size`` events."""
@@ -155,15 +205,16 @@ class Checkpointer:
             raise NotFound(f"No tree of {new_size} events to prove {old_size} against.")
         return consistency_proof(self.leaves(new_size), old_size)
 
-    def _sign(self, size: int, leaves: list[bytes]) -> Checkpoint:
-        root, time = tree_root(leaves).hex(), now_text()
-        statement = checkpoint_statement(size, root, time)
-        checkpoint = Checkpoint(size, root, time, key_fingerprint(self.log_key.public_bytes),
+    def _sign(self, tree: CompactRange) -> Checkpoint:
+        root, time = tree.root().hex(), now_text()
+        statement = checkpoint_statement(tree.size, root, time)
+        checkpoint = Checkpoint(tree.size, root, time, key_fingerprint(self.log_key.public_bytes),
                                 self.log_key.sign(statement).hex())
+        self._tree = CompactRange.resume(tree.size, tree.roots())
         try:
-            self.store.add(checkpoint)
+            self.store.add(checkpoint, tree)
         except IntegrityError:
-            return self.store.get(size) or checkpoint  # another process signed this size first
+            return self.store.get(tree.size) or checkpoint  # another process signed it first
         return checkpoint
 
 

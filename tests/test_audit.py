@@ -203,6 +203,40 @@ def test_index_size_and_latest_checkpoint_agree_with_a_full_read(audited: Exchan
     assert {s.state for s in latest.cosignatures} == {"FRA", "DEU"}
 
 
+def more_events(exchange: Exchange) -> None:
+    """Enough new events for another checkpoint, from a new process's exchange."""
+    viewers = exchange.viewers  # type: ignore[attr-defined]
+    later = open_exchange(exchange.settings)
+    try:
+        case_id = later.cases.open_case(viewers["DEU"], SUMMARY)
+        for version in range(1, EVERY + 1):
+            later.cases.add_part(viewers["DEU"], case_id, version, "item", ITEM)
+        assert later.follow()
+    finally:
+        later.close()
+
+
+def test_a_new_process_extends_the_stored_tree_without_reading_old_leaves(
+        audited: Exchange) -> None:
+    before = audited.checkpoints.latest()
+    # Were the old leaves hashed again, this altered index row would skew the next root.
+    execute(audited, "UPDATE audit_log SET event_hash = :h WHERE position = 0", h="00" * 32)
+    more_events(audited)
+    assert audited.checkpoints.latest().size > before.size
+    result = full_check(audited)
+    assert result.ok, result.finding
+
+
+def test_a_tampered_stored_tree_is_not_used(audited: Exchange) -> None:
+    latest = audited.checkpoints.latest()
+    execute(audited, "UPDATE audit_frontiers SET roots = :r WHERE size = :s",
+            r=" ".join(["ab" * 32] * bin(latest.size).count("1")), s=latest.size)
+    more_events(audited)
+    assert audited.checkpoints.latest().size > latest.size
+    result = full_check(audited)
+    assert result.ok, result.finding
+
+
 # The offline auditor
 
 @pytest.fixture

@@ -3,8 +3,8 @@ and only after the earlier versions of its record; the result equals the in-orde
 
 from __future__ import annotations
 
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from eventsourcing.persistence import Notification

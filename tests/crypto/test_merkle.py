@@ -512,3 +512,24 @@ def test_compact_range_gives_the_tree_root_at_every_size(count: int) -> None:
         streamed.append(leaf)
         if size % 7 == 0 or size == count:
             assert streamed.root() == tree_root(leaves[:size])
+
+
+@given(st.integers(0, 200), st.integers(0, 100))
+def test_a_compact_range_resumed_from_its_roots_goes_on_as_the_original(
+        first: int, more: int) -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(first + more)]
+    streamed = CompactRange()
+    for leaf in leaves[:first]:
+        streamed.append(leaf)
+    resumed = CompactRange.resume(first, streamed.roots())
+    for leaf in leaves[first:]:
+        resumed.append(leaf)
+    assert resumed.size == len(leaves)
+    assert resumed.root() == tree_root(leaves)
+
+
+def test_a_compact_range_with_the_wrong_number_of_roots_is_refused() -> None:
+    roots = [leaf_hash(b"a"), leaf_hash(b"b")]
+    with pytest.raises(CryptoError, match="6 leaves has 2 subtree roots, not 1"):
+        CompactRange.resume(6, roots[:1])
+    assert CompactRange.resume(6, roots).size == 6
