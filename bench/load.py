@@ -48,16 +48,11 @@ ADMIN_URL = os.environ.get("DIVEX_TEST_POSTGRES_URL", "postgresql://127.0.0.1:54
 GOAL_MS = 100
 GOAL_ROUTES = ("list", "list filtered", "case page")
 BASELINE = "baseline GET /login"
-# Seeding signs one checkpoint at the end instead of one per 1000 events: each checkpoint
-# re-hashes the whole tree from the audit index, so 1000 of them would cost O(n^2) (see
-# bench/README.md). The server then signs every 1000 events, the default.
-SEED_CHECKPOINT_EVERY = 10**9
 
 
 def settings_for(backend: str, folder: Path, cases: int) -> Settings:
     url = sqlite_url(folder) if backend == "sqlite" else postgres_url(cases)
-    return Settings(data_dir=folder, database_url=url, secret_key="load-bench-seed",
-                    checkpoint_every=SEED_CHECKPOINT_EVERY)
+    return Settings(data_dir=folder, database_url=url, secret_key="load-bench-seed")
 
 
 def postgres_url(cases: int) -> str:

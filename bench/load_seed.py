@@ -7,7 +7,7 @@ with the service's own helpers, wrapped per reader with HPKE, signed and hash-ch
 analyst holds the case in memory) and one commit per command: ``BATCH`` cases commit in one
 transaction with their wrapped keys. Several processes build cases in parallel; then the read
 models are built from the log by the in-process follower (`catch_up`, as `divex projections
-run --once` does), in parallel processes on PostgreSQL, and one checkpoint is signed at the end.
+run --once` does), in parallel processes on PostgreSQL, and the checkpoints are signed.
 """
 
 from __future__ import annotations
@@ -161,16 +161,16 @@ def _seed_slice(settings: Settings, first: int, total: int, step: int,
     return made
 
 
-def _catch_up_one(settings: Settings, name: str, done: Any) -> int:
+def _catch_up_some(settings: Settings, names: list[str], done: Any) -> int:
     exchange = open_exchange(settings)
     try:
-        projection = next(p for p in exchange.projections() if p.name == name)
+        projections = [p for p in exchange.projections() if p.name in names]
 
         def step(count: int) -> None:
             with done.get_lock():
                 done.value += count
 
-        return catch_up(exchange.ledger, [projection], step)
+        return catch_up(exchange.ledger, projections, step)
     finally:
         exchange.close()
 
@@ -221,13 +221,14 @@ def seed(settings: Settings, cases: int, processes: int, folder: Path,
     log(f"  {events} events stored ({events / timings['cases']:.0f} events/s)")
     done = context.Value("q", 0)
     # SQLite has one writer: parallel followers would time out on its lock ("database is
-    # locked"), so there the read models are built one after another in one process.
+    # locked"), so there one follower builds every read model, reading each event once. On
+    # PostgreSQL the read models are shared out among the processes.
     parallel = 1 if settings.database_url.startswith("sqlite") else min(len(names), processes)
-    with context.Pool(parallel, initializer=_share,
-                      initargs=(done,)) as pool:
-        results = [pool.apply_async(_catch_up_shared, (settings, name)) for name in names]
+    groups = [names[k::parallel] for k in range(parallel)]
+    with context.Pool(parallel, initializer=_share, initargs=(done,)) as pool:
+        results = [pool.apply_async(_catch_up_shared, (settings, group)) for group in groups]
         timings["projections"] = _watch(f"read models ({', '.join(names)})", done,
-                                        events * len(names), results)
+                                        events * parallel, results)
     started = time.perf_counter()
     exchange = open_exchange(settings)
     try:
@@ -236,7 +237,7 @@ def seed(settings: Settings, cases: int, processes: int, folder: Path,
     finally:
         exchange.close()
     timings["checkpoint"] = time.perf_counter() - started
-    log(f"  checkpoint of {events} events signed in {timings['checkpoint']:.1f} s")
+    log(f"  checkpoints of {events} events signed in {timings['checkpoint']:.1f} s")
     total = time.perf_counter() - began
     (folder / "cases.json").write_text(json.dumps({
         "owners": {code: [cid for _, cid in sorted(made)] for code, made in owners.items()},
@@ -262,5 +263,5 @@ def _seed_slice_shared(settings: Settings, first: int, total: int, step: int) ->
     return _seed_slice(settings, first, total, step, _done)
 
 
-def _catch_up_shared(settings: Settings, name: str) -> int:
-    return _catch_up_one(settings, name, _done)
+def _catch_up_shared(settings: Settings, names: list[str]) -> int:
+    return _catch_up_some(settings, names, _done)
