@@ -22,6 +22,7 @@ from crypto.merkle import verify_inclusion
 from projections.audit_index import AuditFilter, AuditRow
 
 from .extensions import current_viewer, get_exchange
+from .forms import page_number
 from .messages import translate
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -55,7 +56,7 @@ def log_filter(args: Any) -> AuditFilter:
 def index() -> tuple[str, int]:
     exchange = get_exchange()
     exchange.follow()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     size = 50
     error, rows, total = None, [], 0
     try:

@@ -21,7 +21,7 @@ from projections.case_index import CaseFilter
 
 from .extensions import current_viewer, get_exchange
 from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
-from .forms import as_form, expected_version, field_errors
+from .forms import as_form, expected_version, field_errors, page_number
 from .messages import N_, translate
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -104,7 +104,7 @@ def case_filter(args: MultiDict[str, str]) -> CaseFilter:
 def index() -> Any:
     viewer, exchange = current_viewer(), get_exchange()
     size = int(current_app.config["PAGE_SIZE"])
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     try:
         where = case_filter(request.args)
     except InvalidInput as error:

@@ -10,6 +10,7 @@ from flask_login import login_required
 from cases.case_exports import cases_csv, stix_bundle
 from cases.errors import NotFound
 from cases.view import CaseView
+from cases.viewer import Viewer
 from projections.case_index import CaseFilter
 
 from .extensions import current_viewer, get_exchange
@@ -19,9 +20,9 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 PAGE = 200
 
 
-def readable_cases() -> list[CaseView]:
+def readable_cases(viewer: Viewer) -> list[CaseView]:
     """Every case the viewer's state reads, opened through the service (the access check)."""
-    exchange, viewer = get_exchange(), current_viewer()
+    exchange = get_exchange()
     exchange.follow()
     views, offset = [], 0
     while True:
@@ -47,11 +48,11 @@ def download(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/cases.stix.json")
 @login_required
 def stix() -> Response:
-    return download(stix_bundle(readable_cases(), current_viewer().state),
+    return download(stix_bundle(readable_cases(current_viewer()), current_viewer().state),
                     "application/stix+json;version=2.1", "divex-cases.stix.json")
 
 
 @bp.get("/cases.csv")
 @login_required
 def csv() -> Response:
-    return download(cases_csv(readable_cases()), "text/csv", "divex-cases.csv")
+    return download(cases_csv(readable_cases(current_viewer())), "text/csv", "divex-cases.csv")

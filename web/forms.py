@@ -13,6 +13,13 @@ from cases.errors import DivexError, InvalidInput
 from .fields import Field
 from .messages import N_, translate
 
+MAX_PAGE = 1_000_000  # beyond any real list; keeps the row offset within a 64-bit integer
+
+
+def page_number() -> int:
+    """The ``page`` query argument, 1 when missing or not a number, at most `MAX_PAGE`."""
+    return min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+
 
 def expected_version() -> int:
     """The case version the form was drawn from (a hidden field on every change)."""

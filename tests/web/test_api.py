@@ -85,6 +85,38 @@ def test_sharing_through_the_api_lets_the_other_state_read(
     assert events(exchange) == before
 
 
+def test_a_share_preview_names_the_readers_and_changes_nothing(
+        api: Api, exchange: Exchange) -> None:
+    case = open_case(api)
+    before = events(exchange)
+    preview = api.call("GET", f"/cases/{case['id']}/sharing/preview",
+                       query_string={"tier": "bilateral", "states": ["deu", "MLI"]})
+    assert preview.status_code == 200, preview.json
+    assert preview.json == {"readers": ["DEU", "FRA", "MLI"], "added": ["DEU", "MLI"]}
+    assert events(exchange) == before
+    assert api.call("GET", f"/cases/{case['id']}").json["recipients"] == ["FRA"]
+    unknown = api.call("GET", f"/cases/{case['id']}/sharing/preview",
+                       query_string={"tier": "bilateral", "states": ["XXX"]})
+    assert (unknown.status_code, unknown.json["field"]) == (422, "states")
+    assert unknown.json["message"] == "XXX is not a registered state."
+
+
+def test_the_stix_export_holds_only_the_cases_the_state_reads(
+        api: Api, app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    shared, national = open_case(api), api.call("POST", "/cases", json=dict(
+        SUMMARY, title="National only: pistols in a car boot")).json
+    api.call("POST", f"/cases/{shared['id']}/sharing", json={
+        "expected_version": shared["version"], "tier": "bilateral", "states": ["DEU"]})
+    deu = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    bundle = deu.call("GET", "/exports/stix")
+    assert bundle.status_code == 200 and bundle.json["type"] == "bundle"
+    reports = [o for o in bundle.json["objects"] if o["type"] == "report"]
+    assert [r["name"] for r in reports] == [SUMMARY["title"]]
+    assert national["id"] not in bundle.text and "pistols" not in bundle.text
+    own = api.call("GET", "/exports/stix").json
+    assert len([o for o in own["objects"] if o["type"] == "report"]) == 2
+
+
 def test_another_states_token_learns_nothing_of_a_case(
         api: Api, app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
     case = open_case(api)
@@ -245,8 +277,8 @@ def test_the_case_list_is_paginated_and_filtered(api: Api) -> None:
     assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
     assert {c["id"] for c in first["items"] + second["items"]} == set(ids)
     assert api.call("GET", "/cases?status=closed").json["total"] == 0
-    for bad in ("per_page=0", "per_page=101", "page=0", "page=x", "updated_from=yesterday",
-                "colour=red"):
+    for bad in ("per_page=0", "per_page=101", "page=0", "page=x", "page=" + "9" * 30,
+                "updated_from=yesterday", "colour=red"):
         response = api.call("GET", f"/cases?{bad}")
         assert response.status_code == 422 and response.json["field"], bad
 

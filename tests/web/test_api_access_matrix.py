@@ -33,6 +33,7 @@ WHO: dict[str, tuple[str, dict[str, Any]]] = {
     "remove_leg": ("owner_analyst", {}),
     "change_status": ("owner_analyst", {"status": "under_investigation", "reason": "r"}),
     "share_case": ("owner_analyst", {"tier": "bilateral", "states": ["MLI"]}),
+    "preview_share": ("owner_analyst", {"tier": "bilateral", "states": ["MLI"]}),
     "unshare_case": ("owner_analyst", {"states": ["DEU"]}),
     "set_retention": ("owner_admin", {"keep_years": 10}),
     "request_shred": ("owner_admin", {}), "withdraw_shred": ("owner_admin", {}),
@@ -99,8 +100,11 @@ def call(world: dict[str, Any], op: Operation, user: str, case_id: str, part_id:
     path = "/api/v1" + op.path.format(case_id=case_id, part_id=part_id)
     headers = {"Authorization": f"Bearer {world['tokens'][user]}"}
     if op.query is not None:
+        query = dict(sample)
+        if "expected_version" in op.query.model_fields:
+            query["expected_version"] = version
         return world["client"].open(path, method=op.method, headers=headers,
-                                    query_string={"expected_version": version})
+                                    query_string=query)
     body = None
     if op.body is not None:
         body = dict(sample)

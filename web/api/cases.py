@@ -9,9 +9,12 @@ from uuid import UUID
 from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
+from cases.case_exports import stix_bundle
+from cases.errors import Forbidden
 from cases.viewer import Viewer
 
 from ..cases import case_filter
+from ..exports import readable_cases
 from ..extensions import get_exchange
 from .schemas import (
     ActorIn,
@@ -30,7 +33,10 @@ from .schemas import (
     RetentionIn,
     ShareIn,
     ShareOut,
+    SharePreviewOut,
+    SharePreviewQuery,
     StatusIn,
+    StixBundleOut,
     SummaryRevision,
     UnshareIn,
     VersionQuery,
@@ -109,6 +115,26 @@ def register(bp: Blueprint) -> None:
         added = get_exchange().cases.share(viewer, case_id, body.expected_version, body.tier,
                                            sorted({s.strip().upper() for s in body.states}))
         return ShareOut(added=list(added), case=_case(viewer, case_id))
+
+    @operation(bp, "GET", "/exports/stix", summary="Every case your state can read, as one "
+               "STIX 2.1 bundle (the page's STIX download)", tag="exports",
+               response=StixBundleOut)
+    def export_stix(viewer: Viewer) -> StixBundleOut:
+        bundle = stix_bundle(readable_cases(viewer), viewer.state)
+        return StixBundleOut.model_validate_json(bundle)
+
+    @operation(bp, "GET", f"{CASE}/sharing/preview", summary="Who would read the case after "
+               "a share (nothing changes)", tag="sharing", query=SharePreviewQuery,
+               response=SharePreviewOut, errors=(403, 404))
+    def preview_share(viewer: Viewer, case_id: UUID, query: SharePreviewQuery
+                      ) -> SharePreviewOut:
+        cases = get_exchange().cases
+        case = cases.view(viewer, case_id)
+        if not cases.may_change(viewer, case.owner):
+            raise Forbidden("Only analysts of the owner state change this case.")
+        audience = set(cases.audience(viewer, query.tier, query.states))
+        return SharePreviewOut(readers=sorted(audience | set(case.recipients)),
+                               added=sorted(audience - set(case.recipients)))
 
     @operation(bp, "POST", f"{CASE}/sharing/removal", summary="Stop sharing with states "
                "(the case key is rotated)", tag="sharing", body=UnshareIn, response=CaseOut,

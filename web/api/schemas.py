@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from cases.view import CaseView, HistoryEntry
 from projections.case_index import CaseRow
 
+from ..forms import MAX_PAGE
+
 MAX_PAGE_SIZE = 100
 
 
@@ -115,6 +117,12 @@ class VersionQuery(BaseModel):
     expected_version: int = Field(ge=1)
 
 
+class SharePreviewQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tier: str = Field(description="bilateral or portal")
+    states: list[str] = Field([], description="ISO 3166-1 alpha-3 codes (bilateral)")
+
+
 class CaseListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: str = ""
@@ -122,7 +130,7 @@ class CaseListQuery(BaseModel):
     owner: str = ""
     updated_from: str = Field("", description="YYYY-MM-DD")
     updated_to: str = Field("", description="YYYY-MM-DD")
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -187,6 +195,21 @@ class ShareOut(BaseModel):
     case: CaseOut
 
 
+class SharePreviewOut(BaseModel):
+    readers: list[str] = Field(description="States that would read the case after the share")
+    added: list[str] = Field(description="Of those, the states that do not read it yet")
+
+
+class StixBundleOut(BaseModel):
+    """A STIX 2.1 bundle (https://docs.oasis-open.org/cti/stix/v2.1/): identities, and per
+    case a report referring to its items, actors, route legs and notes."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    id: str
+    objects: list[dict[str, Any]]
+
+
 class HistoryEntryOut(BaseModel):
     version: int
     timestamp: Timestamp
@@ -213,7 +236,7 @@ class PageQuery(BaseModel):
     """``page`` and ``per_page`` of a list operation (the lists the pages show)."""
 
     model_config = ConfigDict(extra="forbid")
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
     def window(self, rows: list[Any]) -> list[Any]:
