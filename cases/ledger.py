@@ -19,6 +19,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
 from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_event
@@ -160,6 +162,21 @@ class Ledger(Application[UUID]):
                  snapshot_intervals: dict[type, int] | None = None) -> None:
         super().__init__(env)
         self.snapshotting_intervals = snapshot_intervals or {}  # type: ignore[misc]
+        self._index_topics()
+
+    def _index_topics(self) -> None:
+        """An index on (topic, id), so `ids_created_by` reads the directory, meetings and
+        trace requests without scanning a log of a million case events. Processes starting
+        together may race to create it; the loser finds it made."""
+        table = self.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        try:
+            with engine.begin() as db:
+                db.execute(text(f"CREATE INDEX IF NOT EXISTS {table}_topic ON {table} "
+                                "(topic, id)"))
+        except DBAPIError:
+            if not inspect(engine).has_index(table, f"{table}_topic"):
+                raise
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
