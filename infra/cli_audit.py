@@ -16,7 +16,7 @@ from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.checkpoints import now_text
 
-from .cli_support import exchange_of, progress_bar, refusals_as_messages, sign_in
+from .cli_support import CODE, exchange_of, progress_bar, refusals_as_messages, sign_in
 
 
 @click.group()
@@ -107,12 +107,14 @@ def checkpoint_command(ctx: click.Context) -> None:
 @audit.command("cosign")
 @click.option("--user", "username", required=True, help="A user of the witness state.")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False))
+@CODE
 @click.pass_context
 @refusals_as_messages
-def cosign_command(ctx: click.Context, username: str, password_file: Path | None) -> None:
+def cosign_command(ctx: click.Context, username: str, password_file: Path | None,
+                   code: str | None) -> None:
     """As a witness state, cosign the newest checkpoint if it extends the last one you did."""
     exchange = exchange_of(ctx)
-    viewer = sign_in(exchange, username, password_file)
+    viewer = sign_in(exchange, username, password_file, code)
     exchange.follow()
     cosigned = exchange.witness.cosign(viewer)
     if cosigned is None:
@@ -155,17 +157,18 @@ def prove_command(ctx: click.Context, notification_id: int) -> None:
               help="ISO date or date and time (UTC unless an offset is given).")
 @click.option("--user", "username", required=True, help="The auditor (or reader) replaying.")
 @click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False))
+@CODE
 @click.pass_context
 @refusals_as_messages
 def replay_command(ctx: click.Context, case_id: str, moment: str, username: str,
-                   password_file: Path | None) -> None:
+                   password_file: Path | None, code: str | None) -> None:
     """Show a case as it was at a moment: its content if your state can read it, else its
     clear header history."""
     when = parse_moment(moment, "at", end_of_day=True)
     if when is None:
         raise click.ClickException("Give --at as YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
     exchange = exchange_of(ctx)
-    viewer = sign_in(exchange, username, password_file)
+    viewer = sign_in(exchange, username, password_file, code)
     exchange.follow()
     version = exchange.audit_index.view.version_at(case_id.strip(), when)
     if version is None:

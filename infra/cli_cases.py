@@ -8,7 +8,7 @@ import click
 
 from cases.case import ITI_RETENTION_YEARS
 
-from .cli_support import exchange_of, refusals_as_messages, sign_in
+from .cli_support import CODE, exchange_of, refusals_as_messages, sign_in
 
 USER = click.option("--user", "username", required=True, help="A state admin of the owner.")
 PASSWORD_FILE = click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False),
@@ -27,15 +27,16 @@ def cases() -> None:
 @click.option("--indefinite", is_flag=True, help="Keep the case indefinitely (the default).")
 @USER
 @PASSWORD_FILE
+@CODE
 @click.pass_context
 @refusals_as_messages
 def retention(ctx: click.Context, case_id: str, years: int | None, indefinite: bool,
-              username: str, password_file: Path | None) -> None:
+              username: str, password_file: Path | None, code: str | None) -> None:
     """Set how long a case is kept once closed."""
     if (years is None) == (not indefinite):
         raise click.ClickException("Give either --years N or --indefinite.")
     exchange = exchange_of(ctx)
-    viewer = sign_in(exchange, username, password_file)
+    viewer = sign_in(exchange, username, password_file, code)
     exchange.cases.set_retention(viewer, case_id, None if indefinite else years)
     if indefinite:
         click.echo(f"Case {case_id} is kept indefinitely.")
@@ -53,10 +54,11 @@ def retention(ctx: click.Context, case_id: str, years: int | None, indefinite: b
 @click.option("--withdraw", is_flag=True, help="Withdraw a pending request.")
 @USER
 @PASSWORD_FILE
+@CODE
 @click.pass_context
 @refusals_as_messages
 def shred(ctx: click.Context, case_id: str, confirm: bool, withdraw: bool, username: str,
-          password_file: Path | None) -> None:
+          password_file: Path | None, code: str | None) -> None:
     """Crypto-shred a case: ask for it, then a second state admin confirms with --confirm.
 
     Confirming deletes every wrapped key of the case and of its trace requests: the content
@@ -65,7 +67,7 @@ def shred(ctx: click.Context, case_id: str, confirm: bool, withdraw: bool, usern
     if confirm and withdraw:
         raise click.ClickException("Give --confirm or --withdraw, not both.")
     exchange = exchange_of(ctx)
-    viewer = sign_in(exchange, username, password_file)
+    viewer = sign_in(exchange, username, password_file, code)
     if withdraw:
         exchange.cases.withdraw_shred(viewer, case_id)
         click.echo(f"The request to shred case {case_id} is withdrawn.")

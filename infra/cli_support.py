@@ -66,13 +66,28 @@ def _where(settings: Settings) -> str:
         return "DIVEX_DATABASE_URL"
 
 
-def sign_in(exchange: Exchange, username: str, password_file: Path | None) -> Viewer:
-    """The user a command acts as, unlocked with their password (prompted or from a file)."""
+CODE = click.option("--code", help="The code from your authenticator app, or a recovery code "
+                    "(asked for when your account has a second factor and it is not given).")
+
+
+def sign_in(exchange: Exchange, username: str, password_file: Path | None,
+            code: str | None = None) -> Viewer:
+    """The user a command acts as, unlocked with their password (prompted or from a file)
+    and, as on the web, their second factor: the command line is no way around it."""
     if password_file is None:
         password = click.prompt(f"Password for {username}", hide_input=True)
     else:
         password = read_password(password_file, "")
-    return exchange.directory.authenticate(username, password)
+    unlocked = exchange.directory.unlock(username, password)
+    if unlocked.user.second_factor:
+        if code is None:
+            code = click.prompt("Code from your authenticator app (or a recovery code)")
+        return exchange.directory.second_factors.verify(unlocked, code)
+    if unlocked.user.needs_second_factor:
+        raise click.ClickException(
+            f"{unlocked.user.username} must set up a second factor first: sign in on the web "
+            "once and follow the steps.")
+    return unlocked.viewer
 
 
 @contextmanager

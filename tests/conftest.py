@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 from cases.directory_service import Directory
@@ -72,6 +74,16 @@ def rebuilt_from_zero(exchange: Exchange, projection: Any) -> dict[str, list[tup
     projection.view.create_table()
     catch_up(exchange.ledger, [projection])
     return projection.view.dump()
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def enrolled(directory: Directory, viewer: Viewer) -> list[str]:
+    """Enrols the user in the second factor (`TOTP_SECRET`, with the previous time step's
+    code, so the current one is still unused); returns their ten recovery codes."""
+    return directory.second_factors.enrol(viewer, TOTP_SECRET,
+                                          pyotp.TOTP(TOTP_SECRET).at(time.time() - 30))
 
 
 def cli_env(exchange: Exchange, **extra: str) -> dict[str, str]:

@@ -7,13 +7,17 @@ import time
 
 import pyotp
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
 from cases.directory_service import format_recovery_secret
 from cases.errors import AuthenticationFailed
 from cases.keystore import recovery_codes, second_factors
+from cases.second_factor_service import WRONG_CODE
+from infra.cli import main
 from infra.wiring import Exchange
-from tests.conftest import PASSWORD, register_states
+from tests.conftest import PASSWORD, TOTP_SECRET, cli_env, enrolled, register_states
+from tests.test_shredding import events
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -79,3 +83,46 @@ def test_a_code_is_refused_to_a_sign_in_that_began_before_a_password_change(
     directory.change_password(people["FRA"], PASSWORD, "another long passphrase 42")
     with pytest.raises(AuthenticationFailed, match="Sign in again"):
         directory.resume("fra.analyst", stale.user_key.to_bytes())
+
+
+# The command line: no way around the second factor
+
+
+def retention_command(exchange: Exchange, tmp_path, case_id: object, *extra: str,
+                      code_input: str | None = None, years: int = 30):
+    password = tmp_path / "pw"
+    password.write_text(PASSWORD)
+    return CliRunner().invoke(main, ["cases", "retention", str(case_id), "--years", str(years),
+                                     "--user", "fra.admin", "--password-file", str(password),
+                                     *extra], env=cli_env(exchange), input=code_input)
+
+
+def test_the_command_line_asks_an_enrolled_admin_for_the_code(exchange: Exchange, people,
+                                                              tmp_path) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], {"title": "Pistols in a car boot"})
+    recovery = enrolled(exchange.directory, people["FRA.admin"])
+    before = events(exchange)
+    for wrong in (["--code", "000000"], ["--code", "not a code"], []):
+        refused = retention_command(exchange, tmp_path, case_id, *wrong, code_input="123456\n")
+        assert refused.exit_code == 1 and WRONG_CODE in refused.output, refused.output
+        assert "Traceback" not in refused.output
+    assert events(exchange) == before
+    exchange.directory.lockout.succeeded("fra.admin")  # three wrong codes counted
+    now = pyotp.TOTP(TOTP_SECRET).now()
+    prompted = retention_command(exchange, tmp_path, case_id, code_input=f"{now}\n")
+    assert prompted.exit_code == 0 and "Code from your authenticator app" in prompted.output
+    replayed = retention_command(exchange, tmp_path, case_id, "--code", now)
+    assert replayed.exit_code == 1 and WRONG_CODE in replayed.output
+    used = retention_command(exchange, tmp_path, case_id, "--code", recovery[0], years=40)
+    assert used.exit_code == 0, used.output
+    again = retention_command(exchange, tmp_path, case_id, "--code", recovery[0], years=50)
+    assert again.exit_code == 1 and WRONG_CODE in again.output
+
+
+def test_an_admin_without_a_second_factor_is_sent_to_enrol_first(exchange: Exchange, people,
+                                                                 tmp_path) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], {"title": "Pistols in a car boot"})
+    before = events(exchange)
+    refused = retention_command(exchange, tmp_path, case_id, "--code", "123456")
+    assert refused.exit_code == 1 and "must set up a second factor first" in refused.output
+    assert events(exchange) == before

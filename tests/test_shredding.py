@@ -18,7 +18,7 @@ from infra.cli import main
 from infra.settings import Settings
 from infra.wiring import Exchange
 from projections.case_index import CaseFilter
-from tests.conftest import PASSWORD, cli_env, register_states
+from tests.conftest import PASSWORD, cli_env, enrolled, register_states
 from tests.test_cases import ITEM, SUMMARY
 from tests.test_no_secrets_at_rest import raw_database_bytes
 from tests.test_tracing import Clock
@@ -223,16 +223,21 @@ def test_no_wrapped_key_of_a_shredded_case_is_left_in_the_database(
     assert [blob for blob in blobs if blob in dump] == []
 
 
-def test_shredding_from_the_command_line(exchange: Exchange, closed_case,
+def test_shredding_from_the_command_line(exchange: Exchange, people, closed_case,
                                          tmp_path: Path) -> None:
     case_id = closed_case["case"]
     password = tmp_path / "pw"
     password.write_text(PASSWORD)
     env = cli_env(exchange)
     runner = CliRunner()
+    codes = {name: iter(enrolled(exchange.directory, people[key]))
+             for name, key in (("fra.admin", "FRA.admin"), ("fra.admin2", "FRA.admin2"))}
 
     def run(*args: str) -> Any:
-        return runner.invoke(main, ["cases", *args, "--password-file", str(password)], env=env)
+        user = args[args.index("--user") + 1]
+        code = ["--code", next(codes[user])] if user in codes else []
+        return runner.invoke(main, ["cases", *args, "--password-file", str(password), *code],
+                             env=env)
 
     refused = run("shred", str(case_id), "--user", "fra.admin")
     assert refused.exit_code == 1 and "indefinitely" in refused.output
@@ -267,9 +272,10 @@ def test_a_request_is_withdrawn_from_the_command_line(exchange: Exchange, people
     exchange.cases.request_shred(people["FRA.admin"], case_id)
     password = tmp_path / "pw"
     password.write_text(PASSWORD)
+    code = enrolled(exchange.directory, people["FRA.admin2"])[0]
     result = CliRunner().invoke(main, ["cases", "shred", str(case_id), "--withdraw", "--user",
-                                       "fra.admin2", "--password-file", str(password)],
-                                env=cli_env(exchange))
+                                       "fra.admin2", "--password-file", str(password),
+                                       "--code", code], env=cli_env(exchange))
     assert result.exit_code == 0 and "withdrawn" in result.output
     assert not exchange.ledger.repository.get(case_id).shred_requested_by
 

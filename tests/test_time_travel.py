@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from cases.errors import NotFound
 from infra.cli import main
 from infra.wiring import Exchange
-from tests.conftest import PASSWORD, cli_env, register_states
+from tests.conftest import PASSWORD, cli_env, enrolled, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 REVISED = dict(SUMMARY, title="Rifles traced to a stockpile loss")
@@ -79,23 +80,25 @@ def test_long_cases_are_snapshotted_and_time_travel_agrees_with_replay(
 
 
 def test_replay_command_prints_the_case_then(exchange: Exchange, story, tmp_path: Path) -> None:
-    _, case_id, moments = story
+    viewers, case_id, moments = story
     password = tmp_path / "pw"
     password.write_text(PASSWORD)
     env = cli_env(exchange)
     runner = CliRunner()
-    owner = runner.invoke(main, ["audit", "replay", "--case", str(case_id),
-                                 "--at", moments[2].isoformat(), "--user", "fra.auditor",
-                                 "--password-file", str(password)], env=env)
+    codes = {user: iter(enrolled(exchange.directory, viewers[key]))
+             for user, key in (("fra.auditor", "FRA.auditor"), ("deu.auditor", "DEU.auditor"))}
+
+    def replay(user: str, at: str) -> Any:
+        return runner.invoke(main, ["audit", "replay", "--case", str(case_id), "--at", at,
+                                    "--user", user, "--password-file", str(password),
+                                    "--code", next(codes[user])], env=env)
+
+    owner = replay("fra.auditor", moments[2].isoformat())
     assert owner.exit_code == 0, owner.output
     assert f"Title: {SUMMARY['title']}" in owner.output and "version 2" in owner.output
-    other = runner.invoke(main, ["audit", "replay", "--case", str(case_id),
-                                 "--at", moments[2].isoformat(), "--user", "deu.auditor",
-                                 "--password-file", str(password)], env=env)
+    other = replay("deu.auditor", moments[2].isoformat())
     assert other.exit_code == 0, other.output
     assert "clear header history only" in other.output
     assert SUMMARY["title"] not in other.output
-    bad = runner.invoke(main, ["audit", "replay", "--case", str(case_id), "--at", "yesterday",
-                               "--user", "fra.auditor", "--password-file", str(password)],
-                        env=env)
+    bad = replay("fra.auditor", "yesterday")
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
