@@ -164,6 +164,65 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), m) for p
 )]
 
 
+# Refusals of cases/ without values: translated by their own text (`translate` falls back to
+# the catalog); listed here so extraction finds them.
+PLAIN_REFUSALS = (
+    N_("A checkpoint in the bundle is malformed."),
+    N_("This case is not proposed for the tier-1 summaries."),
+    N_("Only the owner and the concerned member states consent."),
+    N_("Only the secretariat publishes a log key."),
+    N_("Only the secretariat publishes the subgroup key."),
+    N_("Set up a second factor first."),
+    N_("A user name has 3 to 64 characters: letters, digits, '.', '_', '-' or '@', "
+       "starting with a letter or digit."),
+    N_("The password must not contain the user name."),
+    N_("The password repeats too few different characters."),
+    N_("Choose at least one role."),
+    N_("divex is already initialised: the secretariat exists."),
+    N_("That code is reserved for the secretariat."),
+    N_("That recovery secret does not open this state's keys."),
+    N_("You cannot deactivate your own account."),
+    N_("That is not a recovery secret as divex prints them."),
+    N_("Only the secretariat or the state itself ends its participation."),
+    N_("The convenor or the case's owner records the outcome."),
+    N_("An analyst or state admin gives its state's consent."),
+    N_("Only participants, the secretariat and auditors see this meeting."),
+    N_("Your state holds no key for this."),
+    N_("A meeting needs at least two participating states."),
+    N_("This case is already on the agenda."),
+    N_("This case is not on the agenda."),
+    N_("Only a participating state proposes lessons."),
+    N_("Name the states concerned by this lesson."),
+    N_("No such lesson."),
+    N_("Only the states concerned by a lesson consent to it."),
+    N_("This meeting is closed."),
+    N_("Only a participating state tables its cases."),
+    N_("Only analysts or admins give their state's consent."),
+    N_("Only analysts or admins of the owner state propose a case for the tier-1 summaries."),
+    N_("No subgroup key is published yet; ask the secretariat."),
+    N_("Nothing changed since the last release of this year."),
+    N_("Only the secretariat publishes releases."),
+    N_("No such user."),
+    N_("A case is shared to a meeting by tabling it there."),
+    N_("The case version is missing or not a number."),
+    N_("Name at least one item of the case to trace."),
+    N_("The deadline must fall after the day of sending."),
+    N_("This answer is already a route leg of the case."),
+    N_("Enter a whole number of days."),
+    N_("Tick what is missing or say it in a note."),
+    N_("Answers go by checklist entry."),
+    N_("Give the missing information or a note."),
+    N_("Say what you ask the requested state."),
+    N_("The answer names no destination to route the items to."),
+    N_("Name the state to ask."),
+    N_("A state does not send a trace request to itself."),
+    N_("No such trace request."),
+    N_("Only analysts of the two states act on a trace request."),
+    N_("Your state's keys do not open this trace request."),
+    N_("Only analysts of the state that owns the case send trace requests."),
+)
+
+
 _LABELLED = {"old", "new", "kind"}
 
 

@@ -3,6 +3,7 @@ compiled; the template messages.pot is what extraction from the code gives today
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from pathlib import Path
@@ -12,6 +13,10 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from flask import Flask
+from flask_babel import force_locale
+
+from web.messages import translate
 
 WEB = Path(__file__).parents[2] / "web"
 TRANSLATIONS = WEB / "translations"
@@ -97,3 +102,29 @@ def test_compiled_catalog_matches_its_source(lang: str) -> None:
         return {(_forms(m.id), _forms(m.string)) for m in catalog if m.id}
 
     assert pairs(_catalog(lang)) == pairs(compiled)
+
+
+ERRORS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "AuthenticationFailed"}
+
+
+def domain_refusals() -> dict[str, str]:
+    """Every refusal of cases/ written as a plain string literal: message -> where."""
+    found: dict[str, str] = {}
+    for path in sorted((WEB.parent / "cases").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ERRORS and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                found[node.args[0].value] = f"{path.name}:{node.lineno}"
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_plain_refusal_of_the_domain_is_translated(app: Flask, lang: str) -> None:
+    refusals = domain_refusals()
+    assert len(refusals) > 50, "the scan found too few refusals to be right"
+    with app.test_request_context(), force_locale(lang):
+        untranslated = [f"{where}: {message}" for message, where in refusals.items()
+                        if translate(message) == message]
+    assert untranslated == []
