@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -192,6 +194,26 @@ def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dic
     assert [r.case_id for r in rows] == [str(first)]
     rows, _ = view.list_for("FRA", CaseFilter(tier="bilateral"))
     assert [r.case_id for r in rows] == [str(second)]
+
+
+def test_every_page_of_the_list_is_the_same_whichever_way_it_is_read(
+        exchange: Exchange, people: dict) -> None:
+    """The unfiltered list may walk the index on `updated` (a state reading most cases); it
+    must give the pages, in the order, that sorting the state's readable cases gives."""
+    from projections.case_index import CaseFilter
+    fra, deu = people["FRA"], people["DEU"]
+    for number in range(24):
+        owner = fra if number % 3 else deu
+        case_id = exchange.cases.open_case(owner, dict(SUMMARY, title=f"Case {number}"))
+        if number % 4 == 0:
+            exchange.cases.share(owner, case_id, 1, "bilateral", ["MLI"])
+    exchange.follow()
+    view = exchange.case_index.view
+    everything = CaseFilter(updated_from=datetime(2000, 1, 1, tzinfo=UTC))  # the sorting way
+    for state in ("FRA", "DEU", "MLI", "SEN"):
+        for offset, limit in ((0, 1), (0, 2), (3, 2), (5, 7), (0, 20), (30, 5)):
+            walked = view.list_for(state, CaseFilter(), offset, limit)
+            assert walked == view.list_for(state, everything, offset, limit), (state, offset)
 
 
 def test_parts_are_revised_and_removed(exchange: Exchange, people: dict) -> None:
