@@ -2,6 +2,10 @@
 
 Holds clear facts only, and each case's latest title as the sealed token it travelled in; a
 title is opened per request with the viewer's key, never stored in clear.
+
+Each reader row repeats the facts a list filters and sorts on (owner, status, tier, updated),
+so that a state's page and its count are range reads of one index, whatever the filter: at
+100,000 cases a join then sort over every case a state reads took ~200 ms a page.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from eventsourcing.projection import Projection
 from sqlalchemy import (
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -38,11 +43,11 @@ case_index = Table(
     "case_index",
     metadata,
     Column("case_id", String(36), primary_key=True),
-    Column("owner", String(3), nullable=False, index=True),
+    Column("owner", String(3), nullable=False),
     Column("status", String(32), nullable=False),
     Column("tier", String(16), nullable=False),
     Column("opened", DateTime(timezone=True), nullable=False),
-    Column("updated", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
     Column("recipients", Text, nullable=False),
     Column("title_token", Text, nullable=False),
@@ -54,8 +59,16 @@ case_readers = Table(
     "case_readers",
     metadata,
     Column("case_id", String(36), primary_key=True),
-    Column("state", String(3), primary_key=True, index=True),
+    Column("state", String(3), primary_key=True),
+    Column("owner", String(3), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Index("case_readers_by_updated", "state", "updated", "case_id"),
+    *(Index(f"case_readers_by_{fact}", "state", fact, "updated", "case_id")
+      for fact in ("owner", "status", "tier")),
 )
+LISTED = ("owner", "status", "tier", "updated")  # the facts repeated on the reader rows
 
 
 @dataclass(frozen=True)
@@ -95,44 +108,42 @@ class CaseIndexView(ReadModel):
             if changes:
                 session.execute(update(case_index).where(case_index.c.case_id == case_id)
                                 .values(**changes))
+            mine = case_readers.c.case_id == case_id
             if readers is not None:
-                session.execute(delete(case_readers).where(case_readers.c.case_id == case_id))
-                for state in readers:
-                    session.execute(insert(case_readers).values(case_id=case_id, state=state))
+                facts = session.execute(select(*(case_index.c[f] for f in LISTED)).where(
+                    case_index.c.case_id == case_id)).one()._asdict()
+                session.execute(delete(case_readers).where(mine))
+                if readers:
+                    session.execute(insert(case_readers), [
+                        dict(facts, case_id=case_id, state=state) for state in readers])
+            elif listed := {k: v for k, v in (changes or {}).items() if k in LISTED}:
+                session.execute(update(case_readers).where(mine).values(**listed))
             self._insert_tracking(session, tracking)
 
     def list_for(self, state: str, where: CaseFilter, offset: int = 0,
                  limit: int = 20) -> tuple[list[CaseRow], int]:
-        """A page of the cases a state can read, newest change first, and the total count.
+        """A page of the cases a state can read, latest change first, and the total count.
 
-        Unfiltered, the page is read by walking the index on ``updated`` and keeping the
-        cases the state reads, when that reaches the page sooner than sorting all of them
-        (a state reading most of 100,000 cases: 3 ms instead of 130 ms).
-        """
-        order = (case_index.c.updated.desc(), case_index.c.case_id)
-        reads = case_readers.c.state == state
+        Both read the state's reader rows only, through the index that leads with the filter's
+        fact; the page's rows are then fetched by key."""
+        r = case_readers.c
+        chosen = r.state == state
+        for fact in ("status", "tier", "owner"):
+            if getattr(where, fact):
+                chosen &= r[fact] == getattr(where, fact)
+        if where.updated_from:
+            chosen &= r.updated >= where.updated_from
+        if where.updated_to:
+            chosen &= r.updated <= where.updated_to
         with self.transaction(commit=False) as session:
-            if where == CaseFilter():
-                total = session.execute(select(func.count()).where(reads)).scalar() or 0
-                cases = session.execute(select(func.count()).select_from(case_index)).scalar()
-                if (offset + limit) * (cases or 0) < total * total:
-                    readable = select(case_readers.c.case_id).where(
-                        reads, case_readers.c.case_id == case_index.c.case_id).exists()
-                    rows = session.execute(select(case_index).where(readable).order_by(*order)
-                                           .offset(offset).limit(limit)).all()
-                    return [_row(r) for r in rows], int(total)
-            query = select(case_index).join(
-                case_readers, case_readers.c.case_id == case_index.c.case_id).where(reads)
-            for column in ("status", "tier", "owner"):
-                if getattr(where, column):
-                    query = query.where(case_index.c[column] == getattr(where, column))
-            if where.updated_from:
-                query = query.where(case_index.c.updated >= where.updated_from)
-            if where.updated_to:
-                query = query.where(case_index.c.updated <= where.updated_to)
-            total = session.execute(select(func.count()).select_from(query.subquery())).scalar()
-            rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
-        return [_row(r) for r in rows], int(total or 0)
+            total = session.execute(select(func.count()).select_from(case_readers)
+                                    .where(chosen)).scalar() or 0
+            page = session.execute(select(r.case_id).where(chosen)
+                                   .order_by(r.updated.desc(), r.case_id.desc())
+                                   .offset(offset).limit(limit)).scalars().all()
+            rows = {row.case_id: row for row in session.execute(
+                select(case_index).where(case_index.c.case_id.in_(page))).all()}
+        return [_row(rows[case_id]) for case_id in page], int(total)
 
 
 def _row(r: Any) -> CaseRow:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
 from infra.wiring import Exchange
+from projections.case_index import CaseFilter, CaseRow
 from tests.conftest import register_states
 
 SUMMARY = {"title": "Rifles found in a cache near the border",
@@ -181,7 +180,7 @@ def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dic
     exchange.cases.change_status(fra, first, 1, "under_investigation")
     exchange.follow()
     view = exchange.case_index.view
-    from projections.case_index import CaseFilter
+
     rows, total = view.list_for("FRA", CaseFilter())
     assert total == 2
     rows, total = view.list_for("DEU", CaseFilter())
@@ -196,24 +195,57 @@ def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dic
     assert [r.case_id for r in rows] == [str(second)]
 
 
-def test_every_page_of_the_list_is_the_same_whichever_way_it_is_read(
+def test_every_filtered_page_equals_the_readable_cases_sorted(
         exchange: Exchange, people: dict) -> None:
-    """The unfiltered list may walk the index on `updated` (a state reading most cases); it
-    must give the pages, in the order, that sorting the state's readable cases gives."""
-    from projections.case_index import CaseFilter
+    """Pages and counts come from the reader rows, which repeat each case's listed facts; they
+    must equal filtering and sorting the cases themselves, after shares, unshares and status
+    changes moved those facts."""
+
     fra, deu = people["FRA"], people["DEU"]
     for number in range(24):
         owner = fra if number % 3 else deu
         case_id = exchange.cases.open_case(owner, dict(SUMMARY, title=f"Case {number}"))
+        version = 1
         if number % 4 == 0:
-            exchange.cases.share(owner, case_id, 1, "bilateral", ["MLI"])
+            exchange.cases.share(owner, case_id, version, "bilateral", ["MLI"])
+            version += 1
+        if number % 5 == 0:
+            exchange.cases.change_status(owner, case_id, version, "under_investigation")
+            version += 1
+        if number % 8 == 0:
+            exchange.cases.unshare(owner, case_id, version, ["MLI"])
     exchange.follow()
     view = exchange.case_index.view
-    everything = CaseFilter(updated_from=datetime(2000, 1, 1, tzinfo=UTC))  # the sorting way
+    cases = [_row(r) for r in view.dump()["case_index"]]
+    middle = sorted(c.updated for c in cases)[len(cases) // 2]
+    filters = [CaseFilter(), CaseFilter(status="under_investigation"), CaseFilter(owner="DEU"),
+               CaseFilter(tier="bilateral"), CaseFilter(tier="national", owner="FRA"),
+               CaseFilter(updated_from=middle), CaseFilter(status="suspected", updated_to=middle)]
     for state in ("FRA", "DEU", "MLI", "SEN"):
-        for offset, limit in ((0, 1), (0, 2), (3, 2), (5, 7), (0, 20), (30, 5)):
-            walked = view.list_for(state, CaseFilter(), offset, limit)
-            assert walked == view.list_for(state, everything, offset, limit), (state, offset)
+        for where in filters:
+            expected = sorted((c for c in cases if _listed(c, state, where)),
+                              key=lambda c: (c.updated, c.case_id), reverse=True)
+            for offset, limit in ((0, 1), (0, 2), (3, 2), (5, 7), (0, 30), (30, 5)):
+                rows, total = view.list_for(state, where, offset, limit)
+                assert total == len(expected), (state, where)
+                assert rows == expected[offset:offset + limit], (state, where, offset)
+    # cases 0 and 20 were shared with MLI and then investigated; 0 was unshared since
+    assert view.list_for("MLI", CaseFilter(status="under_investigation"))[1] == 1
+
+
+def _row(values: tuple) -> CaseRow:
+    from projections.case_index import case_index
+    row = dict(zip(case_index.columns.keys(), values, strict=True))
+    row["recipients"] = [s for s in row["recipients"].split(",") if s]
+    return CaseRow(**row)
+
+
+def _listed(case: CaseRow, state: str, where: CaseFilter) -> bool:
+    return (state in case.recipients
+            and all(not getattr(where, f) or getattr(case, f) == getattr(where, f)
+                    for f in ("status", "tier", "owner"))
+            and (where.updated_from is None or case.updated >= where.updated_from)
+            and (where.updated_to is None or case.updated <= where.updated_to))
 
 
 def test_parts_are_revised_and_removed(exchange: Exchange, people: dict) -> None:
