@@ -179,12 +179,14 @@ class Checkpointer:
         return self._sign(self._grown(self._tree_from(latest), count))
 
     def _tree_from(self, checkpoint: Checkpoint | None) -> CompactRange:
-        """The tree of the checkpoint's size: the one in memory, the stored range, or, when
-        neither matches, hashed again from the leaves."""
+        """The tree of the checkpoint's size, for the caller to grow: a copy of the one in
+        memory (request threads sign at once), the stored range, or, when neither matches,
+        hashed again from the leaves."""
         if checkpoint is None:
             return CompactRange()
-        if self._tree.size == checkpoint.size and self._tree.root().hex() == checkpoint.root:
-            return self._tree
+        known = self._tree
+        if known.size == checkpoint.size and known.root().hex() == checkpoint.root:
+            return CompactRange.resume(known.size, known.roots())
         stored = self.store.tree_at(checkpoint)
         return stored if stored is not None else self._grown(CompactRange(), checkpoint.size)
 

@@ -10,6 +10,8 @@ import base64
 import gzip
 import itertools
 import json
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +27,7 @@ from infra.cli import main
 from infra.settings import Settings
 from infra.wiring import Exchange, open_exchange
 from projections.checkpoints import now_text
+from projections.follower import catch_up
 from tests.conftest import cli_env, register_states
 from tests.test_cases import ITEM, SUMMARY
 
@@ -235,6 +238,37 @@ def test_a_tampered_stored_tree_is_not_used(audited: Exchange) -> None:
     assert audited.checkpoints.latest().size > latest.size
     result = full_check(audited)
     assert result.ok, result.finding
+
+
+def test_threads_signing_at_once_sign_only_true_roots(audited: Exchange,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A threaded server (`divex serve`, gunicorn gthread) signs from many request threads:
+    each must grow its own copy of the tree, not the one another thread is growing."""
+    viewers = audited.viewers  # type: ignore[attr-defined]
+    case_id = audited.cases.open_case(viewers["DEU"], SUMMARY)
+    for version in range(1, 8 * EVERY):
+        audited.cases.add_part(viewers["DEU"], case_id, version, "item", ITEM)
+    catch_up(audited.ledger, [audited.audit_index])  # index the events, sign nothing yet
+    monkeypatch.setattr(sys, "getswitchinterval", sys.getswitchinterval)
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        start = threading.Barrier(6)
+
+        def sign() -> None:
+            start.wait()
+            audited.checkpointer.catch_up()
+            audited.checkpointer.record()
+
+        threads = [threading.Thread(target=sign) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(0.005)
+    result = full_check(audited)
+    assert result.ok, result.finding
+    assert result.checkpoints_checked == len(audited.checkpoints.all()) > 8
 
 
 # The offline auditor
