@@ -92,7 +92,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(settings: Settings, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def serve(settings: Settings, port: int, workers: int, threads: int,
+          log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DIVEX_DATA_DIR": str(settings.data_dir),
            "DIVEX_DATABASE_URL": settings.database_url,
            "DIVEX_SECRET_KEY": secrets.token_hex(32), "DIVEX_SECURE_COOKIES": "0",
@@ -100,7 +101,7 @@ def serve(settings: Settings, port: int, workers: int, log: Path) -> subprocess.
     with log.open("ab") as out:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "infra.wsgi:app", "--workers", str(workers),
-             "--bind", f"127.0.0.1:{port}", "--timeout", "120"],
+             "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--timeout", "120"],
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=BENCH.parent)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -195,7 +196,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     work = folder / f"run-{time.strftime('%Y%m%d-%H%M%S')}"
     work.mkdir()
     port = free_port()
-    server = serve(settings, port, args.workers, work / "gunicorn.log")
+    server = serve(settings, port, args.workers, args.threads, work / "gunicorn.log")
     load = os.getloadavg()[0]
     try:
         rows = drive(port, folder, args, work)
@@ -219,6 +220,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--think", default="2,8",
                         help="MIN,MAX seconds a user pauses between tasks (default 2,8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (above 1, gunicorn's gthread workers)")
     parser.add_argument("--backend", choices=("both", "sqlite", "postgres"), default="both")
     parser.add_argument("--data-dir", type=Path, default=Path("load-data"),
                         help="where seeds are kept between runs")
