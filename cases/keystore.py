@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    inspect,
     select,
     text,
 )
@@ -57,6 +58,15 @@ case_keys = Table(
     Column("key_version", Integer, primary_key=True),
     Column("recipient", String(3), primary_key=True),
     Column("wrapped", LargeBinary, nullable=False),
+)
+
+# The case each trace request is about (in clear, as in its Sent event), written with the
+# request: shredding a case finds the keys of its trace requests here, without reading the log.
+trace_request_cases = Table(
+    "divex_trace_request_cases",
+    metadata,
+    Column("trace_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
 )
 
 # API tokens: the user's own key sealed under each token's secret (crypto.apitoken); deleting
@@ -122,6 +132,8 @@ class KeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # A store made before the table existed has trace requests to link (`link_all`).
+        self.links_are_new = not inspect(engine).has_table(trace_request_cases.name)
         metadata.create_all(engine)
 
     def credential(self, session: Session, user_id: str) -> Credential | None:
@@ -214,6 +226,14 @@ class KeyStore:
                 case_keys.c.recipient == recipient))
             session.execute(case_keys.insert().values(
                 case_id=case_id, key_version=version, recipient=recipient, wrapped=blob))
+
+    def link_trace_request(self, session: Session, trace_id: str, case_id: str) -> None:
+        session.execute(trace_request_cases.insert().values(trace_id=trace_id, case_id=case_id))
+
+    def trace_requests_of(self, session: Session, case_id: str) -> list[str]:
+        return list(session.execute(select(trace_request_cases.c.trace_id).where(
+            trace_request_cases.c.case_id == case_id).order_by(
+            trace_request_cases.c.trace_id)).scalars())
 
     def drop_keys(self, session: Session, aggregate_id: str) -> int:
         """Crypto-shreds a case (or trace request): deletes every wrapped key of it.

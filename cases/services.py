@@ -205,10 +205,10 @@ class Cases:
         return case_rows, trace_rows
 
     def trace_requests_of(self, case_id: UUID) -> list[TraceRequest]:
-        """The trace requests sent about a case (a scan of the log by topic: hundreds)."""
-        found = (self.ledger.repository.get(t)
-                 for t in self.ledger.ids_created_by(TraceRequest.Sent))
-        return [t for t in found if t.case_id == str(case_id)]
+        """The trace requests sent about a case."""
+        with self.ledger.transaction() as session:
+            ids = self.keystore.trace_requests_of(session, str(case_id))
+        return [self.ledger.repository.get(UUID(t)) for t in ids]
 
     def is_shredded(self, case_id: UUID) -> bool:
         """Whether the case's keys were deleted (a clear fact: no access check needed)."""

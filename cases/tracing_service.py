@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -115,7 +116,7 @@ class Traces:
             viewer.actor, trace_id, requested, case_id, wanted, today, deadline, grants,
             body=key.seal(json.dumps(content).encode(),
                           body_context(trace_id, 1, TraceRequest.Sent)))
-        self._save(trace, wrapped)
+        self._save(trace, wrapped, case_id=case_id)
         return trace_id
 
     def acknowledge(self, viewer: Viewer, trace_id: UUID) -> None:
@@ -320,9 +321,19 @@ class Traces:
         return json.loads(key.open(body, body_context(trace_id, event.originator_version,
                                                        type(event))))
 
-    def _save(self, trace: TraceRequest,
-              wrapped: dict[tuple[int, str], bytes] | None = None) -> None:
+    def _save(self, trace: TraceRequest, wrapped: dict[tuple[int, str], bytes] | None = None,
+              case_id: UUID | None = None) -> None:
         with self.ledger.transaction() as session:
             self.ledger.save(trace)
             if wrapped:
                 self.keystore.put_wrapped_keys(session, str(trace.id), wrapped)
+            if case_id is not None:
+                self.keystore.link_trace_request(session, str(trace.id), str(case_id))
+
+    def link_all(self) -> None:
+        """Links every trace request of the log to its case: once, for a store made before
+        the links were kept. Another process linking at the same time makes this one stop."""
+        with suppress(Conflict), self.ledger.transaction() as session:
+            for trace_id in self.ledger.ids_created_by(TraceRequest.Sent):
+                trace = self.ledger.repository.get(trace_id)
+                self.keystore.link_trace_request(session, str(trace_id), trace.case_id)

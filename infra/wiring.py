@@ -138,10 +138,12 @@ def open_exchange(settings: Settings) -> Exchange:
     checkpoints = CheckpointStore(datastore.engine)
     checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
+    traces = Traces(ledger, keystore, directory, cases)
+    if keystore.links_are_new:
+        traces.link_all()
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
-                    cases=cases, case_index=CaseIndex(index_view),
-                    traces=Traces(ledger, keystore, directory, cases),
+                    cases=cases, case_index=CaseIndex(index_view), traces=traces,
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
                     access_ledger=AccessLedger(access_view),

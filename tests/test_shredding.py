@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cases.audit import verify_log
 from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cases.keystore import case_keys
+from cases.keystore import case_keys, trace_request_cases
 from infra.cli import main
 from infra.settings import Settings
-from infra.wiring import Exchange
+from infra.wiring import Exchange, open_exchange
 from projections.case_index import CaseFilter
 from tests.conftest import PASSWORD, cli_env, enrolled, register_states
 from tests.test_cases import ITEM, SUMMARY
@@ -199,6 +199,22 @@ def test_after_shredding_no_one_reads_anything_and_the_log_verifies(
         exchange.meetings.record_outcome(people["FRA"], closed_case["meeting"], case_id, "x")
     with pytest.raises(Conflict, match="crypto-shredded"):
         exchange.traces.close(people["FRA"], trace_id, "thanks")
+
+
+def test_a_store_from_before_the_trace_links_still_shreds_the_trace_keys(
+        exchange: Exchange, people, closed_case) -> None:
+    """Trace requests sent before their case links were kept are linked when the store opens;
+    else shredding their case would leave their keys, and their text, readable."""
+    with exchange.ledger.transaction() as session:
+        session.execute(text(f"DROP TABLE {trace_request_cases.name}"))
+    reopened = open_exchange(exchange.settings)
+    try:
+        assert [t.id for t in reopened.cases.trace_requests_of(closed_case["case"])] == [
+            closed_case["trace"]]
+        _, trace_rows = shred(reopened, people, closed_case["case"])
+        assert trace_rows >= 3 and key_rows(reopened, closed_case["trace"]) == 0
+    finally:
+        reopened.close()
 
 
 def test_auditors_keep_the_clear_header_history(exchange: Exchange, people,
