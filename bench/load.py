@@ -10,6 +10,7 @@ each gunicorn worker at the end, and whether p95 < 100 ms held for the list and 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/load.py [--cases 100000] [--seconds 60] [--users 50]
         [--backend both|sqlite|postgres] [--data-dir load-data] [--seed-processes 2]
+        [--workers 2] [--threads 1]
 
 The seed is kept in ``--data-dir`` (SQLite files; the name of the PostgreSQL database,
 ``divex_load_<cases>`` on DIVEX_TEST_POSTGRES_URL's server): a second run with the same
@@ -147,8 +148,8 @@ def worker_rss(master: int) -> list[float]:
 
 def drive(port: int, folder: Path, args: argparse.Namespace, work: Path) -> list[dict]:
     """Runs locust headless; returns its per-route rows (stats CSV). The users' file restarts
-    the statistics once all have signed in and stops the run ``--seconds`` later (``-t`` is
-    only a bound)."""
+    the statistics a warm-up after all have signed in and stops the run ``--seconds`` later
+    (``-t`` is only a bound)."""
     prefix = work / "locust"
     env = {**os.environ, "DIVEX_LOAD_CASES": str(folder / "cases.json"),
            "DIVEX_LOAD_SECONDS": str(args.seconds), "DIVEX_LOAD_THINK": args.think}
