@@ -110,8 +110,9 @@ class CaseIndexView(ReadModel):
                                 .values(**changes))
             mine = case_readers.c.case_id == case_id
             if readers is not None:
-                facts = session.execute(select(*(case_index.c[f] for f in LISTED)).where(
-                    case_index.c.case_id == case_id)).one()._asdict()
+                facts = ({f: created[f] for f in LISTED} if created is not None else
+                         session.execute(select(*(case_index.c[f] for f in LISTED)).where(
+                             case_index.c.case_id == case_id)).one()._asdict())
                 session.execute(delete(case_readers).where(mine))
                 if readers:
                     session.execute(insert(case_readers), [
