@@ -11,6 +11,7 @@ leave no old copy behind, hence here and not in the log, which records only the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -255,6 +256,16 @@ class KeyStore:
 
     def wrapped_keys(self, session: Session, case_id: str, recipient: str) -> dict[int, bytes]:
         """The case keys, by version, that a state can unwrap."""
-        rows = session.execute(select(case_keys.c.key_version, case_keys.c.wrapped).where(
-            case_keys.c.case_id == case_id, case_keys.c.recipient == recipient))
-        return {version: blob for version, blob in rows}
+        return self.wrapped_keys_of(session, [case_id], recipient).get(case_id, {})
+
+    def wrapped_keys_of(self, session: Session, case_ids: Iterable[str],
+                        recipient: str) -> dict[str, dict[int, bytes]]:
+        """`wrapped_keys` of several cases in one query (a page of a list): case id ->
+        version -> wrapped key; a case the state holds no key of is absent."""
+        found: dict[str, dict[int, bytes]] = {}
+        for case_id, version, blob in session.execute(
+                select(case_keys.c.case_id, case_keys.c.key_version, case_keys.c.wrapped).where(
+                    case_keys.c.case_id.in_(list(case_ids)),
+                    case_keys.c.recipient == recipient)):
+            found.setdefault(case_id, {})[version] = blob
+        return found

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -52,6 +52,14 @@ def title_context(case_id: UUID, version: int) -> bytes:
     return canonical_json({"case": str(case_id), "version": version, "field": "title"})
 
 
+class SealedTitle(Protocol):
+    """A case's title as the case index holds it (sealed; see `Cases.titles`)."""
+
+    case_id: str
+    title_key_version: int
+    title_token: str
+
+
 class Cases:
     """Commands and queries on cases, for a given `Viewer`."""
 
@@ -61,6 +69,7 @@ class Cases:
         self.keystore = keystore
         self.directory = directory
         self.clock = clock  # retention periods are measured against it
+        self._usernames: dict[str, str] = {}  # user id -> name, see `usernames`
 
     # Commands
 
@@ -275,18 +284,26 @@ class Cases:
         return [history_entry(e, self._open(keys, case.id, e) if keys else None, names)
                 for e in self.ledger.events.get(case.id, lte=case.version)]
 
-    def title(self, viewer: Viewer, case_id: str, key_version: int, token: str) -> str | None:
-        """Opens a sealed title from the case index; None if the viewer cannot."""
+    def titles(self, viewer: Viewer, rows: Iterable[SealedTitle]) -> dict[str, str | None]:
+        """Opens the sealed titles of a page of the case index, by case id (None where the
+        viewer cannot); the page's wrapped keys are read in one query."""
+        rows = list(rows)
         with self.ledger.transaction() as session:
-            wrapped = self.keystore.wrapped_keys(session, case_id, viewer.state)
-        if key_version not in wrapped or not token:
+            wrapped = self.keystore.wrapped_keys_of(session, {r.case_id for r in rows},
+                                                    viewer.state)
+        return {r.case_id: self._open_title(viewer, r, wrapped.get(r.case_id, {}))
+                for r in rows}
+
+    @staticmethod
+    def _open_title(viewer: Viewer, row: SealedTitle, wrapped: dict[int, bytes]) -> str | None:
+        if row.title_key_version not in wrapped or not row.title_token:
             return None
         try:
-            key = unwrap_case_key(wrapped[key_version], case_id=case_id, recipient=viewer.state,
-                                  keyring=viewer.keyring)
-            version = int(token.split(":", 1)[0])
-            return key.open(bytes.fromhex(token.split(":", 1)[1]),
-                            title_context(UUID(case_id), version)).decode()
+            key = unwrap_case_key(wrapped[row.title_key_version], case_id=row.case_id,
+                                  recipient=viewer.state, keyring=viewer.keyring)
+            version, sealed = row.title_token.split(":", 1)
+            return key.open(bytes.fromhex(sealed),
+                            title_context(UUID(row.case_id), int(version))).decode()
         except (CryptoError, ValueError):
             return None
 
@@ -372,14 +389,15 @@ class Cases:
                 self.keystore.put_wrapped_keys(session, str(case.id), wrapped)
 
     def usernames(self) -> Callable[[str], str]:
-        """User id -> user name, each user loaded once per call of this method."""
-        known: dict[str, str] = {}
+        """User id -> user name. A user's id derives from its name, which never changes, so
+        each name found is loaded once per process; an unknown id is shown as it is."""
+        known = self._usernames
 
         def name(user_id: str) -> str:
             if user_id not in known:
                 try:
                     known[user_id] = self.ledger.repository.get(UUID(user_id)).username
                 except (AggregateNotFoundError, ValueError):
-                    known[user_id] = user_id
+                    return user_id
             return known[user_id]
         return name

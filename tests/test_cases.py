@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from cases.directory import user_id
 from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
 from infra.wiring import Exchange
 from projections.case_index import CaseFilter, CaseRow
-from tests.conftest import register_states
+from tests.conftest import PASSWORD, register_states
 
 SUMMARY = {"title": "Rifles found in a cache near the border",
            "narrative": "Forty rifles with erased serials.",
@@ -185,14 +186,45 @@ def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dic
     assert total == 2
     rows, total = view.list_for("DEU", CaseFilter())
     assert [r.case_id for r in rows] == [str(second)]
-    assert exchange.cases.title(people["DEU"], rows[0].case_id, rows[0].title_key_version,
-                                rows[0].title_token) == "Second"
-    assert exchange.cases.title(people["MLI"], rows[0].case_id, rows[0].title_key_version,
-                                rows[0].title_token) is None
+    assert exchange.cases.titles(people["DEU"], rows) == {str(second): "Second"}
+    assert exchange.cases.titles(people["MLI"], rows) == {str(second): None}
     rows, _ = view.list_for("FRA", CaseFilter(status="under_investigation"))
     assert [r.case_id for r in rows] == [str(first)]
     rows, _ = view.list_for("FRA", CaseFilter(tier="bilateral"))
     assert [r.case_id for r in rows] == [str(second)]
+
+
+def test_a_page_of_titles_opens_only_what_each_state_holds_a_key_for(
+        exchange: Exchange, people: dict) -> None:
+    """One keystore read serves the page; each title still needs the viewer's own key of the
+    version it was sealed under (a state removed before a revision opens none of it)."""
+    fra, deu = people["FRA"], people["DEU"]
+    national = exchange.cases.open_case(fra, dict(SUMMARY, title="National"))
+    shared = exchange.cases.open_case(fra, dict(SUMMARY, title="Shared"))
+    exchange.cases.share(fra, shared, 1, "bilateral", ["DEU"])
+    removed = exchange.cases.open_case(fra, dict(SUMMARY, title="Before removal"))
+    exchange.cases.share(fra, removed, 1, "bilateral", ["DEU"])
+    exchange.cases.unshare(fra, removed, 2, ["DEU"])
+    exchange.cases.revise_summary(fra, removed, 3, dict(SUMMARY, title="After removal"))
+    exchange.follow()
+    rows, _ = exchange.case_index.view.list_for("FRA", CaseFilter())
+
+    assert exchange.cases.titles(fra, rows) == {
+        str(national): "National", str(shared): "Shared", str(removed): "After removal"}
+    assert exchange.cases.titles(deu, rows) == {
+        str(national): None, str(shared): "Shared", str(removed): None}
+    assert exchange.cases.titles(people["MLI"], rows) == dict.fromkeys(
+        (str(national), str(shared), str(removed)))
+    assert exchange.cases.titles(deu, []) == {}
+
+
+def test_user_names_are_kept_once_found_and_an_unknown_id_is_looked_up_again(
+        exchange: Exchange, people: dict) -> None:
+    newcomer = str(user_id("fra.newcomer"))
+    assert exchange.cases.usernames()(newcomer) == newcomer  # not a user yet
+    exchange.directory.add_user(people["FRA.admin"], "fra.newcomer", PASSWORD, ["reviewer"])
+    assert exchange.cases.usernames()(newcomer) == "fra.newcomer"
+    assert exchange.cases.usernames()(people["FRA"].actor.user) == "fra.analyst"
 
 
 def test_every_filtered_page_equals_the_readable_cases_sorted(

@@ -113,8 +113,7 @@ def index() -> Any:
                                errors={error.field: translate(error.message)}), 422
     exchange.follow()
     rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
-    titles = {row.case_id: exchange.cases.title(viewer, row.case_id, row.title_key_version,
-                                                row.title_token) for row in rows}
+    titles = exchange.cases.titles(viewer, rows)
     return render_template("cases/list.html", rows=rows, titles=titles, total=total, page=page,
                            pages=max(1, -(-total // size)), statuses=STATUSES, tiers=TIERS,
                            errors={})

@@ -65,8 +65,7 @@ def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str
     meeting = exchange.meetings.view(viewer, meeting_id)
     own_cases, _total = exchange.case_index.view.list_for(
         viewer.state, CaseFilter(owner=viewer.state), limit=100)
-    titles = {row.case_id: exchange.cases.title(viewer, row.case_id, row.title_key_version,
-                                                row.title_token) for row in own_cases}
+    titles = exchange.cases.titles(viewer, own_cases)
     for case_id in meeting.agenda:
         if case_id not in titles:
             try:

@@ -71,10 +71,9 @@ def register(bp: Blueprint) -> None:
         exchange.follow()
         rows, total = exchange.case_index.view.list_for(
             viewer.state, where, (query.page - 1) * query.per_page, query.per_page)
-        return CasePage(page=query.page, per_page=query.per_page, total=total, items=[
-            CaseRowOut.of(row, exchange.cases.title(viewer, row.case_id,
-                                                    row.title_key_version, row.title_token))
-            for row in rows])
+        titles = exchange.cases.titles(viewer, rows)
+        return CasePage(page=query.page, per_page=query.per_page, total=total,
+                        items=[CaseRowOut.of(row, titles[row.case_id]) for row in rows])
 
     @operation(bp, "POST", "/cases", summary="Log a new case (only your state can read it)",
                tag="cases", body=CaseSummary, response=CaseOut, status=201, errors=(403,))
