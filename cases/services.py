@@ -269,6 +269,17 @@ class Cases:
         return fold_view(case, events, lambda event: self._open(keys, case.id, event),
                          self.usernames())
 
+    def view_with_history(self, viewer: Viewer,
+                          case_id: UUID) -> tuple[CaseView, list[HistoryEntry]]:
+        """`view` and `history` together, as the case page shows them, from one read of the
+        case, its keys and its events (each read is a round trip to the database)."""
+        case = self._readable(viewer, case_id)
+        keys = self._keys_of(viewer, case)
+        events = list(self.ledger.events.get(case.id, lte=case.version))
+        names = self.usernames()
+        return (fold_view(case, events, lambda event: self._open(keys, case.id, event), names),
+                [history_entry(e, self._open(keys, case.id, e), names) for e in events])
+
     def history(self, viewer: Viewer, case_id: UUID,
                 version: int | None = None) -> list[HistoryEntry]:
         """Every event (up to ``version``): what changed for readers; the clear header only

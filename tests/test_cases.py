@@ -194,6 +194,24 @@ def test_case_index_lists_per_state_with_filters(exchange: Exchange, people: dic
     assert [r.case_id for r in rows] == [str(second)]
 
 
+def test_the_case_page_reads_the_case_and_its_history_as_view_and_history_do(
+        exchange: Exchange, people: dict) -> None:
+    fra, deu = people["FRA"], people["DEU"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    exchange.cases.share(fra, case_id, 2, "bilateral", ["DEU"])
+    exchange.cases.unshare(fra, case_id, 3, ["DEU"])
+    exchange.cases.share(fra, case_id, 4, "bilateral", ["DEU"])
+    exchange.cases.add_part(fra, case_id, 5, "note", {"text": "Seen again"})
+    for viewer in (fra, deu):
+        assert exchange.cases.view_with_history(viewer, case_id) == (
+            exchange.cases.view(viewer, case_id), exchange.cases.history(viewer, case_id))
+    with pytest.raises(NotFound):
+        exchange.cases.view_with_history(people["MLI"], case_id)
+    with pytest.raises(NotFound):  # an auditor of another state reads headers only elsewhere
+        exchange.cases.view_with_history(people["MLI.auditor"], case_id)
+
+
 def test_a_page_of_titles_opens_only_what_each_state_holds_a_key_for(
         exchange: Exchange, people: dict) -> None:
     """One keystore read serves the page; each title still needs the viewer's own key of the

@@ -147,8 +147,7 @@ def create() -> Any:
 @login_required
 def show(case_id: UUID) -> Any:
     viewer = current_viewer()
-    case = readable(case_id)
-    history = get_exchange().cases.history(viewer, case_id)
+    case, history = get_exchange().cases.view_with_history(viewer, case_id)
     return render_template("cases/case.html", case=case, history=history,
                            transitions=TRANSITIONS[case.status],
                            may_change=may_change(viewer, case) and not case.shredded_on,
