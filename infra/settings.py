@@ -83,7 +83,14 @@ class Settings:
             "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
             "SQLALCHEMY_URL": self.database_url,
             "CREATE_TABLE": "y",
+            # Each process keeps the aggregates it loaded and reads only their newer events
+            # (fast-forward, the library's default): a request's user and state cost one
+            # query each instead of a snapshot look-up and a replay, and never go stale.
+            "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE),
         }
+
+
+AGGREGATE_CACHE_SIZE = 1000  # aggregates kept per process (users, states, recent cases)
 
 
 def sqlite_url(data_dir: Path) -> str:

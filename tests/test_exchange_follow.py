@@ -1,0 +1,63 @@
+"""`Exchange.follow`, which every listing page calls: the read models reach the end of the log
+that any process wrote, and a quiet log costs one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+
+from infra.wiring import Exchange, open_exchange
+from projections.case_index import CaseFilter
+from tests.conftest import register_states
+
+SUMMARY = {"title": "Pistols in a parcel", "narrative": "Twelve pistols.",
+           "point_of_diversion": "in_transit", "concerned": {"exporter": "DEU"}}
+
+
+@pytest.fixture
+def people(exchange: Exchange) -> dict:
+    return register_states(exchange.directory)
+
+
+@pytest.fixture
+def other_process(exchange: Exchange) -> Iterator[Exchange]:
+    opened = open_exchange(exchange.settings)
+    yield opened
+    opened.close()
+
+
+def statements_of(exchange: Exchange) -> list[str]:
+    seen: list[str] = []
+    event.listen(exchange.ledger.recorder.datastore.engine, "before_cursor_execute",
+                 lambda *args: seen.append(args[2]))
+    return seen
+
+
+def listed(exchange: Exchange, state: str) -> int:
+    return exchange.case_index.view.list_for(state, CaseFilter())[1]
+
+
+def test_follow_applies_what_another_process_appended(exchange: Exchange, people: dict,
+                                                      other_process: Exchange) -> None:
+    exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.follow()
+    assert listed(exchange, "FRA") == 1
+    other_process.cases.open_case(people["FRA"], SUMMARY)
+    assert exchange.follow() > 0
+    assert listed(exchange, "FRA") == 2
+    assert exchange.audit_index.view.count() == other_process.ledger.recorder.max_notification_id()
+
+
+def test_follow_on_a_log_that_has_not_grown_asks_one_question(exchange: Exchange,
+                                                              people: dict) -> None:
+    exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.follow()
+    seen = statements_of(exchange)
+    assert exchange.follow() == 0
+    assert len(seen) == 1
+    exchange.cases.open_case(people["FRA"], SUMMARY)
+    seen.clear()
+    assert exchange.follow() > 0
+    assert len(seen) > 1 and listed(exchange, "FRA") == 2
