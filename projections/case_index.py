@@ -4,16 +4,21 @@ Holds clear facts only, and each case's latest title as the sealed token it trav
 title is opened per request with the viewer's key, never stored in clear.
 
 Each reader row repeats the facts a list filters and sorts on (owner, status, tier, updated),
-so that a state's page and its count are range reads of one index, whatever the filter: at
-100,000 cases a join then sort over every case a state reads took ~200 ms a page.
+so that a state's page is a range read of one index, whatever the filter: at 100,000 cases a
+join then sort over every case a state reads took ~200 ms a page. The count of a state's
+cases, in all and per owner, status and tier, is kept beside them (`case_counts`): counting
+63,000 reader rows at every page took ~20 ms on PostgreSQL.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -29,13 +34,17 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
+    literal,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from cases.case import Case
 
-from .read_model import ReadModel
+from .read_model import Move, ReadModel
 
 metadata = MetaData()
 
@@ -70,6 +79,17 @@ case_readers = Table(
 )
 LISTED = ("owner", "status", "tier", "updated")  # the facts repeated on the reader rows
 
+case_counts = Table(
+    "case_counts",
+    metadata,
+    Column("state", String(3), primary_key=True),
+    Column("fact", String(8), primary_key=True),  # "" for every case, or one of COUNTED
+    Column("value", String(32), primary_key=True),
+    Column("cases", Integer, nullable=False),
+)
+COUNTED = ("owner", "status", "tier")  # the facts a state's cases are counted by
+_PENDING_COUNTS = "divex.case_counts"  # the count changes of a batch, in its session's info
+
 
 @dataclass(frozen=True)
 class CaseRow:
@@ -100,6 +120,35 @@ class CaseIndexView(ReadModel):
 
     metadata = metadata
 
+    def create_table(self) -> None:
+        """Creates the tables; a store from before the counts has them counted once from its
+        reader rows."""
+        found = inspect(self.datastore.engine)
+        if (found.has_table(case_readers.name) and not found.has_table(case_counts.name)
+                and not self._outdated()):
+            self._count_readers()
+        super().create_table()
+
+    def _count_readers(self) -> None:
+        """Creates and fills `case_counts` in one transaction; a process starting at the same
+        time loses the race to create it and finds it made and filled."""
+        r = case_readers.c
+        engine = self.datastore.engine
+        try:
+            with engine.begin() as db:
+                case_counts.create(db)
+                db.execute(insert(case_counts).from_select(
+                    ["state", "fact", "value", "cases"],
+                    select(r.state, literal(""), literal(""), func.count()).group_by(r.state)))
+                for fact in COUNTED:
+                    db.execute(insert(case_counts).from_select(
+                        ["state", "fact", "value", "cases"],
+                        select(r.state, literal(fact), r[fact], func.count())
+                        .group_by(r.state, r[fact])))
+        except DBAPIError:
+            if not inspect(engine).has_table(case_counts.name):
+                raise
+
     def record(self, tracking: Tracking, case_id: str, *, created: dict[str, Any] | None = None,
                changes: dict[str, Any] | None = None, readers: list[str] | None = None) -> None:
         with self.transaction(commit=True) as session:
@@ -113,20 +162,56 @@ class CaseIndexView(ReadModel):
                 facts = ({f: created[f] for f in LISTED} if created is not None else
                          session.execute(select(*(case_index.c[f] for f in LISTED)).where(
                              case_index.c.case_id == case_id)).one()._asdict())
+                before = [] if created is not None else _reader_rows(session, mine)
+                after = [dict(facts, case_id=case_id, state=state) for state in readers]
                 session.execute(delete(case_readers).where(mine))
-                if readers:
-                    session.execute(insert(case_readers), [
-                        dict(facts, case_id=case_id, state=state) for state in readers])
+                if after:
+                    session.execute(insert(case_readers), after)
+                self._recount(session, before, after)
             elif listed := {k: v for k, v in (changes or {}).items() if k in LISTED}:
+                before = _reader_rows(session, mine) if listed.keys() & set(COUNTED) else []
                 session.execute(update(case_readers).where(mine).values(**listed))
+                self._recount(session, before, [dict(row, **listed) for row in before])
             self._insert_tracking(session, tracking)
+
+    def _recount(self, session: Any, before: list[dict], after: list[dict]) -> None:
+        """Notes how the counts move from the reader rows ``before`` an event to those
+        ``after`` it; `record_positions` writes them once per batch."""
+        deltas = session.info.setdefault(_PENDING_COUNTS, Counter())
+        for sign, rows in ((-1, before), (1, after)):
+            for row in rows:
+                deltas[(row["state"], "", "")] += sign
+                for fact in COUNTED:
+                    deltas[(row["state"], fact, row[fact])] += sign
+
+    def record_positions(self, moves: Mapping[UUID, Move], high_water: int | None = None,
+                         application_name: str = "") -> None:
+        """Writes the batch's count changes, then its positions. The counts are written
+        once per batch and in key order: a state's counts are touched by most of its events,
+        and two workers locking them event by event, each in its own order, deadlocked."""
+        with self.transaction(commit=True) as session:
+            deltas = session.info.pop(_PENDING_COUNTS, Counter())
+            moved = [dict(state=state, fact=fact, value=value, cases=delta)
+                     for (state, fact, value), delta in sorted(deltas.items()) if delta]
+            if moved:
+                dialect = postgresql if self.datastore.engine.dialect.name == "postgresql" \
+                    else sqlite
+                upsert = dialect.insert(case_counts)
+                session.execute(upsert.on_conflict_do_update(
+                    index_elements=["state", "fact", "value"],
+                    set_={"cases": case_counts.c.cases + upsert.excluded.cases}), moved)
+                session.execute(delete(case_counts).where(
+                    case_counts.c.state.in_({m["state"] for m in moved}),
+                    case_counts.c.cases == 0))
+            super().record_positions(moves, high_water, application_name)
 
     def list_for(self, state: str, where: CaseFilter, offset: int = 0,
                  limit: int = 20) -> tuple[list[CaseRow], int]:
         """A page of the cases a state can read, latest change first, and the total count.
 
-        Both read the state's reader rows only, through the index that leads with the filter's
-        fact; the page's rows are then fetched by key."""
+        The page reads the state's reader rows only, through the index that leads with the
+        filter's fact; its rows are then fetched by key. The total is read from the counts
+        when the filter names at most one counted fact, else counted from the reader rows."""
         r = case_readers.c
         chosen = r.state == state
         for fact in ("status", "tier", "owner"):
@@ -137,14 +222,30 @@ class CaseIndexView(ReadModel):
         if where.updated_to:
             chosen &= r.updated <= where.updated_to
         with self.transaction(commit=False) as session:
-            total = session.execute(select(func.count()).select_from(case_readers)
-                                    .where(chosen)).scalar() or 0
+            total = session.execute(_total(state, where, chosen)).scalar() or 0
             page = session.execute(select(r.case_id).where(chosen)
                                    .order_by(r.updated.desc(), r.case_id.desc())
                                    .offset(offset).limit(limit)).scalars().all()
             rows = {row.case_id: row for row in session.execute(
                 select(case_index).where(case_index.c.case_id.in_(page))).all()}
         return [_row(rows[case_id]) for case_id in page], int(total)
+
+
+def _reader_rows(session: Any, mine: Any) -> list[dict]:
+    r = case_readers.c
+    return [row._asdict() for row in session.execute(
+        select(r.state, *(r[f] for f in COUNTED)).where(mine)).all()]
+
+
+def _total(state: str, where: CaseFilter, chosen: Any) -> Any:
+    """The query of how many of a state's cases the filter keeps."""
+    named = [fact for fact in COUNTED if getattr(where, fact)]
+    if where.updated_from or where.updated_to or len(named) > 1:
+        return select(func.count()).select_from(case_readers).where(chosen)
+    fact = named[0] if named else ""
+    c = case_counts.c
+    return select(c.cases).where(c.state == state, c.fact == fact,
+                                 c.value == (getattr(where, fact) if fact else ""))
 
 
 def _row(r: Any) -> CaseRow:

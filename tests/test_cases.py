@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from cases.directory import user_id
 from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
-from infra.wiring import Exchange
+from infra.wiring import Exchange, open_exchange
 from projections.case_index import CaseFilter, CaseRow
 from tests.conftest import PASSWORD, register_states
 
@@ -251,19 +252,7 @@ def test_every_filtered_page_equals_the_readable_cases_sorted(
     must equal filtering and sorting the cases themselves, after shares, unshares and status
     changes moved those facts."""
 
-    fra, deu = people["FRA"], people["DEU"]
-    for number in range(24):
-        owner = fra if number % 3 else deu
-        case_id = exchange.cases.open_case(owner, dict(SUMMARY, title=f"Case {number}"))
-        version = 1
-        if number % 4 == 0:
-            exchange.cases.share(owner, case_id, version, "bilateral", ["MLI"])
-            version += 1
-        if number % 5 == 0:
-            exchange.cases.change_status(owner, case_id, version, "under_investigation")
-            version += 1
-        if number % 8 == 0:
-            exchange.cases.unshare(owner, case_id, version, ["MLI"])
+    varied_cases(exchange, people)
     exchange.follow()
     view = exchange.case_index.view
     cases = [_row(r) for r in view.dump()["case_index"]]
@@ -281,6 +270,39 @@ def test_every_filtered_page_equals_the_readable_cases_sorted(
                 assert rows == expected[offset:offset + limit], (state, where, offset)
     # cases 0 and 20 were shared with MLI and then investigated; 0 was unshared since
     assert view.list_for("MLI", CaseFilter(status="under_investigation"))[1] == 1
+
+
+def varied_cases(exchange: Exchange, people: dict) -> None:
+    """24 cases of two owners, some shared with MLI, investigated, then unshared."""
+    fra, deu = people["FRA"], people["DEU"]
+    for number in range(24):
+        owner = fra if number % 3 else deu
+        case_id = exchange.cases.open_case(owner, dict(SUMMARY, title=f"Case {number}"))
+        version = 1
+        if number % 4 == 0:
+            exchange.cases.share(owner, case_id, version, "bilateral", ["MLI"])
+            version += 1
+        if number % 5 == 0:
+            exchange.cases.change_status(owner, case_id, version, "under_investigation")
+            version += 1
+        if number % 8 == 0:
+            exchange.cases.unshare(owner, case_id, version, ["MLI"])
+
+
+def test_a_store_from_before_the_case_counts_is_counted_once_from_its_reader_rows(
+        exchange: Exchange, people: dict) -> None:
+    varied_cases(exchange, people)
+    exchange.follow()
+    live = exchange.case_index.view.dump()
+    assert {row[0] for row in live["case_counts"]} == {"FRA", "DEU", "MLI"}
+    with exchange.ledger.recorder.datastore.engine.begin() as db:
+        db.execute(text("DROP TABLE case_counts"))
+    reopened = open_exchange(exchange.settings)
+    try:
+        assert reopened.case_index.view.dump() == live
+        assert reopened.case_index.view.list_for("DEU", CaseFilter(owner="DEU"))[1] == 8
+    finally:
+        reopened.close()
 
 
 def _row(values: tuple) -> CaseRow:

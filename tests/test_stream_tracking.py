@@ -35,7 +35,7 @@ def test_an_event_applies_only_as_the_next_version_of_its_record(
                    if n.originator_id == closed_case["case"]]
     first, second, third = case_events[:3]
     assert feed(exchange, index, second) is Outcome.EARLY
-    assert index.view.dump() == {"case_index": [], "case_readers": []}
+    assert index.view.dump() == {"case_index": [], "case_readers": [], "case_counts": []}
     assert feed(exchange, index, first) is Outcome.APPLIED
     assert feed(exchange, index, first) is Outcome.DUPLICATE
     assert feed(exchange, index, third) is Outcome.EARLY
