@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from crypto import (
     CryptoError,
+    DerivationsBusy,
     KdfParams,
     Keyring,
     StateKeyPair,
@@ -37,7 +39,14 @@ from .directory import (
     state_id,
     user_id,
 )
-from .errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
+from .errors import (
+    AuthenticationFailed,
+    Busy,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from .keystore import Credential, KeyStore
 from .ledger import Actor, Ledger
 from .lockout import Lockout
@@ -51,6 +60,16 @@ def _keyring_context(state: str, user: str) -> dict[str, str]:
 
 def _recovery_context(state: str) -> dict[str, str]:
     return {"purpose": "divex-keyring-recovery", "state": state}
+
+
+@contextlib.contextmanager
+def _password_work() -> Iterator[None]:
+    """Turns a full queue of password derivations into a refusal to retry shortly."""
+    try:
+        yield
+    except DerivationsBusy as busy:
+        raise Busy("Too many people are signing in at this moment. Try again in a few "
+                   "seconds.", retry_after=busy.retry_after) from None
 
 
 def format_recovery_secret(secret: bytes) -> str:
@@ -210,7 +229,8 @@ class Directory:
             self.lockout.failed(name)
             raise AuthenticationFailed("Wrong user name or password.")
         try:
-            own = UserKey.from_bytes(open_with_password(password, credential.private_sealed))
+            with _password_work():
+                own = UserKey.from_bytes(open_with_password(password, credential.private_sealed))
         except CryptoError as error:
             self.lockout.failed(name)
             raise AuthenticationFailed("Wrong user name or password.") from error
@@ -379,9 +399,11 @@ class Directory:
 
     def _credential(self, user: User, own: UserKey, keyring: Keyring,
                     password: str) -> Credential:
+        with _password_work():
+            private_sealed = seal_with_password(password, own.to_bytes(), self.kdf)
         return Credential(
             user_id=str(user.id), state=user.state, user_public=own.public_bytes,
-            private_sealed=seal_with_password(password, own.to_bytes(), self.kdf),
+            private_sealed=private_sealed,
             keyring_sealed=seal_to(own.public_bytes, keyring.to_bytes(),
                                    _keyring_context(user.state, str(user.id))))
 
@@ -406,7 +428,7 @@ class Directory:
             return None
 
     def _burn_kdf(self, password: str) -> None:
-        with contextlib.suppress(CryptoError):
+        with _password_work(), contextlib.suppress(CryptoError):
             open_with_password(password or "", self._decoy)
 
     @staticmethod

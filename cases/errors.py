@@ -42,3 +42,13 @@ class AuthenticationFailed(DivexError):
     """Wrong user name or password, or a deactivated account (never says which)."""
 
     status = 401
+
+
+class Busy(DivexError):
+    """The server cannot take this now (too many sign-ins at once); retry in ``retry_after`` s."""
+
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

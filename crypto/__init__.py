@@ -17,7 +17,9 @@ from .merkle import (
 )
 from .passwords import (
     DEFAULT_KDF,
+    DERIVATIONS,
     MAX_KDF,
+    DerivationsBusy,
     KdfParams,
     open_with_password,
     params_of,
@@ -30,11 +32,13 @@ from .wrapping import unwrap_case_key, wrap_case_key, wrapped_key_version
 
 __all__ = [
     "DEFAULT_KDF",
+    "DERIVATIONS",
     "EMPTY_ROOT",
     "GENESIS_HASH",
     "MAX_KDF",
     "CaseKey",
     "CryptoError",
+    "DerivationsBusy",
     "KdfParams",
     "Keyring",
     "StateKeyPair",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import struct
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -88,6 +93,70 @@ def params_of(blob: bytes) -> KdfParams:
     return KdfParams(memory_kib, iterations, lanes)
 
 
+class DerivationsBusy(Exception):
+    """Too many password derivations are queued in this process: try again in a moment.
+
+    Not a `CryptoError`: nothing was wrong with the password, so it must not count as a
+    failed attempt.
+    """
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"password derivations are busy; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class DerivationGate:
+    """Lets one Argon2id derivation run at a time in this process, with a short, bounded queue.
+
+    Two multi-lane derivations at once in one process never return (cryptography 50 with
+    OpenSSL 4: both threads hang and every later derivation raises MemoryError), so a
+    threaded server must never run two. One at a time also caps the memory (64 MiB each at
+    the default cost) and the CPU a burst of sign-ins can take: a process derives at most one
+    key at a time, so a deployment derives at most as many as it has processes. A caller
+    beyond `queue` waiting, or who waited `wait_seconds`, gets `DerivationsBusy` at once
+    rather than holding a server thread.
+    """
+
+    def __init__(self, queue: int = 16, wait_seconds: float = 5.0) -> None:
+        self._running = threading.Lock()
+        self._counting = threading.Lock()
+        self._inside = 0  # running + waiting
+        self._last_seconds = 0.2
+        self.configure(queue, wait_seconds)
+
+    def configure(self, queue: int, wait_seconds: float) -> None:
+        if queue < 0 or wait_seconds <= 0:
+            raise ValueError("the derivation queue needs queue >= 0 and wait_seconds > 0")
+        self.queue, self.wait_seconds = queue, wait_seconds
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._counting:
+            if self._inside > self.queue:
+                raise DerivationsBusy(self._retry_after())
+            self._inside += 1
+        try:
+            if not self._running.acquire(timeout=self.wait_seconds):
+                raise DerivationsBusy(self._retry_after())
+            started = time.monotonic()
+            try:
+                yield
+            finally:
+                self._last_seconds = time.monotonic() - started
+                self._running.release()
+        finally:
+            with self._counting:
+                self._inside -= 1
+
+    def _retry_after(self) -> int:
+        """Seconds until the present queue has likely drained."""
+        return max(1, math.ceil(self._inside * self._last_seconds))
+
+
+# Process-wide, as the fault it guards against is; `infra` sizes it from the settings.
+DERIVATIONS = DerivationGate()
+
+
 def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
     kdf = Argon2id(
         salt=salt,
@@ -97,6 +166,7 @@ def _derive(password: str, salt: bytes, params: KdfParams) -> bytes:
         memory_cost=params.memory_kib,
     )
     try:
-        return kdf.derive(password.encode("utf-8"))
+        with DERIVATIONS.slot():
+            return kdf.derive(password.encode("utf-8"))
     except ValueError:
         raise CryptoError(_WRONG) from None

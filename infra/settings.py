@@ -50,6 +50,8 @@ class Settings:
     kdf_memory_kib: int = 65536
     kdf_iterations: int = 3
     kdf_lanes: int = 4
+    kdf_queue: int = 16  # derivations that may wait in a process behind the one running
+    kdf_wait_seconds: float = 5.0  # the longest one waits before a 503 "try again"
     log_key_path: Path | None = None
     checkpoint_every: int = 1000
     disclosure_k: int = 5
@@ -108,6 +110,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kdf_memory_kib=int(env.get("DIVEX_KDF_MEMORY_KIB", "65536")),
         kdf_iterations=int(env.get("DIVEX_KDF_ITERATIONS", "3")),
         kdf_lanes=int(env.get("DIVEX_KDF_LANES", "4")),
+        kdf_queue=int(env.get("DIVEX_KDF_QUEUE", "16")),
+        kdf_wait_seconds=float(env.get("DIVEX_KDF_WAIT_SECONDS", "5")),
         log_key_path=Path(env["DIVEX_LOG_KEY_FILE"]) if env.get("DIVEX_LOG_KEY_FILE") else None,
         checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
         disclosure_k=int(env.get("DIVEX_DISCLOSURE_K", "5")),

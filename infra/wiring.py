@@ -20,7 +20,7 @@ from cases.policy import PolicyFacts
 from cases.releases import Releases
 from cases.services import Cases
 from cases.tracing_service import Traces
-from crypto import KdfParams, UserKey
+from crypto import DERIVATIONS, KdfParams, UserKey
 from crypto.logkey import LogKey
 from projections.access_ledger import AccessLedger, AccessLedgerView
 from projections.audit_index import AuditIndex, AuditIndexView
@@ -127,6 +127,7 @@ def open_exchange(settings: Settings) -> Exchange:
     keystore = KeyStore(ledger.recorder.datastore.engine)  # type: ignore[attr-defined]
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
                     lanes=settings.kdf_lanes)
+    DERIVATIONS.configure(settings.kdf_queue, settings.kdf_wait_seconds)
     log_key = LogKey.load_or_create(settings.log_key_file)
     subgroup_key = subgroup_key_of(settings)
     directory = Directory(ledger, keystore, kdf, log_key.public_bytes, subgroup_key.public_bytes)

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from cases.directory import SECRETARIAT_CODE
 from cases.directory_service import Unlocked
-from cases.errors import AuthenticationFailed, Conflict, NotFound
+from cases.errors import AuthenticationFailed, Busy, Conflict, NotFound
 from cases.viewer import Viewer
 from crypto import Keyring
 
@@ -84,6 +84,10 @@ def login() -> Any:
     except AuthenticationFailed as error:
         return render_template("auth/login.html", error=translate(error.message),
                                username=username, next=request.form.get("next", "")), 401
+    except Busy as error:
+        return render_template("auth/login.html", error=translate(error.message),
+                               username=username, next=request.form.get("next", "")), 503, {
+                                   "Retry-After": str(error.retry_after)}
     target = _safe_next(request.form.get("next", ""))
     if unlocked.user.second_factor:
         hold_pending(unlocked, "code", target)

@@ -16,7 +16,7 @@ from cases.errors import Conflict, DivexError
 
 from .api import is_api_request as api_request
 from .api import json_error
-from .api.errors import error_response
+from .api.errors import error_response, refusal_headers
 from .messages import translate
 
 
@@ -32,10 +32,14 @@ def on_divex_error(error: DivexError) -> ResponseValue:
         return json_error(error)
     titles = {401: _("Not signed in"), 403: _("Not allowed"), 404: _("Not found"),
               409: _("Changed by someone else") if error.field is None
-              else _("Not possible now"), 422: _("Please correct the input")}
-    return error_page(error.status, titles.get(error.status, _("Refused")),
-                      translate(error.message),
-                      reload=isinstance(error, Conflict) and error.field is None)
+              else _("Not possible now"), 422: _("Please correct the input"),
+              503: _("Busy for a moment")}
+    page, status = error_page(error.status, titles.get(error.status, _("Refused")),
+                              translate(error.message),
+                              reload=isinstance(error, Conflict) and error.field is None)
+    headers = refusal_headers(error)
+    headers.pop("WWW-Authenticate", None)  # a page's 401 asks for the form, not a token
+    return page, status, headers
 
 
 def on_csrf_error(error: CSRFError) -> ResponseValue:

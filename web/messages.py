@@ -273,6 +273,7 @@ PLAIN_REFUSALS = (
     N_("Only analysts of the two states act on a trace request."),
     N_("Your state's keys do not open this trace request."),
     N_("Only analysts of the state that owns the case send trace requests."),
+    N_("Too many people are signing in at this moment. Try again in a few seconds."),
 )
 
 

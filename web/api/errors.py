@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import Response, jsonify
 from pydantic import BaseModel
 
-from cases.errors import DivexError
+from cases.errors import Busy, DivexError
 
 from ..messages import translate
 
 ERROR_STATUSES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media",
-    422: "invalid_input", 429: "too_many_requests", 500: "server_error",
+    422: "invalid_input", 429: "too_many_requests", 500: "server_error", 503: "busy",
 }
 
 
@@ -46,7 +46,13 @@ def json_field(name: str | None) -> str | None:
     return name
 
 
+def refusal_headers(error: DivexError) -> dict[str, str]:
+    """What HTTP says beside the refusal: how to authenticate, or when to try again."""
+    if isinstance(error, Busy):
+        return {"Retry-After": str(error.retry_after)}
+    return {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+
+
 def from_divex_error(error: DivexError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     return error_response(error.status, translate(error.message), json_field(error.field),
-                          headers)
+                          refusal_headers(error))
