@@ -4,14 +4,20 @@ from __future__ import annotations
 
 
 class DivexError(Exception):
-    """Base of every refusal the domain makes. ``field`` names the input at fault, if any."""
+    """Base of every refusal the domain makes. ``field`` names the input at fault, if any.
+
+    ``template`` is an English sentence with named holes (``"At most %(limit)s characters."``)
+    that ``params`` fill; `web/` translates the template once and fills it in the user's
+    language, so a template must be a literal (pybabel extracts it by the class's name).
+    ``message`` is the filled English sentence, for logs and the CLI.
+    """
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    def __init__(self, template: str, *, field: str | None = None, **params: object) -> None:
+        self.template, self.params, self.field = template, params, field
+        self.message = template % params if params else template
+        super().__init__(self.message)
 
 
 class InvalidInput(DivexError):
@@ -49,6 +55,6 @@ class Busy(DivexError):
 
     status = 503
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, *, retry_after: int, **params: object) -> None:
+        super().__init__(template, **params)
         self.retry_after = retry_after
