@@ -23,7 +23,7 @@ from projections.audit_index import AuditFilter, AuditRow
 
 from .extensions import current_viewer, get_exchange
 from .forms import page_number
-from .messages import translate
+from .messages import refusal
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -70,7 +70,7 @@ def index() -> tuple[str, int]:
         checkpoints=exchange.checkpoints.all()[-5:][::-1],
         may_checkpoint=current_viewer().has(SECRETARIAT) or current_viewer().has(AUDITOR),
         error_field=error.field if error else None,
-        error=translate(error.message) if error else None), (error.status if error else 200)
+        error=refusal(error) if error else None), (error.status if error else 200)
 
 
 @bp.post("/verify")
@@ -151,7 +151,7 @@ def case_at(case_id: UUID) -> tuple[str, int]:
     version, case, history, readers = case_as_it_was(exchange, viewer, case_id, when)
     return render_template("audit/case_at.html", case=case, history=history, case_id=case_id,
                            when=when, version=version, readers=readers,
-                           error=translate(error.message) if error else None), \
+                           error=refusal(error) if error else None), \
         (error.status if error else 200)
 
 
@@ -184,5 +184,5 @@ def access() -> tuple[str, int]:
     except InvalidInput as refused:
         error = refused
     return render_template("audit/access.html", state=state, when=when, rows=rows,
-                           error=translate(error.message) if error else None), \
+                           error=refusal(error) if error else None), \
         (error.status if error else 200)

@@ -26,7 +26,7 @@ from cases.viewer import Viewer
 from crypto import Keyring
 
 from .extensions import get_exchange
-from .messages import N_, translate
+from .messages import N_, refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -82,10 +82,10 @@ def login() -> Any:
     try:
         unlocked = get_exchange().directory.unlock(username, request.form.get("password", ""))
     except AuthenticationFailed as error:
-        return render_template("auth/login.html", error=translate(error.message),
+        return render_template("auth/login.html", error=refusal(error),
                                username=username, next=request.form.get("next", "")), 401
     except Busy as error:
-        return render_template("auth/login.html", error=translate(error.message),
+        return render_template("auth/login.html", error=refusal(error),
                                username=username, next=request.form.get("next", "")), 503, {
                                    "Retry-After": str(error.retry_after)}
     target = _safe_next(request.form.get("next", ""))
@@ -140,7 +140,7 @@ def witness(viewer: Viewer) -> None:
     try:
         get_exchange().witness.cosign(viewer)
     except Conflict as error:
-        flash(translate(error.message), "error")
+        flash(refusal(error), "error")
 
 
 @bp.post("/logout")

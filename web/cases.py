@@ -22,7 +22,7 @@ from projections.case_index import CaseFilter
 from .extensions import current_viewer, get_exchange
 from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
 from .forms import as_form, expected_version, field_errors, page_number
-from .messages import N_, translate
+from .messages import N_, refusal
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -110,7 +110,7 @@ def index() -> Any:
     except InvalidInput as error:
         return render_template("cases/list.html", rows=[], titles={}, total=0, page=1,
                                pages=1, statuses=STATUSES, tiers=TIERS,
-                               errors={error.field: translate(error.message)}), 422
+                               errors={error.field: refusal(error)}), 422
     exchange.follow()
     rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
     titles = exchange.cases.titles(viewer, rows)

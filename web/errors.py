@@ -17,7 +17,7 @@ from cases.errors import Conflict, DivexError
 from .api import is_api_request as api_request
 from .api import json_error
 from .api.errors import error_response, refusal_headers
-from .messages import translate
+from .messages import refusal
 
 
 def error_page(status: int, title: str, message: str, *, reload: bool = False,
@@ -35,7 +35,7 @@ def on_divex_error(error: DivexError) -> ResponseValue:
               else _("Not possible now"), 422: _("Please correct the input"),
               503: _("Busy for a moment")}
     page, status = error_page(error.status, titles.get(error.status, _("Refused")),
-                              translate(error.message),
+                              refusal(error),
                               reload=isinstance(error, Conflict) and error.field is None)
     headers = refusal_headers(error)
     headers.pop("WWW-Authenticate", None)  # a page's 401 asks for the form, not a token

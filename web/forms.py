@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from cases.errors import DivexError, InvalidInput
 
 from .fields import Field
-from .messages import N_, translate
+from .messages import N_, refusal
 
 MAX_PAGE = 1_000_000  # beyond any real list; keeps the row offset within a 64-bit integer
 
@@ -38,7 +38,7 @@ def field_errors(error: DivexError, fields: tuple[Field, ...]) -> dict[str, str]
     app's one error mapping.
     """
     if error.field and error.field in {f.name for f in fields}:
-        return {error.field: translate(error.message)}
+        return {error.field: refusal(error)}
     raise error
 
 

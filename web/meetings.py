@@ -20,7 +20,7 @@ from projections.case_index import CaseFilter
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
-from .messages import translate
+from .messages import refusal
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -78,7 +78,7 @@ def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str
         tableable=[r for r in own_cases
                    if r.case_id not in meeting.agenda and not r.shredded_on],
         next_statuses=MEETING_TRANSITIONS[meeting.status],
-        error=translate(error.message) if error else None), (error.status if error else 200)
+        error=refusal(error) if error else None), (error.status if error else 200)
 
 
 @bp.get("/<uuid:meeting_id>")

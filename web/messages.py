@@ -10,6 +10,8 @@ import re
 
 from flask_babel import gettext
 
+from cases.errors import DivexError
+
 from .labels import label
 
 
@@ -278,6 +280,14 @@ PLAIN_REFUSALS = (
 
 
 _LABELLED = {"old", "new", "kind"}
+
+
+def refusal(error: DivexError) -> str:
+    """A domain refusal in the user's language: its template translated, then filled."""
+    if not error.params:
+        return translate(error.message)
+    values = {k: label(v) if k in _LABELLED else v for k, v in error.params.items()}
+    return gettext(error.template, **values)
 
 
 def translate(message: str) -> str:

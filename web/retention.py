@@ -20,7 +20,7 @@ from .cases import administers, readable
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
-from .messages import N_, translate
+from .messages import N_, refusal
 
 bp = Blueprint("retention", __name__, url_prefix="/cases")
 
@@ -106,7 +106,7 @@ def set_rule(case_id: UUID) -> Any:
 def shred_page(case: CaseView, error: DivexError | None = None) -> tuple[str, int]:
     return render_template("retention/shred.html", case=case,
                            step=next_step(current_viewer(), case),
-                           error=translate(error.message) if error else None), \
+                           error=refusal(error) if error else None), \
         (error.status if error else 200)
 
 

@@ -18,7 +18,7 @@ from cases.viewer import Viewer
 
 from .auth import pending, sign_in
 from .extensions import current_viewer, get_exchange
-from .messages import translate
+from .messages import refusal
 
 bp = Blueprint("second_factor", __name__)
 
@@ -45,10 +45,10 @@ def code() -> Any:
     except AuthenticationFailed as error:
         if error.field != "code":  # locked, or the account changed: start again
             session.pop("pending", None)
-            return render_template("auth/login.html", error=translate(error.message),
+            return render_template("auth/login.html", error=refusal(error),
                                    username=held["username"]), 401
         return render_template("second_factor/code.html",
-                               error=translate(error.message)), 401
+                               error=refusal(error)), 401
     sign_in(viewer)
     now_left = directory.user(viewer.username).recovery_codes_left
     if now_left < left:
@@ -71,10 +71,10 @@ def enrol_at_sign_in() -> Any:
         codes = _enrol(viewer)
     except AuthenticationFailed as error:
         session.pop("pending", None)
-        return render_template("auth/login.html", error=translate(error.message)), 401
+        return render_template("auth/login.html", error=refusal(error)), 401
     except DivexError as error:
         return _enrol_page(held["username"], url_for("second_factor.enrol_at_sign_in"),
-                           translate(error.message), error.status)
+                           refusal(error), error.status)
     sign_in(viewer)  # the code just checked proves the second factor
     return _show_codes(codes, held.get("next") or url_for("cases.index"))
 
@@ -102,7 +102,7 @@ def enrol() -> Any:
         codes = _enrol(viewer)
     except DivexError as error:
         return _enrol_page(viewer.username, url_for("second_factor.enrol"),
-                           translate(error.message), error.status)
+                           refusal(error), error.status)
     return _show_codes(codes, url_for("second_factor.security"))
 
 
@@ -118,7 +118,7 @@ def regenerate() -> Any:
         return render_template("second_factor/security.html",
                                user=directory.user(viewer.username),
                                resettable=directory.second_factors.resettable(viewer),
-                               error=translate(error.message)), 401
+                               error=refusal(error)), 401
     return _show_codes(codes, url_for("second_factor.security"))
 
 

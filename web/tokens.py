@@ -13,7 +13,7 @@ from cases.api_tokens import MAX_DAYS
 from cases.errors import DivexError, InvalidInput
 
 from .extensions import current_viewer, get_exchange
-from .messages import N_, translate
+from .messages import N_, refusal
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 FIELDS = ("name", "roles", "days", "password")
@@ -45,7 +45,7 @@ def issue() -> Any:
     except DivexError as error:
         if error.field not in FIELDS:
             raise
-        return page({error.field: translate(error.message)}, status=error.status)
+        return page({error.field: refusal(error)}, status=error.status)
     # Shown once, on this response only; never stored, never in a redirect or a flash.
     return page(issued=text)
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from cases.errors import Busy, DivexError
 
-from ..messages import translate
+from ..messages import refusal
 
 ERROR_STATUSES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -54,5 +54,5 @@ def refusal_headers(error: DivexError) -> dict[str, str]:
 
 
 def from_divex_error(error: DivexError) -> Response:
-    return error_response(error.status, translate(error.message), json_field(error.field),
+    return error_response(error.status, refusal(error), json_field(error.field),
                           refusal_headers(error))
