@@ -39,7 +39,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from cases.case import Case
-from cases.services import body_context
+from cases.sealing import body_context
 from cases.viewer import Viewer
 from crypto import CaseKey, unwrap_case_key
 from infra.settings import Settings, sqlite_url

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from cases.case import Case
 from cases.content import validate_summary
+from cases.sealing import seal_body, seal_title
 from cases.viewer import Viewer
 from crypto import CaseKey
 from infra.demo import ACTORS, DEMO_STATES, FINDS, MAKERS, PLACES, POINTS
@@ -76,10 +76,11 @@ def build_case(exchange: Any, analyst: Viewer, number: int) -> Built:
     exporter, transit = content["concerned"]["exporter"], content["concerned"]["transit"]
     case_id = uuid.uuid4()
     key = CaseKey.generate(1)
-    grants, wrapped = cases.grant_keys(case_id, [key], [analyst.state])
-    case = Case.open(analyst.actor, case_id, grants,
-                     title=cases._seal_title(key, case_id, 1, content["title"]),
-                     body=cases._seal(key, _Blank(case_id, 0), Case.Opened, content))
+    granted = cases.sealing.grant(case_id, [key], [analyst.state])
+    wrapped = granted.wrapped
+    case = Case.open(analyst.actor, case_id, granted.grants,
+                     title=seal_title(key, case_id, 1, content["title"]),
+                     body=seal_body(key, case_id, 1, Case.Opened, content))
     category, hs_code, _, calibre = FINDS[number % len(FINDS)]
     role, name = ACTORS[number % len(ACTORS)]
     parts = [("item", {"category": category, "hs_code": hs_code, "quantity": str(q),
@@ -99,7 +100,7 @@ def build_case(exchange: Any, analyst: Viewer, number: int) -> Built:
     if number % 2:
         revised = validate_summary(summary(number, random.Random(number), analyst.state, True))
         case.revise_content(analyst.actor,
-                            cases._seal_title(key, case_id, case.version + 1, revised["title"]),
+                            seal_title(key, case_id, case.version + 1, revised["title"]),
                             cases._seal(key, case, Case.ContentRevised, revised))
     for status in PATHS[number % len(PATHS)]:
         case.change_status(analyst.actor, status,
@@ -108,18 +109,10 @@ def build_case(exchange: Any, analyst: Viewer, number: int) -> Built:
     if tier:
         added = sorted(set(cases.audience(analyst, "portal" if tier == 2 else "bilateral",
                                           [exporter, transit])) - set(case.recipients))
-        share_grants, more = cases.grant_keys(case_id, [key], added)
-        case.share(analyst.actor, "portal" if tier == 2 else "bilateral", added, share_grants)
-        wrapped.update(more)
+        shared = cases.sealing.grant(case_id, [key], added)
+        case.share(analyst.actor, "portal" if tier == 2 else "bilateral", added, shared.grants)
+        wrapped.update(shared.wrapped)
     return Built(case, wrapped)
-
-
-@dataclass
-class _Blank:
-    """The case before its first event, for the associated data of the opening body."""
-
-    id: UUID
-    version: int
 
 
 def seed_directory(exchange: Any) -> None:

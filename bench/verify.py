@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cases.audit import stored_records, verify_log
 from cases.case import Case
-from cases.services import body_context
+from cases.sealing import body_context
 from crypto import CaseKey, canonical_json
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange
@@ -76,7 +76,7 @@ def build_log(exchange: Exchange, events: int) -> None:
             viewers[code] = exchange.directory.authenticate(f"{code.lower()}.analyst", PASSWORD)
             rotated = True
         actor, key, case_id = viewers[code].actor, CaseKey.generate(1), uuid.uuid4()
-        grants, _ = exchange.cases.grant_keys(case_id, [key], [code])
+        grants = exchange.cases.sealing.grant(case_id, [key], [code]).grants
         case = Case.open(actor, case_id, grants, title="1:" + "00" * 40,
                          body=key.seal(note, body_context(case_id, 1, Case.Opened)))
         for part in range(min(EVENTS_PER_CASE, events - done) - 1):

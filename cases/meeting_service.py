@@ -7,14 +7,13 @@ confirms; a state leaving is rotated out of every case it read only through the 
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from crypto import CaseKey, CryptoError, canonical_json, unwrap_case_key
+from crypto import CaseKey, CryptoError
 
 from .case import MEETING
 from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
@@ -23,14 +22,10 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Ledger
 from .meetings import Meeting
+from .sealing import meeting_context, open_json, seal_json
 from .services import Cases
 from .view import HistoryEntry, history_entry
 from .viewer import ANALYST, AUDITOR, SECRETARIAT, STATE_ADMIN, Viewer
-
-
-def sealed_context(meeting_id: UUID, version: int, event_class: type) -> bytes:
-    return canonical_json({"meeting": str(meeting_id), "version": version,
-                           "type": event_class.__qualname__})
 
 
 def meeting_text(text: str) -> str:
@@ -149,8 +144,8 @@ class Meetings:
             raise Conflict("This case was crypto-shredded; it cannot change.")
         text = meeting_text(text)
         key = self._case_key(viewer, case_id, case.key_version)
-        body = key.seal(json.dumps({"text": text}).encode(),
-                        sealed_context(meeting.id, meeting.version + 1, Meeting.OutcomeRecorded))
+        body = seal_json(key, {"text": text},
+                         meeting_context(meeting.id, meeting.version + 1, Meeting.OutcomeRecorded))
         meeting.record_outcome(viewer.actor, str(case_id), key.version, body)
         self.ledger.save_all(meeting)
 
@@ -163,13 +158,13 @@ class Meetings:
         states = sorted({self._participant(code, "concerned") for code in concerned or []})
         lesson_id = str(uuid.uuid4())
         key = CaseKey.generate(1)
-        grants, wrapped = self.cases.grant_keys(UUID(lesson_id), [key], meeting.participants)
-        body = key.seal(json.dumps({"text": text}).encode(),
-                        sealed_context(meeting.id, meeting.version + 1, Meeting.LessonProposed))
-        meeting.propose_lesson(viewer.actor, lesson_id, states, grants, body)
+        granted = self.cases.sealing.grant(lesson_id, [key], meeting.participants)
+        body = seal_json(key, {"text": text},
+                         meeting_context(meeting.id, meeting.version + 1, Meeting.LessonProposed))
+        meeting.propose_lesson(viewer.actor, lesson_id, states, granted.grants, body)
         with self.ledger.transaction() as session:
             self.ledger.save(meeting)
-            self.keystore.put_wrapped_keys(session, lesson_id, wrapped)
+            self.keystore.put_wrapped_keys(session, lesson_id, granted.wrapped)
         return lesson_id
 
     def consent(self, viewer: Viewer, meeting_id: UUID, lesson_id: str, given: bool) -> None:
@@ -226,22 +221,22 @@ class Meetings:
     # Helpers
 
     def _open(self, viewer: Viewer, key_owner: str, event: Any) -> str | None:
+        """An outcome's or a lesson's text, sealed under a key of ``key_owner`` (the case or
+        the lesson); None when the viewer's state holds no such key."""
         version = getattr(event, "key_version", 1)
         try:
             key = self._case_key(viewer, UUID(key_owner), version)
-            plain = key.open(event.body_bytes(), sealed_context(
+            opened = open_json(key, event.body_bytes(), meeting_context(
                 event.originator_id, event.originator_version, type(event)))
         except (CryptoError, Forbidden):
             return None
-        return str(json.loads(plain)["text"])
+        return str(opened["text"])
 
     def _case_key(self, viewer: Viewer, owner_id: UUID, version: int) -> CaseKey:
-        with self.ledger.transaction() as session:
-            wrapped = self.keystore.wrapped_keys(session, str(owner_id), viewer.state)
-        if version not in wrapped:
+        keys = self.cases.sealing.keys(viewer, owner_id, "Your state holds no key for this.")
+        if version not in keys:
             raise Forbidden("Your state holds no key for this.")
-        return unwrap_case_key(wrapped[version], case_id=str(owner_id), recipient=viewer.state,
-                               keyring=viewer.keyring)
+        return keys[version]
 
     def _participant(self, code: str, field: str = "participants") -> str:
         code = (code or "").strip().upper()

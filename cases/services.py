@@ -7,7 +7,6 @@ cannot read a case is told it does not exist. Every refusal stores nothing.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -15,9 +14,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.utils import get_topic
 
-from crypto import CaseKey, CryptoError, canonical_json, sha256_hex, unwrap_case_key, wrap_case_key
+from crypto import CaseKey, CryptoError
 
 from .case import BILATERAL, MEETING, NATIONAL, PORTAL, Case
 from .content import validate_actor, validate_item, validate_leg, validate_note, validate_summary
@@ -26,6 +24,7 @@ from .directory_service import Directory
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Actor, Ledger
+from .sealing import Grant, Sealing, open_body, open_title, seal_body, seal_title
 from .tracing import TraceRequest
 from .view import CaseView, HistoryEntry, fold_view, history_entry
 from .viewer import ANALYST, AUDITOR, STATE_ADMIN, Viewer
@@ -40,16 +39,6 @@ def utc_now() -> datetime:
 VALIDATORS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "item": validate_item, "actor": validate_actor, "leg": validate_leg, "note": validate_note,
 }
-
-
-def body_context(case_id: UUID, version: int, event_class: type) -> bytes:
-    """Associated data of a sealed body: it cannot be moved to another case, version or type."""
-    return canonical_json({"case": str(case_id), "version": version,
-                           "type": get_topic(event_class)})
-
-
-def title_context(case_id: UUID, version: int) -> bytes:
-    return canonical_json({"case": str(case_id), "version": version, "field": "title"})
 
 
 class SealedTitle(Protocol):
@@ -68,6 +57,7 @@ class Cases:
         self.ledger = ledger
         self.keystore = keystore
         self.directory = directory
+        self.sealing = Sealing(ledger, keystore, directory)
         self.clock = clock  # retention periods are measured against it
         self._usernames: dict[str, str] = {}  # user id -> name, see `usernames`
 
@@ -80,12 +70,11 @@ class Cases:
         content = validate_summary(summary)
         case_id = uuid.uuid4()
         key = CaseKey.generate(1)
-        grants, wrapped = self.grant_keys(case_id, [key], [viewer.state])
-        case = Case.open(viewer.actor, case_id, grants,
-                         title=self._seal_title(key, case_id, 1, content["title"]),
-                         body=key.seal(json.dumps(content).encode(),
-                                       body_context(case_id, 1, Case.Opened)))
-        self._save(case, wrapped)
+        granted = self.sealing.grant(case_id, [key], [viewer.state])
+        case = Case.open(viewer.actor, case_id, granted.grants,
+                         title=seal_title(key, case_id, 1, content["title"]),
+                         body=seal_body(key, case_id, 1, Case.Opened, content))
+        self._save(case, granted)
         return case_id
 
     def revise_summary(self, viewer: Viewer, case_id: UUID, expected_version: int,
@@ -93,8 +82,7 @@ class Cases:
         case, key = self._for_change(viewer, case_id, expected_version)
         content = validate_summary(summary)
         version = case.version + 1
-        case.revise_content(viewer.actor, self._seal_title(key, case_id, version,
-                                                           content["title"]),
+        case.revise_content(viewer.actor, seal_title(key, case_id, version, content["title"]),
                             self._seal(key, case, Case.ContentRevised, content))
         self._save(case)
 
@@ -145,10 +133,9 @@ class Cases:
             raise InvalidInput("A case is shared to a meeting by tabling it there.",
                                field="tier")
         added = sorted(set(self.audience(viewer, tier, states)) - set(case.recipients))
-        keys = list(self._keys_of(viewer, case).values())
-        grants, wrapped = self.grant_keys(case_id, keys, added)
-        case.share(viewer.actor, tier, added, grants, meeting)
-        self._save(case, wrapped)
+        granted = self.sealing.grant(case_id, self._keys_of(viewer, case).values(), added)
+        case.share(viewer.actor, tier, added, granted.grants, meeting)
+        self._save(case, granted)
         return added
 
     def drop_meeting_readers(self, actor: Actor, case_id: UUID, meeting: str,
@@ -165,9 +152,9 @@ class Cases:
         remaining = sorted(set(case.recipients) - set(gone))
         others = [s for s in remaining if s != case.owner]
         key = CaseKey.generate(case.key_version + 1)
-        grants, wrapped = self.grant_keys(case_id, [key], remaining)
-        case.unshare(actor, gone, case.tier if others else NATIONAL, grants)
-        self._save(case, wrapped)
+        granted = self.sealing.grant(case_id, [key], remaining)
+        case.unshare(actor, gone, case.tier if others else NATIONAL, granted.grants)
+        self._save(case, granted)
 
     def unshare(self, viewer: Viewer, case_id: UUID, expected_version: int,
                 states: list[str]) -> None:
@@ -177,9 +164,9 @@ class Cases:
         others = [s for s in remaining if s != case.owner]
         tier = NATIONAL if not others else (BILATERAL if case.tier == PORTAL else case.tier)
         key = CaseKey.generate(case.key_version + 1)
-        grants, wrapped = self.grant_keys(case_id, [key], remaining)
-        case.unshare(viewer.actor, list(states), tier, grants)
-        self._save(case, wrapped)
+        granted = self.sealing.grant(case_id, [key], remaining)
+        case.unshare(viewer.actor, list(states), tier, granted.grants)
+        self._save(case, granted)
 
     # Retention and crypto-shredding (state admins of the owner state)
 
@@ -266,7 +253,7 @@ class Cases:
         case = self._readable(viewer, case_id, version)
         keys = self._keys_of(viewer, case)
         events = list(self.ledger.events.get(case.id, lte=case.version))
-        return fold_view(case, events, lambda event: self._open(keys, case.id, event),
+        return fold_view(case, events, lambda event: open_body(keys, case.id, event),
                          self.usernames())
 
     def view_with_history(self, viewer: Viewer,
@@ -277,8 +264,8 @@ class Cases:
         keys = self._keys_of(viewer, case)
         events = list(self.ledger.events.get(case.id, lte=case.version))
         names = self.usernames()
-        return (fold_view(case, events, lambda event: self._open(keys, case.id, event), names),
-                [history_entry(e, self._open(keys, case.id, e), names) for e in events])
+        return (fold_view(case, events, lambda event: open_body(keys, case.id, event), names),
+                [history_entry(e, open_body(keys, case.id, e), names) for e in events])
 
     def history(self, viewer: Viewer, case_id: UUID,
                 version: int | None = None) -> list[HistoryEntry]:
@@ -292,29 +279,24 @@ class Cases:
         else:
             raise NotFound("No such case.")
         names = self.usernames()
-        return [history_entry(e, self._open(keys, case.id, e) if keys else None, names)
+        return [history_entry(e, open_body(keys, case.id, e) if keys else None, names)
                 for e in self.ledger.events.get(case.id, lte=case.version)]
 
     def titles(self, viewer: Viewer, rows: Iterable[SealedTitle]) -> dict[str, str | None]:
         """Opens the sealed titles of a page of the case index, by case id (None where the
         viewer cannot); the page's wrapped keys are read in one query."""
         rows = list(rows)
-        with self.ledger.transaction() as session:
-            wrapped = self.keystore.wrapped_keys_of(session, {r.case_id for r in rows},
-                                                    viewer.state)
+        wrapped = self.sealing.wrapped_of(viewer, (r.case_id for r in rows))
         return {r.case_id: self._open_title(viewer, r, wrapped.get(r.case_id, {}))
                 for r in rows}
 
-    @staticmethod
-    def _open_title(viewer: Viewer, row: SealedTitle, wrapped: dict[int, bytes]) -> str | None:
+    def _open_title(self, viewer: Viewer, row: SealedTitle,
+                    wrapped: dict[int, bytes]) -> str | None:
         if row.title_key_version not in wrapped or not row.title_token:
             return None
         try:
-            key = unwrap_case_key(wrapped[row.title_key_version], case_id=row.case_id,
-                                  recipient=viewer.state, keyring=viewer.keyring)
-            version, sealed = row.title_token.split(":", 1)
-            return key.open(bytes.fromhex(sealed),
-                            title_context(UUID(row.case_id), int(version))).decode()
+            key = self.sealing.unwrap(viewer, row.case_id, wrapped[row.title_key_version])
+            return open_title(key, row.case_id, row.title_token)
         except (CryptoError, ValueError):
             return None
 
@@ -348,56 +330,23 @@ class Cases:
         return case, keys[case.key_version]
 
     def _keys_of(self, viewer: Viewer, case: Case) -> dict[int, CaseKey]:
-        with self.ledger.transaction() as session:
-            wrapped = self.keystore.wrapped_keys(session, str(case.id), viewer.state)
-        try:
-            return {version: unwrap_case_key(blob, case_id=str(case.id),
-                                             recipient=viewer.state, keyring=viewer.keyring)
-                    for version, blob in wrapped.items()}
-        except CryptoError as error:
-            raise Forbidden("Your state's keys do not open this case.") from error
-
-    def grant_keys(self, case_id: UUID, keys: list[CaseKey], states: list[str],
-               ) -> tuple[list[dict[str, Any]], dict[tuple[int, str], bytes]]:
-        """Wraps each key for each state; returns the grants (for the event) and the blobs."""
-        grants, wrapped = [], {}
-        for state in states:
-            public = self.directory.state(state).public_keys
-            for key in keys:
-                blob = wrap_case_key(key, case_id=str(case_id), recipient=state,
-                                     recipient_keys=public)
-                wrapped[(key.version, state)] = blob
-                grants.append({"recipient": state, "key_version": key.version,
-                               "wrapped_sha256": sha256_hex(blob)})
-        return grants, wrapped
-
-    def _seal(self, key: CaseKey, case: Case, event_class: type, content: dict) -> bytes:
-        return key.seal(json.dumps(content).encode(),
-                        body_context(case.id, case.version + 1, event_class))
+        return self.sealing.keys(viewer, case.id, "Your state's keys do not open this case.")
 
     @staticmethod
-    def _seal_title(key: CaseKey, case_id: UUID, version: int, title: str) -> str:
-        """A title token: '<event version>:<hex of sealed title>' (for the case index)."""
-        return f"{version}:{key.seal(title.encode(), title_context(case_id, version)).hex()}"
-
-    def _open(self, keys: dict[int, CaseKey], case_id: UUID, event: Any) -> dict | None:
-        body = event.body_bytes()
-        key = keys.get(getattr(event, "key_version", 0))
-        if not body or key is None:
-            return None
-        plain = key.open(body, body_context(case_id, event.originator_version, type(event)))
-        return json.loads(plain)
+    def _seal(key: CaseKey, case: Case, event_class: type, content: dict) -> bytes:
+        """The body of the case's next event."""
+        return seal_body(key, case.id, case.version + 1, event_class, content)
 
     def _validated(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if kind not in VALIDATORS:
             raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
         return VALIDATORS[kind](data)
 
-    def _save(self, case: Case, wrapped: dict[tuple[int, str], bytes] | None = None) -> None:
+    def _save(self, case: Case, granted: Grant | None = None) -> None:
         with self.ledger.transaction() as session:
             self.ledger.save(case)
-            if wrapped:
-                self.keystore.put_wrapped_keys(session, str(case.id), wrapped)
+            if granted and granted.wrapped:
+                self.keystore.put_wrapped_keys(session, str(case.id), granted.wrapped)
 
     def usernames(self) -> Callable[[str], str]:
         """User id -> user name. A user's id derives from its name, which never changes, so

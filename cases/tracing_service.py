@@ -8,7 +8,6 @@ does not exist). Every refusal stores nothing.
 
 from __future__ import annotations
 
-import json
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -16,14 +15,15 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from crypto import CaseKey, CryptoError, sha256_hex, unwrap_case_key, wrap_case_key
+from crypto import CaseKey
 
 from .directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from .directory_service import Directory
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .keystore import KeyStore
 from .ledger import Ledger
-from .services import Cases, Clock, body_context, utc_now
+from .sealing import Grant, open_body, seal_body
+from .services import Cases, Clock, utc_now
 from .tracing import (
     DEFAULT_DEADLINE_DAYS,
     TraceRequest,
@@ -109,14 +109,13 @@ class Traces:
             readers |= set(case.recipients)
         trace_id = uuid.uuid4()
         key = CaseKey.generate(1)
-        grants, wrapped = self._grant(trace_id, key, sorted(readers))
+        granted = self.cases.sealing.grant(trace_id, [key], sorted(readers))
         content = {"questions": text, "items": {i: case.items[i] for i in wanted},
                    "shared_with_case_readers": bool(share_with_case_readers)}
         trace = TraceRequest.send(
-            viewer.actor, trace_id, requested, case_id, wanted, today, deadline, grants,
-            body=key.seal(json.dumps(content).encode(),
-                          body_context(trace_id, 1, TraceRequest.Sent)))
-        self._save(trace, wrapped, case_id=case_id)
+            viewer.actor, trace_id, requested, case_id, wanted, today, deadline,
+            granted.grants, body=seal_body(key, trace_id, 1, TraceRequest.Sent, content))
+        self._save(trace, granted, case_id=case_id)
         return trace_id
 
     def acknowledge(self, viewer: Viewer, trace_id: UUID) -> None:
@@ -184,7 +183,7 @@ class Traces:
         trace.check_attachable(viewer.actor)
         answered = next(e for e in self.ledger.events.get(trace.id)
                         if isinstance(e, TraceRequest.Answered))
-        answer = self._open({key.version: key}, trace.id, answered) or {}
+        answer = open_body({key.version: key}, trace.id, answered) or {}
         if not answer.get("destination"):
             raise InvalidInput("The answer names no destination to route the items to.",
                                field="destination")
@@ -217,7 +216,7 @@ class Traces:
             attached_part_id=trace.attached_part_id,
             case_shredded=self.cases.is_shredded(UUID(trace.case_id)))
         for event in self.ledger.events.get(trace.id):
-            self._fold(view, event, self._open(keys, trace.id, event))
+            self._fold(view, event, open_body(keys, trace.id, event))
         return view
 
     # Helpers
@@ -285,48 +284,21 @@ class Traces:
         return trace, keys[trace.key_version]
 
     def _keys_of(self, viewer: Viewer, trace: TraceRequest) -> dict[int, CaseKey]:
-        with self.ledger.transaction() as session:
-            wrapped = self.keystore.wrapped_keys(session, str(trace.id), viewer.state)
-        try:
-            return {version: unwrap_case_key(blob, case_id=str(trace.id),
-                                             recipient=viewer.state, keyring=viewer.keyring)
-                    for version, blob in wrapped.items()}
-        except CryptoError as error:
-            raise Forbidden("Your state's keys do not open this trace request.") from error
-
-    def _grant(self, trace_id: UUID, key: CaseKey, states: list[str],
-               ) -> tuple[list[dict[str, Any]], dict[tuple[int, str], bytes]]:
-        """Wraps the trace key for each state; the grants (for the event) and the blobs."""
-        grants, wrapped = [], {}
-        for state in states:
-            blob = wrap_case_key(key, case_id=str(trace_id), recipient=state,
-                                 recipient_keys=self.directory.state(state).public_keys)
-            wrapped[(key.version, state)] = blob
-            grants.append({"recipient": state, "key_version": key.version,
-                           "wrapped_sha256": sha256_hex(blob)})
-        return grants, wrapped
+        return self.cases.sealing.keys(viewer, trace.id,
+                                       "Your state's keys do not open this trace request.")
 
     @staticmethod
     def _seal(key: CaseKey, trace: TraceRequest, event_class: type,
               content: dict[str, Any]) -> bytes:
-        return key.seal(json.dumps(content).encode(),
-                        body_context(trace.id, trace.version + 1, event_class))
+        """The body of the trace request's next event."""
+        return seal_body(key, trace.id, trace.version + 1, event_class, content)
 
-    @staticmethod
-    def _open(keys: dict[int, CaseKey], trace_id: UUID, event: Any) -> dict[str, Any] | None:
-        body = event.body_bytes()
-        key = keys.get(getattr(event, "key_version", 0))
-        if not body or key is None:
-            return None
-        return json.loads(key.open(body, body_context(trace_id, event.originator_version,
-                                                       type(event))))
-
-    def _save(self, trace: TraceRequest, wrapped: dict[tuple[int, str], bytes] | None = None,
+    def _save(self, trace: TraceRequest, granted: Grant | None = None,
               case_id: UUID | None = None) -> None:
         with self.ledger.transaction() as session:
             self.ledger.save(trace)
-            if wrapped:
-                self.keystore.put_wrapped_keys(session, str(trace.id), wrapped)
+            if granted and granted.wrapped:
+                self.keystore.put_wrapped_keys(session, str(trace.id), granted.wrapped)
             if case_id is not None:
                 self.keystore.link_trace_request(session, str(trace.id), str(case_id))
 

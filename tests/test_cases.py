@@ -96,7 +96,7 @@ def test_removed_state_opens_events_before_rotation_and_none_after(exchange: Exc
     old_key = unwrap_case_key(held[1], case_id=str(case_id), recipient="DEU",
                               keyring=deu.keyring)
     events = list(exchange.ledger.events.get(case_id))
-    from cases.services import body_context
+    from cases.sealing import body_context
     opened = exchange.ledger.events.get(case_id)
     first = next(iter(opened))
     assert old_key.open(first.body_bytes(), body_context(case_id, 1, type(first)))

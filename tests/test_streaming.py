@@ -26,7 +26,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from cases.case import Case
-from cases.services import body_context
+from cases.sealing import body_context
 from cases.viewer import Viewer
 from crypto import CaseKey, unwrap_case_key
 from infra.envelope import decode
