@@ -212,9 +212,7 @@ class Cases:
 
     def _administered(self, viewer: Viewer, case_id: UUID) -> Case:
         case = self._readable(viewer, case_id)
-        if viewer.state != case.owner or not viewer.has(STATE_ADMIN):
-            raise Forbidden("Only state admins of the owner state decide retention and "
-                            "shredding.")
+        self._require_administer(viewer, case.owner)
         return case
 
     # Queries
@@ -223,6 +221,31 @@ class Cases:
     def may_change(viewer: Viewer, owner: str) -> bool:
         """The rule on who changes a case: analysts of the state that owns it."""
         return viewer.state == owner and viewer.has(ANALYST)
+
+    @staticmethod
+    def may_administer(viewer: Viewer, owner: str) -> bool:
+        """The rule on who decides retention and shredding: state admins of the owner."""
+        return viewer.state == owner and viewer.has(STATE_ADMIN)
+
+    def view_to_change(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case for a change form; refused unless the viewer may change it."""
+        case = self.view(viewer, case_id)
+        self._require_change(viewer, case.owner)
+        return case
+
+    def view_to_administer(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case for the retention and shredding forms; refused unless administered."""
+        case = self.view(viewer, case_id)
+        self._require_administer(viewer, case.owner)
+        return case
+
+    def view_to_trace(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case whose items a trace request asks about; refused unless the viewer may
+        send one (analysts of the owner state)."""
+        case = self.view(viewer, case_id)
+        if not self.may_change(viewer, case.owner):
+            raise Forbidden("Only analysts of the state that owns the case send trace requests.")
+        return case
 
     def audience(self, viewer: Viewer, tier: str, states: list[str] | None) -> list[str]:
         """The states a share would add, checked against the directory (for confirmation)."""
@@ -314,8 +337,7 @@ class Cases:
     def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
                     ) -> tuple[Case, CaseKey]:
         case = self._readable(viewer, case_id)
-        if not self.may_change(viewer, case.owner):
-            raise Forbidden("Only analysts of the owner state change this case.")
+        self._require_change(viewer, case.owner)
         try:
             stale = int(expected_version) != case.version
         except (TypeError, ValueError):
@@ -328,6 +350,15 @@ class Cases:
             raise Conflict("This case was crypto-shredded; it cannot change.")
         keys = self._keys_of(viewer, case)
         return case, keys[case.key_version]
+
+    def _require_change(self, viewer: Viewer, owner: str) -> None:
+        if not self.may_change(viewer, owner):
+            raise Forbidden("Only analysts of the owner state change this case.")
+
+    def _require_administer(self, viewer: Viewer, owner: str) -> None:
+        if not self.may_administer(viewer, owner):
+            raise Forbidden("Only state admins of the owner state decide retention and "
+                            "shredding.")
 
     def _keys_of(self, viewer: Viewer, case: Case) -> dict[int, CaseKey]:
         return self.sealing.keys(viewer, case.id, "Your state's keys do not open this case.")

@@ -89,9 +89,7 @@ class Traces:
         requested state can trace them without reading the case. With
         ``share_with_case_readers`` the case's readers at this moment read the request too.
         """
-        case = self.cases.view(viewer, case_id)
-        if not self.cases.may_change(viewer, case.owner):
-            raise Forbidden("Only analysts of the state that owns the case send trace requests.")
+        case = self.cases.view_to_trace(viewer, case_id)
         requested = self._requestable(viewer, requested_state)
         wanted = list(dict.fromkeys(str(i).strip() for i in item_ids or [] if str(i).strip()))
         unknown = [i for i in wanted if i not in case.items]

@@ -377,3 +377,21 @@ def test_sharing_with_unknown_state_or_garbage_version_is_invalid_input(
         exchange.cases.add_part(fra, case_id, "one", "note", {"text": "x"})
     assert garbage.value.field == "expected_version"
     assert count(exchange) == before
+
+
+def test_the_forms_to_change_and_administer_a_case_are_refused_by_the_same_rules(
+        exchange: Exchange, people: dict) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU"])
+    cases = exchange.cases
+    assert cases.view_to_change(people["FRA"], case_id).id == str(case_id)
+    assert cases.view_to_trace(people["FRA"], case_id).id == str(case_id)
+    assert cases.view_to_administer(people["FRA.admin"], case_id).id == str(case_id)
+    with pytest.raises(Forbidden, match="Only analysts of the owner state"):
+        cases.view_to_change(people["DEU"], case_id)  # reads it, does not own it
+    with pytest.raises(Forbidden, match="send trace requests"):
+        cases.view_to_trace(people["DEU"], case_id)
+    with pytest.raises(Forbidden, match="Only state admins"):
+        cases.view_to_administer(people["FRA"], case_id)  # an analyst, not an admin
+    with pytest.raises(NotFound):
+        cases.view_to_change(people["MLI"], case_id)  # cannot know that it exists

@@ -21,7 +21,7 @@ from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.audit_index import AuditFilter, AuditRow
 
-from .extensions import current_viewer, get_exchange
+from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .forms import page_number
 from .messages import refusal
 
@@ -54,8 +54,7 @@ def log_filter(args: Any) -> AuditFilter:
 
 @bp.get("/")
 def index() -> tuple[str, int]:
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     page = page_number()
     size = 50
     error, rows, total = None, [], 0
@@ -75,16 +74,14 @@ def index() -> tuple[str, int]:
 
 @bp.post("/verify")
 def verify() -> str:
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     result = exchange.audit.verify(current_viewer(), exchange.checkpoints.all())
     return render_template("audit/verified.html", result=result)
 
 
 @bp.post("/checkpoint")
 def checkpoint() -> Response:
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     made = exchange.checkpointer.record()
     flash(_("Checkpoint of %(size)s events signed.", size=made.size), "success")
     return redirect(url_for("audit.index"))
@@ -103,7 +100,7 @@ def cosign() -> Response:
 
 @bp.get("/events/<int:notification_id>")
 def event(notification_id: int) -> str:
-    exchange = get_exchange()
+    exchange = caught_up_exchange()
     row, detail = audited_event(exchange, current_viewer(), notification_id)
     return render_template("audit/event.html", row=row, detail=detail,
                            included=inclusion(exchange, row))
@@ -111,8 +108,8 @@ def event(notification_id: int) -> str:
 
 def audited_event(exchange: Any, viewer: Viewer, notification_id: int,
                   ) -> tuple[AuditRow, AuditedEvent]:
-    """The event's index row and its checked detail, linked to its record's neighbours."""
-    exchange.follow()
+    """The event's index row and its checked detail, linked to its record's neighbours
+    (`exchange` caught up)."""
     row = exchange.audit_index.view.row(notification_id)
     if row is None:
         raise NotFound(f"No event with notification id {notification_id}.")
@@ -141,8 +138,7 @@ def inclusion(exchange: Any, row: Any) -> dict[str, Any] | None:
 @bp.get("/cases/<uuid:case_id>")
 def case_at(case_id: UUID) -> tuple[str, int]:
     """Time travel: the case as it was at a moment, as far as the auditor's state may read."""
-    exchange, viewer = get_exchange(), current_viewer()
-    exchange.follow()
+    exchange, viewer = caught_up_exchange(), current_viewer()
     error = None
     try:
         when = parse_moment(request.args.get("at", ""), "at") or datetime.now(UTC)
@@ -173,8 +169,7 @@ def case_as_it_was(exchange: Any, viewer: Viewer, case_id: UUID, when: datetime,
 @bp.get("/access")
 def access() -> tuple[str, int]:
     """What a state could read at a moment, from the access ledger."""
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     state = request.args.get("state", "").strip().upper()
     error, rows, when = None, [], None
     try:

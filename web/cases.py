@@ -16,10 +16,10 @@ from werkzeug.wrappers import Response
 from cases.case import STATUSES, TIERS, TRANSITIONS
 from cases.errors import DivexError, Forbidden, InvalidInput, NotFound
 from cases.view import CaseView
-from cases.viewer import ANALYST, STATE_ADMIN, Viewer
+from cases.viewer import ANALYST, Viewer
 from projections.case_index import CaseFilter
 
-from .extensions import current_viewer, get_exchange
+from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
 from .forms import as_form, expected_version, field_errors, page_number
 from .messages import N_, refusal
@@ -41,7 +41,7 @@ def may_change(viewer: Viewer, case: CaseView) -> bool:
 
 def administers(viewer: Viewer, case: CaseView) -> bool:
     """Whether to offer the retention and shredding forms (the service decides on its own)."""
-    return viewer.state == case.owner and viewer.has(STATE_ADMIN)
+    return get_exchange().cases.may_administer(viewer, case.owner)
 
 
 def readable(case_id: UUID) -> CaseView:
@@ -49,10 +49,7 @@ def readable(case_id: UUID) -> CaseView:
 
 
 def changeable(case_id: UUID) -> CaseView:
-    case = readable(case_id)
-    if not may_change(current_viewer(), case):
-        raise Forbidden("Only analysts of the owner state change this case.")
-    return case
+    return get_exchange().cases.view_to_change(current_viewer(), case_id)
 
 
 def form_page(case: CaseView | None, heading: Any, fields: tuple[Field, ...],
@@ -102,7 +99,7 @@ def case_filter(args: MultiDict[str, str]) -> CaseFilter:
 @bp.get("/")
 @login_required
 def index() -> Any:
-    viewer, exchange = current_viewer(), get_exchange()
+    viewer = current_viewer()
     size = int(current_app.config["PAGE_SIZE"])
     page = page_number()
     try:
@@ -111,7 +108,7 @@ def index() -> Any:
         return render_template("cases/list.html", rows=[], titles={}, total=0, page=1,
                                pages=1, statuses=STATUSES, tiers=TIERS,
                                errors={error.field: refusal(error)}), 422
-    exchange.follow()
+    exchange = caught_up_exchange()
     rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
     titles = exchange.cases.titles(viewer, rows)
     return render_template("cases/list.html", rows=rows, titles=titles, total=total, page=page,

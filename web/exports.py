@@ -13,7 +13,7 @@ from cases.view import CaseView
 from cases.viewer import Viewer
 from projections.case_index import CaseFilter
 
-from .extensions import current_viewer, get_exchange
+from .extensions import caught_up_exchange, current_viewer
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -22,8 +22,7 @@ PAGE = 200
 
 def readable_cases(viewer: Viewer) -> list[CaseView]:
     """Every case the viewer's state reads, opened through the service (the access check)."""
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     views, offset = [], 0
     while True:
         rows, total = exchange.case_index.view.list_for(viewer.state, CaseFilter(),

@@ -29,6 +29,14 @@ def get_exchange() -> Any:
     return current_app.extensions["divex"]
 
 
+def caught_up_exchange() -> Any:
+    """The exchange once its read models hold every event stored so far: views call it
+    before they read a read model (a page must show what its user just did)."""
+    exchange = get_exchange()
+    exchange.follow()
+    return exchange
+
+
 def current_viewer() -> Viewer:
     """The signed-in user as the domain sees them (views behind `login_required` only)."""
     user = current_user._get_current_object()  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from cases.meetings import MEETING_TRANSITIONS
 from cases.viewer import SECRETARIAT
 from projections.case_index import CaseFilter
 
-from .extensions import current_viewer, get_exchange
+from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
 from .messages import refusal
@@ -60,8 +60,7 @@ def convene() -> Any:
 
 
 def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str, int]:
-    exchange, viewer = get_exchange(), current_viewer()
-    exchange.follow()
+    exchange, viewer = caught_up_exchange(), current_viewer()
     meeting = exchange.meetings.view(viewer, meeting_id)
     own_cases, _total = exchange.case_index.view.list_for(
         viewer.state, CaseFilter(owner=viewer.state), limit=100)

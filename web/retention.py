@@ -12,11 +12,10 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from cases.case import ITI_RETENTION_YEARS, MAX_RETENTION_YEARS
-from cases.errors import DivexError, Forbidden, InvalidInput
+from cases.errors import DivexError, InvalidInput
 from cases.view import CaseView
 from cases.viewer import Viewer
 
-from .cases import administers, readable
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
@@ -29,11 +28,7 @@ STEPS = ("request", "confirm", "withdraw")
 
 
 def administered(case_id: UUID) -> CaseView:
-    case = readable(case_id)
-    if not administers(current_viewer(), case):
-        raise Forbidden("Only state admins of the owner state decide retention and "
-                        "shredding.")
-    return case
+    return get_exchange().cases.view_to_administer(current_viewer(), case_id)
 
 
 def keep_years(values: MultiDict[str, str]) -> int | None:

@@ -22,15 +22,14 @@ from cases.viewer import Viewer
 from projections.summaries import DIMENSIONS, Summary, figures, summarise
 
 from .charts import bar_chart, share_chart
-from .extensions import current_viewer, get_exchange
+from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .labels import label
 
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 
 
 def current_summary() -> Summary:
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     return summarise(exchange.policy_summary.view.included(), exchange.thresholds)
 
 
@@ -106,8 +105,7 @@ def publish_release() -> Any:
 
 def publish_year(viewer: Viewer, year: int) -> Release:
     """Freezes the year's tables as they are published now (the page's and the API's way)."""
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     facts = [f for f in exchange.policy_summary.view.included() if f["year"] == year]
     return exchange.releases.publish(viewer, year, exchange.thresholds.k,
                                      exchange.thresholds.min_reporters,

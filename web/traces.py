@@ -14,10 +14,10 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from cases.errors import DivexError, Forbidden
+from cases.errors import DivexError
 from cases.tracing import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOMES
 
-from .extensions import current_viewer, get_exchange
+from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import Field
 from .forms import expected_version, field_errors
 
@@ -44,8 +44,7 @@ CLOSE = (Field("feedback", _l("Feedback on the answer"), "textarea"),)
 @bp.get("/")
 @login_required
 def board() -> str:
-    exchange = get_exchange()
-    exchange.follow()
+    exchange = caught_up_exchange()
     viewer = current_viewer()
     view = exchange.trace_board.view
     board = view.board_for(viewer.state, datetime.now(UTC))
@@ -77,9 +76,7 @@ def form_page(heading: Any, fields: tuple[Field, ...], values: MultiDict[str, st
 def send(case_id: UUID) -> Any:
     """Sends a trace request about items of a case (analysts of the owner state)."""
     exchange = get_exchange()
-    case = exchange.cases.view(current_viewer(), case_id)
-    if not exchange.cases.may_change(current_viewer(), case.owner):
-        raise Forbidden("Only analysts of the state that owns the case send trace requests.")
+    case = exchange.cases.view_to_trace(current_viewer(), case_id)
     heading = _("Send a trace request")
     if request.method == "GET":
         return form_page(heading, SEND, MultiDict({"deadline_days":

@@ -16,7 +16,7 @@ from cases.content import parse_moment
 from cases.viewer import Viewer
 
 from ..audit import audited_event, case_as_it_was, inclusion, log_filter
-from ..extensions import get_exchange
+from ..extensions import caught_up_exchange, get_exchange
 from .oversight_schemas import (
     AccessOut,
     AccessQuery,
@@ -47,8 +47,7 @@ def register(bp: Blueprint) -> None:
                "first", tag="audit", query=AuditQuery, response=AuditPage, errors=AUDITORS)
     def audit_events(viewer: Viewer, query: AuditQuery) -> AuditPage:
         require_auditor(viewer)
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         where = log_filter(MultiDict(query.model_dump(exclude={"page", "per_page"})))
         rows, total = exchange.audit_index.view.browse(
             where, offset=(query.page - 1) * query.per_page, limit=query.per_page)
@@ -60,7 +59,7 @@ def register(bp: Blueprint) -> None:
                response=AuditEventOut, errors=(403, 404))
     def audit_event(viewer: Viewer, notification_id: int) -> AuditEventOut:
         require_auditor(viewer)
-        exchange = get_exchange()
+        exchange = caught_up_exchange()
         row, detail = audited_event(exchange, viewer, notification_id)
         return AuditEventOut.of(row, detail, inclusion(exchange, row))
 
@@ -69,8 +68,7 @@ def register(bp: Blueprint) -> None:
                response=CheckpointPage, errors=AUDITORS)
     def list_checkpoints(viewer: Viewer, query: PageQuery) -> CheckpointPage:
         require_auditor(viewer)
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         found = exchange.checkpoints.all()[::-1]
         return CheckpointPage(page=query.page, per_page=query.per_page, total=len(found),
                               items=[CheckpointOut.of(c) for c in query.window(found)])
@@ -79,8 +77,7 @@ def register(bp: Blueprint) -> None:
                "now", tag="audit", response=CheckpointOut, status=201, errors=(403, 409))
     def make_checkpoint(viewer: Viewer) -> CheckpointOut:
         require_auditor(viewer)
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         return CheckpointOut.of(exchange.checkpointer.record())
 
     @operation(bp, "POST", "/audit/cosignatures", summary="Cosign the newest checkpoint as "
@@ -101,8 +98,7 @@ def register(bp: Blueprint) -> None:
                response=VerificationOut, errors=AUDITORS)
     def verify_log(viewer: Viewer) -> VerificationOut:
         require_auditor(viewer)
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         return VerificationOut.of(exchange.audit.verify(viewer, exchange.checkpoints.all()))
 
     @operation(bp, "GET", "/audit/cases/<uuid:case_id>", summary="A case as it was at a "
@@ -110,8 +106,7 @@ def register(bp: Blueprint) -> None:
                tag="audit", query=MomentQuery, response=CaseAtOut, errors=(403, 404))
     def case_at(viewer: Viewer, case_id: UUID, query: MomentQuery) -> CaseAtOut:
         require_auditor(viewer)
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         when = _moment(query.at)
         version, case, history, readers = case_as_it_was(exchange, viewer, case_id, when)
         return CaseAtOut(case_id=str(case_id), at=when, version=version, readers=readers,
@@ -123,8 +118,7 @@ def register(bp: Blueprint) -> None:
                response=AccessOut, errors=AUDITORS)
     def state_access(viewer: Viewer, query: AccessQuery) -> AccessOut:
         require_auditor(viewer)
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         when, state = _moment(query.at), query.state.strip().upper()
         rows = exchange.access_ledger.view.access_of(state, when)
         return AccessOut(state=state, at=when, page=query.page, per_page=query.per_page,

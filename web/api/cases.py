@@ -10,12 +10,11 @@ from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
 from cases.case_exports import stix_bundle
-from cases.errors import Forbidden
 from cases.viewer import Viewer
 
 from ..cases import case_filter
 from ..exports import readable_cases
-from ..extensions import get_exchange
+from ..extensions import caught_up_exchange, get_exchange
 from .schemas import (
     ActorIn,
     CaseListQuery,
@@ -66,9 +65,8 @@ def register(bp: Blueprint) -> None:
     @operation(bp, "GET", "/cases", summary="The cases your state can read, newest change "
                "first", tag="cases", query=CaseListQuery, response=CasePage)
     def list_cases(viewer: Viewer, query: CaseListQuery) -> CasePage:
-        exchange = get_exchange()
         where = case_filter(MultiDict(query.model_dump(exclude={"page", "per_page"})))
-        exchange.follow()
+        exchange = caught_up_exchange()
         rows, total = exchange.case_index.view.list_for(
             viewer.state, where, (query.page - 1) * query.per_page, query.per_page)
         titles = exchange.cases.titles(viewer, rows)
@@ -128,9 +126,7 @@ def register(bp: Blueprint) -> None:
     def preview_share(viewer: Viewer, case_id: UUID, query: SharePreviewQuery
                       ) -> SharePreviewOut:
         cases = get_exchange().cases
-        case = cases.view(viewer, case_id)
-        if not cases.may_change(viewer, case.owner):
-            raise Forbidden("Only analysts of the owner state change this case.")
+        case = cases.view_to_change(viewer, case_id)
         audience = set(cases.audience(viewer, query.tier, query.states))
         return SharePreviewOut(readers=sorted(audience | set(case.recipients)),
                                added=sorted(audience - set(case.recipients)))

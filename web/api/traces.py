@@ -10,7 +10,7 @@ from flask import Blueprint
 
 from cases.viewer import Viewer
 
-from ..extensions import get_exchange
+from ..extensions import caught_up_exchange, get_exchange
 from .exchange_schemas import (
     AnswerIn,
     AttachedOut,
@@ -43,8 +43,7 @@ def register(bp: Blueprint) -> None:
     @operation(bp, "GET", "/traces", summary="Your state's trace board: overdue first, then "
                "nearest deadline", tag="traces", query=BoardQuery, response=TracePage)
     def trace_board(viewer: Viewer, query: BoardQuery) -> TracePage:
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         board = exchange.trace_board.view.board_for(viewer.state, datetime.now(UTC))
         rows = [TraceRowOut.of(row, direction)
                 for direction, part in (("incoming", board.incoming),
@@ -60,8 +59,7 @@ def register(bp: Blueprint) -> None:
                "states (one of them yours) acknowledges and answers", tag="traces",
                response=ResponseRecordOut)
     def response_record(viewer: Viewer) -> ResponseRecordOut:
-        exchange = get_exchange()
-        exchange.follow()
+        exchange = caught_up_exchange()
         return ResponseRecordOut(items=[
             PairStatsOut.of(s) for s in exchange.trace_board.view.pair_stats()
             if viewer.state in (s.requester, s.requested)])
