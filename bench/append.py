@@ -38,9 +38,9 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from cases.case import Case
-from cases.sealing import body_context
-from cases.viewer import Viewer
+from cases.casework.case import Case
+from cases.kernel.sealing import body_context
+from cases.kernel.viewer import Viewer
 from crypto import CaseKey, unwrap_case_key
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange

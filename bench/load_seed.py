@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cases.case import Case
-from cases.content import validate_summary
-from cases.sealing import seal_body, seal_title
-from cases.viewer import Viewer
+from cases.casework.case import Case
+from cases.casework.content import validate_summary
+from cases.kernel.sealing import seal_body, seal_title
+from cases.kernel.viewer import Viewer
 from crypto import CaseKey
 from infra.demo import ACTORS, DEMO_STATES, FINDS, MAKERS, PLACES, POINTS
 from infra.settings import Settings

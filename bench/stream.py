@@ -35,8 +35,8 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from cases.case import Case
-from cases.sealing import body_context
+from cases.casework.case import Case
+from cases.kernel.sealing import body_context
 from crypto import unwrap_case_key
 from infra.settings import Settings, StreamSettings
 from infra.wiring import Exchange, open_exchange

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cases.audit import stored_records, verify_log
-from cases.case import Case
-from cases.sealing import body_context
+from cases.audit.log import stored_records, verify_log
+from cases.casework.case import Case
+from cases.kernel.sealing import body_context
 from crypto import CaseKey, canonical_json
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from cases.audit import Verification, merkle_leaf, stored_records, verify_log
-from cases.audit_bundle import Bundle, verify_bundle, write_bundle
-from cases.content import parse_moment
-from cases.errors import NotFound
+from cases.audit.bundle import Bundle, verify_bundle, write_bundle
+from cases.audit.log import Verification, merkle_leaf, stored_records, verify_log
+from cases.casework.content import parse_moment
+from cases.kernel.errors import NotFound
 from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.checkpoints import now_text

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cases.case import ITI_RETENTION_YEARS
+from cases.casework.case import ITI_RETENTION_YEARS
 
 from .cli_support import CODE, exchange_of, refusals_as_messages, sign_in
 

@@ -13,8 +13,8 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from cases.errors import DivexError
-from cases.viewer import Viewer
+from cases.kernel.errors import DivexError
+from cases.kernel.viewer import Viewer
 
 from .settings import Settings
 from .wiring import Exchange, open_exchange

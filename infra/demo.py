@@ -12,8 +12,8 @@ from uuid import UUID
 
 import pyotp
 
-from cases.second_factor import STEP_SECONDS
-from cases.viewer import Viewer
+from cases.identity.second_factor import STEP_SECONDS
+from cases.kernel.viewer import Viewer
 
 from .wiring import Exchange
 

@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 from eventsourcing.projection import Projection
 from sqlalchemy.exc import SAWarning
 
-from cases.api_tokens import ApiTokens
-from cases.audit_service import AuditTrail
-from cases.case import Case
-from cases.directory_service import Directory
-from cases.keystore import KeyStore
-from cases.ledger import Ledger
-from cases.meeting_service import Meetings
-from cases.policy import PolicyFacts
-from cases.releases import Releases
-from cases.services import Cases
-from cases.tracing_service import Traces
+from cases.audit.audit_service import AuditTrail
+from cases.casework.case import Case
+from cases.casework.case_service import Cases
+from cases.identity.api_token_service import ApiTokens
+from cases.identity.directory_service import Directory
+from cases.kernel.keystore import KeyStore
+from cases.kernel.ledger import Ledger
+from cases.meetings.meeting_service import Meetings
+from cases.policy.facts import PolicyFacts
+from cases.policy.releases import Releases
+from cases.tracing.tracing_service import Traces
 from crypto import DERIVATIONS, KdfParams, UserKey
 from crypto.logkey import LogKey
 from projections.access_ledger import AccessLedger, AccessLedgerView

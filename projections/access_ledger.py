@@ -31,9 +31,9 @@ from sqlalchemy import (
     update,
 )
 
-from cases.case import Case
-from cases.meetings import Meeting
-from cases.tracing import TraceRequest
+from cases.casework.case import Case
+from cases.meetings.meeting import Meeting
+from cases.tracing.trace_request import TraceRequest
 
 from .read_model import ReadModel
 

@@ -15,7 +15,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
 
-from cases.ledger import SignedAggregate
+from cases.kernel.ledger import SignedAggregate
 
 from .read_model import ReadModel
 

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from cases.case import Case
+from cases.casework.case import Case
 
 from .read_model import Move, ReadModel
 

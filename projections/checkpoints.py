@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
 
-from cases.audit import Checkpoint, Cosignature, checkpoint_statement
-from cases.directory import SECRETARIAT_CODE
-from cases.directory_service import Directory
-from cases.errors import Conflict, NotFound
-from cases.viewer import Viewer
+from cases.audit.log import Checkpoint, Cosignature, checkpoint_statement
+from cases.identity.directory import SECRETARIAT_CODE
+from cases.identity.directory_service import Directory
+from cases.kernel.errors import Conflict, NotFound
+from cases.kernel.viewer import Viewer
 from crypto import CryptoError
 from crypto.logkey import LogKey, key_fingerprint
 from crypto.merkle import (

@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.projection import Projection
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
-from cases.ledger import Ledger
+from cases.kernel.ledger import Ledger
 
 from .read_model import EventTracking, Move
 

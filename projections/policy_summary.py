@@ -15,8 +15,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, delete, select
 
-from cases.case import Case
-from cases.policy import open_facts
+from cases.casework.case import Case
+from cases.policy.facts import open_facts
 from crypto import CryptoError, UserKey
 
 from .read_model import ReadModel

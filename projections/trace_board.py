@@ -28,7 +28,12 @@ from sqlalchemy import (
     update,
 )
 
-from cases.tracing import PROMPT_ACKNOWLEDGEMENT_DAYS, TraceRequest, day_of, is_overdue
+from cases.tracing.trace_request import (
+    PROMPT_ACKNOWLEDGEMENT_DAYS,
+    TraceRequest,
+    day_of,
+    is_overdue,
+)
 
 from .read_model import ReadModel
 
@@ -179,7 +184,8 @@ class TraceBoard(Projection[TraceBoardView]):
     @process_event.register
     def _(self, event: TraceRequest.Answered, tracking: Tracking) -> None:
         on = date.fromisoformat(event.on)
-        # An answer without an acknowledgement acknowledges on the same day (cases.tracing).
+        # An answer without an acknowledgement acknowledges on the same day
+        # (cases.tracing.trace_request).
         self._touch(event, tracking, status="answered", outcome=event.outcome, answered_on=on,
                     acknowledged_on=func.coalesce(trace_board.c.acknowledged_on, on))
 

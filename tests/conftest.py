@@ -10,8 +10,8 @@ from typing import Any
 import pyotp
 import pytest
 
-from cases.directory_service import Directory
-from cases.viewer import Viewer
+from cases.identity.directory_service import Directory
+from cases.kernel.viewer import Viewer
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange
 from projections.follower import catch_up

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from cases.audit import Checkpoint, checkpoint_statement, verify_log
-from cases.errors import Conflict
+from cases.audit.log import Checkpoint, checkpoint_statement, verify_log
+from cases.kernel.errors import Conflict
 from crypto.logkey import LogKey, key_fingerprint
 from infra.cli import main
 from infra.settings import Settings

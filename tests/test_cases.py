@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from cases.directory import user_id
-from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.identity.directory import user_id
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
 from infra.wiring import Exchange, open_exchange
 from projections.case_index import CaseFilter, CaseRow
@@ -96,7 +96,7 @@ def test_removed_state_opens_events_before_rotation_and_none_after(exchange: Exc
     old_key = unwrap_case_key(held[1], case_id=str(case_id), recipient="DEU",
                               keyring=deu.keyring)
     events = list(exchange.ledger.events.get(case_id))
-    from cases.sealing import body_context
+    from cases.kernel.sealing import body_context
     opened = exchange.ledger.events.get(case_id)
     first = next(iter(opened))
     assert old_key.open(first.body_bytes(), body_context(case_id, 1, type(first)))

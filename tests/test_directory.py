@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cases.directory import SECRETARIAT_CODE
-from cases.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
+from cases.identity.directory import SECRETARIAT_CODE
+from cases.kernel.errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CaseKey, unwrap_case_key, wrap_case_key
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD

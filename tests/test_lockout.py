@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from cases.errors import AuthenticationFailed
+from cases.kernel.errors import AuthenticationFailed
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, register_states
 from tests.web.conftest import Browser

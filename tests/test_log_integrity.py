@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from cases.audit import verify_log
+from cases.audit.log import verify_log
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.test_cases import ITEM, SUMMARY

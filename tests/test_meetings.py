@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cases.audit import verify_log
-from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cases.meeting_service import Meetings
+from cases.audit.log import verify_log
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.meetings.meeting_service import Meetings
 from infra.wiring import Exchange
 from tests.conftest import register_states
 from tests.test_cases import SUMMARY

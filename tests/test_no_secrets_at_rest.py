@@ -8,7 +8,7 @@ import subprocess
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.settings import Settings
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.errors import Conflict, Forbidden, NotFound
+from cases.kernel.errors import Conflict, Forbidden, NotFound
 from infra.wiring import Exchange
 from projections.summaries import summarise
 from tests.conftest import rebuilt_from_zero, register_states

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from cases.audit import verify_log
+from cases.audit.log import verify_log
 from infra.cli import main
 from infra.demo import seed
 from infra.wiring import Exchange

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.errors import Conflict, Forbidden, InvalidInput
-from cases.releases import Releases
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput
+from cases.policy.releases import Releases
 from infra.wiring import Exchange
 from tests.conftest import register_states
 

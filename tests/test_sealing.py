@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from cases.case import Case
-from cases.errors import Forbidden
-from cases.sealing import (
+from cases.casework.case import Case
+from cases.kernel.errors import Forbidden
+from cases.kernel.sealing import (
     Sealing,
     open_body,
     open_title,

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
-from cases.directory_service import format_recovery_secret
-from cases.errors import AuthenticationFailed
-from cases.keystore import recovery_codes, second_factors
-from cases.second_factor_service import WRONG_CODE
+from cases.identity.directory_service import format_recovery_secret
+from cases.identity.second_factor_service import WRONG_CODE
+from cases.kernel.errors import AuthenticationFailed
+from cases.kernel.keystore import recovery_codes, second_factors
 from infra.cli import main
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, TOTP_SECRET, cli_env, enrolled, register_states

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from cases.audit import verify_log
-from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cases.keystore import case_keys, trace_request_cases
+from cases.audit.log import verify_log
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.kernel.keystore import case_keys, trace_request_cases
 from infra.cli import main
 from infra.settings import Settings
 from infra.wiring import Exchange, open_exchange
@@ -305,7 +305,7 @@ def test_a_state_that_cannot_read_the_case_is_told_it_does_not_exist(
 
 
 def test_retention_dates_fall_on_the_same_day_years_later() -> None:
-    from cases.case import years_after
+    from cases.casework.case import years_after
     leap = datetime(2024, 2, 29, 12, 0)
     assert years_after(leap, 1) == datetime(2025, 2, 28, 12, 0)
     assert years_after(leap, 4) == datetime(2028, 2, 29, 12, 0)

@@ -25,9 +25,9 @@ from uuid import UUID
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from cases.case import Case
-from cases.sealing import body_context
-from cases.viewer import Viewer
+from cases.casework.case import Case
+from cases.kernel.sealing import body_context
+from cases.kernel.viewer import Viewer
 from crypto import CaseKey, unwrap_case_key
 from infra.envelope import decode
 from infra.relay import Relay

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cases.errors import NotFound
+from cases.kernel.errors import NotFound
 from infra.cli import main
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, cli_env, enrolled, register_states

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cases.audit import verify_log
-from cases.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cases.tracing import TraceRequest
-from cases.tracing_service import Traces
+from cases.audit.log import verify_log
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.tracing.trace_request import TraceRequest
+from cases.tracing.tracing_service import Traces
 from crypto import CryptoError, unwrap_case_key
 from infra.wiring import Exchange
 from projections.follower import catch_up

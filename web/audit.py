@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from cases.audit import merkle_leaf
-from cases.audit_service import AuditedEvent, require_auditor
-from cases.content import parse_moment
-from cases.errors import InvalidInput, NotFound
-from cases.view import CaseView, HistoryEntry
-from cases.viewer import AUDITOR, SECRETARIAT, Viewer
+from cases.audit.audit_service import AuditedEvent, require_auditor
+from cases.audit.log import merkle_leaf
+from cases.casework.content import parse_moment
+from cases.casework.view import CaseView, HistoryEntry
+from cases.kernel.errors import InvalidInput, NotFound
+from cases.kernel.viewer import AUDITOR, SECRETARIAT, Viewer
 from crypto import CryptoError
 from crypto.merkle import verify_inclusion
 from projections.audit_index import AuditFilter, AuditRow

@@ -19,10 +19,10 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from cases.directory import SECRETARIAT_CODE
-from cases.directory_service import Unlocked
-from cases.errors import AuthenticationFailed, Busy, Conflict, NotFound
-from cases.viewer import Viewer
+from cases.identity.accounts import Unlocked
+from cases.identity.directory import SECRETARIAT_CODE
+from cases.kernel.errors import AuthenticationFailed, Busy, Conflict, NotFound
+from cases.kernel.viewer import Viewer
 from crypto import Keyring
 
 from .extensions import get_exchange

@@ -13,10 +13,10 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from cases.case import STATUSES, TIERS, TRANSITIONS
-from cases.errors import DivexError, Forbidden, InvalidInput, NotFound
-from cases.view import CaseView
-from cases.viewer import ANALYST, Viewer
+from cases.casework.case import STATUSES, TIERS, TRANSITIONS
+from cases.casework.view import CaseView
+from cases.kernel.errors import DivexError, Forbidden, InvalidInput, NotFound
+from cases.kernel.viewer import ANALYST, Viewer
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange

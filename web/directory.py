@@ -12,8 +12,8 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from cases.errors import DivexError, Forbidden
-from cases.viewer import STATE_ADMIN
+from cases.kernel.errors import DivexError, Forbidden
+from cases.kernel.viewer import STATE_ADMIN
 
 from .extensions import current_viewer, get_exchange
 from .fields import Field

@@ -12,7 +12,7 @@ from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from cases.errors import Conflict, DivexError
+from cases.kernel.errors import Conflict, DivexError
 
 from .api import is_api_request as api_request
 from .api import json_error

@@ -7,10 +7,10 @@ from uuid import UUID
 from flask import Blueprint, Response
 from flask_login import login_required
 
-from cases.case_exports import cases_csv, stix_bundle
-from cases.errors import NotFound
-from cases.view import CaseView
-from cases.viewer import Viewer
+from cases.casework.exports import cases_csv, stix_bundle
+from cases.casework.view import CaseView
+from cases.kernel.errors import NotFound
+from cases.kernel.viewer import Viewer
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer

@@ -9,7 +9,7 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 
 babel = Babel()
 csrf = CSRFProtect()

@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from cases.content import (
+from cases.casework.content import (
     ACTOR_ROLES,
     CONCERNED_ROLES,
     ITEM_CATEGORIES,

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 from werkzeug.datastructures import MultiDict
 
-from cases.errors import DivexError, InvalidInput
+from cases.kernel.errors import DivexError, InvalidInput
 
 from .fields import Field
 from .messages import N_, refusal

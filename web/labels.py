@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 LABELS = {
     "yes": _l("Yes"),
-    # ATT Art. 2(1) categories, ammunition, parts and components (cases.content)
+    # ATT Art. 2(1) categories, ammunition, parts and components (cases.casework.content)
     "battle_tanks": _l("Battle tanks"),
     "armoured_combat_vehicles": _l("Armoured combat vehicles"),
     "large_calibre_artillery": _l("Large-calibre artillery systems"),
@@ -74,7 +74,7 @@ LABELS = {
     "auditor": _l("Auditor"),
     "state_admin": _l("State admin"),
     "secretariat": _l("Secretariat"),
-    # trace requests (cases.tracing)
+    # trace requests (cases.tracing.trace_request)
     "sent": _l("Sent"),
     "acknowledged": _l("Acknowledged"),
     "more_info_requested": _l("More information requested"),
@@ -93,14 +93,14 @@ LABELS = {
     "import_marking": _l("Import marking"),
     "markings_photos": _l("Photos of the markings"),
     "end_user_certificate": _l("End-user certificate"),
-    # meetings (cases.meetings)
+    # meetings (cases.meetings.meeting)
     "planned": _l("Planned"),
     "open": _l("Open"),
     "held": _l("Held"),
 }
 
 EVENTS = {
-    # cases.meetings
+    # cases.meetings.meeting
     "Convened": _l("Meeting convened"),
     "ParticipantJoined": _l("Participant joined"),
     "ParticipantLeft": _l("Participant left"),

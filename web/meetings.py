@@ -12,9 +12,9 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from cases.errors import DivexError, NotFound
-from cases.meetings import MEETING_TRANSITIONS
-from cases.viewer import SECRETARIAT
+from cases.kernel.errors import DivexError, NotFound
+from cases.kernel.viewer import SECRETARIAT
+from cases.meetings.meeting import MEETING_TRANSITIONS
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange

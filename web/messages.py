@@ -10,7 +10,7 @@ import re
 
 from flask_babel import gettext
 
-from cases.errors import DivexError
+from cases.kernel.errors import DivexError
 
 from .labels import label
 

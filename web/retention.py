@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from cases.case import ITI_RETENTION_YEARS, MAX_RETENTION_YEARS
-from cases.errors import DivexError, InvalidInput
-from cases.view import CaseView
-from cases.viewer import Viewer
+from cases.casework.case import ITI_RETENTION_YEARS, MAX_RETENTION_YEARS
+from cases.casework.view import CaseView
+from cases.kernel.errors import DivexError, InvalidInput
+from cases.kernel.viewer import Viewer
 
 from .extensions import current_viewer, get_exchange
 from .fields import Field

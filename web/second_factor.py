@@ -12,9 +12,9 @@ from flask_login import login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from cases.errors import AuthenticationFailed, DivexError
-from cases.second_factor import new_secret, provisioning_uri, spaced
-from cases.viewer import Viewer
+from cases.identity.second_factor import new_secret, provisioning_uri, spaced
+from cases.kernel.errors import AuthenticationFailed, DivexError
+from cases.kernel.viewer import Viewer
 
 from .auth import pending, sign_in
 from .extensions import current_viewer, get_exchange

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from cases.case import BILATERAL, PORTAL
-from cases.directory import country_name
-from cases.errors import DivexError, InvalidInput
-from cases.view import CaseView
+from cases.casework.case import BILATERAL, PORTAL
+from cases.casework.view import CaseView
+from cases.identity.directory import country_name
+from cases.kernel.errors import DivexError, InvalidInput
 
 from .cases import changeable
 from .extensions import current_viewer, get_exchange

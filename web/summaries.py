@@ -16,9 +16,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from cases.errors import InvalidInput, NotFound
-from cases.releases import Release
-from cases.viewer import Viewer
+from cases.kernel.errors import InvalidInput, NotFound
+from cases.kernel.viewer import Viewer
+from cases.policy.releases import Release
 from projections.summaries import DIMENSIONS, Summary, figures, summarise
 
 from .charts import bar_chart, share_chart

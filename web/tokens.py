@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from cases.api_tokens import MAX_DAYS
-from cases.errors import DivexError, InvalidInput
+from cases.identity.api_token_service import MAX_DAYS
+from cases.kernel.errors import DivexError, InvalidInput
 
 from .extensions import current_viewer, get_exchange
 from .messages import N_, refusal

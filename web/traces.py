@@ -14,8 +14,8 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from cases.errors import DivexError
-from cases.tracing import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOMES
+from cases.kernel.errors import DivexError
+from cases.tracing.trace_request import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOMES
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import Field

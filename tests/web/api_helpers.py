@@ -11,7 +11,7 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 

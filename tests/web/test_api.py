@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import Browser, events

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.web.conftest import ACTOR, ITEM, LEG, SUMMARY, Browser, error_next_to, events
 from web.routes import CASE_ROUTES, CaseRoute

@@ -107,7 +107,7 @@ def test_compiled_catalog_matches_its_source(lang: str) -> None:
 
 
 ERRORS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "AuthenticationFailed"}
-CLI_ONLY = {"audit_bundle.py"}  # bundles are read by `divex audit verify`, which speaks English
+CLI_ONLY = {"bundle.py"}  # bundles are read by `divex audit verify`, which speaks English
 # Values tried in each {hole} of a refusal built with values, until the message is translated.
 SAMPLES = ("1", "FRA", "suspected", "item", "x", "2025-01-31", "12:30", "a, b")
 
@@ -115,7 +115,7 @@ SAMPLES = ("1", "FRA", "suspected", "item", "x", "2025-01-31", "12:30", "a, b")
 def domain_refusals() -> dict[str, tuple[ast.Constant | ast.JoinedStr, str]]:
     """Every refusal of cases/ written as a string literal or f-string: source -> node, where."""
     found: dict[str, tuple[ast.Constant | ast.JoinedStr, str]] = {}
-    for path in sorted((WEB.parent / "cases").glob("*.py")):
+    for path in sorted((WEB.parent / "cases").rglob("*.py")):
         if path.name in CLI_ONLY:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -24,7 +24,7 @@ import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from cases.lockout import login_failures
+from cases.identity.lockout import login_failures
 from infra.settings import Settings
 from infra.wiring import Exchange, open_exchange
 from tests.conftest import PASSWORD, make_settings

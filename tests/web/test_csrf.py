@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 from flask import Flask
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.web.conftest import SUMMARY, Browser, events
 

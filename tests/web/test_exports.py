@@ -10,7 +10,7 @@ import pytest
 import stix2
 from flask import Flask
 
-from cases.errors import NotFound
+from cases.kernel.errors import NotFound
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, register_states
 from tests.web.conftest import ACTOR, ITEM, LEG, SUMMARY, Browser

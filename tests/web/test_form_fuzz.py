@@ -14,9 +14,9 @@ from flask import Flask
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cases.meetings import MEETING_STATUSES
-from cases.tracing import CHECKLIST, OUTCOMES
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
+from cases.meetings.meeting import MEETING_STATUSES
+from cases.tracing.trace_request import CHECKLIST, OUTCOMES
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import ITEM, SUMMARY

@@ -12,8 +12,8 @@ from flask import Flask
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cases.case import STATUSES
-from cases.content import (
+from cases.casework.case import STATUSES
+from cases.casework.content import (
     ACTOR_ROLES,
     CONCERNED_ROLES,
     ITEM_CATEGORIES,
@@ -22,7 +22,7 @@ from cases.content import (
     POINTS_OF_DIVERSION,
     TRANSPORT_MODES,
 )
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.web.conftest import ACTOR, ITEM, LEG, SUMMARY, error_next_to
 from tests.web.fuzzing import (

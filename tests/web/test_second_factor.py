@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from flask import Flask
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import Browser, authenticator, events

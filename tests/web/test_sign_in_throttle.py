@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from cases.lockout import login_failures
+from cases.identity.lockout import login_failures
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import Browser, events

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from cases.errors import AuthenticationFailed, DivexError
+from cases.kernel.errors import AuthenticationFailed, DivexError
 from crypto import CryptoError
 from crypto.apitoken import ApiToken
 

@@ -11,9 +11,9 @@ from uuid import UUID
 from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
-from cases.audit_service import require_auditor
-from cases.content import parse_moment
-from cases.viewer import Viewer
+from cases.audit.audit_service import require_auditor
+from cases.casework.content import parse_moment
+from cases.kernel.viewer import Viewer
 
 from ..audit import audited_event, case_as_it_was, inclusion, log_filter
 from ..extensions import caught_up_exchange, get_exchange

@@ -9,8 +9,8 @@ from uuid import UUID
 from flask import Blueprint
 from werkzeug.datastructures import MultiDict
 
-from cases.case_exports import stix_bundle
-from cases.viewer import Viewer
+from cases.casework.exports import stix_bundle
+from cases.kernel.viewer import Viewer
 
 from ..cases import case_filter
 from ..exports import readable_cases

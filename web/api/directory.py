@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 
 from ..extensions import get_exchange
 from .exchange_schemas import ContactPointIn, StateOut, StatePage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify
 from pydantic import BaseModel
 
-from cases.errors import Busy, DivexError
+from cases.kernel.errors import Busy, DivexError
 
 from ..messages import refusal
 

@@ -10,11 +10,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from cases.directory import State
-from cases.meeting_service import MeetingView
-from cases.meetings import Meeting
-from cases.tracing import DEFAULT_DEADLINE_DAYS
-from cases.tracing_service import TraceView
+from cases.identity.directory import State
+from cases.meetings.meeting import Meeting
+from cases.meetings.meeting_service import MeetingView
+from cases.tracing.trace_request import DEFAULT_DEADLINE_DAYS
+from cases.tracing.tracing_service import TraceView
 from projections.trace_board import BoardRow, PairStats
 
 from .schemas import HistoryEntryOut, PageQuery, Strict, Versioned

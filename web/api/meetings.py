@@ -7,9 +7,9 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from cases.errors import NotFound
-from cases.meetings import MEETING_TRANSITIONS
-from cases.viewer import Viewer
+from cases.kernel.errors import NotFound
+from cases.kernel.viewer import Viewer
+from cases.meetings.meeting import MEETING_TRANSITIONS
 
 from ..extensions import get_exchange
 from .exchange_schemas import (

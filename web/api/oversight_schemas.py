@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cases.audit import Checkpoint, Verification
-from cases.audit_service import AuditedEvent
-from cases.releases import Release
+from cases.audit.audit_service import AuditedEvent
+from cases.audit.log import Checkpoint, Verification
+from cases.policy.releases import Release
 from projections.access_ledger import AccessRow
 from projections.audit_index import AuditRow
 from projections.disclosure import Table

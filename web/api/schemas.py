@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from cases.view import CaseView, HistoryEntry
+from cases.casework.view import CaseView, HistoryEntry
 from projections.case_index import CaseRow
 
 from ..forms import MAX_PAGE

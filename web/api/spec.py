@@ -19,7 +19,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from cases.errors import InvalidInput
+from cases.kernel.errors import InvalidInput
 
 from .errors import ERROR_STATUSES, ApiError, BadRequest
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from cases.errors import NotFound
-from cases.viewer import Viewer
+from cases.kernel.errors import NotFound
+from cases.kernel.viewer import Viewer
 
 from ..extensions import get_exchange
 from ..summaries import current_summary, publish_year

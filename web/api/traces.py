@@ -8,7 +8,7 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from cases.viewer import Viewer
+from cases.kernel.viewer import Viewer
 
 from ..extensions import caught_up_exchange, get_exchange
 from .exchange_schemas import (

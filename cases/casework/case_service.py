@@ -1,0 +1,399 @@
+"""The Cases application service: one method per command and query, with the access rules.
+
+Rules: only analysts of the owner state change a case; only states holding a wrapped case key
+read its content (the secretariat included: only when a state shares with it); a viewer who
+cannot read a case is told it does not exist. Every refusal stores nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from cases.casework.case import BILATERAL, MEETING, NATIONAL, PORTAL, Case
+from cases.casework.content import (
+    validate_actor,
+    validate_item,
+    validate_leg,
+    validate_note,
+    validate_summary,
+)
+from cases.casework.view import CaseView, HistoryEntry, fold_view, history_entry
+from cases.identity.directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
+from cases.identity.directory_service import Directory
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.kernel.keystore import KeyStore
+from cases.kernel.ledger import Actor, Ledger
+from cases.kernel.sealing import Grant, Sealing, open_body, open_title, seal_body, seal_title
+from cases.kernel.viewer import ANALYST, AUDITOR, STATE_ADMIN, Viewer
+from cases.tracing.trace_request import TraceRequest
+from crypto import CaseKey, CryptoError
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+VALIDATORS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "item": validate_item, "actor": validate_actor, "leg": validate_leg, "note": validate_note,
+}
+
+
+class SealedTitle(Protocol):
+    """A case's title as the case index holds it (sealed; see `Cases.titles`)."""
+
+    case_id: str
+    title_key_version: int
+    title_token: str
+
+
+class Cases:
+    """Commands and queries on cases, for a given `Viewer`."""
+
+    def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory,
+                 clock: Clock = utc_now) -> None:
+        self.ledger = ledger
+        self.keystore = keystore
+        self.directory = directory
+        self.sealing = Sealing(ledger, keystore, directory)
+        self.clock = clock  # retention periods are measured against it
+        self._usernames: dict[str, str] = {}  # user id -> name, see `usernames`
+
+    # Commands
+
+    def open_case(self, viewer: Viewer, summary: dict[str, Any]) -> UUID:
+        """Logs a new case, readable by the viewer's state only (tier `national`)."""
+        if not viewer.has(ANALYST):
+            raise Forbidden("Only analysts log cases.")
+        content = validate_summary(summary)
+        case_id = uuid.uuid4()
+        key = CaseKey.generate(1)
+        granted = self.sealing.grant(case_id, [key], [viewer.state])
+        case = Case.open(viewer.actor, case_id, granted.grants,
+                         title=seal_title(key, case_id, 1, content["title"]),
+                         body=seal_body(key, case_id, 1, Case.Opened, content))
+        self._save(case, granted)
+        return case_id
+
+    def revise_summary(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                       summary: dict[str, Any]) -> None:
+        case, key = self._for_change(viewer, case_id, expected_version)
+        content = validate_summary(summary)
+        version = case.version + 1
+        case.revise_content(viewer.actor, seal_title(key, case_id, version, content["title"]),
+                            self._seal(key, case, Case.ContentRevised, content))
+        self._save(case)
+
+    def add_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                 data: dict[str, Any]) -> str:
+        """Adds an item, actor, route leg or evidence note; returns its part id."""
+        case, key = self._for_change(viewer, case_id, expected_version)
+        content = self._validated(kind, data)
+        part_id = uuid.uuid4().hex[:12]
+        case.add_part(viewer.actor, kind, part_id, self._seal(key, case, Case.PartAdded, content))
+        self._save(case)
+        return part_id
+
+    def revise_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                    part_id: str, data: dict[str, Any]) -> None:
+        case, key = self._for_change(viewer, case_id, expected_version)
+        content = self._validated(kind, data)
+        case.revise_part(viewer.actor, kind, part_id,
+                         self._seal(key, case, Case.PartRevised, content))
+        self._save(case)
+
+    def remove_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                    part_id: str) -> None:
+        case, _ = self._for_change(viewer, case_id, expected_version)
+        case.remove_part(viewer.actor, kind, part_id)
+        self._save(case)
+
+    def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                      status: str, reason: str = "") -> None:
+        case, key = self._for_change(viewer, case_id, expected_version)
+        reason = (reason or "").strip()
+        if len(reason) > 2000:  # refused, not cut: what is stored is what was typed
+            raise InvalidInput("At most 2000 characters.", field="reason")
+        case.change_status(viewer.actor, status,
+                           self._seal(key, case, Case.StatusChanged, {"reason": reason}))
+        self._save(case)
+
+    def share(self, viewer: Viewer, case_id: UUID, expected_version: int, tier: str,
+              states: list[str] | None = None, meeting: str = "") -> list[str]:
+        """Widens who can read: named states (bilateral), a meeting's participants (meeting,
+        see `cases.meetings.meeting_service`) or all States Parties (portal).
+
+        Every key version is wrapped for each new reader, so they read the whole history.
+        Returns the states added.
+        """
+        case, _ = self._for_change(viewer, case_id, expected_version)
+        if tier == MEETING and not meeting:
+            raise InvalidInput("A case is shared to a meeting by tabling it there.",
+                               field="tier")
+        added = sorted(set(self.audience(viewer, tier, states)) - set(case.recipients))
+        granted = self.sealing.grant(case_id, self._keys_of(viewer, case).values(), added)
+        case.share(viewer.actor, tier, added, granted.grants, meeting)
+        self._save(case, granted)
+        return added
+
+    def drop_meeting_readers(self, actor: Actor, case_id: UUID, meeting: str,
+                             states: list[str]) -> None:
+        """Rotates the key away from states that read the case only through ``meeting``.
+
+        Called when they leave the meeting; wrapping needs only public keys, so the acting
+        (convening) state records it without holding the case key.
+        """
+        case = self._get(case_id)
+        gone = sorted(s for s in states if case.via_meeting.get(s) == meeting)
+        if not gone or case.shredded:
+            return
+        remaining = sorted(set(case.recipients) - set(gone))
+        others = [s for s in remaining if s != case.owner]
+        key = CaseKey.generate(case.key_version + 1)
+        granted = self.sealing.grant(case_id, [key], remaining)
+        case.unshare(actor, gone, case.tier if others else NATIONAL, granted.grants)
+        self._save(case, granted)
+
+    def unshare(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                states: list[str]) -> None:
+        """Removes readers and rotates the case key: later events are sealed from them."""
+        case, _ = self._for_change(viewer, case_id, expected_version)
+        remaining = sorted(set(case.recipients) - set(states) | {case.owner})
+        others = [s for s in remaining if s != case.owner]
+        tier = NATIONAL if not others else (BILATERAL if case.tier == PORTAL else case.tier)
+        key = CaseKey.generate(case.key_version + 1)
+        granted = self.sealing.grant(case_id, [key], remaining)
+        case.unshare(viewer.actor, list(states), tier, granted.grants)
+        self._save(case, granted)
+
+    # Retention and crypto-shredding (state admins of the owner state)
+
+    def set_retention(self, viewer: Viewer, case_id: UUID, keep_years: int | None) -> None:
+        case = self._administered(viewer, case_id)
+        case.set_retention(viewer.actor, keep_years)
+        self._save(case)
+
+    def request_shred(self, viewer: Viewer, case_id: UUID) -> None:
+        """First step of crypto-shredding, once the retention rule allows it (by the clock);
+        a second state admin confirms."""
+        case = self._administered(viewer, case_id)
+        case.request_shred(viewer.actor, self.clock())
+        self._save(case)
+
+    def withdraw_shred(self, viewer: Viewer, case_id: UUID) -> None:
+        case = self._administered(viewer, case_id)
+        case.withdraw_shred(viewer.actor)
+        self._save(case)
+
+    def confirm_shred(self, viewer: Viewer, case_id: UUID) -> tuple[int, int]:
+        """Records `Case.Shredded` and deletes, in the same transaction, every wrapped key of
+        the case and of its trace requests. Returns how many key rows went for each."""
+        case = self._administered(viewer, case_id)
+        case.confirm_shred(viewer.actor)
+        traces = [str(t.id) for t in self.trace_requests_of(case.id)]
+        with self.ledger.transaction() as session:
+            self.ledger.save(case)
+            case_rows = self.keystore.drop_keys(session, str(case_id))
+            trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
+        self.keystore.scrub()
+        return case_rows, trace_rows
+
+    def trace_requests_of(self, case_id: UUID) -> list[TraceRequest]:
+        """The trace requests sent about a case."""
+        with self.ledger.transaction() as session:
+            ids = self.keystore.trace_requests_of(session, str(case_id))
+        return [self.ledger.repository.get(UUID(t)) for t in ids]
+
+    def is_shredded(self, case_id: UUID) -> bool:
+        """Whether the case's keys were deleted (a clear fact: no access check needed)."""
+        return self._get(case_id).shredded
+
+    def _administered(self, viewer: Viewer, case_id: UUID) -> Case:
+        case = self._readable(viewer, case_id)
+        self._require_administer(viewer, case.owner)
+        return case
+
+    # Queries
+
+    @staticmethod
+    def may_change(viewer: Viewer, owner: str) -> bool:
+        """The rule on who changes a case: analysts of the state that owns it."""
+        return viewer.state == owner and viewer.has(ANALYST)
+
+    @staticmethod
+    def may_administer(viewer: Viewer, owner: str) -> bool:
+        """The rule on who decides retention and shredding: state admins of the owner."""
+        return viewer.state == owner and viewer.has(STATE_ADMIN)
+
+    def view_to_change(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case for a change form; refused unless the viewer may change it."""
+        case = self.view(viewer, case_id)
+        self._require_change(viewer, case.owner)
+        return case
+
+    def view_to_administer(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case for the retention and shredding forms; refused unless administered."""
+        case = self.view(viewer, case_id)
+        self._require_administer(viewer, case.owner)
+        return case
+
+    def view_to_trace(self, viewer: Viewer, case_id: UUID) -> CaseView:
+        """The case whose items a trace request asks about; refused unless the viewer may
+        send one (analysts of the owner state)."""
+        case = self.view(viewer, case_id)
+        if not self.may_change(viewer, case.owner):
+            raise Forbidden("Only analysts of the state that owns the case send trace requests.")
+        return case
+
+    def audience(self, viewer: Viewer, tier: str, states: list[str] | None) -> list[str]:
+        """The states a share would add, checked against the directory (for confirmation)."""
+        if tier == PORTAL:
+            return [s.code for s in self.directory.states()
+                    if s.status == STATE_PARTY and s.code != viewer.state]
+        if tier not in (BILATERAL, MEETING):
+            raise InvalidInput("Share bilaterally or on the portal.", field="tier")
+        codes = sorted({(c or "").strip().upper() for c in states or [] if (c or "").strip()})
+        if not codes:
+            raise InvalidInput("Name at least one state to share with.", field="states")
+        for code in codes:
+            try:
+                state = self.directory.state(code)
+            except NotFound:
+                raise InvalidInput(f"{code} is not a registered state.", field="states") from None
+            if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
+                raise InvalidInput(f"{code} cannot receive cases.", field="states")
+        return [c for c in codes if c != viewer.state]
+
+    def view(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> CaseView:
+        """The case as the viewer's state can read it now, or as it was at ``version``
+        (time travel: eventsourcing's versioned retrieval, from the nearest snapshot).
+
+        At an earlier version the viewer's state must have been a reader then; it opens
+        what the keys its state holds today open.
+        """
+        case = self._readable(viewer, case_id, version)
+        keys = self._keys_of(viewer, case)
+        events = list(self.ledger.events.get(case.id, lte=case.version))
+        return fold_view(case, events, lambda event: open_body(keys, case.id, event),
+                         self.usernames())
+
+    def view_with_history(self, viewer: Viewer,
+                          case_id: UUID) -> tuple[CaseView, list[HistoryEntry]]:
+        """`view` and `history` together, as the case page shows them, from one read of the
+        case, its keys and its events (each read is a round trip to the database)."""
+        case = self._readable(viewer, case_id)
+        keys = self._keys_of(viewer, case)
+        events = list(self.ledger.events.get(case.id, lte=case.version))
+        names = self.usernames()
+        return (fold_view(case, events, lambda event: open_body(keys, case.id, event), names),
+                [history_entry(e, open_body(keys, case.id, e), names) for e in events])
+
+    def history(self, viewer: Viewer, case_id: UUID,
+                version: int | None = None) -> list[HistoryEntry]:
+        """Every event (up to ``version``): what changed for readers; the clear header only
+        for auditors of other states."""
+        case = self._get(case_id, version)
+        if case.readable_by(viewer.state):
+            keys = self._keys_of(viewer, case)
+        elif viewer.has(AUDITOR):
+            keys = {}
+        else:
+            raise NotFound("No such case.")
+        names = self.usernames()
+        return [history_entry(e, open_body(keys, case.id, e) if keys else None, names)
+                for e in self.ledger.events.get(case.id, lte=case.version)]
+
+    def titles(self, viewer: Viewer, rows: Iterable[SealedTitle]) -> dict[str, str | None]:
+        """Opens the sealed titles of a page of the case index, by case id (None where the
+        viewer cannot); the page's wrapped keys are read in one query."""
+        rows = list(rows)
+        wrapped = self.sealing.wrapped_of(viewer, (r.case_id for r in rows))
+        return {r.case_id: self._open_title(viewer, r, wrapped.get(r.case_id, {}))
+                for r in rows}
+
+    def _open_title(self, viewer: Viewer, row: SealedTitle,
+                    wrapped: dict[int, bytes]) -> str | None:
+        if row.title_key_version not in wrapped or not row.title_token:
+            return None
+        try:
+            key = self.sealing.unwrap(viewer, row.case_id, wrapped[row.title_key_version])
+            return open_title(key, row.case_id, row.title_token)
+        except (CryptoError, ValueError):
+            return None
+
+    # Helpers
+
+    def _get(self, case_id: UUID, version: int | None = None) -> Case:
+        return self.ledger.get_as(Case, case_id, "No such case.", version)
+
+    def _readable(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> Case:
+        case = self._get(case_id, version)
+        if not case.readable_by(viewer.state):
+            raise NotFound("No such case.")
+        return case
+
+    def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
+                    ) -> tuple[Case, CaseKey]:
+        case = self._readable(viewer, case_id)
+        self._require_change(viewer, case.owner)
+        try:
+            stale = int(expected_version) != case.version
+        except (TypeError, ValueError):
+            raise InvalidInput("The case version is missing or not a number.",
+                               field="expected_version") from None
+        if stale:
+            raise Conflict("This case was changed by someone else since you opened it; "
+                           "reload it and make your change again.")
+        if case.shredded:
+            raise Conflict("This case was crypto-shredded; it cannot change.")
+        keys = self._keys_of(viewer, case)
+        return case, keys[case.key_version]
+
+    def _require_change(self, viewer: Viewer, owner: str) -> None:
+        if not self.may_change(viewer, owner):
+            raise Forbidden("Only analysts of the owner state change this case.")
+
+    def _require_administer(self, viewer: Viewer, owner: str) -> None:
+        if not self.may_administer(viewer, owner):
+            raise Forbidden("Only state admins of the owner state decide retention and "
+                            "shredding.")
+
+    def _keys_of(self, viewer: Viewer, case: Case) -> dict[int, CaseKey]:
+        return self.sealing.keys(viewer, case.id, "Your state's keys do not open this case.")
+
+    @staticmethod
+    def _seal(key: CaseKey, case: Case, event_class: type, content: dict) -> bytes:
+        """The body of the case's next event."""
+        return seal_body(key, case.id, case.version + 1, event_class, content)
+
+    def _validated(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        if kind not in VALIDATORS:
+            raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
+        return VALIDATORS[kind](data)
+
+    def _save(self, case: Case, granted: Grant | None = None) -> None:
+        with self.ledger.transaction() as session:
+            self.ledger.save(case)
+            if granted and granted.wrapped:
+                self.keystore.put_wrapped_keys(session, str(case.id), granted.wrapped)
+
+    def usernames(self) -> Callable[[str], str]:
+        """User id -> user name. A user's id derives from its name, which never changes, so
+        each name found is loaded once per process; an unknown id is shown as it is."""
+        known = self._usernames
+
+        def name(user_id: str) -> str:
+            if user_id not in known:
+                try:
+                    known[user_id] = self.ledger.repository.get(UUID(user_id)).username
+                except (AggregateNotFoundError, ValueError):
+                    return user_id
+            return known[user_id]
+        return name

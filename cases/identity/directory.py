@@ -1,0 +1,334 @@
+"""The directory: states (with their public-key history and contact point) and their users."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+import pycountry
+
+from cases.kernel.errors import Conflict, InvalidInput, NotFound
+from cases.kernel.ledger import Actor, SignedAggregate, stored_as
+from cases.kernel.viewer import ANALYST, AUDITOR, REVIEWER, SECRETARIAT, STATE_ADMIN
+from crypto import StatePublicKeys
+
+NAMESPACE = UUID("5b0f7c52-8d1e-4c52-9a53-6d2b7f1f0e11")
+
+# ISO 3166 leaves X** alpha-3 codes to users; this one can never be a real country.
+SECRETARIAT_CODE = "XAT"
+SECRETARIAT_NAME = "ATT Secretariat"
+
+STATE_PARTY = "state_party"
+SIGNATORY = "signatory"
+ORGANISATION = "secretariat"
+STATE_STATUSES = (STATE_PARTY, SIGNATORY)
+
+STATE_ROLES = frozenset({ANALYST, REVIEWER, AUDITOR, STATE_ADMIN})
+SECRETARIAT_ROLES = frozenset({SECRETARIAT, AUDITOR, STATE_ADMIN})
+
+# Issue #8: these roles manage users and keys or read the whole log; a password alone is not
+# enough for them. Any other user may enrol a second factor too.
+SECOND_FACTOR_ROLES = frozenset({STATE_ADMIN, AUDITOR, SECRETARIAT})
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+MIN_PASSWORD_LENGTH = 12
+# The UNIDIR ITI review found contact-point lists often outdated: a year unconfirmed is stale.
+CONTACT_POINT_STALE_AFTER = timedelta(days=365)
+
+
+def state_id(code: str) -> UUID:
+    return uuid5(NAMESPACE, f"state:{code}")
+
+
+def user_id(username: str) -> UUID:
+    return uuid5(NAMESPACE, f"user:{username.lower()}")
+
+
+def country_name(code: str) -> str:
+    """The short English name of an ISO 3166-1 alpha-3 code; `InvalidInput` if unknown."""
+    code = (code or "").strip().upper()
+    if code == SECRETARIAT_CODE:
+        return SECRETARIAT_NAME
+    country = pycountry.countries.get(alpha_3=code) if len(code) == 3 else None
+    if country is None:
+        raise InvalidInput(
+            f"'{code}' is not an ISO 3166-1 alpha-3 country code (e.g. FRA, MEX).",
+            field="code",
+        )
+    return country.name
+
+
+def check_username(username: str) -> str:
+    name = (username or "").strip().lower()
+    if not _USERNAME.match(name):
+        raise InvalidInput(
+            "A user name has 3 to 64 characters: letters, digits, '.', '_', '-' or '@', "
+            "starting with a letter or digit.",
+            field="username",
+        )
+    return name
+
+
+def check_password(password: str, username: str) -> None:
+    """Refuses passwords an attacker would guess first."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            field="password",
+        )
+    if username and username.lower() in password.lower():
+        raise InvalidInput("The password must not contain the user name.", field="password")
+    if len(set(password)) < 6:
+        raise InvalidInput("The password repeats too few different characters.",
+                           field="password")
+
+
+def check_roles(roles: list[str] | set[str] | frozenset[str], state: str) -> list[str]:
+    allowed = SECRETARIAT_ROLES if state == SECRETARIAT_CODE else STATE_ROLES
+    chosen = sorted(set(roles))
+    if not chosen:
+        raise InvalidInput("Choose at least one role.", field="roles")
+    wrong = [r for r in chosen if r not in allowed]
+    if wrong:
+        raise InvalidInput(
+            f"Role(s) {', '.join(wrong)} cannot be given here; allowed: "
+            f"{', '.join(sorted(allowed))}.",
+            field="roles",
+        )
+    return chosen
+
+
+@stored_as("cases.directory")
+class State(SignedAggregate):
+    """A State Party, a signatory, or the secretariat, with every public key it ever had."""
+
+    class Registered(SignedAggregate.Created):
+        code: str
+        name: str
+        status: str
+        public_keys: dict[str, Any]
+        recovery_public: str
+
+    def __init__(self, code: str, name: str, status: str, public_keys: dict[str, Any],
+                 recovery_public: str) -> None:
+        self.code = code
+        self.name = name
+        self.status = status
+        # Set by the base initialiser from the Registered event's timestamp.
+        self.key_history: list[dict[str, Any]] = [dict(public_keys, since=self.created_on)]
+        self.recovery_public = recovery_public
+        self.contact_point: dict[str, Any] | None = None
+        self.log_keys: list[str] = []  # the secretariat's checkpoint keys, hex, oldest first
+        self.subgroup_keys: list[str] = []  # keys the tier-1 policy facts are sealed to
+
+    @classmethod
+    def register(cls, actor: Actor, code: str, status: str, public: StatePublicKeys,
+                 recovery_public: bytes) -> State:
+        return cls._start(cls.Registered, state_id(code), actor, code=code,
+                          name=country_name(code), status=status,
+                          public_keys=public.to_dict(), recovery_public=recovery_public.hex())
+
+    class KeysRotated(SignedAggregate.Event):
+        public_keys: dict[str, Any]
+
+        def apply(self, state: State) -> None:
+            state.key_history.append(dict(self.public_keys, since=self.timestamp))
+
+    def rotate_keys(self, actor: Actor, public: StatePublicKeys) -> None:
+        self._record(self.KeysRotated, actor, public_keys=public.to_dict())
+
+    class LogKeyPublished(SignedAggregate.Event):
+        """The secretariat names the key that signs the log's Merkle checkpoints."""
+
+        log_key: str
+
+        def apply(self, state: State) -> None:
+            state.log_keys.append(self.log_key)
+
+    def publish_log_key(self, actor: Actor, public: bytes) -> None:
+        if self.code != SECRETARIAT_CODE:
+            raise InvalidInput("Only the secretariat publishes a log key.", field="code")
+        self._record(self.LogKeyPublished, actor, log_key=public.hex())
+
+    class SubgroupKeyPublished(SignedAggregate.Event):
+        """The secretariat names the key the WGETI subgroup's summaries are built with."""
+
+        subgroup_key: str
+
+        def apply(self, state: State) -> None:
+            state.subgroup_keys.append(self.subgroup_key)
+
+    def publish_subgroup_key(self, actor: Actor, public: bytes) -> None:
+        if self.code != SECRETARIAT_CODE:
+            raise InvalidInput("Only the secretariat publishes the subgroup key.", field="code")
+        self._record(self.SubgroupKeyPublished, actor, subgroup_key=public.hex())
+
+    class ContactPointSet(SignedAggregate.Event):
+        contact_point: dict[str, Any]
+
+        def apply(self, state: State) -> None:
+            state.contact_point = dict(self.contact_point, confirmed_on=self.timestamp)
+
+    def set_contact_point(self, actor: Actor, contact_point: dict[str, Any]) -> None:
+        self._record(self.ContactPointSet, actor, contact_point=contact_point)
+
+    class ContactPointConfirmed(SignedAggregate.Event):
+        def apply(self, state: State) -> None:
+            assert state.contact_point is not None
+            state.contact_point["confirmed_on"] = self.timestamp
+
+    def confirm_contact_point(self, actor: Actor) -> None:
+        """Records that the contact point was checked and is still right."""
+        if self.contact_point is None:
+            raise NotFound(f"{self.code} has no contact point to confirm yet.")
+        self._record(self.ContactPointConfirmed, actor)
+
+    def contact_point_is_stale(self, now: datetime) -> bool:
+        return (self.contact_point is None
+                or now - self.contact_point["confirmed_on"] > CONTACT_POINT_STALE_AFTER)
+
+    @property
+    def public_keys(self) -> StatePublicKeys:
+        """The state's current public keys."""
+        return StatePublicKeys.from_dict(self.key_history[-1])
+
+    def public_keys_at(self, version: int) -> StatePublicKeys:
+        for entry in self.key_history:
+            if entry["version"] == version:
+                return StatePublicKeys.from_dict(entry)
+        raise NotFound(f"{self.code} has no key version {version}.")
+
+    def keys_valid_at(self, moment: datetime) -> StatePublicKeys:
+        """The public keys the state had at a given moment (for verifying old signatures)."""
+        valid = [e for e in self.key_history if e["since"] <= moment]
+        if not valid:
+            raise NotFound(f"{self.code} had no keys at {moment.isoformat()}.")
+        return StatePublicKeys.from_dict(valid[-1])
+
+
+@stored_as("cases.directory")
+class User(SignedAggregate):
+    """A person of one state with roles; their keys are in the keystore, not here."""
+
+    class Added(SignedAggregate.Created):
+        username: str
+        state: str
+        roles: list[str]
+        display_name: str
+        public_key: str
+
+    def __init__(self, username: str, state: str, roles: list[str], display_name: str,
+                 public_key: str) -> None:
+        self.username = username
+        self.state = state
+        self.roles = list(roles)
+        self.display_name = display_name
+        self.public_key = public_key
+        self.active = True
+        # API tokens in force: id -> {"name", "roles", "expires" (ISO date)}; no secrets.
+        self.api_tokens: dict[str, dict[str, Any]] = {}
+        self.second_factor = False  # enrolled; the secret itself is in the keystore
+        self.recovery_codes_left = 0
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """True for roles that may not sign in without one (`SECOND_FACTOR_ROLES`)."""
+        return bool(SECOND_FACTOR_ROLES & set(self.roles))
+
+    @classmethod
+    def add(cls, actor: Actor, username: str, state: str, roles: list[str], display_name: str,
+            public_key: bytes) -> User:
+        return cls._start(cls.Added, user_id(username), actor, username=username, state=state,
+                          roles=roles, display_name=display_name, public_key=public_key.hex())
+
+    class PasswordChanged(SignedAggregate.Event):
+        public_key: str
+
+        def apply(self, user: User) -> None:
+            user.public_key = self.public_key
+            user.api_tokens = {}  # each sealed the old user key: they die with the password
+
+    def change_password(self, actor: Actor, public_key: bytes) -> None:
+        """Records a new password (and, after a recovery, a new user key)."""
+        self._record(self.PasswordChanged, actor, public_key=public_key.hex())
+
+    class Deactivated(SignedAggregate.Event):
+        def apply(self, user: User) -> None:
+            user.active = False
+            user.api_tokens = {}
+
+    def deactivate(self, actor: Actor) -> None:
+        self._record(self.Deactivated, actor)
+
+    class ApiTokenIssued(SignedAggregate.Event):
+        token_id: str
+        name: str
+        roles: list[str]
+        expires: str
+
+        def apply(self, user: User) -> None:
+            user.api_tokens[self.token_id] = {"name": self.name, "roles": list(self.roles),
+                                              "expires": self.expires,
+                                              "issued": self.timestamp.isoformat()}
+
+    def issue_api_token(self, actor: Actor, token_id: str, name: str, roles: list[str],
+                        expires: str) -> None:
+        self._record(self.ApiTokenIssued, actor, token_id=token_id, name=name, roles=roles,
+                     expires=expires)
+
+    class ApiTokenRevoked(SignedAggregate.Event):
+        token_id: str
+
+        def apply(self, user: User) -> None:
+            user.api_tokens.pop(self.token_id, None)
+
+    def revoke_api_token(self, actor: Actor, token_id: str) -> None:
+        self._record(self.ApiTokenRevoked, actor, token_id=token_id)
+    class SecondFactorEnrolled(SignedAggregate.Event):
+        """The user confirmed an authenticator app with a valid code. The secret is sealed
+        in the keystore, never in the log."""
+
+        def apply(self, user: User) -> None:
+            user.second_factor = True
+
+    def enrol_second_factor(self, actor: Actor) -> None:
+        if self.second_factor:
+            raise Conflict("A second factor is already set up for this account.")
+        self._record(self.SecondFactorEnrolled, actor)
+
+    class SecondFactorReset(SignedAggregate.Event):
+        """The second factor and its recovery codes were removed; ``reason`` is
+        ``admin_reset`` or ``account_recovered`` (the old user key, which opened it, is gone)."""
+
+        reason: str
+
+        def apply(self, user: User) -> None:
+            user.second_factor = False
+            user.recovery_codes_left = 0
+
+    def reset_second_factor(self, actor: Actor, reason: str) -> None:
+        if not self.second_factor:
+            raise Conflict(f"{self.username} has no second factor to reset.")
+        self._record(self.SecondFactorReset, actor, reason=reason)
+
+    class RecoveryCodesIssued(SignedAggregate.Event):
+        """A new set of single-use recovery codes; any older set no longer works."""
+
+        count: int
+
+        def apply(self, user: User) -> None:
+            user.recovery_codes_left = self.count
+
+    def issue_recovery_codes(self, actor: Actor, count: int) -> None:
+        if not self.second_factor:
+            raise Conflict("Set up a second factor first.")
+        self._record(self.RecoveryCodesIssued, actor, count=count)
+
+    class RecoveryCodeUsed(SignedAggregate.Event):
+        def apply(self, user: User) -> None:
+            user.recovery_codes_left -= 1
+
+    def use_recovery_code(self, actor: Actor) -> None:
+        self._record(self.RecoveryCodeUsed, actor)

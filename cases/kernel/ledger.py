@@ -1,0 +1,248 @@
+"""The exchange's one event store, and the signed, hash-chained event every aggregate records.
+
+Every event has a clear header (all its fields but ``body`` and ``signature``) and an optional
+sealed ``body`` (base64 of a `crypto` token). The acting state signs the canonical header plus
+the digest of the body; ``prev_hash`` chains each event to the one before it in its aggregate.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import get_topic, register_topic
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError as SQLIntegrityError
+
+from cases.kernel.errors import Conflict, NotFound
+from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_event
+
+T = TypeVar("T")
+
+# Fields every event has but that are not part of what the actor asserts in the header body.
+_NOT_IN_HEADER = {"originator_id", "originator_version", "timestamp", "originator_topic",
+                  "body", "signature"}
+
+
+def stored_as(module: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator: an aggregate and its events keep the topics they were first stored
+    under (``module:Qualname``), wherever their code lives now.
+
+    A topic is written in every event's signed header and in its body's associated data, and
+    the log is looked up by topic: moving the code must not change it. Old topics resolve to
+    the classes as soon as their module is imported.
+    """
+    def pin(aggregate: type[T]) -> type[T]:
+        events = [v for v in vars(aggregate).values()
+                  if isinstance(v, type) and issubclass(v, Aggregate.Event)]
+        for cls in (aggregate, *events):
+            topic = f"{module}:{cls.__qualname__}"
+            cls.TOPIC = topic  # type: ignore[attr-defined]  # eventsourcing's topic override
+            register_topic(topic, cls)
+        return aggregate
+    return pin
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who signs an event: a user of a state, holding the state's current key pair."""
+
+    state: str
+    user: str
+    keys: StateKeyPair
+
+
+def _clear(value: Any) -> Any:
+    """Turns a field value into the plain JSON shape the header is signed in."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_clear(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clear(v) for k, v in value.items()}
+    return value
+
+
+def build_header(
+    event_class: type, aggregate_id: UUID, version: int, timestamp: datetime,
+    clear_fields: dict[str, Any],
+) -> dict[str, Any]:
+    """The canonical clear header of an event, as signed and hashed."""
+    header = {k: _clear(v) for k, v in clear_fields.items() if k not in _NOT_IN_HEADER}
+    header.update(
+        type=get_topic(event_class),
+        aggregate=str(aggregate_id),
+        version=version,
+        timestamp=timestamp.isoformat(),
+    )
+    return header
+
+
+class SignedAggregate(Aggregate):
+    """An aggregate whose events are all signed by an actor and chained by hash.
+
+    ``chain_head`` (the hash of the last event) is set by every event's ``mutate``.
+    """
+
+    class Event(Aggregate.Event):
+        actor_state: str
+        actor_user: str
+        signing_key_version: int
+        prev_hash: str
+        body: str
+        signature: str
+
+        def header(self) -> dict[str, Any]:
+            values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+            return build_header(type(self), self.originator_id, self.originator_version,
+                                self.timestamp, values)
+
+        def body_bytes(self) -> bytes:
+            return base64.b64decode(self.body)
+
+        def hash(self) -> str:
+            return event_hash(self.header(), self.body_bytes(), bytes.fromhex(self.signature))
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate.chain_head = self.hash()
+            return aggregate
+
+    @classmethod
+    def _signed_kwargs(
+        cls, event_class: type, aggregate_id: UUID, version: int, actor: Actor,
+        prev_hash: str, body: bytes, clear_fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        timestamp = event_class.create_timestamp()  # type: ignore[attr-defined]
+        kwargs = dict(
+            clear_fields,
+            actor_state=actor.state,
+            actor_user=actor.user,
+            signing_key_version=actor.keys.version,
+            prev_hash=prev_hash,
+        )
+        header = build_header(event_class, aggregate_id, version, timestamp, kwargs)
+        signature = sign_event(actor.keys, header, body)
+        return dict(kwargs, timestamp=timestamp, body=base64.b64encode(body).decode(),
+                    signature=signature.hex())
+
+    @classmethod
+    def _start(cls, event_class: type, aggregate_id: UUID, actor: Actor, body: bytes = b"",
+               **clear_fields: Any) -> Any:
+        """Creates the aggregate with a first, signed event."""
+        kwargs = cls._signed_kwargs(event_class, aggregate_id, cls.INITIAL_VERSION, actor,
+                                    GENESIS_HASH, body, clear_fields)
+        return cls._create(event_class, id=aggregate_id, **kwargs)
+
+    def _record(self, event_class: type, actor: Actor, body: bytes = b"",
+                **clear_fields: Any) -> None:
+        """Appends a signed event that follows the current chain head."""
+        kwargs = self._signed_kwargs(event_class, self.id, self.version + 1, actor,
+                                     self.chain_head, body, clear_fields)
+        self.trigger_event(event_class, **kwargs)
+
+
+class SetAsSortedList(Transcoding):
+    """Aggregates keep some facts as sets; snapshots store them as sorted lists."""
+
+    type = set
+    name = "set"
+
+    def encode(self, obj: set[Any]) -> list[Any]:
+        return sorted(obj)
+
+    def decode(self, data: list[Any]) -> set[Any]:
+        return set(data)
+
+
+class Ledger(Application[UUID]):
+    """The one event store of the exchange: directory, cases, meetings and traces share its log.
+
+    ``snapshot_intervals`` (aggregate class -> every how many events) turns on snapshots,
+    which keep loading a long-lived aggregate, and time travel to any version of it, flat.
+    """
+
+    name = "divex"
+    is_snapshotting_enabled = True
+
+    def __init__(self, env: dict[str, str] | None = None,
+                 snapshot_intervals: dict[type, int] | None = None) -> None:
+        super().__init__(env)
+        self.snapshotting_intervals = snapshot_intervals or {}  # type: ignore[misc]
+        self._index_topics()
+
+    def _index_topics(self) -> None:
+        """An index on (topic, id), so `ids_created_by` reads the directory, meetings and
+        trace requests without scanning a log of a million case events. Processes starting
+        together may race to create it; the loser finds it made."""
+        table = self.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        try:
+            with engine.begin() as db:
+                db.execute(text(f"CREATE INDEX IF NOT EXISTS {table}_topic ON {table} "
+                                "(topic, id)"))
+        except DBAPIError:
+            if not inspect(engine).has_index(table, f"{table}_topic"):
+                raise
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(SetAsSortedList())
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A database transaction in which events and keystore rows commit or roll back together.
+
+        A stale write surfaces as `Conflict`, with nothing stored.
+        """
+        try:
+            with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+                yield session
+        except (IntegrityError, SQLIntegrityError) as error:
+            raise Conflict(
+                "Someone else changed this record at the same time; reload and try again."
+            ) from error
+
+    def get_as(self, kind: type[T], aggregate_id: Any, missing: str,
+               version: int | None = None) -> T:
+        """The aggregate of that kind (as it was at ``version``, if given), or `NotFound` with
+        ``missing`` (also for a bad id)."""
+        try:
+            found = self.repository.get(UUID(str(aggregate_id)), version=version)
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(missing) from None
+        if not isinstance(found, kind):
+            raise NotFound(missing)
+        return found
+
+    def ids_created_by(self, event_class: type, batch: int = 100) -> list[UUID]:
+        """Ids of the aggregates started by ``event_class``, in the order they were stored.
+
+        A scan of the log by topic: fine for the directory and meetings (hundreds), not for
+        cases, which are listed from the case index.
+        """
+        ids: list[UUID] = []
+        start = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, limit=batch, topics=[get_topic(event_class)], inclusive_of_start=False)
+            ids += [n.originator_id for n in page]
+            if len(page) < batch:
+                return ids
+            start = page[-1].id
+
+    def save_all(self, *aggregates: Aggregate) -> None:
+        """Saves aggregates in one transaction; a stale version raises `Conflict`."""
+        with self.transaction():
+            self.save(*aggregates)

@@ -1,0 +1,33 @@
+"""Who is acting: a signed-in user of one state, with that state's unlocked keyring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cases.kernel.ledger import Actor
+from crypto import Keyring
+
+ANALYST = "analyst"
+REVIEWER = "reviewer"
+AUDITOR = "auditor"
+STATE_ADMIN = "state_admin"
+SECRETARIAT = "secretariat"
+ROLES = (ANALYST, REVIEWER, AUDITOR, STATE_ADMIN, SECRETARIAT)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The acting user. ``keyring`` holds every version of the state's private keys."""
+
+    user_id: str
+    username: str
+    state: str
+    roles: frozenset[str]
+    keyring: Keyring = field(repr=False)
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(state=self.state, user=self.user_id, keys=self.keyring.current)

@@ -1,0 +1,168 @@
+"""The Meeting aggregate: an informal meeting of interested states on concrete cases (tier 3).
+
+WGTR co-chairs' report §41: outside the working-group sessions, because the information is
+sensitive; lessons and trends go to the WGETI subgroup only with the concerned states' consent.
+Clear facts: title, date, convening body, participants, status, agenda, consents. Outcomes are
+sealed under the case key of the case discussed; lessons under a key of their own, wrapped for
+the participants of the moment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.kernel.ledger import Actor, SignedAggregate, stored_as
+
+PLANNED = "planned"
+OPEN = "open"
+HELD = "held"
+CLOSED = "closed"
+MEETING_STATUSES = (PLANNED, OPEN, HELD, CLOSED)
+MEETING_TRANSITIONS = {PLANNED: (OPEN, CLOSED), OPEN: (HELD,), HELD: (CLOSED,), CLOSED: ()}
+
+
+@stored_as("cases.meetings")
+class Meeting(SignedAggregate):
+    """One informal meeting, convened by the secretariat."""
+
+    class Convened(SignedAggregate.Created):
+        title: str
+        date: str
+        convening_body: str
+        participants: list[str]
+
+    def __init__(self, title: str, date: str, convening_body: str,
+                 participants: list[str]) -> None:
+        self.title = title
+        self.date = date
+        self.convening_body = convening_body
+        self.participants = sorted(participants)
+        self.status = PLANNED
+        self.agenda: dict[str, str] = {}  # case id -> owner state
+        self.lessons: dict[str, dict[str, Any]] = {}  # lesson id -> concerned, consents
+
+    @classmethod
+    def convene(cls, actor: Actor, meeting_id: UUID, title: str, date: str,
+                convening_body: str, participants: list[str]) -> Meeting:
+        return cls._start(cls.Convened, meeting_id, actor, title=title, date=date,
+                          convening_body=convening_body, participants=sorted(participants))
+
+    class ParticipantJoined(SignedAggregate.Event):
+        state: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.participants = sorted({*meeting.participants, self.state})
+
+    def admit(self, actor: Actor, state: str) -> None:
+        self._check_not_closed()
+        if state in self.participants:
+            raise Conflict(f"{state} already takes part.", field="state")
+        self._record(self.ParticipantJoined, actor, state=state)
+
+    class ParticipantLeft(SignedAggregate.Event):
+        state: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.participants = [s for s in meeting.participants if s != self.state]
+
+    def release(self, actor: Actor, state: str) -> None:
+        if state not in self.participants:
+            raise NotFound(f"{state} does not take part.", field="state")
+        self._record(self.ParticipantLeft, actor, state=state)
+
+    class StatusChanged(SignedAggregate.Event):
+        status: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.status = self.status
+
+    def change_status(self, actor: Actor, status: str) -> None:
+        if status not in MEETING_STATUSES:
+            raise InvalidInput(f"Status must be one of {', '.join(MEETING_STATUSES)}.",
+                               field="status")
+        if status not in MEETING_TRANSITIONS[self.status]:
+            raise Conflict(f"A {self.status} meeting cannot become {status}.", field="status")
+        self._record(self.StatusChanged, actor, status=status)
+
+    class CaseTabled(SignedAggregate.Event):
+        case_id: str
+        owner: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.agenda[self.case_id] = self.owner
+
+    def table(self, actor: Actor, case_id: str, owner: str) -> None:
+        """Puts a case on the agenda (its owner shares it to the participants alongside)."""
+        self._check_not_closed()
+        if actor.state not in self.participants:
+            raise Forbidden("Only a participating state tables its cases.")
+        if case_id in self.agenda:
+            raise Conflict("This case is already on the agenda.", field="case_id")
+        self._record(self.CaseTabled, actor, case_id=case_id, owner=owner)
+
+    class OutcomeRecorded(SignedAggregate.Event):
+        case_id: str
+        key_version: int
+
+    def record_outcome(self, actor: Actor, case_id: str, key_version: int,
+                       body: bytes) -> None:
+        """The discussion outcome of a tabled case, sealed under that case's key."""
+        if case_id not in self.agenda:
+            raise NotFound("This case is not on the agenda.", field="case_id")
+        self._record(self.OutcomeRecorded, actor, body=body, case_id=case_id,
+                     key_version=key_version)
+
+    class LessonProposed(SignedAggregate.Event):
+        lesson_id: str
+        concerned: list[str]
+        grants: list[dict[str, Any]]
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.lessons[self.lesson_id] = {"concerned": list(self.concerned),
+                                               "consents": set()}
+
+    def propose_lesson(self, actor: Actor, lesson_id: str, concerned: list[str],
+                       grants: list[dict[str, Any]], body: bytes) -> None:
+        """A lesson or trend for the WGETI subgroup; it goes nowhere without consent."""
+        if actor.state not in self.participants:
+            raise Forbidden("Only a participating state proposes lessons.")
+        if not concerned:
+            raise InvalidInput("Name the states concerned by this lesson.", field="concerned")
+        self._record(self.LessonProposed, actor, body=body, lesson_id=lesson_id,
+                     concerned=sorted(concerned), grants=grants)
+
+    class ConsentGiven(SignedAggregate.Event):
+        lesson_id: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.lessons[self.lesson_id]["consents"].add(self.actor_state)
+
+    class ConsentWithdrawn(SignedAggregate.Event):
+        lesson_id: str
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.lessons[self.lesson_id]["consents"].discard(self.actor_state)
+
+    def consent(self, actor: Actor, lesson_id: str, given: bool) -> None:
+        """The acting state consents to (or withdraws from) sending a lesson to the subgroup."""
+        lesson = self.lessons.get(lesson_id)
+        if lesson is None:
+            raise NotFound("No such lesson.", field="lesson_id")
+        if actor.state not in lesson["concerned"]:
+            raise Forbidden("Only the states concerned by a lesson consent to it.")
+        if given == (actor.state in lesson["consents"]):
+            raise Conflict("Your state's consent is already recorded so." if given
+                           else "Your state has not consented.", field="lesson_id")
+        self._record(self.ConsentGiven if given else self.ConsentWithdrawn, actor,
+                     lesson_id=lesson_id)
+
+    def consent_complete(self, lesson_id: str) -> bool:
+        """Every concerned state consented: the lesson may go to the WGETI subgroup."""
+        lesson = self.lessons[lesson_id]
+        return set(lesson["concerned"]) <= lesson["consents"]
+
+    def _check_not_closed(self) -> None:
+        if self.status == CLOSED:
+            raise Conflict("This meeting is closed.", field="status")
