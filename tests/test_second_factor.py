@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
 from cases.identity.directory_service import format_recovery_secret
+from cases.identity.lockout import COMMAND_LINE
 from cases.identity.second_factor_service import WRONG_CODE
 from cases.kernel.errors import AuthenticationFailed
 from cases.kernel.keystore import recovery_codes, second_factors
@@ -107,7 +108,7 @@ def test_the_command_line_asks_an_enrolled_admin_for_the_code(exchange: Exchange
         assert refused.exit_code == 1 and WRONG_CODE in refused.output, refused.output
         assert "Traceback" not in refused.output
     assert events(exchange) == before
-    exchange.directory.lockout.succeeded("fra.admin")  # three wrong codes counted
+    exchange.directory.lockout.succeeded("fra.admin", COMMAND_LINE)  # 3 wrong codes counted
     now = pyotp.TOTP(TOTP_SECRET).now()
     prompted = retention_command(exchange, tmp_path, case_id, code_input=f"{now}\n")
     assert prompted.exit_code == 0 and "Code from your authenticator app" in prompted.output

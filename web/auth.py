@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import LoginManager, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -80,7 +81,8 @@ def login() -> Any:
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "").strip()
     try:
-        unlocked = get_exchange().directory.unlock(username, request.form.get("password", ""))
+        unlocked = get_exchange().directory.unlock(username, request.form.get("password", ""),
+                                                   client_address())
     except AuthenticationFailed as error:
         return render_template("auth/login.html", error=refusal(error),
                                username=username, next=request.form.get("next", "")), 401
@@ -99,6 +101,11 @@ def login() -> Any:
     return redirect(target or url_for("cases.index"))
 
 
+def client_address() -> str:
+    """The client's address as the sign-in throttles count it (after DIVEX_PROXY_HOPS)."""
+    return request.remote_addr or ""
+
+
 def sign_in(viewer: Viewer) -> None:
     """Opens a fresh session holding the keyring: the user is signed in."""
     current_app.session_interface.purge_expired(current_app)  # type: ignore[attr-defined]
@@ -107,7 +114,23 @@ def sign_in(viewer: Viewer) -> None:
     session["user_id"] = viewer.user_id
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
+    tell_of_failed_sign_ins(viewer)
     witness(viewer)
+
+
+def tell_of_failed_sign_ins(viewer: Viewer) -> None:
+    """Wrong passwords or codes tried at this account since the user last signed in."""
+    missed = get_exchange().directory.failed_sign_ins(viewer, unseen_only=True)
+    if missed:
+        flash(ngettext(
+            "%(num)s wrong password or code was tried at your account since you last signed "
+            "in, the latest at %(time)s UTC from %(address)s. If that was not you, tell your "
+            "state admin; your security page lists them.",
+            "%(num)s wrong passwords or codes were tried at your account since you last "
+            "signed in, the latest at %(time)s UTC from %(address)s. If that was not you, "
+            "tell your state admin; your security page lists them.", len(missed),
+            time=missed[0].at.strftime("%Y-%m-%d %H:%M"), address=missed[0].address),
+            "warning")
 
 
 def hold_pending(unlocked: Unlocked, step: str, target: str) -> None:

@@ -276,6 +276,10 @@ PLAIN_REFUSALS = (
     N_("Your state's keys do not open this trace request."),
     N_("Only analysts of the state that owns the case send trace requests."),
     N_("Too many people are signing in at this moment. Try again in a few seconds."),
+    N_("Too many wrong passwords or codes for this account came from your network: try again "
+       "after %(time)s UTC, or ask your state admin."),
+    N_("Wrong passwords were tried for this account a moment ago: wait %(seconds)s seconds, "
+       "then try again."),
 )
 
 

@@ -16,7 +16,7 @@ from cases.identity.second_factor import new_secret, provisioning_uri, spaced
 from cases.kernel.errors import AuthenticationFailed, DivexError
 from cases.kernel.viewer import Viewer
 
-from .auth import pending, sign_in
+from .auth import client_address, pending, sign_in
 from .extensions import current_viewer, get_exchange
 from .messages import refusal
 
@@ -41,7 +41,8 @@ def code() -> Any:
     try:
         unlocked = directory.resume(held["username"], bytes.fromhex(held["user_key"]))
         left = unlocked.user.recovery_codes_left
-        viewer = directory.second_factors.verify(unlocked, request.form.get("code", ""))
+        viewer = directory.second_factors.verify(unlocked, request.form.get("code", ""),
+                                                 client_address())
     except AuthenticationFailed as error:
         if error.field != "code":  # locked, or the account changed: start again
             session.pop("pending", None)
@@ -86,7 +87,8 @@ def security() -> str:
     directory = get_exchange().directory
     return render_template("second_factor/security.html",
                            user=directory.user(viewer.username),
-                           resettable=directory.second_factors.resettable(viewer))
+                           resettable=directory.second_factors.resettable(viewer),
+                           failures=directory.failed_sign_ins(viewer))
 
 
 @bp.route("/account/security/enrol", methods=["GET", "POST"])
@@ -118,6 +120,7 @@ def regenerate() -> Any:
         return render_template("second_factor/security.html",
                                user=directory.user(viewer.username),
                                resettable=directory.second_factors.resettable(viewer),
+                               failures=directory.failed_sign_ins(viewer),
                                error=refusal(error)), 401
     return _show_codes(codes, url_for("second_factor.security"))
 

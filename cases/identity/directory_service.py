@@ -25,7 +25,7 @@ from cases.identity.directory import (
     state_id,
     user_id,
 )
-from cases.identity.lockout import Lockout
+from cases.identity.lockout import COMMAND_LINE, Failure, Lockout
 from cases.identity.second_factor_service import SecondFactors
 from cases.kernel.errors import (
     AuthenticationFailed,
@@ -177,23 +177,24 @@ class Directory:
             self.keystore.put_credential(session, credential)
         return user
 
-    def authenticate(self, username: str, password: str) -> Viewer:
+    def authenticate(self, username: str, password: str,
+                     address: str = COMMAND_LINE) -> Viewer:
         """Checks the password and returns the viewer with the state keyring unlocked.
 
         Password only: for the command line, run on the server itself. The web sign-in asks
         for the second factor after `unlock` (web/auth.py).
         """
-        unlocked = self.unlock(username, password)
-        self.lockout.succeeded(unlocked.user.username)
+        unlocked = self.unlock(username, password, address)
+        self.lockout.succeeded(unlocked.user.username, address)
         return unlocked.viewer
 
-    def unlock(self, username: str, password: str) -> Unlocked:
+    def unlock(self, username: str, password: str, address: str = COMMAND_LINE) -> Unlocked:
         """Checks the password and opens the user's key and their state's keyring.
 
-        Five wrong passwords (or second-factor codes) in a row lock the user name for a while
-        (`cases.identity.lockout`). For a user with a second factor a right password does not clear
-        that count: only a right code does, else a thief of the password could guess codes
-        forever, four at a time.
+        Wrong passwords (and second-factor codes) slow further tries at the user name, from
+        the client's ``address`` and from anywhere (`cases.identity.lockout`). For a user with
+        a second factor a right password does not clear the count: only a right code does,
+        else a thief of the password could guess codes forever.
         """
         name = (username or "").strip().lower()[:64]
         try:
@@ -203,24 +204,31 @@ class Directory:
             # PostgreSQL: refused at the cost of a wrong password, without a lookup.
             self._burn_kdf(password)
             raise AuthenticationFailed("Wrong user name or password.") from None
-        self.lockout.check(name)
+        self.lockout.check(name, address)
         found = self.find(user_id(username or ""))
         with self.ledger.transaction() as session:
             credential = self.keystore.credential(session, str(user_id(username or "")))
         if not isinstance(found, User) or not found.active or credential is None:
             self._burn_kdf(password)
-            self.lockout.failed(name)
+            self.lockout.failed(name, address)
             raise AuthenticationFailed("Wrong user name or password.")
         try:
             with _password_work():
                 own = UserKey.from_bytes(open_with_password(password, credential.private_sealed))
         except CryptoError as error:
-            self.lockout.failed(name)
+            self.lockout.failed(name, address)
             raise AuthenticationFailed("Wrong user name or password.") from error
         unlocked = self._open_keyring(found, own, credential)
         if not found.second_factor:
-            self.lockout.succeeded(name)
+            self.lockout.succeeded(name, address)
         return unlocked
+
+    def failed_sign_ins(self, viewer: Viewer, *, unseen_only: bool = False) -> list[Failure]:
+        """Wrong passwords and codes tried at the viewer's own account in the last 30 days,
+        newest first; ``unseen_only``: those they were not told of yet (now told)."""
+        if unseen_only:
+            return self.lockout.unseen(viewer.username)
+        return self.lockout.recent(viewer.username)
 
     def resume(self, username: str, user_key: bytes) -> Unlocked:
         """The `Unlocked` of a sign-in that is waiting for its second step, rebuilt from the
@@ -246,8 +254,7 @@ class Directory:
             keyring = Keyring.from_bytes(open_sealed(
                 own.private, credential.keyring_sealed,
                 _keyring_context(user.state, str(user.id))))
-        except CryptoError as error:
-            self.lockout.failed(user.username)
+        except CryptoError as error:  # a damaged credential, not a guess: nothing to count
             raise AuthenticationFailed("Wrong user name or password.") from error
         return Unlocked(user, own, keyring)
 

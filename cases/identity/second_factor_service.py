@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cases.identity.accounts import Accounts, Unlocked
 from cases.identity.directory import User
+from cases.identity.lockout import COMMAND_LINE
 from cases.identity.second_factor import (
     is_totp_code,
     matching_step,
@@ -108,13 +109,13 @@ class SecondFactors:
             ), [recovery_digest(key, c) for c in codes])
         return codes
 
-    def verify(self, unlocked: Unlocked, code: str) -> Viewer:
+    def verify(self, unlocked: Unlocked, code: str, address: str = COMMAND_LINE) -> Viewer:
         """The second step of a sign-in: a code from the app (each time step once, one step
         either side of now) or an unused recovery code. A wrong one counts toward the
         lockout like a wrong password."""
         directory = self.directory
         name = unlocked.user.username
-        directory.lockout.check(name)
+        directory.lockout.check(name, address)
         user = directory.user(name)
         uid = str(user.id)
         ledger, keystore = directory.ledger, directory.keystore
@@ -135,9 +136,9 @@ class SecondFactors:
                     user.use_recovery_code(unlocked.viewer.actor)
                     ledger.save(user)
         if not accepted:
-            directory.lockout.failed(name)
+            directory.lockout.failed(name, address)
             raise AuthenticationFailed(WRONG_CODE, field="code")
-        directory.lockout.succeeded(name)
+        directory.lockout.succeeded(name, address)
         return unlocked.viewer
 
     def regenerate_recovery_codes(self, viewer: Viewer, password: str) -> list[str]:

@@ -254,7 +254,7 @@ def test_second_factor_sign_in_steps_survive_any_code(
     if step == "enrol" and not any(u.username == username
                                    for u in exchange.directory.users_of_state("FRA")):
         exchange.directory.add_user(people["FRA.admin"], username, PASSWORD, ["state_admin"])
-    exchange.directory.lockout.succeeded(username)  # each example starts unlocked
+    exchange.directory.lockout.succeeded(username, "127.0.0.1")  # each example starts afresh
     fuzzer = Fuzzer(unthrottled(exchange), "")
     signed = fuzzer.browser.post("/login", {"username": username, "password": PASSWORD})
     assert signed.location == f"/login/{step}"

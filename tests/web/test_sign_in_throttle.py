@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from cases.identity.lockout import login_failures
+from cases.identity.lockout import sign_in_failures
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import Browser, events
@@ -35,7 +35,7 @@ def test_the_eleventh_sign_in_within_a_minute_is_refused_even_with_the_right_pas
     assert unlocked_sessions(exchange) == 0 and events(exchange) == before
     assert browser.get("/cases/").status_code == 302  # still signed out
     with exchange.ledger.recorder.datastore.engine.connect() as db:  # the throttled try was
-        names = {r.username for r in db.execute(select(login_failures))}  # never checked
+        names = {r.username for r in db.execute(select(sign_in_failures))}  # never checked
     assert "fra.analyst" not in names
 
 
