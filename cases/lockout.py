@@ -41,8 +41,8 @@ class Lockout:
         if row and row.locked_until and datetime.fromisoformat(row.locked_until) > self.clock():
             until = datetime.fromisoformat(row.locked_until)
             raise AuthenticationFailed(
-                f"Too many wrong passwords or codes: this account is locked until "
-                f"{until.strftime('%H:%M')} UTC. Try again then, or ask your state admin.")
+                "Too many wrong passwords or codes: this account is locked until %(time)s UTC. "
+                "Try again then, or ask your state admin.", time=until.strftime("%H:%M"))
 
     def failed(self, username: str) -> None:
         row = self._row(username)

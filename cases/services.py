@@ -251,9 +251,10 @@ class Cases:
             try:
                 state = self.directory.state(code)
             except NotFound:
-                raise InvalidInput(f"{code} is not a registered state.", field="states") from None
+                raise InvalidInput("%(code)s is not a registered state.", field="states",
+                                   code=code) from None
             if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
-                raise InvalidInput(f"{code} cannot receive cases.", field="states")
+                raise InvalidInput("%(code)s cannot receive cases.", field="states", code=code)
         return [c for c in codes if c != viewer.state]
 
     def view(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> CaseView:
@@ -321,7 +322,7 @@ class Cases:
     # Helpers
 
     def _get(self, case_id: UUID, version: int | None = None) -> Case:
-        return self.ledger.get_as(Case, case_id, "No such case.", version)
+        return self.ledger.get_as(Case, case_id, NotFound("No such case."), version)
 
     def _readable(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> Case:
         case = self._get(case_id, version)
@@ -390,7 +391,7 @@ class Cases:
 
     def _validated(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if kind not in VALIDATORS:
-            raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
+            raise InvalidInput("Unknown part '%(value)s'.", field="kind", value=kind)
         return VALIDATORS[kind](data)
 
     def _save(self, case: Case, wrapped: dict[tuple[int, str], bytes] | None = None) -> None:

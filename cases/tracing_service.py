@@ -96,7 +96,8 @@ class Traces:
         wanted = list(dict.fromkeys(str(i).strip() for i in item_ids or [] if str(i).strip()))
         unknown = [i for i in wanted if i not in case.items]
         if unknown:
-            raise InvalidInput(f"The case has no item {', '.join(unknown)}.", field="item_ids")
+            raise InvalidInput("The case has no item %(items)s.", field="item_ids",
+                               items=", ".join(unknown))
         text = str(questions or "").strip()
         if not text:
             raise InvalidInput("Say what you ask the requested state.", field="questions")
@@ -251,18 +252,18 @@ class Traces:
         try:
             state = self.directory.state(code)
         except NotFound:
-            raise InvalidInput(f"{code} is not a registered state.",
-                               field="requested_state") from None
+            raise InvalidInput("%(code)s is not a registered state.", field="requested_state",
+                               code=code) from None
         if code == SECRETARIAT_CODE or state.status not in (STATE_PARTY, SIGNATORY):
-            raise InvalidInput(f"{code} has no national contact point to ask.",
-                               field="requested_state")
+            raise InvalidInput("%(code)s has no national contact point to ask.",
+                               field="requested_state", code=code)
         if code == viewer.state:
             raise InvalidInput("A state does not send a trace request to itself.",
                                field="requested_state")
         return code
 
     def _get(self, trace_id: UUID) -> TraceRequest:
-        return self.ledger.get_as(TraceRequest, trace_id, "No such trace request.")
+        return self.ledger.get_as(TraceRequest, trace_id, NotFound("No such trace request."))
 
     def _readable(self, viewer: Viewer, trace_id: UUID) -> TraceRequest:
         trace = self._get(trace_id)
