@@ -358,7 +358,7 @@ class Directory:
             raise InvalidInput("The contact point needs a channel.", field="channel")
         for name in ("name", "office", "channel"):
             if len(entry[name]) > 200:
-                raise InvalidInput("At most 200 characters.", field=name)
+                raise InvalidInput("At most %(limit)s characters.", field=name, limit=200)
         state = self.state(viewer.state)
         state.set_contact_point(viewer.actor, entry)
         self.ledger.save_all(state)

@@ -39,7 +39,7 @@ def meeting_text(text: str) -> str:
     if not text:
         raise InvalidInput("This field is required.", field="text")
     if len(text) > 20_000:
-        raise InvalidInput("At most 20000 characters.", field="text")
+        raise InvalidInput("At most %(limit)s characters.", field="text", limit=20_000)
     return text
 
 
@@ -78,7 +78,7 @@ class Meetings:
         convening_body = (convening_body or "").strip()
         for name, value in (("title", title), ("convening_body", convening_body)):
             if len(value) > 200:  # refused, not cut: what is stored is what was typed
-                raise InvalidInput("At most 200 characters.", field=name)
+                raise InvalidInput("At most %(limit)s characters.", field=name, limit=200)
         try:
             when = date.fromisoformat((day or "").strip()).isoformat()
         except ValueError:

@@ -127,7 +127,7 @@ class Cases:
         case, key = self._for_change(viewer, case_id, expected_version)
         reason = (reason or "").strip()
         if len(reason) > 2000:  # refused, not cut: what is stored is what was typed
-            raise InvalidInput("At most 2000 characters.", field="reason")
+            raise InvalidInput("At most %(limit)s characters.", field="reason", limit=2_000)
         case.change_status(viewer.actor, status,
                            self._seal(key, case, Case.StatusChanged, {"reason": reason}))
         self._save(case)

@@ -102,7 +102,7 @@ class Traces:
         if not text:
             raise InvalidInput("Say what you ask the requested state.", field="questions")
         if len(text) > 20_000:
-            raise InvalidInput("At most 20000 characters.", field="questions")
+            raise InvalidInput("At most %(limit)s characters.", field="questions", limit=20_000)
         today = day_of(self.clock())
         deadline = deadline_after(today, deadline_days)
         readers = {viewer.state, requested}
@@ -159,7 +159,7 @@ class Traces:
         trace, key = self._for_change(viewer, trace_id)
         text = str(feedback or "").strip()
         if len(text) > 20_000:
-            raise InvalidInput("At most 20000 characters.", field="feedback")
+            raise InvalidInput("At most %(limit)s characters.", field="feedback", limit=20_000)
         trace.close(viewer.actor, self._today(),
                     self._seal(key, trace, TraceRequest.Closed, {"feedback": text}))
         self._save(trace)
