@@ -1,5 +1,6 @@
 """Every catalog covers every string the code and templates mark, keeps its placeholders, is
-compiled; the template messages.pot is what extraction from the code gives today."""
+compiled; the template messages.pot is what extraction from the code gives today. Every refusal
+is one literal template, extracted by its error class's name, and translated."""
 
 from __future__ import annotations
 
