@@ -199,12 +199,14 @@ class Checkpointer:
     def inclusion(self, position: int, size: int) -> list[bytes]:
         """The audit path of the event at ``position`` in the tree of ``size`` events."""
         if not 0 <= position < size <= self.index.count():
-            raise NotFound(f"No event at position {position} in a tree of {size} events.")
+            raise NotFound("No event at position %(position)s in a tree of %(size)s events.",
+                           position=position, size=size)
         return inclusion_proof(self.leaves(size), position)
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         if not 0 <= old_size <= new_size <= self.index.count():
-            raise NotFound(f"No tree of {new_size} events to prove {old_size} against.")
+            raise NotFound("No tree of %(new_size)s events to prove %(old_size)s against.",
+                           new_size=new_size, old_size=old_size)
         return consistency_proof(self.leaves(new_size), old_size)
 
     def _sign(self, tree: CompactRange) -> Checkpoint:
@@ -246,10 +248,11 @@ class Witness:
                                    self.checkpointer.consistency(previous.size, latest.size))
             except (CryptoError, NotFound):
                 raise Conflict(
-                    f"The exchange presents a checkpoint of {latest.size} events that does "
-                    f"not extend the one of {previous.size} events {viewer.state} cosigned: "
-                    "the history may have been rewritten or split. Nothing was cosigned; "
-                    "alert your auditors and the secretariat.") from None
+                    "The exchange presents a checkpoint of %(size)s events that does not "
+                    "extend the one of %(cosigned)s events %(code)s cosigned: the history may "
+                    "have been rewritten or split. Nothing was cosigned; alert your auditors "
+                    "and the secretariat.", size=latest.size, cosigned=previous.size,
+                    code=viewer.state) from None
         keys = viewer.keyring.current
         cosignature = Cosignature(viewer.state, keys.version,
                                   keys.sign(latest.statement()).hex(), now_text())
@@ -276,5 +279,6 @@ class Witness:
             public = self.directory.state(state).public_keys_at(own.key_version).signing
             verify_signature(public, checkpoint.statement(), bytes.fromhex(own.signature))
         except (CryptoError, NotFound, ValueError):
-            raise Conflict(f"The checkpoint of {checkpoint.size} events that {state} cosigned "
-                           "was altered since; nothing was cosigned.") from None
+            raise Conflict("The checkpoint of %(size)s events that %(code)s cosigned was "
+                           "altered since; nothing was cosigned.", size=checkpoint.size,
+                           code=state) from None

@@ -20,6 +20,7 @@ from crypto import CaseKey, CryptoError, sha256_hex
 from infra.wiring import Exchange
 from tests.conftest import register_states
 
+NO = Forbidden("Your state's keys do not open this.")
 ACTOR = {"role": "broker", "name": "Saloum Trading", "country": "SEN"}
 
 
@@ -60,9 +61,9 @@ def test_a_grant_lets_exactly_the_named_states_read(
     owner, key = uuid.uuid4(), CaseKey.generate(1)
     granted = sealing.grant(owner, [key], ["FRA", "DEU"])
     store(exchange, owner, granted.wrapped)
-    assert sealing.keys(people["FRA"], owner, "no") == {1: key}
-    assert sealing.keys(people["DEU"], owner, "no") == {1: key}
-    assert sealing.keys(people["MLI"], owner, "no") == {}
+    assert sealing.keys(people["FRA"], owner, NO) == {1: key}
+    assert sealing.keys(people["DEU"], owner, NO) == {1: key}
+    assert sealing.keys(people["MLI"], owner, NO) == {}
     # The event records who and a digest of each wrapped key, never the key itself.
     assert {(g["recipient"], g["key_version"], g["wrapped_sha256"]) for g in granted.grants} \
         == {(s, 1, sha256_hex(granted.wrapped[(1, s)])) for s in ("FRA", "DEU")}
@@ -84,13 +85,13 @@ def test_a_wrapped_key_copied_to_another_state_is_refused_not_opened(
     granted = sealing.grant(owner, [CaseKey.generate(1)], ["FRA"])
     store(exchange, owner, {(1, "MLI"): granted.wrapped[(1, "FRA")]})
     with pytest.raises(Forbidden, match="keys do not open"):
-        sealing.keys(people["MLI"], owner, "Your state's keys do not open this case.")
+        sealing.keys(people["MLI"], owner, Forbidden("Your state's keys do not open this."))
 
 
 def test_a_sealed_body_opens_only_as_the_event_it_was_sealed_for(
         exchange: Exchange, sealing: Sealing, people: dict) -> None:
     case_id, added, revised = note_events(exchange, people["FRA"])
-    keys = sealing.keys(people["FRA"], case_id, "no")
+    keys = sealing.keys(people["FRA"], case_id, NO)
     assert open_body(keys, case_id, added)["name"] == ACTOR["name"]
     assert isinstance(added, Case.PartAdded) and isinstance(revised, Case.PartRevised)
     for owner, moved in ((case_id, altered(added, originator_version=3)),   # another version
@@ -106,7 +107,7 @@ def test_a_flipped_byte_in_a_body_does_not_open(
     token = bytearray(added.body_bytes())
     token[-1] ^= 1
     with pytest.raises(CryptoError):
-        open_body(sealing.keys(people["FRA"], case_id, "no"), case_id,
+        open_body(sealing.keys(people["FRA"], case_id, NO), case_id,
                   altered(added, body=base64.b64encode(bytes(token)).decode()))
 
 

@@ -12,13 +12,14 @@ from sqlalchemy import inspect, text
 
 from cases.identity.directory_service import format_recovery_secret
 from cases.identity.lockout import COMMAND_LINE
-from cases.identity.second_factor_service import WRONG_CODE
 from cases.kernel.errors import AuthenticationFailed
 from cases.kernel.keystore import recovery_codes, second_factors
 from infra.cli import main
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, TOTP_SECRET, cli_env, enrolled, register_states
 from tests.test_shredding import events
+
+WRONG_CODE = "That code is not right, or it was already used."
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

@@ -43,7 +43,8 @@ def log_filter(args: Any) -> AuditFilter:
         try:
             user_id = str(get_exchange().directory.user(args["user"].strip()).id)
         except NotFound:
-            raise InvalidInput(f"No user named '{args['user'].strip()}'.", field="user") from None
+            raise InvalidInput("No user named '%(name)s'.", field="user",
+                               name=args["user"].strip()) from None
     return AuditFilter(aggregate_id=args.get("aggregate_id", "").strip(),
                        aggregate_kind=args.get("aggregate_kind", "").strip(),
                        actor_state=args.get("actor_state", "").strip().upper(),
@@ -112,7 +113,7 @@ def audited_event(exchange: Any, viewer: Viewer, notification_id: int,
     (`exchange` caught up)."""
     row = exchange.audit_index.view.row(notification_id)
     if row is None:
-        raise NotFound(f"No event with notification id {notification_id}.")
+        raise NotFound("No event with notification id %(id)s.", id=notification_id)
     versions = [r.notification_id for r in exchange.audit_index.view.events_of(row.aggregate_id)]
     at = versions.index(notification_id)
     neighbours = (versions[at - 1] if at else None,

@@ -22,7 +22,7 @@ from projections.case_index import CaseFilter
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
 from .forms import as_form, expected_version, field_errors, page_number
-from .messages import N_, refusal
+from .messages import refusal
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -87,7 +87,7 @@ def case_filter(args: MultiDict[str, str]) -> CaseFilter:
         try:
             chosen = date.fromisoformat(raw)
         except ValueError:
-            raise InvalidInput(N_("Enter a date as YYYY-MM-DD."), field=name) from None
+            raise InvalidInput("Enter a date as YYYY-MM-DD.", field=name) from None
         return datetime.combine(chosen, time.max if end else time.min, tzinfo=UTC)
 
     return CaseFilter(status=args.get("status", "") if args.get("status") in STATUSES else "",
@@ -203,7 +203,8 @@ def edit_part(case_id: UUID, kind: str, part_id: str) -> Any:
     case = changeable(case_id)
     parts = case.items if kind == "item" else case.actors
     if part_id not in parts:
-        raise NotFound(f"This case has no {kind} {part_id}.", field="part_id")
+        raise NotFound("This case has no %(kind)s %(part)s.", field="part_id", kind=kind,
+                       part=part_id)
     return form_page(case, EDIT_HEADINGS[kind], PART_FIELDS[kind], as_form(parts[part_id]),
                      request.path, version=case.version)
 

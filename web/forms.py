@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from cases.kernel.errors import DivexError, InvalidInput
 
 from .fields import Field
-from .messages import N_, refusal
+from .messages import refusal
 
 MAX_PAGE = 1_000_000  # beyond any real list; keeps the row offset within a 64-bit integer
 
@@ -27,7 +27,7 @@ def expected_version() -> int:
     try:
         return int(raw)
     except ValueError:
-        raise InvalidInput(N_("The form is missing the case version; reload the page."),
+        raise InvalidInput("The form is missing the case version; reload the page.",
                            field="expected_version") from None
 
 

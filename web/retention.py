@@ -19,7 +19,7 @@ from cases.kernel.viewer import Viewer
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
-from .messages import N_, refusal
+from .messages import refusal
 
 bp = Blueprint("retention", __name__, url_prefix="/cases")
 
@@ -37,10 +37,10 @@ def keep_years(values: MultiDict[str, str]) -> int | None:
         return None
     raw = values.get("keep_years", "").strip()
     if not (raw.isascii() and raw.isdigit()):  # isdigit alone lets '²' through to int()
-        raise InvalidInput(N_("Enter a whole number."), field="keep_years")
+        raise InvalidInput("Enter a whole number.", field="keep_years")
     if len(raw.lstrip("0")) > len(str(MAX_RETENTION_YEARS)):  # int() refuses 4300+ digits
-        raise InvalidInput(f"Keep a case between 0 and {MAX_RETENTION_YEARS} years after "
-                           "closing, or indefinitely.", field="keep_years")
+        raise InvalidInput("Keep a case between 0 and %(most)s years after closing, or "
+                           "indefinitely.", field="keep_years", most=MAX_RETENTION_YEARS)
     return int(raw)
 
 
@@ -74,8 +74,8 @@ def confirm_rule(case_id: UUID) -> Any:
     try:
         years = keep_years(request.args)
         if years is not None and not 0 <= years <= MAX_RETENTION_YEARS:
-            raise InvalidInput(N_("Must be between %(low)s and %(high)s.") % {
-                "low": 0, "high": MAX_RETENTION_YEARS}, field="keep_years")
+            raise InvalidInput("Must be between %(low)s and %(high)s.", field="keep_years",
+                               low=0, high=MAX_RETENTION_YEARS)
     except DivexError as error:
         return rule_form(case, field_errors(error, RULE_FIELDS), error.status)
     return render_template("retention/confirm_rule.html", case=case, years=years,
@@ -129,8 +129,8 @@ def do_shred(case_id: UUID) -> Any:
             cases.withdraw_shred(viewer, case_id)
             flash(_("The request to crypto-shred the case is withdrawn."), "success")
         else:
-            raise InvalidInput(N_("Choose one of: %(choices)s.") % {
-                "choices": ", ".join(STEPS)}, field="step")
+            raise InvalidInput("Choose one of: %(choices)s.", field="step",
+                               choices=", ".join(STEPS))
     except DivexError as error:
         return shred_page(administered(case_id), error)
     return redirect(url_for("cases.show", case_id=case_id))

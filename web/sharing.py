@@ -19,7 +19,6 @@ from .cases import changeable
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import expected_version, field_errors
-from .messages import N_
 
 bp = Blueprint("sharing", __name__, url_prefix="/cases")
 
@@ -99,7 +98,7 @@ def confirm_unshare(case_id: UUID) -> Any:
     case = changeable(case_id)
     removed = sorted(set(chosen_states()) & set(case.recipients) - {case.owner})
     if not removed:
-        error = InvalidInput(N_("Choose at least one state to stop sharing with."),
+        error = InvalidInput("Choose at least one state to stop sharing with.",
                              field="states")
         return unshare_form(case, field_errors(error, UNSHARE_FIELDS), 422)
     expected_version()

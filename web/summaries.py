@@ -85,7 +85,7 @@ def tables_csv() -> Response:
 def release_csv(year: int) -> Response:
     release = next((r for r in get_exchange().releases.all() if r.year == year), None)
     if release is None:
-        raise NotFound(f"No release for {year}.")
+        raise NotFound("No release for %(year)s.", year=year)
     return _csv(release.editions[-1]["figures"], f"divex-tier1-release-{year}.csv")
 
 

@@ -13,7 +13,7 @@ from cases.identity.api_token_service import MAX_DAYS
 from cases.kernel.errors import DivexError, InvalidInput
 
 from .extensions import current_viewer, get_exchange
-from .messages import N_, refusal
+from .messages import refusal
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 FIELDS = ("name", "roles", "days", "password")
@@ -38,7 +38,7 @@ def issue() -> Any:
     raw_days = request.form.get("days", "").strip() or "90"
     try:
         if not (raw_days.isascii() and raw_days.isdigit() and len(raw_days) <= 4):
-            raise InvalidInput(N_("Enter a whole number."), field="days")
+            raise InvalidInput("Enter a whole number.", field="days")
         text, _info = get_exchange().api_tokens.issue(
             current_viewer(), request.form.get("password", ""), request.form.get("name", ""),
             request.form.getlist("roles"), int(raw_days))

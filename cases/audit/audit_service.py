@@ -63,7 +63,7 @@ class AuditTrail:
     def _load(self, notification_id: int) -> tuple[LogRecord, Any]:
         page = self.ledger.recorder.select_notifications(notification_id, limit=1)
         if not page or page[0].id != notification_id:
-            raise NotFound(f"No event with notification id {notification_id}.")
+            raise NotFound("No event with notification id %(id)s.", id=notification_id)
         event = self.ledger.mapper.to_domain_event(page[0])
         return LogRecord.of(notification_id, event), event
 

@@ -60,7 +60,8 @@ class Bundle:
         self._file = _open(path)
         head = self._next()
         if head.get("format") != FORMAT:
-            raise InvalidInput(f"{path} is not a divex audit bundle ({FORMAT}).", field="bundle")
+            raise InvalidInput("%(path)s is not a divex audit bundle (%(format)s).",
+                               field="bundle", path=path, format=FORMAT)
         self.exported_at = str(head.get("exported_at", ""))
         self.record_count = int(head.get("records", 0))
         self.checkpoints = [_checkpoint(self._next()["checkpoint"])
@@ -71,7 +72,8 @@ class Bundle:
         for _ in range(self.record_count):
             entry = self._next().get("record")
             if not isinstance(entry, dict):
-                raise InvalidInput(f"{self.path} ends early or is out of order.", field="bundle")
+                raise InvalidInput("%(path)s ends early or is out of order.", field="bundle",
+                                   path=self.path)
             yield LogRecord(int(entry["notification_id"]), dict(entry["header"]),
                             str(entry["body_sha256"]), str(entry["signature"]))
         self.stated_keys = self._next().get("keys")
@@ -83,8 +85,8 @@ class Bundle:
         except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError):
             value = None
         if not isinstance(value, dict):
-            raise InvalidInput(f"{self.path} is damaged or not a divex audit bundle.",
-                               field="bundle")
+            raise InvalidInput("%(path)s is damaged or not a divex audit bundle.",
+                               field="bundle", path=self.path)
         return value
 
     def close(self) -> None:
@@ -95,7 +97,8 @@ def _open(path: Path) -> Any:
     try:
         return gzip.open(path, "rt", encoding="utf-8")
     except OSError as error:
-        raise InvalidInput(f"Cannot read {path}: {error.strerror}", field="bundle") from None
+        raise InvalidInput("Cannot read %(path)s: %(reason)s", field="bundle", path=path,
+                           reason=error.strerror) from None
 
 
 def _checkpoint(entry: dict[str, Any]) -> Checkpoint:
@@ -113,7 +116,8 @@ def verify_bundle(path: Path, progress: Any = None, workers: int = 1) -> Verific
     try:
         result = verify(bundle.records(), bundle.checkpoints, progress, workers)
     except (KeyError, TypeError, ValueError) as error:
-        raise InvalidInput(f"{path} holds a malformed record: {error}", field="bundle") from None
+        raise InvalidInput("%(path)s holds a malformed record: %(problem)s", field="bundle",
+                           path=path, problem=error) from None
     finally:
         bundle.close()
     if result.ok and bundle.stated_keys != result.keys:

@@ -128,8 +128,8 @@ class Case(SignedAggregate):
     def revise_part(self, actor: Actor, kind: str, part_id: str, body: bytes) -> None:
         self._check_part(kind, part_id)
         if kind in ("leg", "note"):
-            raise InvalidInput(f"A {kind} is not revised; remove it and add a new one.",
-                               field="kind")
+            raise InvalidInput("A route leg or evidence note is not revised; remove it and "
+                               "add a new one.", field="kind")
         self._record(self.PartRevised, actor, body=body, kind=kind, part_id=part_id,
                      key_version=self.key_version)
 
@@ -152,9 +152,11 @@ class Case(SignedAggregate):
     def change_status(self, actor: Actor, status: str, body: bytes) -> None:
         """Moves the case along its lifecycle; ``body`` seals the reason given."""
         if status not in STATUSES:
-            raise InvalidInput(f"Status must be one of {', '.join(STATUSES)}.", field="status")
+            raise InvalidInput("Status must be one of %(choices)s.", field="status",
+                               choices=", ".join(STATUSES))
         if status not in TRANSITIONS[self.status]:
-            raise Conflict(f"A {self.status} case cannot become {status}.", field="status")
+            raise Conflict("A case in status %(old)s cannot become %(new)s.", field="status",
+                           old=self.status, new=status)
         self._record(self.StatusChanged, actor, body=body, status=status,
                      key_version=self.key_version)
 
@@ -220,8 +222,8 @@ class Case(SignedAggregate):
                                        and not isinstance(keep_years, bool)
                                        and 0 <= keep_years <= MAX_RETENTION_YEARS)
         if not valid:
-            raise InvalidInput(f"Keep a case between 0 and {MAX_RETENTION_YEARS} years after "
-                               "closing, or indefinitely.", field="keep_years")
+            raise InvalidInput("Keep a case between 0 and %(most)s years after closing, or "
+                               "indefinitely.", field="keep_years", most=MAX_RETENTION_YEARS)
         if keep_years == self.keep_years:
             raise Conflict("This case already has that retention rule.", field="keep_years")
         self._record(self.RetentionSet, actor, keep_years=keep_years)
@@ -246,8 +248,8 @@ class Case(SignedAggregate):
                            field="keep_years")
         due = years_after(self.closed_on, self.keep_years)
         if now < due:
-            raise Conflict(f"The retention period runs until {due.date().isoformat()}.",
-                           field="keep_years")
+            raise Conflict("The retention period runs until %(day)s.", field="keep_years",
+                           day=due.date().isoformat())
         if self.shred_requested_by:
             raise Conflict("Shredding is already requested; a second state admin confirms it.")
         self._record(self.ShredRequested, actor)
@@ -311,9 +313,10 @@ class Case(SignedAggregate):
             raise Conflict("This case is not proposed for the tier-1 summaries.")
         if actor.state not in [*self.policy_concerned, self.owner]:
             raise Forbidden("Only the owner and the concerned member states consent.")
-        if given == (actor.state in self.policy_consents):
-            raise Conflict("Your state's consent is already recorded so." if given
-                           else "Your state has not consented.")
+        if given and actor.state in self.policy_consents:
+            raise Conflict("Your state's consent is already recorded so.")
+        if not given and actor.state not in self.policy_consents:
+            raise Conflict("Your state has not consented.")
         self._record(self.PolicyConsentGiven if given else self.PolicyConsentWithdrawn, actor)
 
     @property
@@ -338,9 +341,10 @@ class Case(SignedAggregate):
 
     def _check_kind(self, kind: str) -> None:
         if kind not in PARTS:
-            raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
+            raise InvalidInput("Unknown part '%(value)s'.", field="kind", value=kind)
 
     def _check_part(self, kind: str, part_id: str) -> None:
         self._check_kind(kind)
         if part_id not in self.parts[kind]:
-            raise NotFound(f"This case has no {kind} {part_id}.", field="part_id")
+            raise NotFound("This case has no %(kind)s %(part)s.", field="part_id", kind=kind,
+                           part=part_id)

@@ -120,7 +120,7 @@ class Cases:
         case, key = self._for_change(viewer, case_id, expected_version)
         reason = (reason or "").strip()
         if len(reason) > 2000:  # refused, not cut: what is stored is what was typed
-            raise InvalidInput("At most 2000 characters.", field="reason")
+            raise InvalidInput("At most %(limit)s characters.", field="reason", limit=2_000)
         case.change_status(viewer.actor, status,
                            self._seal(key, case, Case.StatusChanged, {"reason": reason}))
         self._save(case)
@@ -266,9 +266,10 @@ class Cases:
             try:
                 state = self.directory.state(code)
             except NotFound:
-                raise InvalidInput(f"{code} is not a registered state.", field="states") from None
+                raise InvalidInput("%(code)s is not a registered state.", field="states",
+                                   code=code) from None
             if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
-                raise InvalidInput(f"{code} cannot receive cases.", field="states")
+                raise InvalidInput("%(code)s cannot receive cases.", field="states", code=code)
         return [c for c in codes if c != viewer.state]
 
     def view(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> CaseView:
@@ -331,7 +332,7 @@ class Cases:
     # Helpers
 
     def _get(self, case_id: UUID, version: int | None = None) -> Case:
-        return self.ledger.get_as(Case, case_id, "No such case.", version)
+        return self.ledger.get_as(Case, case_id, NotFound("No such case."), version)
 
     def _readable(self, viewer: Viewer, case_id: UUID, version: int | None = None) -> Case:
         case = self._get(case_id, version)
@@ -366,7 +367,8 @@ class Cases:
                             "shredding.")
 
     def _keys_of(self, viewer: Viewer, case: Case) -> dict[int, CaseKey]:
-        return self.sealing.keys(viewer, case.id, "Your state's keys do not open this case.")
+        return self.sealing.keys(viewer, case.id,
+                                 Forbidden("Your state's keys do not open this case."))
 
     @staticmethod
     def _seal(key: CaseKey, case: Case, event_class: type, content: dict) -> bytes:
@@ -375,7 +377,7 @@ class Cases:
 
     def _validated(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         if kind not in VALIDATORS:
-            raise InvalidInput(f"Unknown part '{kind}'.", field="kind")
+            raise InvalidInput("Unknown part '%(value)s'.", field="kind", value=kind)
         return VALIDATORS[kind](data)
 
     def _save(self, case: Case, granted: Grant | None = None) -> None:

@@ -38,7 +38,7 @@ def _text(data: dict[str, Any], field: str, *, required: bool = False, limit: in
     if required and not value:
         raise InvalidInput("This field is required.", field=field)
     if len(value) > limit:
-        raise InvalidInput(f"At most {limit} characters.", field=field)
+        raise InvalidInput("At most %(limit)s characters.", field=field, limit=limit)
     return value
 
 
@@ -48,7 +48,8 @@ def _choice(data: dict[str, Any], field: str, choices: tuple[str, ...], *,
     if not value and not required:
         return ""
     if value not in choices:
-        raise InvalidInput(f"Choose one of: {', '.join(choices)}.", field=field)
+        raise InvalidInput("Choose one of: %(choices)s.", field=field,
+                           choices=", ".join(choices))
     return value
 
 
@@ -58,7 +59,8 @@ def country(value: Any, field: str, *, required: bool = False) -> str:
     if not code and not required:
         return ""
     if len(code) != 3 or pycountry.countries.get(alpha_3=code) is None:
-        raise InvalidInput(f"'{code}' is not an ISO 3166-1 alpha-3 country code.", field=field)
+        raise InvalidInput("'%(code)s' is not an ISO 3166-1 alpha-3 country code.",
+                           field=field, code=code)
     return code
 
 
@@ -74,7 +76,8 @@ def _integer(data: dict[str, Any], field: str, *, low: int, high: int,
     except ValueError:
         raise InvalidInput("Enter a whole number.", field=field) from None
     if not low <= number <= high:
-        raise InvalidInput(f"Must be between {low} and {high}.", field=field)
+        raise InvalidInput("Must be between %(low)s and %(high)s.", field=field, low=low,
+                           high=high)
     return number
 
 
@@ -96,7 +99,8 @@ def _flags(data: dict[str, Any]) -> list[str]:
     flags = [raw] if isinstance(raw, str) else list(raw)
     wrong = [f for f in flags if f not in ITEM_FLAGS]
     if wrong:
-        raise InvalidInput(f"Unknown flag(s): {', '.join(map(str, wrong))}.", field="flags")
+        raise InvalidInput("Unknown flag(s): %(flags)s.", field="flags",
+                           flags=", ".join(map(str, wrong)))
     return sorted(set(flags))
 
 
@@ -150,7 +154,8 @@ def validate_concerned(raw: Any) -> dict[str, str]:
     concerned = {}
     for role, code in dict(raw or {}).items():
         if role not in CONCERNED_ROLES:
-            raise InvalidInput(f"Unknown concerned-state role '{role}'.", field="concerned")
+            raise InvalidInput("Unknown concerned-state role '%(role)s'.", field="concerned",
+                               role=role)
         if str(code or "").strip():
             concerned[role] = country(code, f"concerned_{role}")
     return concerned

@@ -24,7 +24,6 @@ from crypto.apitoken import ApiToken
 
 MAX_DAYS = 365
 MAX_NAME = 80
-_REFUSED = "This API token is not valid. Issue a new one on your account page."
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,12 @@ def _info(token_id: str, fields: dict[str, Any]) -> TokenInfo:
                      issued=datetime.fromisoformat(fields["issued"]))
 
 
+def _refused() -> AuthenticationFailed:
+    """The one answer to every bad token, whatever is wrong with it."""
+    return AuthenticationFailed(
+        "This API token is not valid. Issue a new one on your account page.")
+
+
 class ApiTokens:
     def __init__(self, directory: Directory,
                  today: Any = lambda: datetime.now(UTC).date()) -> None:
@@ -53,13 +58,13 @@ class ApiTokens:
         """A new token for the viewer; its text is returned once and never stored."""
         name = (name or "").strip()
         if not name or len(name) > MAX_NAME:
-            raise InvalidInput(f"Give the token a name of 1 to {MAX_NAME} characters.",
-                               field="name")
+            raise InvalidInput("Give the token a name of 1 to %(most)s characters.",
+                               field="name", most=MAX_NAME)
         chosen = sorted(set(roles or viewer.roles))
         if not set(chosen) <= viewer.roles:
             raise InvalidInput("A token can only have roles you hold.", field="roles")
         if type(days) is not int or not 1 <= days <= MAX_DAYS:
-            raise InvalidInput(f"A token lasts 1 to {MAX_DAYS} days.", field="days")
+            raise InvalidInput("A token lasts 1 to %(most)s days.", field="days", most=MAX_DAYS)
         try:
             unlocked = self.directory.unlock(viewer.username, password)
         except AuthenticationFailed:
@@ -98,22 +103,22 @@ class ApiTokens:
         try:
             token = ApiToken.parse(text)
         except CryptoError:
-            raise AuthenticationFailed(_REFUSED) from None
+            raise _refused() from None
         with self.directory.ledger.transaction() as session:
             row = self.directory.keystore.api_token(session, token.token_id)
         if row is None or not token.matches(row.digest):
-            raise AuthenticationFailed(_REFUSED)
+            raise _refused()
         try:
             # As a sign-in resumed from the user key: refused if the user is deactivated or
             # the password (hence the user key) changed since.
             unlocked = self.directory.resume_by_id(UUID(row.user_id),
                                                    token.open(row.user_key_sealed))
         except (CryptoError, AuthenticationFailed):
-            raise AuthenticationFailed(_REFUSED) from None
+            raise _refused() from None
         user = unlocked.user
         fields = user.api_tokens.get(token.token_id)
         if fields is None or date.fromisoformat(fields["expires"]) < self.today():
-            raise AuthenticationFailed(_REFUSED)
+            raise _refused()
         return Viewer(user_id=str(user.id), username=user.username, state=user.state,
                       roles=frozenset(fields["roles"]) & frozenset(user.roles),
                       keyring=unlocked.keyring)
@@ -123,6 +128,6 @@ class ApiTokens:
         if str(user.id) != viewer.user_id and not (
                 viewer.has(STATE_ADMIN) and user.state == viewer.state):
             if user.state != viewer.state:
-                raise NotFound(f"No user named '{username}'.", field="username")
+                raise NotFound("No user named '%(name)s'.", field="username", name=username)
             raise Forbidden("Only a state admin manages the tokens of other users.")
         return user

@@ -54,8 +54,8 @@ def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_3=code) if len(code) == 3 else None
     if country is None:
         raise InvalidInput(
-            f"'{code}' is not an ISO 3166-1 alpha-3 country code (e.g. FRA, MEX).",
-            field="code",
+            "'%(code)s' is not an ISO 3166-1 alpha-3 country code (e.g. FRA, MEX).",
+            field="code", code=code,
         )
     return country.name
 
@@ -75,8 +75,8 @@ def check_password(password: str, username: str) -> None:
     """Refuses passwords an attacker would guess first."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
-            field="password",
+            "The password must have at least %(least)s characters.",
+            field="password", least=MIN_PASSWORD_LENGTH,
         )
     if username and username.lower() in password.lower():
         raise InvalidInput("The password must not contain the user name.", field="password")
@@ -93,9 +93,8 @@ def check_roles(roles: list[str] | set[str] | frozenset[str], state: str) -> lis
     wrong = [r for r in chosen if r not in allowed]
     if wrong:
         raise InvalidInput(
-            f"Role(s) {', '.join(wrong)} cannot be given here; allowed: "
-            f"{', '.join(sorted(allowed))}.",
-            field="roles",
+            "Role(s) %(wrong)s cannot be given here; allowed: %(allowed)s.",
+            field="roles", wrong=", ".join(wrong), allowed=", ".join(sorted(allowed)),
         )
     return chosen
 
@@ -182,7 +181,7 @@ class State(SignedAggregate):
     def confirm_contact_point(self, actor: Actor) -> None:
         """Records that the contact point was checked and is still right."""
         if self.contact_point is None:
-            raise NotFound(f"{self.code} has no contact point to confirm yet.")
+            raise NotFound("%(code)s has no contact point to confirm yet.", code=self.code)
         self._record(self.ContactPointConfirmed, actor)
 
     def contact_point_is_stale(self, now: datetime) -> bool:
@@ -198,13 +197,15 @@ class State(SignedAggregate):
         for entry in self.key_history:
             if entry["version"] == version:
                 return StatePublicKeys.from_dict(entry)
-        raise NotFound(f"{self.code} has no key version {version}.")
+        raise NotFound("%(code)s has no key version %(version)s.", code=self.code,
+                       version=version)
 
     def keys_valid_at(self, moment: datetime) -> StatePublicKeys:
         """The public keys the state had at a given moment (for verifying old signatures)."""
         valid = [e for e in self.key_history if e["since"] <= moment]
         if not valid:
-            raise NotFound(f"{self.code} had no keys at {moment.isoformat()}.")
+            raise NotFound("%(code)s had no keys at %(moment)s.", code=self.code,
+                           moment=moment.isoformat())
         return StatePublicKeys.from_dict(valid[-1])
 
 
@@ -310,7 +311,7 @@ class User(SignedAggregate):
 
     def reset_second_factor(self, actor: Actor, reason: str) -> None:
         if not self.second_factor:
-            raise Conflict(f"{self.username} has no second factor to reset.")
+            raise Conflict("%(name)s has no second factor to reset.", name=self.username)
         self._record(self.SecondFactorReset, actor, reason=reason)
 
     class RecoveryCodesIssued(SignedAggregate.Event):

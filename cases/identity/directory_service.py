@@ -113,13 +113,14 @@ class Directory:
     def state(self, code: str) -> State:
         found = self.find(state_id((code or "").strip().upper()))
         if not isinstance(found, State):
-            raise NotFound(f"No state with code '{code}' is registered.", field="code")
+            raise NotFound("No state with code '%(code)s' is registered.", field="code",
+                           code=code)
         return found
 
     def user(self, username: str) -> User:
         found = self.find(user_id(username or ""))
         if not isinstance(found, User):
-            raise NotFound(f"No user named '{username}'.", field="username")
+            raise NotFound("No user named '%(name)s'.", field="username", name=username)
         return found
 
     def states(self) -> list[State]:
@@ -152,16 +153,16 @@ class Directory:
         Returns the state's one-time recovery secret, which opens its keyring if every
         password is lost; it is shown once and stored nowhere.
         """
-        self._require(viewer, SECRETARIAT, "Only the secretariat registers states.")
+        self._require(viewer, SECRETARIAT, Forbidden("Only the secretariat registers states."))
         code = (code or "").strip().upper()
         country_name(code)
         if code == SECRETARIAT_CODE:
             raise InvalidInput("That code is reserved for the secretariat.", field="code")
         if status not in STATE_STATUSES:
-            raise InvalidInput(f"Status must be one of {', '.join(STATE_STATUSES)}.",
-                               field="status")
+            raise InvalidInput("Status must be one of %(choices)s.", field="status",
+                               choices=", ".join(STATE_STATUSES))
         if self.find(state_id(code)) is not None:
-            raise Conflict(f"{code} is already registered.", field="code")
+            raise Conflict("%(code)s is already registered.", field="code", code=code)
         keyring = Keyring([StateKeyPair.generate(1)])
         return self._register(viewer.actor, code, status, keyring, admin_username,
                               admin_password, [STATE_ADMIN], admin_display_name)
@@ -169,7 +170,7 @@ class Directory:
     def add_user(self, viewer: Viewer, username: str, password: str, roles: list[str],
                  display_name: str = "") -> User:
         """A state admin adds a user to their own state and hands them the state keyring."""
-        self._require(viewer, STATE_ADMIN, "Only a state admin adds users.")
+        self._require(viewer, STATE_ADMIN, Forbidden("Only a state admin adds users."))
         user, credential = self._new_user(viewer.actor, viewer.state, viewer.keyring, username,
                                           password, roles, display_name)
         with self.ledger.transaction() as session:
@@ -273,9 +274,10 @@ class Directory:
         state = self.state(code)
         user = self.user(username)
         if not user.active:
-            raise Conflict(f"{user.username} is deactivated.", field="username")
+            raise Conflict("%(name)s is deactivated.", field="username", name=user.username)
         if user.state != state.code:
-            raise Forbidden(f"{username} is not a user of {state.code}.", field="username")
+            raise Forbidden("%(name)s is not a user of %(code)s.", field="username",
+                            name=username, code=state.code)
         check_password(new_password, user.username)
         private = recovery_private_key(parse_recovery_secret(recovery_secret))
         with self.ledger.transaction() as session:
@@ -295,14 +297,15 @@ class Directory:
         self._store_user_keys(user, own, keyring, new_password)
 
     def deactivate_user(self, viewer: Viewer, username: str) -> None:
-        self._require(viewer, STATE_ADMIN, "Only a state admin deactivates users.")
+        self._require(viewer, STATE_ADMIN, Forbidden("Only a state admin deactivates users."))
         user = self.user(username)
         if user.state != viewer.state:
-            raise NotFound(f"No user named '{username}'.", field="username")
+            raise NotFound("No user named '%(name)s'.", field="username", name=username)
         if str(user.id) == viewer.user_id:
             raise Conflict("You cannot deactivate your own account.", field="username")
         if not user.active:
-            raise Conflict(f"{user.username} is already deactivated.", field="username")
+            raise Conflict("%(name)s is already deactivated.", field="username",
+                           name=user.username)
         user.deactivate(viewer.actor)
         with self.ledger.transaction() as session:
             self.ledger.save(user)
@@ -315,7 +318,8 @@ class Directory:
 
         Returns the viewer holding the rotated keyring.
         """
-        self._require(viewer, STATE_ADMIN, "Only a state admin rotates the state's keys.")
+        self._require(viewer, STATE_ADMIN,
+                      Forbidden("Only a state admin rotates the state's keys."))
         state = self.state(viewer.state)
         keyring = viewer.keyring.rotated()
         state.rotate_keys(viewer.actor, keyring.current.public())
@@ -334,7 +338,8 @@ class Directory:
 
     def set_contact_point(self, viewer: Viewer, *, name: str, office: str, channel: str,
                           volunteers_to_assist: bool) -> None:
-        self._require(viewer, STATE_ADMIN, "Only a state admin updates the contact point.")
+        self._require(viewer, STATE_ADMIN,
+                      Forbidden("Only a state admin updates the contact point."))
         entry = {"name": name.strip(), "office": office.strip(), "channel": channel.strip(),
                  "volunteers_to_assist": bool(volunteers_to_assist)}
         if not entry["name"]:
@@ -343,13 +348,14 @@ class Directory:
             raise InvalidInput("The contact point needs a channel.", field="channel")
         for name in ("name", "office", "channel"):
             if len(entry[name]) > 200:
-                raise InvalidInput("At most 200 characters.", field=name)
+                raise InvalidInput("At most %(limit)s characters.", field=name, limit=200)
         state = self.state(viewer.state)
         state.set_contact_point(viewer.actor, entry)
         self.ledger.save_all(state)
 
     def confirm_contact_point(self, viewer: Viewer) -> None:
-        self._require(viewer, STATE_ADMIN, "Only a state admin confirms the contact point.")
+        self._require(viewer, STATE_ADMIN,
+                      Forbidden("Only a state admin confirms the contact point."))
         state = self.state(viewer.state)
         state.confirm_contact_point(viewer.actor)
         self.ledger.save_all(state)
@@ -381,7 +387,8 @@ class Directory:
         check_password(password, username)
         roles = check_roles(roles, state)
         if self.find(user_id(username)) is not None:
-            raise Conflict(f"The user name '{username}' is taken.", field="username")
+            raise Conflict("The user name '%(name)s' is taken.", field="username",
+                           name=username)
         own = UserKey.generate()
         user = User.add(actor, username, state, roles, (display_name or username).strip(),
                         own.public_bytes)
@@ -422,6 +429,6 @@ class Directory:
             open_with_password(password or "", self._decoy)
 
     @staticmethod
-    def _require(viewer: Viewer, role: str, message: str) -> None:
+    def _require(viewer: Viewer, role: str, refusal: Forbidden) -> None:
         if not viewer.has(role):
-            raise Forbidden(message)
+            raise refusal

@@ -30,8 +30,6 @@ from cases.kernel.keystore import SecondFactor
 from cases.kernel.viewer import SECRETARIAT, STATE_ADMIN, Viewer
 from crypto import CryptoError, UserKey, open_sealed, seal_to
 
-WRONG_CODE = "That code is not right, or it was already used."
-
 
 def _secret_context(user_id: str) -> dict[str, str]:
     return {"purpose": "divex-second-factor", "user": user_id}
@@ -137,7 +135,8 @@ class SecondFactors:
                     ledger.save(user)
         if not accepted:
             directory.lockout.failed(name, address)
-            raise AuthenticationFailed(WRONG_CODE, field="code")
+            raise AuthenticationFailed("That code is not right, or it was already used.",
+                                       field="code")
         directory.lockout.succeeded(name, address)
         return unlocked.viewer
 
@@ -168,13 +167,13 @@ class SecondFactors:
             raise Forbidden("Only a state admin or the secretariat resets a second factor.")
         user = self.directory.user(username)
         if user.state != viewer.state and not viewer.has(SECRETARIAT):
-            raise NotFound(f"No user named '{username}'.", field="username")
+            raise NotFound("No user named '%(name)s'.", field="username", name=username)
         if str(user.id) == viewer.user_id:
             raise Forbidden("You cannot reset your own second factor; ask another state "
                             "admin or the secretariat.")
         if not user.second_factor:
-            raise Conflict(f"{user.username} has no second factor to reset.",
-                           field="username")
+            raise Conflict("%(name)s has no second factor to reset.", field="username",
+                           name=user.username)
         if not self.may_reset(viewer, user):
             raise Forbidden("The secretariat resets the second factor of state admins only; "
                             "a state admin resets that of their own state's users.")

@@ -214,16 +214,16 @@ class Ledger(Application[UUID]):
                 "Someone else changed this record at the same time; reload and try again."
             ) from error
 
-    def get_as(self, kind: type[T], aggregate_id: Any, missing: str,
+    def get_as(self, kind: type[T], aggregate_id: Any, missing: NotFound,
                version: int | None = None) -> T:
-        """The aggregate of that kind (as it was at ``version``, if given), or `NotFound` with
+        """The aggregate of that kind (as it was at ``version``, if given), or the refusal
         ``missing`` (also for a bad id)."""
         try:
             found = self.repository.get(UUID(str(aggregate_id)), version=version)
         except (AggregateNotFoundError, ValueError):
-            raise NotFound(missing) from None
+            raise missing from None
         if not isinstance(found, kind):
-            raise NotFound(missing)
+            raise missing
         return found
 
     def ids_created_by(self, event_class: type, batch: int = 100) -> list[UUID]:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from cases.kernel.errors import Forbidden
+from cases.kernel.errors import DivexError
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.kernel.viewer import Viewer
@@ -115,16 +115,17 @@ class Sealing:
                                        "wrapped_sha256": sha256_hex(blob)})
         return granted
 
-    def keys(self, viewer: Viewer, owner_id: UUID | str, refusal: str) -> dict[int, CaseKey]:
+    def keys(self, viewer: Viewer, owner_id: UUID | str,
+             refusal: DivexError) -> dict[int, CaseKey]:
         """Every key version of `owner_id` the viewer's state holds (none: an empty dict);
-        a wrapped key that does not open with the viewer's keyring is refused (`refusal`)."""
+        a wrapped key that does not open with the viewer's keyring raises `refusal`."""
         with self.ledger.transaction() as session:
             wrapped = self.keystore.wrapped_keys(session, str(owner_id), viewer.state)
         try:
             return {version: self.unwrap(viewer, owner_id, blob)
                     for version, blob in wrapped.items()}
         except CryptoError as error:
-            raise Forbidden(refusal) from error
+            raise refusal from error
 
     def wrapped_of(self, viewer: Viewer, owner_ids: Iterable[str],
                    ) -> dict[str, dict[int, bytes]]:

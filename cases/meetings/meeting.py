@@ -58,7 +58,7 @@ class Meeting(SignedAggregate):
     def admit(self, actor: Actor, state: str) -> None:
         self._check_not_closed()
         if state in self.participants:
-            raise Conflict(f"{state} already takes part.", field="state")
+            raise Conflict("%(code)s already takes part.", field="state", code=state)
         self._record(self.ParticipantJoined, actor, state=state)
 
     class ParticipantLeft(SignedAggregate.Event):
@@ -69,7 +69,7 @@ class Meeting(SignedAggregate):
 
     def release(self, actor: Actor, state: str) -> None:
         if state not in self.participants:
-            raise NotFound(f"{state} does not take part.", field="state")
+            raise NotFound("%(code)s does not take part.", field="state", code=state)
         self._record(self.ParticipantLeft, actor, state=state)
 
     class StatusChanged(SignedAggregate.Event):
@@ -80,10 +80,11 @@ class Meeting(SignedAggregate):
 
     def change_status(self, actor: Actor, status: str) -> None:
         if status not in MEETING_STATUSES:
-            raise InvalidInput(f"Status must be one of {', '.join(MEETING_STATUSES)}.",
-                               field="status")
+            raise InvalidInput("Status must be one of %(choices)s.", field="status",
+                               choices=", ".join(MEETING_STATUSES))
         if status not in MEETING_TRANSITIONS[self.status]:
-            raise Conflict(f"A {self.status} meeting cannot become {status}.", field="status")
+            raise Conflict("A meeting in status %(old)s cannot become %(new)s.", field="status",
+                           old=self.status, new=status)
         self._record(self.StatusChanged, actor, status=status)
 
     class CaseTabled(SignedAggregate.Event):
@@ -152,9 +153,10 @@ class Meeting(SignedAggregate):
             raise NotFound("No such lesson.", field="lesson_id")
         if actor.state not in lesson["concerned"]:
             raise Forbidden("Only the states concerned by a lesson consent to it.")
-        if given == (actor.state in lesson["consents"]):
-            raise Conflict("Your state's consent is already recorded so." if given
-                           else "Your state has not consented.", field="lesson_id")
+        if given and actor.state in lesson["consents"]:
+            raise Conflict("Your state's consent is already recorded so.", field="lesson_id")
+        if not given and actor.state not in lesson["consents"]:
+            raise Conflict("Your state has not consented.", field="lesson_id")
         self._record(self.ConsentGiven if given else self.ConsentWithdrawn, actor,
                      lesson_id=lesson_id)
 

@@ -33,7 +33,7 @@ def meeting_text(text: str) -> str:
     if not text:
         raise InvalidInput("This field is required.", field="text")
     if len(text) > 20_000:
-        raise InvalidInput("At most 20000 characters.", field="text")
+        raise InvalidInput("At most %(limit)s characters.", field="text", limit=20_000)
     return text
 
 
@@ -65,14 +65,14 @@ class Meetings:
 
     def convene(self, viewer: Viewer, title: str, day: str, convening_body: str,
                 participants: list[str]) -> UUID:
-        self._require(viewer, SECRETARIAT, "Only the secretariat convenes meetings.")
+        self._require(viewer, SECRETARIAT, Forbidden("Only the secretariat convenes meetings."))
         title = (title or "").strip()
         if not title:
             raise InvalidInput("This field is required.", field="title")
         convening_body = (convening_body or "").strip()
         for name, value in (("title", title), ("convening_body", convening_body)):
             if len(value) > 200:  # refused, not cut: what is stored is what was typed
-                raise InvalidInput("At most 200 characters.", field=name)
+                raise InvalidInput("At most %(limit)s characters.", field=name, limit=200)
         try:
             when = date.fromisoformat((day or "").strip()).isoformat()
         except ValueError:
@@ -88,7 +88,8 @@ class Meetings:
 
     def admit(self, viewer: Viewer, meeting_id: UUID, state: str) -> None:
         """A state joins; it reads tabled cases only once their owners confirm."""
-        self._require(viewer, SECRETARIAT, "Only the secretariat manages participants.")
+        self._require(viewer, SECRETARIAT,
+                      Forbidden("Only the secretariat manages participants."))
         meeting = self._get(meeting_id)
         meeting.admit(viewer.actor, self._participant(state))
         self.ledger.save_all(meeting)
@@ -107,7 +108,8 @@ class Meetings:
                                                 [code])
 
     def change_status(self, viewer: Viewer, meeting_id: UUID, status: str) -> None:
-        self._require(viewer, SECRETARIAT, "Only the secretariat changes a meeting's status.")
+        self._require(viewer, SECRETARIAT,
+                      Forbidden("Only the secretariat changes a meeting's status."))
         meeting = self._get(meeting_id)
         meeting.change_status(viewer.actor, status)
         self.ledger.save_all(meeting)
@@ -151,7 +153,7 @@ class Meetings:
     def propose_lesson(self, viewer: Viewer, meeting_id: UUID, text: str,
                        concerned: list[str]) -> str:
         """A lesson or trend, sealed for the participants; returns its id."""
-        self._require(viewer, ANALYST, "Only analysts propose lessons.")
+        self._require(viewer, ANALYST, Forbidden("Only analysts propose lessons."))
         meeting = self._get(meeting_id)
         text = meeting_text(text)
         states = sorted({self._participant(code, "concerned") for code in concerned or []})
@@ -232,7 +234,8 @@ class Meetings:
         return str(opened["text"])
 
     def _case_key(self, viewer: Viewer, owner_id: UUID, version: int) -> CaseKey:
-        keys = self.cases.sealing.keys(viewer, owner_id, "Your state holds no key for this.")
+        keys = self.cases.sealing.keys(viewer, owner_id,
+                                       Forbidden("Your state holds no key for this."))
         if version not in keys:
             raise Forbidden("Your state holds no key for this.")
         return keys[version]
@@ -242,9 +245,10 @@ class Meetings:
         try:
             state = self.directory.state(code)
         except NotFound:
-            raise InvalidInput(f"{code} is not a registered state.", field=field) from None
+            raise InvalidInput("%(code)s is not a registered state.", field=field,
+                               code=code) from None
         if state.status not in (STATE_PARTY, SIGNATORY) and code != SECRETARIAT_CODE:
-            raise InvalidInput(f"{code} cannot take part.", field=field)
+            raise InvalidInput("%(code)s cannot take part.", field=field, code=code)
         return code
 
     @staticmethod
@@ -252,9 +256,9 @@ class Meetings:
         return [s for s in meeting.participants if s != viewer.state]
 
     def _get(self, meeting_id: UUID) -> Meeting:
-        return self.ledger.get_as(Meeting, meeting_id, "No such meeting.")
+        return self.ledger.get_as(Meeting, meeting_id, NotFound("No such meeting."))
 
     @staticmethod
-    def _require(viewer: Viewer, role: str, message: str) -> None:
+    def _require(viewer: Viewer, role: str, refusal: Forbidden) -> None:
         if not viewer.has(role):
-            raise Forbidden(message)
+            raise refusal

@@ -85,7 +85,7 @@ class PolicyFacts:
         if not keys:
             raise Conflict("No subgroup key is published yet; ask the secretariat.")
         concerned = self._member_states(view)
-        case = self.ledger.get_as(Case, case_id, "No such case.")
+        case = self.ledger.get_as(Case, case_id, NotFound("No such case."))
         facts = coarse_facts(view, self.cases.trace_requests_of(case.id))
         body = seal_to(bytes.fromhex(keys[-1]), canonical_json(facts),
                        policy_context(case.id, case.version + 1))
@@ -94,7 +94,7 @@ class PolicyFacts:
         return sorted(set(concerned) - {view.owner})
 
     def consent(self, viewer: Viewer, case_id: UUID, given: bool) -> None:
-        case = self.ledger.get_as(Case, case_id, "No such case.")
+        case = self.ledger.get_as(Case, case_id, NotFound("No such case."))
         if not case.readable_by(viewer.state):
             raise NotFound("No such case.")
         if not (viewer.has(ANALYST) or viewer.has(STATE_ADMIN)):
@@ -103,7 +103,7 @@ class PolicyFacts:
         self.ledger.save_all(case)
 
     def status(self, viewer: Viewer, case_id: UUID) -> PolicyStatus | None:
-        case = self.ledger.get_as(Case, case_id, "No such case.")
+        case = self.ledger.get_as(Case, case_id, NotFound("No such case."))
         if not case.readable_by(viewer.state):
             raise NotFound("No such case.")
         if case.policy_concerned is None:

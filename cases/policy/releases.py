@@ -63,9 +63,10 @@ class Release(SignedAggregate):
                        if value is not None and latest.get(name) is not None
                        and 0 < abs(value - latest[name]) < k)
         if small:
-            raise Conflict(f"This correction would change {len(small)} published figure(s) by "
-                           f"fewer than {k} cases (e.g. {small[0].replace('|', ' / ')}): the "
-                           "two releases could be compared to reveal a small cell.")
+            raise Conflict("This correction would change %(count)s published figure(s) by "
+                           "fewer than %(k)s cases (e.g. %(example)s): the two releases could "
+                           "be compared to reveal a small cell.", count=len(small), k=k,
+                           example=small[0].replace("|", " / "))
         if figures == latest:
             raise Conflict("Nothing changed since the last release of this year.")
         self._record(self.Corrected, actor, k=k, min_reporters=min_reporters, figures=figures)
@@ -81,10 +82,11 @@ class Releases:
         if not viewer.has(SECRETARIAT):
             raise Forbidden("Only the secretariat publishes releases.")
         if year < FIRST_YEAR:
-            raise InvalidInput(f"The first year to release is {FIRST_YEAR}, when the Arms "
-                               "Trade Treaty entered into force.", field="year")
+            raise InvalidInput("The first year to release is %(first)s, when the Arms Trade "
+                               "Treaty entered into force.", field="year", first=FIRST_YEAR)
         if year >= this_year:
-            raise InvalidInput(f"{year} is not closed yet: release a past year.", field="year")
+            raise InvalidInput("%(year)s is not closed yet: release a past year.", field="year",
+                               year=year)
         try:
             existing: Release | None = self.ledger.repository.get(release_id(year))
         except AggregateNotFoundError:

@@ -127,7 +127,8 @@ class TraceRequest(SignedAggregate):
             trace.acknowledged_on = trace.acknowledged_on or date.fromisoformat(self.on)
 
     def acknowledge(self, actor: Actor, on: date) -> None:
-        self._check_party(actor, self.requested, "Only the requested state acknowledges.")
+        self._check_party(actor, self.requested,
+                          Forbidden("Only the requested state acknowledges."))
         self._check_move(ACKNOWLEDGED)
         self._record(self.Acknowledged, actor, on=on.isoformat())
 
@@ -140,7 +141,8 @@ class TraceRequest(SignedAggregate):
 
     def request_more_info(self, actor: Actor, on: date, body: bytes) -> None:
         """The requested state says what is missing; ``body`` seals the checklist and note."""
-        self._check_party(actor, self.requested, "Only the requested state asks for more.")
+        self._check_party(actor, self.requested,
+                          Forbidden("Only the requested state asks for more."))
         self._check_move(MORE_INFO_REQUESTED)
         self._record(self.MoreInfoRequested, actor, body=body, on=on.isoformat(),
                      key_version=self.key_version)
@@ -154,7 +156,8 @@ class TraceRequest(SignedAggregate):
 
     def supply_information(self, actor: Actor, on: date, body: bytes) -> None:
         """The requester completes its request, which goes back to the requested state."""
-        self._check_party(actor, self.requester, "Only the requesting state completes it.")
+        self._check_party(actor, self.requester,
+                          Forbidden("Only the requesting state completes it."))
         self._check_move(SENT)
         self._record(self.InformationSupplied, actor, body=body, on=on.isoformat(),
                      key_version=self.key_version)
@@ -172,10 +175,10 @@ class TraceRequest(SignedAggregate):
 
     def answer(self, actor: Actor, on: date, outcome: str, body: bytes) -> None:
         """The requested state answers; the outcome is clear, the details sealed in ``body``."""
-        self._check_party(actor, self.requested, "Only the requested state answers.")
+        self._check_party(actor, self.requested, Forbidden("Only the requested state answers."))
         if outcome not in OUTCOMES:
-            raise InvalidInput(f"The outcome must be one of {', '.join(OUTCOMES)}.",
-                               field="outcome")
+            raise InvalidInput("The outcome must be one of %(choices)s.", field="outcome",
+                               choices=", ".join(OUTCOMES))
         self._check_move(ANSWERED)
         self._record(self.Answered, actor, body=body, on=on.isoformat(), outcome=outcome,
                      key_version=self.key_version)
@@ -190,7 +193,7 @@ class TraceRequest(SignedAggregate):
 
     def close(self, actor: Actor, on: date, body: bytes) -> None:
         """The requester closes the answered request; ``body`` seals its feedback."""
-        self._check_party(actor, self.requester, "Only the requesting state closes it.")
+        self._check_party(actor, self.requester, Forbidden("Only the requesting state closes it."))
         self._check_move(CLOSED)
         self._record(self.Closed, actor, body=body, on=on.isoformat(),
                      key_version=self.key_version)
@@ -204,10 +207,11 @@ class TraceRequest(SignedAggregate):
 
     def change_deadline(self, actor: Actor, on: date, deadline: date) -> None:
         """The requester moves the deadline of a request still awaiting its answer."""
-        self._check_party(actor, self.requester, "Only the requesting state sets the deadline.")
+        self._check_party(actor, self.requester,
+                          Forbidden("Only the requesting state sets the deadline."))
         if self.status in (ANSWERED, CLOSED):
-            raise Conflict(f"A {self.status} request has no deadline to change.",
-                           field="status")
+            raise Conflict("A request in status %(old)s has no deadline to change.",
+                           field="status", old=self.status)
         if deadline <= self.sent_on:
             raise InvalidInput("The deadline must fall after the day of sending.",
                                field="deadline")
@@ -237,25 +241,26 @@ class TraceRequest(SignedAggregate):
 
     def check_attachable(self, actor: Actor) -> None:
         """Only a traced answer, once, by the requester, becomes a route leg of the case."""
-        self._check_party(actor, self.requester, "Only the requesting state attaches answers.")
+        self._check_party(actor, self.requester,
+                          Forbidden("Only the requesting state attaches answers."))
         if self.status not in (ANSWERED, CLOSED):
-            raise Conflict(f"A {self.status} request has no answer to attach yet.",
-                           field="status")
+            raise Conflict("A request in status %(old)s has no answer to attach yet.",
+                           field="status", old=self.status)
         if self.outcome != TRACED:
-            raise Conflict(f"A {self.outcome} answer gives no route to attach.",
-                           field="outcome")
+            raise Conflict("An answer with the outcome %(outcome)s gives no route to attach.",
+                           field="outcome", outcome=self.outcome)
         if self.attached_part_id:
             raise Conflict("This answer is already a route leg of the case.", field="status")
 
     @staticmethod
-    def _check_party(actor: Actor, party: str, message: str) -> None:
+    def _check_party(actor: Actor, party: str, refusal: Forbidden) -> None:
         if actor.state != party:
-            raise Forbidden(message)
+            raise refusal
 
     def _check_move(self, status: str) -> None:
         if status not in TRANSITIONS[self.status]:
-            raise Conflict(f"A {self.status} trace request cannot become {status}.",
-                           field="status")
+            raise Conflict("A trace request in status %(old)s cannot become %(new)s.",
+                           field="status", old=self.status, new=status)
 
 
 # Content, validated before it is sealed. Every check names the field at fault.
@@ -265,7 +270,7 @@ def _text(value: Any, field: str, *, required: bool = False, limit: int = 20_000
     if required and not text:
         raise InvalidInput("This field is required.", field=field)
     if len(text) > limit:
-        raise InvalidInput(f"At most {limit} characters.", field=field)
+        raise InvalidInput("At most %(limit)s characters.", field=field, limit=limit)
     return text
 
 
@@ -276,8 +281,8 @@ def deadline_after(on: date, days: Any) -> date:
     except ValueError:
         raise InvalidInput("Enter a whole number of days.", field="deadline_days") from None
     if not 1 <= number <= MAX_DEADLINE_DAYS:
-        raise InvalidInput(f"Give between 1 and {MAX_DEADLINE_DAYS} days.",
-                           field="deadline_days")
+        raise InvalidInput("Give between 1 and %(most)s days.", field="deadline_days",
+                           most=MAX_DEADLINE_DAYS)
     return on + timedelta(days=number)
 
 
@@ -286,7 +291,8 @@ def validate_checklist(checklist: Any, note: Any) -> dict[str, Any]:
     ticks = [checklist] if isinstance(checklist, str) else list(checklist or [])
     wrong = [str(t) for t in ticks if t not in CHECKLIST]
     if wrong:
-        raise InvalidInput(f"Not on the checklist: {', '.join(wrong)}.", field="checklist")
+        raise InvalidInput("Not on the checklist: %(entries)s.", field="checklist",
+                           entries=", ".join(wrong))
     content = {"checklist": [c for c in CHECKLIST if c in ticks],
                "note": _text(note, "note")}
     if not content["checklist"] and not content["note"]:
@@ -300,7 +306,8 @@ def validate_supplied(answers: Any, note: Any) -> dict[str, Any]:
         raise InvalidInput("Answers go by checklist entry.", field="answers")
     wrong = [str(k) for k in answers if k not in CHECKLIST]
     if wrong:
-        raise InvalidInput(f"Not on the checklist: {', '.join(wrong)}.", field="answers")
+        raise InvalidInput("Not on the checklist: %(entries)s.", field="answers",
+                           entries=", ".join(wrong))
     given = {k: _text(v, f"answers.{k}", limit=2000) for k, v in answers.items()}
     content = {"answers": {k: v for k, v in sorted(given.items()) if v},
                "note": _text(note, "note")}

@@ -93,12 +93,13 @@ class Traces:
         wanted = list(dict.fromkeys(str(i).strip() for i in item_ids or [] if str(i).strip()))
         unknown = [i for i in wanted if i not in case.items]
         if unknown:
-            raise InvalidInput(f"The case has no item {', '.join(unknown)}.", field="item_ids")
+            raise InvalidInput("The case has no item %(items)s.", field="item_ids",
+                               items=", ".join(unknown))
         text = str(questions or "").strip()
         if not text:
             raise InvalidInput("Say what you ask the requested state.", field="questions")
         if len(text) > 20_000:
-            raise InvalidInput("At most 20000 characters.", field="questions")
+            raise InvalidInput("At most %(limit)s characters.", field="questions", limit=20_000)
         today = day_of(self.clock())
         deadline = deadline_after(today, deadline_days)
         readers = {viewer.state, requested}
@@ -154,7 +155,7 @@ class Traces:
         trace, key = self._for_change(viewer, trace_id)
         text = str(feedback or "").strip()
         if len(text) > 20_000:
-            raise InvalidInput("At most 20000 characters.", field="feedback")
+            raise InvalidInput("At most %(limit)s characters.", field="feedback", limit=20_000)
         trace.close(viewer.actor, self._today(),
                     self._seal(key, trace, TraceRequest.Closed, {"feedback": text}))
         self._save(trace)
@@ -247,18 +248,18 @@ class Traces:
         try:
             state = self.directory.state(code)
         except NotFound:
-            raise InvalidInput(f"{code} is not a registered state.",
-                               field="requested_state") from None
+            raise InvalidInput("%(code)s is not a registered state.", field="requested_state",
+                               code=code) from None
         if code == SECRETARIAT_CODE or state.status not in (STATE_PARTY, SIGNATORY):
-            raise InvalidInput(f"{code} has no national contact point to ask.",
-                               field="requested_state")
+            raise InvalidInput("%(code)s has no national contact point to ask.",
+                               field="requested_state", code=code)
         if code == viewer.state:
             raise InvalidInput("A state does not send a trace request to itself.",
                                field="requested_state")
         return code
 
     def _get(self, trace_id: UUID) -> TraceRequest:
-        return self.ledger.get_as(TraceRequest, trace_id, "No such trace request.")
+        return self.ledger.get_as(TraceRequest, trace_id, NotFound("No such trace request."))
 
     def _readable(self, viewer: Viewer, trace_id: UUID) -> TraceRequest:
         trace = self._get(trace_id)
@@ -281,8 +282,8 @@ class Traces:
         return trace, keys[trace.key_version]
 
     def _keys_of(self, viewer: Viewer, trace: TraceRequest) -> dict[int, CaseKey]:
-        return self.cases.sealing.keys(viewer, trace.id,
-                                       "Your state's keys do not open this trace request.")
+        return self.cases.sealing.keys(
+            viewer, trace.id, Forbidden("Your state's keys do not open this trace request."))
 
     @staticmethod
     def _seal(key: CaseKey, trace: TraceRequest, event_class: type,

@@ -1,10 +1,10 @@
 """Every catalog covers every string the code and templates mark, keeps its placeholders, is
-compiled; the template messages.pot is what extraction from the code gives today."""
+compiled; the template messages.pot is what extraction from the code gives today. Every refusal
+is one literal template, extracted by its error class's name, and translated."""
 
 from __future__ import annotations
 
 import ast
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -18,13 +18,18 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import force_locale
 
-from web.messages import translate
+from cases.kernel.errors import Conflict, InvalidInput, NotFound
+from web.messages import LABELLED, refusal
 
-WEB = Path(__file__).parents[2] / "web"
+ROOT = Path(__file__).parents[2]
+WEB = ROOT / "web"
 TRANSLATIONS = WEB / "translations"
 LANGUAGES = ["fr", "es"]
-# The keywords of the extraction command documented in web/babel.cfg.
-EXTRACT = ["extract", "-F", str(WEB / "babel.cfg"), "-k", "_l", "-k", "N_", "--sort-output"]
+# The extraction command documented in web/babel.cfg: its keywords and its folders.
+EXTRACT = ["extract", "-F", str(WEB / "babel.cfg"), "-k", "_l", "-k", "N_", "-k", "InvalidInput",
+           "-k", "NotFound", "-k", "Forbidden", "-k", "Conflict", "-k", "AuthenticationFailed",
+           "-k", "Busy", "-k", "DivexError", "-k", "BadRequest", "--sort-output"]
+EXTRACTED_FROM = [str(ROOT / "web"), str(ROOT / "cases"), str(ROOT / "projections")]
 
 MessageId = str | tuple[str, ...]
 _PLACEHOLDER = re.compile(r"%\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
@@ -51,7 +56,7 @@ def _catalog(lang: str) -> Catalog:
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> set[MessageId]:
     """The msgids that pybabel extraction finds in the code and templates right now."""
     output = tmp_path_factory.mktemp("extract") / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", *EXTRACT, "-o", str(output), str(WEB)])
+    CommandLineInterface().run(["pybabel", "-q", *EXTRACT, "-o", str(output), *EXTRACTED_FROM])
     return {_key(m) for m in _load(output) if m.id}
 
 
@@ -106,45 +111,81 @@ def test_compiled_catalog_matches_its_source(lang: str) -> None:
     assert pairs(_catalog(lang)) == pairs(compiled)
 
 
-ERRORS = {"InvalidInput", "NotFound", "Forbidden", "Conflict", "AuthenticationFailed"}
-CLI_ONLY = {"bundle.py"}  # bundles are read by `divex audit verify`, which speaks English
-# Values tried in each {hole} of a refusal built with values, until the message is translated.
-SAMPLES = ("1", "FRA", "suspected", "item", "x", "2025-01-31", "12:30", "a, b")
+# Every class of the refusal family: extraction finds a refusal's template by its class's name.
+ERRORS = ["InvalidInput", "NotFound", "Forbidden", "Conflict", "AuthenticationFailed", "Busy",
+          "DivexError", "BadRequest"]
+REFUSING = ["cases", "projections", "web"]  # the folders whose refusals reach a user
+# Bundles are read by `divex audit verify`, which speaks English (web/babel.cfg ignores it).
+CLI_ONLY = {"cases/audit/bundle.py"}
+NOT_VALUES = {"field", "retry_after"}  # keywords of a refusal that fill no hole
 
 
-def domain_refusals() -> dict[str, tuple[ast.Constant | ast.JoinedStr, str]]:
-    """Every refusal of cases/ written as a string literal or f-string: source -> node, where."""
-    found: dict[str, tuple[ast.Constant | ast.JoinedStr, str]] = {}
-    for path in sorted((WEB.parent / "cases").rglob("*.py")):
-        if path.name in CLI_ONLY:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ERRORS and node.args
-                    and isinstance(node.args[0], ast.Constant | ast.JoinedStr)):
-                found[ast.unparse(node.args[0])] = (node.args[0], f"{path.name}:{node.lineno}")
-    return found
+def _called(node: ast.Call) -> str:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
-def examples(message: ast.Constant | ast.JoinedStr) -> Iterator[str]:
-    """The message itself, or the f-string with every combination of sample values."""
-    if isinstance(message, ast.Constant):
-        yield message.value
-        return
-    parts = [v.value if isinstance(v, ast.Constant) else None for v in message.values]
-    for values in itertools.product(SAMPLES, repeat=parts.count(None)):
-        filling = iter(values)
-        yield "".join(p if p is not None else next(filling) for p in parts)
+def refusals() -> Iterator[tuple[str, ast.Call]]:
+    """Every call of an error class in the folders that refuse: where, call."""
+    for folder in REFUSING:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and _called(node) in ERRORS:
+                    yield f"{path.relative_to(ROOT).as_posix()}:{node.lineno}", node
+
+
+def template_of(call: ast.Call) -> str | None:
+    """The refusal's template if it is one string literal (what pybabel can extract)."""
+    first = call.args[0] if call.args else None
+    literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+    return first.value if literal else None  # type: ignore[union-attr]
+
+
+def test_every_refusal_is_one_literal_template_with_its_values() -> None:
+    """An f-string, a variable or a conditional as a refusal would never be translated; and a
+    hole without its value (or a value without its hole) is a mistake in one or the other."""
+    found = list(refusals())
+    assert len(found) > 200, "the scan found too few refusals to be right"
+    not_literal = [f"{where}: {ast.unparse(call)}" for where, call in found
+                   if template_of(call) is None]
+    assert not_literal == []
+    mismatched = []
+    for where, call in found:
+        holes = {h.split("(")[1].split(")")[0] for h in _PLACEHOLDER.findall(template_of(call))}
+        values = {k.arg for k in call.keywords if k.arg is not None} - NOT_VALUES
+        spread = any(k.arg is None for k in call.keywords)  # **params: not checked here
+        if holes != values and not spread:
+            mismatched.append(f"{where}: holes {sorted(holes)}, values {sorted(values)}")
+    assert mismatched == []
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_refusal_of_the_domain_is_translated(app: Flask, lang: str) -> None:
-    """Plain refusals by their own text; refusals with values by a pattern of web/messages.py
-    that some sample values fit (a refusal no sample fits fails here: add a sample)."""
-    refusals = domain_refusals()
-    assert sum(isinstance(n, ast.JoinedStr) for n, _ in refusals.values()) > 40, \
-        "the scan found too few refusals with values to be right"
-    with app.test_request_context(), force_locale(lang):
-        untranslated = [f"{where}: {source}" for source, (node, where) in refusals.items()
-                        if not any(translate(m) != m for m in examples(node))]
-    assert untranslated == []
+def test_every_refusal_of_the_domain_is_translated(lang: str) -> None:
+    """Each template has a translation, not fuzzy, with the same holes."""
+    catalog = _catalog(lang)
+    wrong = []
+    for where, call in refusals():
+        template = template_of(call)
+        if template is None or where.split(":")[0] in CLI_ONLY:
+            continue
+        message = catalog.get(template)
+        if message is None or not message.string or message.fuzzy:
+            wrong.append(f"{where}: untranslated: {template}")
+        elif Counter(_PLACEHOLDER.findall(message.string)) != Counter(
+                _PLACEHOLDER.findall(template)):
+            wrong.append(f"{where}: other holes: {message.string}")
+    assert wrong == []
+
+
+def test_a_refusal_shows_code_words_translated_and_codes_and_names_as_given(
+        app: Flask) -> None:
+    with app.test_request_context(), force_locale("fr"):
+        status = refusal(Conflict("A case in status %(old)s cannot become %(new)s.",
+                                  old="suspected", new="closed"))
+        code = refusal(InvalidInput("%(code)s cannot receive cases.", code="FRA"))
+        name = refusal(NotFound("No user named '%(name)s'.", name="jean_dupont"))
+    assert status == "Un dossier au statut « Soupçonné » ne peut pas passer à « Clos »."
+    assert code == "FRA ne peut pas recevoir de dossiers."
+    assert name == "Aucun utilisateur nommé « jean_dupont »."
+    assert {"code", "name", "choices"}.isdisjoint(LABELLED)

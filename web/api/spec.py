@@ -72,7 +72,8 @@ def parse(model: type[BaseModel], data: Any) -> Any:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or None
-        raise InvalidInput(f"{first['msg']}.", field=where) from None
+        # pydantic words the problem in English; it is passed on as it is.
+        raise InvalidInput("%(problem)s.", field=where, problem=first["msg"]) from None
 
 
 def _query_data(model: type[BaseModel]) -> dict[str, Any]:
@@ -86,8 +87,8 @@ def _query_data(model: type[BaseModel]) -> dict[str, Any]:
             else values[-1]
     unknown = set(request.args) - set(model.model_fields)
     if unknown:
-        raise InvalidInput(f"Unknown query parameter: {sorted(unknown)[0]}.",
-                           field=sorted(unknown)[0])
+        first = sorted(unknown)[0]
+        raise InvalidInput("Unknown query parameter: %(name)s.", field=first, name=first)
     return data
 
 

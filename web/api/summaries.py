@@ -34,7 +34,7 @@ def register(bp: Blueprint) -> None:
     def get_release(viewer: Viewer, year: int) -> ReleaseOut:
         release = next((r for r in get_exchange().releases.all() if r.year == year), None)
         if release is None:
-            raise NotFound(f"No release for {year}.")
+            raise NotFound("No release for %(year)s.", year=year)
         return ReleaseOut.of(release)
 
     @operation(bp, "POST", "/summaries/releases", summary="Publish (or correct) the release "
