@@ -395,3 +395,12 @@ def test_the_forms_to_change_and_administer_a_case_are_refused_by_the_same_rules
         cases.view_to_administer(people["FRA"], case_id)  # an analyst, not an admin
     with pytest.raises(NotFound):
         cases.view_to_change(people["MLI"], case_id)  # cannot know that it exists
+
+
+def test_an_item_without_a_marking_condition_keeps_it_unknown(
+        exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    exchange.cases.add_part(fra, case_id, 1, "item", {"category": "small_arms", "quantity": "3"})
+    item = next(iter(exchange.cases.view(fra, case_id).items.values()))
+    assert item["marking_condition"] == "" and item["flags"] == []

@@ -11,14 +11,18 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from cases.casework import content
 from cases.casework.content import (
-    ACTOR_ROLES,
+    CHOICE,
+    CHOICES,
     CONCERNED_ROLES,
-    ITEM_CATEGORIES,
-    ITEM_FLAGS,
-    MARKING_CONDITIONS,
-    POINTS_OF_DIVERSION,
-    TRANSPORT_MODES,
+    COUNTRY,
+    DAY,
+    HS_CODE,
+    INTEGER,
+    LONG_TEXT,
+    TEXT,
+    Spec,
 )
 
 
@@ -32,54 +36,48 @@ class Field:
     hint: Any = ""
 
 
+# How each type of content field is drawn.
+WIDGETS = {TEXT: "text", LONG_TEXT: "textarea", CHOICE: "select", CHOICES: "checkboxes",
+           INTEGER: "number", COUNTRY: "country", DAY: "date", HS_CODE: "text"}
+HINTS = {COUNTRY: _l("ISO 3166-1 alpha-3 code, e.g. FRA"),
+         HS_CODE: _l("6 to 10 digits, e.g. 930190")}
+
+
+def fields_of(specs: tuple[Spec, ...], labels: dict[str, Any]) -> tuple[Field, ...]:
+    """The form of a kind of content: the domain's specs, with the labels only the web knows."""
+    return tuple(Field(spec.name, labels[spec.name], WIDGETS[spec.type], spec.choices,
+                       spec.required, HINTS.get(spec.type, "")) for spec in specs)
+
+
 def country_field(name: str, label: Any, required: bool = False) -> Field:
-    return Field(name, label, "country", required=required,
-                 hint=_l("ISO 3166-1 alpha-3 code, e.g. FRA"))
+    return Field(name, label, "country", required=required, hint=HINTS[COUNTRY])
 
 
 SUMMARY = (
-    Field("title", _l("Title"), required=True),
-    Field("narrative", _l("Narrative"), "textarea"),
-    Field("point_of_diversion", _l("Point of diversion"), "select", POINTS_OF_DIVERSION),
+    *fields_of(content.SUMMARY, {"title": _l("Title"), "narrative": _l("Narrative"),
+                                 "point_of_diversion": _l("Point of diversion")}),
     *(country_field(f"concerned_{role}", label)
       for role, label in zip(CONCERNED_ROLES, (
           _l("Concerned state: exporter"), _l("Concerned state: transit"),
           _l("Concerned state: importer"), _l("Concerned state: discovery")), strict=True)),
 )
 
-ITEM = (
-    Field("category", _l("Category"), "select", ITEM_CATEGORIES, required=True),
-    Field("quantity", _l("Quantity"), "number", required=True),
-    Field("hs_code", _l("HS code"), hint=_l("6 to 10 digits, e.g. 930190")),
-    Field("make", _l("Make")),
-    Field("model", _l("Model")),
-    Field("serial", _l("Serial number")),
-    Field("year", _l("Year of manufacture"), "number"),
-    Field("calibre", _l("Calibre")),
-    country_field("country_of_manufacture", _l("Country of manufacture")),
-    Field("import_marking", _l("Import marking")),
-    Field("marking_condition", _l("Marking condition"), "select", MARKING_CONDITIONS),
-    Field("flags", _l("Flags"), "checkboxes", ITEM_FLAGS),
-    Field("lot", _l("Ammunition lot")),
-    Field("headstamp", _l("Headstamp")),
-)
+ITEM = fields_of(content.ITEM, {
+    "category": _l("Category"), "quantity": _l("Quantity"), "hs_code": _l("HS code"),
+    "make": _l("Make"), "model": _l("Model"), "serial": _l("Serial number"),
+    "year": _l("Year of manufacture"), "calibre": _l("Calibre"),
+    "country_of_manufacture": _l("Country of manufacture"),
+    "import_marking": _l("Import marking"), "marking_condition": _l("Marking condition"),
+    "flags": _l("Flags"), "lot": _l("Ammunition lot"), "headstamp": _l("Headstamp")})
 
-ACTOR = (
-    Field("role", _l("Role"), "select", ACTOR_ROLES, required=True),
-    Field("name", _l("Name"), required=True),
-    country_field("country", _l("Country")),
-    Field("notes", _l("Notes"), "textarea"),
-)
+ACTOR = fields_of(content.ACTOR, {"role": _l("Role"), "name": _l("Name"),
+                                  "country": _l("Country"), "notes": _l("Notes")})
 
-LEG = (
-    country_field("origin", _l("From"), required=True),
-    country_field("destination", _l("To"), required=True),
-    Field("mode", _l("Mode of transport"), "select", TRANSPORT_MODES),
-    Field("date", _l("Date"), "date"),
-    Field("notes", _l("Notes"), "textarea"),
-)
+LEG = fields_of(content.LEG, {"origin": _l("From"), "destination": _l("To"),
+                              "mode": _l("Mode of transport"), "date": _l("Date"),
+                              "notes": _l("Notes")})
 
-NOTE = (Field("text", _l("Note"), "textarea", required=True),)
+NOTE = fields_of(content.NOTE, {"text": _l("Note")})
 
 PART_FIELDS = {"item": ITEM, "actor": ACTOR, "leg": LEG, "note": NOTE}
 

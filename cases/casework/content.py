@@ -7,6 +7,8 @@ as plain dicts, ready to be sealed as JSON.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,24 +35,126 @@ _HS_CODE = re.compile(r"^\d{6,10}$")
 FIRST_YEAR = 1850
 
 
-def _text(data: dict[str, Any], field: str, *, required: bool = False, limit: int = 200) -> str:
-    value = str(data.get(field) or "").strip()
-    if required and not value:
-        raise InvalidInput("This field is required.", field=field)
-    if len(value) > limit:
-        raise InvalidInput("At most %(limit)s characters.", field=field, limit=limit)
-    return value
+TEXT, LONG_TEXT, CHOICE, CHOICES, INTEGER, COUNTRY, DAY, HS_CODE = (
+    "text", "long_text", "choice", "choices", "integer", "country", "day", "hs_code")
 
 
-def _choice(data: dict[str, Any], field: str, choices: tuple[str, ...], *,
-            required: bool = True) -> str:
-    value = str(data.get(field) or "").strip()
-    if not value and not required:
-        return ""
-    if value not in choices:
-        raise InvalidInput("Choose one of: %(choices)s.", field=field,
-                           choices=", ".join(choices))
-    return value
+@dataclass(frozen=True)
+class Spec:
+    """One field of a kind of content: its type, whether it is required, its limits and
+    vocabulary. The domain checks content against these; `web/` draws its forms and describes
+    its API bodies from the same specs."""
+
+    name: str
+    type: str = TEXT
+    required: bool = False
+    limit: int = 200  # characters, for text
+    choices: tuple[str, ...] = ()
+    low: int = 0  # integers: the range, `high` None meaning the current year
+    high: int | None = 0
+    default: str = ""  # stored when nothing is chosen: only a value that says "unknown"
+
+
+SUMMARY = (
+    Spec("title", required=True),
+    Spec("narrative", LONG_TEXT, limit=20_000),
+    Spec("point_of_diversion", CHOICE, choices=POINTS_OF_DIVERSION, default="unknown"),
+)
+ITEM = (
+    Spec("category", CHOICE, required=True, choices=ITEM_CATEGORIES),
+    Spec("quantity", INTEGER, required=True, low=1, high=10_000_000),
+    Spec("hs_code", HS_CODE),
+    Spec("make"),
+    Spec("model"),
+    Spec("serial"),
+    Spec("year", INTEGER, low=FIRST_YEAR, high=None),
+    Spec("calibre", limit=50),
+    Spec("country_of_manufacture", COUNTRY),
+    Spec("import_marking"),
+    # Whether markings are intact is evidence: left empty, it stays unknown.
+    Spec("marking_condition", CHOICE, choices=MARKING_CONDITIONS),
+    Spec("flags", CHOICES, choices=ITEM_FLAGS),
+    Spec("lot", limit=100),
+    Spec("headstamp", limit=100),
+)
+ACTOR = (
+    Spec("role", CHOICE, required=True, choices=ACTOR_ROLES),
+    Spec("name", required=True),
+    Spec("country", COUNTRY),
+    Spec("notes", LONG_TEXT, limit=2000),
+)
+LEG = (
+    Spec("origin", COUNTRY, required=True),
+    Spec("destination", COUNTRY, required=True),
+    Spec("mode", CHOICE, choices=TRANSPORT_MODES, default="unknown"),
+    Spec("date", DAY),
+    Spec("notes", LONG_TEXT, limit=2000),
+)
+NOTE = (Spec("text", LONG_TEXT, required=True, limit=20_000),)
+PARTS = {"item": ITEM, "actor": ACTOR, "leg": LEG, "note": NOTE}
+
+
+def validate(specs: tuple[Spec, ...], data: dict[str, Any]) -> dict[str, Any]:
+    """The content as stored: every field of `specs` checked, nothing else kept."""
+    return {spec.name: _CHECKS[spec.type](spec, data.get(spec.name)) for spec in specs}
+
+
+def _raw(value: Any) -> str:
+    return str(value if value is not None else "").strip()
+
+
+def _required(spec: Spec) -> None:
+    if spec.required:
+        raise InvalidInput("This field is required.", field=spec.name)
+
+
+def _text(spec: Spec, value: Any) -> str:
+    text = _raw(value)
+    if not text:
+        _required(spec)
+    if len(text) > spec.limit:
+        raise InvalidInput("At most %(limit)s characters.", field=spec.name, limit=spec.limit)
+    return text
+
+
+def _choice(spec: Spec, value: Any) -> str:
+    chosen = _raw(value)
+    if not chosen:
+        _required(spec)
+        return spec.default
+    if chosen not in spec.choices:
+        raise InvalidInput("Choose one of: %(choices)s.", field=spec.name,
+                           choices=", ".join(spec.choices))
+    return chosen
+
+
+def _choices(spec: Spec, value: Any) -> list[str]:
+    chosen = [value] if isinstance(value, str) else list(value or [])
+    wrong = [c for c in chosen if c not in spec.choices]
+    if wrong:
+        raise InvalidInput("Unknown flag(s): %(flags)s.", field=spec.name,
+                           flags=", ".join(map(str, wrong)))
+    return sorted(set(chosen))
+
+
+def _integer(spec: Spec, value: Any) -> int | None:
+    raw = _raw(value)
+    if not raw:
+        _required(spec)
+        return None
+    try:
+        number = int(raw)
+    except ValueError:
+        raise InvalidInput("Enter a whole number.", field=spec.name) from None
+    high = date.today().year if spec.high is None else spec.high
+    if not spec.low <= number <= high:
+        raise InvalidInput("Must be between %(low)s and %(high)s.", field=spec.name,
+                           low=spec.low, high=high)
+    return number
+
+
+def _country(spec: Spec, value: Any) -> str:
+    return country(value, spec.name, required=spec.required)
 
 
 def country(value: Any, field: str, *, required: bool = False) -> str:
@@ -64,89 +168,49 @@ def country(value: Any, field: str, *, required: bool = False) -> str:
     return code
 
 
-def _integer(data: dict[str, Any], field: str, *, low: int, high: int,
-             required: bool = False) -> int | None:
-    raw = str(data.get(field) if data.get(field) is not None else "").strip()
+def _day(spec: Spec, value: Any) -> str:
+    raw = _raw(value)
     if not raw:
-        if required:
-            raise InvalidInput("This field is required.", field=field)
-        return None
-    try:
-        number = int(raw)
-    except ValueError:
-        raise InvalidInput("Enter a whole number.", field=field) from None
-    if not low <= number <= high:
-        raise InvalidInput("Must be between %(low)s and %(high)s.", field=field, low=low,
-                           high=high)
-    return number
-
-
-def _day(data: dict[str, Any], field: str) -> str:
-    raw = str(data.get(field) or "").strip()
-    if not raw:
+        _required(spec)
         return ""
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput("Enter a date as YYYY-MM-DD.", field=field) from None
+        raise InvalidInput("Enter a date as YYYY-MM-DD.", field=spec.name) from None
     if day > date.today():
-        raise InvalidInput("The date cannot be in the future.", field=field)
+        raise InvalidInput("The date cannot be in the future.", field=spec.name)
     return day.isoformat()
 
 
-def _flags(data: dict[str, Any]) -> list[str]:
-    raw = data.get("flags") or []
-    flags = [raw] if isinstance(raw, str) else list(raw)
-    wrong = [f for f in flags if f not in ITEM_FLAGS]
-    if wrong:
-        raise InvalidInput("Unknown flag(s): %(flags)s.", field="flags",
-                           flags=", ".join(map(str, wrong)))
-    return sorted(set(flags))
+def _hs_code(spec: Spec, value: Any) -> str:
+    code = _raw(value).replace(".", "").replace(" ", "")
+    if code and not _HS_CODE.match(code):
+        raise InvalidInput("An HS code has 6 to 10 digits (small arms: chapter 93, e.g. 930190).",
+                           field=spec.name)
+    return code
+
+
+_CHECKS: dict[str, Callable[[Spec, Any], Any]] = {
+    TEXT: _text, LONG_TEXT: _text, CHOICE: _choice, CHOICES: _choices, INTEGER: _integer,
+    COUNTRY: _country, DAY: _day, HS_CODE: _hs_code,
+}
 
 
 def validate_item(data: dict[str, Any]) -> dict[str, Any]:
     """An item and its markings (DESIGN §2)."""
-    hs_code = str(data.get("hs_code") or "").strip().replace(".", "").replace(" ", "")
-    if hs_code and not _HS_CODE.match(hs_code):
-        raise InvalidInput("An HS code has 6 to 10 digits (small arms: chapter 93, e.g. 930190).",
-                           field="hs_code")
-    return {
-        "category": _choice(data, "category", ITEM_CATEGORIES),
-        "hs_code": hs_code,
-        "quantity": _integer(data, "quantity", low=1, high=10_000_000, required=True),
-        "make": _text(data, "make"),
-        "model": _text(data, "model"),
-        "serial": _text(data, "serial"),
-        "year": _integer(data, "year", low=FIRST_YEAR, high=date.today().year),
-        "calibre": _text(data, "calibre", limit=50),
-        "country_of_manufacture": country(data.get("country_of_manufacture"),
-                                          "country_of_manufacture"),
-        "import_marking": _text(data, "import_marking"),
-        "marking_condition": _choice(data, "marking_condition", MARKING_CONDITIONS,
-                                     required=False) or "intact",
-        "flags": _flags(data),
-        "lot": _text(data, "lot", limit=100),
-        "headstamp": _text(data, "headstamp", limit=100),
-    }
+    return validate(ITEM, data)
 
 
 def validate_actor(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "role": _choice(data, "role", ACTOR_ROLES),
-        "name": _text(data, "name", required=True),
-        "country": country(data.get("country"), "country"),
-        "notes": _text(data, "notes", limit=2000),
-    }
+    return validate(ACTOR, data)
 
 
 def validate_leg(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "origin": country(data.get("origin"), "origin", required=True),
-        "destination": country(data.get("destination"), "destination", required=True),
-        "mode": _choice(data, "mode", TRANSPORT_MODES, required=False) or "unknown",
-        "date": _day(data, "date"),
-        "notes": _text(data, "notes", limit=2000),
-    }
+    return validate(LEG, data)
+
+
+def validate_note(data: dict[str, Any]) -> dict[str, Any]:
+    return validate(NOTE, data)
 
 
 def validate_concerned(raw: Any) -> dict[str, str]:
@@ -163,17 +227,7 @@ def validate_concerned(raw: Any) -> dict[str, str]:
 
 def validate_summary(data: dict[str, Any]) -> dict[str, Any]:
     """Title, narrative, point of diversion and concerned states."""
-    return {
-        "title": _text(data, "title", required=True),
-        "narrative": _text(data, "narrative", limit=20_000),
-        "point_of_diversion": _choice(data, "point_of_diversion", POINTS_OF_DIVERSION,
-                                      required=False) or "unknown",
-        "concerned": validate_concerned(data.get("concerned")),
-    }
-
-
-def validate_note(data: dict[str, Any]) -> dict[str, Any]:
-    return {"text": _text(data, "text", required=True, limit=20_000)}
+    return {**validate(SUMMARY, data), "concerned": validate_concerned(data.get("concerned"))}
 
 
 def parse_moment(text: str, field: str, end_of_day: bool = False) -> datetime | None:

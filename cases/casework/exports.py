@@ -16,16 +16,15 @@ from uuid import UUID, uuid5
 import stix2
 from stix2.properties import IntegerProperty, ListProperty, StringProperty
 
+from cases.casework.content import ITEM, LEG
 from cases.casework.view import CaseView
 
 NAMESPACE = UUID("0c8e5a52-7f55-4b0e-9d5b-2a8cf1f7d7a4")
 # A state's identity object has no date of its own in a case; a fixed one (the ATT's entry
 # into force) keeps it identical from one export to the next.
 STATE_IDENTITY_DATE = datetime(2014, 12, 24, tzinfo=UTC)
-ITEM_FIELDS = ("category", "hs_code", "quantity", "make", "model", "serial", "year", "calibre",
-               "country_of_manufacture", "import_marking", "marking_condition", "flags",
-               "lot", "headstamp")
-LEG_FIELDS = ("origin", "destination", "mode", "date", "notes")
+ITEM_FIELDS = tuple(spec.name for spec in ITEM)
+LEG_FIELDS = tuple(spec.name for spec in LEG)
 CASE_COLUMNS = ("case_id", "title", "status", "tier", "owner", "point_of_diversion")
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

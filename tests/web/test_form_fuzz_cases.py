@@ -86,7 +86,7 @@ ITEM_SPECS = (
     Spec("country_of_manufacture", optional(known_country()), unknown_country(), upper),
     Spec("import_marking", text(200), over_long(200)),
     Spec("marking_condition", optional(choice(MARKING_CONDITIONS)),
-         not_a_choice(MARKING_CONDITIONS), or_default("intact")),
+         not_a_choice(MARKING_CONDITIONS), or_default("")),  # unknown stays unknown
     Spec("flags", st.lists(choice(ITEM_FLAGS), unique=True, max_size=4),
          st.lists(not_a_choice(ITEM_FLAGS), min_size=1, max_size=2), sorted),
     Spec("lot", text(100), over_long(100)),

@@ -36,3 +36,14 @@ def test_the_document_is_valid_openapi_3_1(app: Flask) -> None:
     assert len(list(schema.get_all_operations())) == len(documented(app))
     for ref in re.findall(r'"\$ref": ?"#/components/schemas/(\w+)"', response.get_data(True)):
         assert ref in response.json["components"]["schemas"], ref
+
+
+def test_content_bodies_list_the_vocabularies_of_the_domain(app: Flask) -> None:
+    from cases.casework.content import ITEM_CATEGORIES, MARKING_CONDITIONS, TRANSPORT_MODES
+
+    schemas = app.test_client().get("/api/v1/openapi.json").json["components"]["schemas"]
+    item = schemas["ItemIn"]["properties"]
+    assert item["category"]["enum"] == list(ITEM_CATEGORIES)
+    assert item["marking_condition"]["enum"] == ["", *MARKING_CONDITIONS]  # "": unknown
+    assert schemas["LegIn"]["properties"]["mode"]["enum"] == ["", *TRANSPORT_MODES]
+    assert set(schemas["ItemIn"]["required"]) == {"expected_version", "category", "quantity"}

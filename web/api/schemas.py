@@ -7,8 +7,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, create_model
 
+from cases.casework import content
+from cases.casework.content import (
+    CHOICE,
+    CHOICES,
+    COUNTRY,
+    DAY,
+    HS_CODE,
+    INTEGER,
+    LONG_TEXT,
+    TEXT,
+    Spec,
+)
 from cases.casework.view import CaseView, HistoryEntry
 from projections.case_index import CaseRow
 
@@ -43,51 +55,45 @@ class Concerned(Strict):
     discovery: str = ""
 
 
-class CaseSummary(Strict):
-    title: str
-    narrative: str = ""
-    point_of_diversion: str = ""
-    concerned: Concerned = Concerned()
+# Each content body is described by the domain's specs (cases.casework.content): the same
+# fields, vocabularies and required ones as the forms. Types and the allowed values are
+# documented here; the domain checks them and says which field is wrong.
+DESCRIPTIONS = {COUNTRY: "ISO 3166-1 alpha-3 code", DAY: "YYYY-MM-DD",
+                HS_CODE: "6 to 10 digits", LONG_TEXT: "", TEXT: ""}
 
 
-class SummaryRevision(Versioned, CaseSummary):
+def _field(spec: Spec) -> tuple[Any, Any]:
+    """The annotation and default of a spec's field in a JSON body."""
+    if spec.type == INTEGER:
+        return (int, ...) if spec.required else (int | None, None)
+    if spec.type == CHOICES:
+        return list[str], Field([], json_schema_extra={"items": {"enum": list(spec.choices)}})
+    extra: dict[str, Any] = {}
+    if spec.type == CHOICE:  # "" for an optional one: not chosen, unknown
+        extra["enum"] = list(spec.choices) if spec.required else ["", *spec.choices]
+    elif spec.type in (TEXT, LONG_TEXT):
+        extra["maxLength"] = spec.limit
+    description = DESCRIPTIONS.get(spec.type) or None
+    default = ... if spec.required else ""
+    return str, Field(default, description=description, json_schema_extra=extra)
+
+
+def body(name: str, specs: tuple[Spec, ...], base: type[BaseModel], **more: Any) -> Any:
+    return create_model(name, __base__=base, __module__=__name__,
+                        **{spec.name: _field(spec) for spec in specs}, **more)
+
+
+CaseSummary = body("CaseSummary", content.SUMMARY, Strict, concerned=(Concerned, Concerned()))
+
+
+class SummaryRevision(Versioned, CaseSummary):  # type: ignore[misc,valid-type]
     pass
 
 
-class ItemIn(Versioned):
-    category: str
-    quantity: int
-    hs_code: str = ""
-    make: str = ""
-    model: str = ""
-    serial: str = ""
-    year: int | None = None
-    calibre: str = ""
-    country_of_manufacture: str = ""
-    import_marking: str = ""
-    marking_condition: str = ""
-    flags: list[str] = []
-    lot: str = ""
-    headstamp: str = ""
-
-
-class ActorIn(Versioned):
-    role: str
-    name: str
-    country: str = ""
-    notes: str = ""
-
-
-class LegIn(Versioned):
-    origin: str
-    destination: str
-    mode: str = ""
-    date: str = Field("", description="YYYY-MM-DD")
-    notes: str = ""
-
-
-class NoteIn(Versioned):
-    text: str
+ItemIn = body("ItemIn", content.ITEM, Versioned)
+ActorIn = body("ActorIn", content.ACTOR, Versioned)
+LegIn = body("LegIn", content.LEG, Versioned)
+NoteIn = body("NoteIn", content.NOTE, Versioned)
 
 
 class StatusIn(Versioned):
