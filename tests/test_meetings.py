@@ -155,3 +155,18 @@ def test_auditors_see_the_clear_history_of_a_meeting(exchange: Exchange, people:
     assert "Sealed words" not in repr(history)
     with pytest.raises(Forbidden):
         meetings.history(people["MLI"], tabled["meeting"])
+
+
+def test_the_secretariat_joining_its_own_meeting_waits_on_the_owner_and_is_shown_to_it(
+        exchange: Exchange, people: dict, meetings: Meetings, tabled: dict) -> None:
+    from cases.identity.directory import SECRETARIAT_CODE
+
+    meetings.admit(people["secretariat"], tabled["meeting"], SECRETARIAT_CODE)
+    with pytest.raises(NotFound):  # it reads nothing tabled before it joined
+        exchange.cases.view(people["secretariat"], tabled["case"])
+    owner_sees = meetings.view(people["FRA"], tabled["meeting"])
+    assert owner_sees.waiting == {str(tabled["case"]): [SECRETARIAT_CODE]}
+    assert meetings.view(people["DEU"], tabled["meeting"]).waiting == {}  # not DEU's case
+    meetings.confirm_access(people["FRA"], tabled["meeting"], tabled["case"])
+    assert exchange.cases.view(people["secretariat"], tabled["case"]).title == SUMMARY["title"]
+    assert meetings.view(people["FRA"], tabled["meeting"]).waiting == {}

@@ -12,6 +12,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from cases.identity.directory import SECRETARIAT_CODE
 from cases.kernel.errors import DivexError, NotFound
 from cases.kernel.viewer import SECRETARIAT
 from cases.meetings.meeting import MEETING_TRANSITIONS
@@ -76,7 +77,7 @@ def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str
         history=exchange.meetings.history(viewer, meeting_id),
         tableable=[r for r in own_cases
                    if r.case_id not in meeting.agenda and not r.shredded_on],
-        next_statuses=MEETING_TRANSITIONS[meeting.status],
+        next_statuses=MEETING_TRANSITIONS[meeting.status], secretariat_code=SECRETARIAT_CODE,
         error=refusal(error) if error else None), (error.status if error else 200)
 
 

@@ -215,6 +215,14 @@ class Cases:
         """Whether the case's keys were deleted (a clear fact: no access check needed)."""
         return self._get(case_id).shredded
 
+    def not_yet_readers(self, viewer: Viewer, case_id: UUID, states: list[str]) -> list[str]:
+        """Of ``states``, those that do not read the viewer's own case yet (for its owner to
+        see who waits on them); nothing for a case the viewer's state does not own."""
+        case = self._get(case_id)
+        if case.owner != viewer.state:
+            return []
+        return [s for s in states if s != case.owner and s not in case.recipients]
+
     def _administered(self, viewer: Viewer, case_id: UUID) -> Case:
         case = self._readable(viewer, case_id)
         self._require_administer(viewer, case.owner)

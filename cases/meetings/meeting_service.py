@@ -51,6 +51,9 @@ class MeetingView:
     lessons: list[dict[str, Any]] = field(default_factory=list)
     # Cases on the agenda that were crypto-shredded: their outcomes cannot be opened by anyone.
     shredded: list[str] = field(default_factory=list)
+    # The viewer's own tabled cases -> participants who joined since and do not read them yet
+    # (they read one only once its owner agrees).
+    waiting: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Meetings:
@@ -198,6 +201,12 @@ class Meetings:
                            version=meeting.version, agenda=dict(meeting.agenda),
                            shredded=[c for c in meeting.agenda
                                      if self.cases.is_shredded(UUID(c))])
+        for case_id, owner in meeting.agenda.items():
+            if owner == viewer.state and case_id not in view.shredded:
+                waiting = self.cases.not_yet_readers(viewer, UUID(case_id),
+                                                     meeting.participants)
+                if waiting:
+                    view.waiting[case_id] = waiting
         for event in self.ledger.events.get(meeting.id):
             if isinstance(event, Meeting.OutcomeRecorded):
                 text = self._open(viewer, event.case_id, event)
