@@ -16,7 +16,7 @@ from cases.errors import AuthenticationFailed, DivexError
 from cases.second_factor import new_secret, provisioning_uri, spaced
 from cases.viewer import Viewer
 
-from .auth import pending, sign_in
+from .auth import pending, safe_next, sign_in
 from .extensions import current_viewer, get_exchange
 from .messages import refusal
 
@@ -54,7 +54,7 @@ def code() -> Any:
     if now_left < left:
         flash(_("You signed in with a recovery code; %(num)s are left. Set up new recovery "
                 "codes on the Security page.", num=now_left), "info")
-    return redirect(held.get("next") or url_for("cases.index"))
+    return redirect(safe_next(held.get("next")) or url_for("cases.index"))
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -76,7 +76,7 @@ def enrol_at_sign_in() -> Any:
         return _enrol_page(held["username"], url_for("second_factor.enrol_at_sign_in"),
                            refusal(error), error.status)
     sign_in(viewer)  # the code just checked proves the second factor
-    return _show_codes(codes, held.get("next") or url_for("cases.index"))
+    return _show_codes(codes, safe_next(held.get("next")) or url_for("cases.index"))
 
 
 @bp.get("/account/security")
@@ -130,7 +130,8 @@ def recovery_codes() -> Any:
         flash(_("Recovery codes are shown only once. You can make new ones here."), "info")
         return redirect(url_for("second_factor.security"))
     return render_template("second_factor/recovery_codes.html", codes=fresh["codes"],
-                           continue_to=fresh["next"]), 200, NO_STORE
+                           continue_to=safe_next(fresh["next"]) or url_for("cases.index"),
+                           ), 200, NO_STORE
 
 
 @bp.post("/account/security/reset")
