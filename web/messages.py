@@ -276,6 +276,8 @@ PLAIN_REFUSALS = (
     N_("Your state's keys do not open this trace request."),
     N_("Only analysts of the state that owns the case send trace requests."),
     N_("Too many people are signing in at this moment. Try again in a few seconds."),
+    N_("The JSON body is nested too deeply."),
+    N_("That moment falls outside the years 1 to 9999 in UTC."),
 )
 
 
