@@ -278,6 +278,7 @@ PLAIN_REFUSALS = (
     N_("Too many people are signing in at this moment. Try again in a few seconds."),
     N_("The JSON body is nested too deeply."),
     N_("That moment falls outside the years 1 to 9999 in UTC."),
+    N_("Only an analyst of the state that owns the case tables it (%(owner)s)."),
 )
 
 
