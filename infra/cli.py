@@ -77,7 +77,8 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
                                    "choose another --data-dir.")
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(mode=0o700, parents=True)  # its SQLite files and keys: owner only
+    marker.touch(mode=0o600)
     marker.write_text("created by `divex demo`; deleted by the next run\n")
     # On a loopback address the demo is plain HTTP on this machine: Secure cookies would never
     # come back. On any other address the DIVEX_SECURE_COOKIES setting holds (default on).

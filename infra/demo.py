@@ -101,7 +101,8 @@ def _seed_second_factors(exchange: Exchange, logins: list[DemoLogin]) -> None:
             viewer = directory.authenticate(login.username, DEMO_PASSWORD)
             earlier = pyotp.TOTP(DEMO_TOTP_SECRET).at(
                 datetime.now(UTC).timestamp() - STEP_SECONDS)
-            directory.second_factors.enrol(viewer, DEMO_TOTP_SECRET, earlier)
+            directory.second_factors.enrol(viewer, DEMO_TOTP_SECRET, earlier,
+                                           password=DEMO_PASSWORD)
 
 
 def _seed_policy(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:

@@ -61,6 +61,9 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     api_rate_limit: str = "600 per minute"  # per API token
     ratelimit_storage_uri: str = "memory://"
+    # The largest request body read (JSON or form); the longest case text is 20,000
+    # characters a field, and no page uploads files.
+    max_request_bytes: int = 1024 * 1024
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
 
@@ -121,6 +124,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),
         api_rate_limit=env.get("DIVEX_API_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
+        max_request_bytes=int(env.get("DIVEX_MAX_REQUEST_BYTES", str(1024 * 1024))),
         projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
                                  "DIVEX_PROJECTION_SOURCE"),
         stream=stream_settings(env),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from eventsourcing.projection import Projection
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
 from cases.audit.audit_service import AuditTrail
@@ -120,9 +123,33 @@ def subgroup_key_of(settings: Settings) -> UserKey:
 SNAPSHOT_EVERY = 100
 
 
+def private_data_dir(settings: Settings) -> None:
+    """The data folder (mode 0700 when divex creates it) and the SQLite file (mode 0600),
+    readable by their owner only, as the key files are. SQLite gives its -wal and -shm side
+    files the mode of the database file, so they are owner-only too. A folder that already
+    exists keeps its mode (it may be shared, e.g. the current folder); divex's own SQLite
+    files are tightened even if an older version made them 0644."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if settings.is_postgres:
+        return
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        # Only a file nobody has open: closing any descriptor of an open SQLite file drops
+        # the process's locks on it. An empty file is a new database to SQLite.
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for side in ("", "-wal", "-shm", "-journal"):
+        file = path.with_name(path.name + side)
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 def open_exchange(settings: Settings) -> Exchange:
-    if not settings.is_postgres:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir(settings)
     ledger = Ledger(env=settings.event_store_env, snapshot_intervals={Case: SNAPSHOT_EVERY})
     keystore = KeyStore(ledger.recorder.datastore.engine)  # type: ignore[attr-defined]
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,

@@ -83,7 +83,8 @@ def enrolled(directory: Directory, viewer: Viewer) -> list[str]:
     """Enrols the user in the second factor (`TOTP_SECRET`, with the previous time step's
     code, so the current one is still unused); returns their ten recovery codes."""
     return directory.second_factors.enrol(viewer, TOTP_SECRET,
-                                          pyotp.TOTP(TOTP_SECRET).at(time.time() - 30))
+                                          pyotp.TOTP(TOTP_SECRET).at(time.time() - 30),
+                                          password=PASSWORD)
 
 
 def cli_env(exchange: Exchange, **extra: str) -> dict[str, str]:

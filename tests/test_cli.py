@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from infra.cli import main
-from tests.conftest import FAST_KDF, PASSWORD
+from infra.wiring import open_exchange
+from tests.conftest import FAST_KDF, PASSWORD, make_settings, register_states
 
 
 @pytest.fixture
@@ -105,3 +106,63 @@ def test_wsgi_entry_serves_from_the_environment_and_refuses_the_demo_secret(
                             text=True, check=False)
     assert served.returncode == 0, served.stderr
     assert served.stdout.strip() == str(tmp_path)
+
+
+def owner_only(folder: Path) -> dict[str, str]:
+    """Every entry of the folder whose mode lets anyone but its owner in."""
+    found = {p.name: oct(p.stat().st_mode & 0o777) for p in folder.iterdir()
+             if p.stat().st_mode & 0o077}
+    if folder.stat().st_mode & 0o077:
+        found["."] = oct(folder.stat().st_mode & 0o777)
+    return found
+
+
+@pytest.fixture
+def permissive_umask() -> object:
+    """The operator's usual umask (022: new files 0644): divex must not rely on a stricter one."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def test_init_makes_the_data_folder_and_every_file_owner_only(tmp_path: Path, env,
+                                                              permissive_umask) -> None:
+    password_file = tmp_path / "pw"
+    password_file.write_text(PASSWORD + "\n")
+    result = CliRunner().invoke(main, ["init", "--password-file", str(password_file)], env=env)
+    assert result.exit_code == 0, result.output
+    data = Path(env["DIVEX_DATA_DIR"])
+    names = {p.name for p in data.iterdir()}
+    assert {"divex.sqlite", "log-signing.key", "subgroup.key"} <= names
+    assert owner_only(data) == {}
+
+
+def test_demo_makes_the_data_folder_and_every_file_owner_only(tmp_path: Path, env,
+                                                              permissive_umask) -> None:
+    data = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--data-dir", str(data), "--no-serve"],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    assert owner_only(data) == {}
+
+
+def test_an_older_world_readable_database_is_made_owner_only(tmp_path: Path, env,
+                                                             permissive_umask) -> None:
+    data = Path(env["DIVEX_DATA_DIR"])
+    data.mkdir(mode=0o700)
+    for name in ("divex.sqlite", "divex.sqlite-wal"):
+        (data / name).touch(mode=0o644)
+    assert CliRunner().invoke(main, ["status"], env=env).exit_code == 0
+    assert owner_only(data) == {}
+
+
+def test_the_sqlite_side_files_are_owner_only_while_the_store_is_open(
+        tmp_path: Path, permissive_umask) -> None:
+    exchange = open_exchange(make_settings(tmp_path / "data"))
+    try:
+        register_states(exchange.directory, ("FRA",))
+        names = {p.name for p in (tmp_path / "data").iterdir()}
+        assert {"divex.sqlite-wal", "divex.sqlite-shm"} <= names
+        assert owner_only(tmp_path / "data") == {}
+    finally:
+        exchange.close()

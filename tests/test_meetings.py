@@ -46,6 +46,22 @@ def test_tabling_shares_the_case_with_participants_only(exchange: Exchange, peop
             exchange.cases.view(people[outsider], tabled["case"])
 
 
+@pytest.mark.parametrize("who", ["DEU", "FRA.auditor", "FRA.admin"])
+def test_only_an_analyst_of_the_owner_state_tables_its_case(exchange: Exchange, people: dict,
+                                                           meetings: Meetings, who: str) -> None:
+    meeting = meetings.convene(people["secretariat"], "Session", "2026-06-12", "",
+                               ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.cases.share(people["FRA"], case_id, 1, "portal", [])  # DEU reads it now
+    before = count(exchange)
+    with pytest.raises(Forbidden) as refused:
+        meetings.table_case(people[who], meeting, case_id)
+    assert refused.value.params == {"owner": "FRA"} and refused.value.field == "case_id"
+    assert count(exchange) == before and meetings.view(people["FRA"], meeting).agenda == {}
+    meetings.table_case(people["FRA"], meeting, case_id)
+    assert meetings.view(people["DEU"], meeting).agenda == {str(case_id): "FRA"}
+
+
 def test_late_joiner_reads_only_after_the_owner_confirms(exchange: Exchange, people: dict,
                                                          meetings: Meetings,
                                                          tabled: dict) -> None:

@@ -34,7 +34,8 @@ def people(exchange: Exchange) -> dict:
 
 
 def test_nothing_of_the_second_factor_is_stored_in_clear(exchange: Exchange, people) -> None:
-    codes = exchange.directory.second_factors.enrol(people["FRA"], SECRET, earlier_code())
+    codes = exchange.directory.second_factors.enrol(people["FRA"], SECRET, earlier_code(),
+                                                    password=PASSWORD)
     engine = exchange.ledger.recorder.datastore.engine
     with engine.connect() as db:  # every row of every table: keystore, log, sessions...
         stored = [bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
@@ -51,9 +52,21 @@ def test_nothing_of_the_second_factor_is_stored_in_clear(exchange: Exchange, peo
     assert user.second_factor and user.recovery_codes_left == 10
 
 
+def test_enrolling_needs_the_password_not_just_a_session(exchange: Exchange, people) -> None:
+    factors = exchange.directory.second_factors
+    for wrong in ("", "not the password at all"):
+        with pytest.raises(AuthenticationFailed):
+            factors.enrol(people["FRA"], SECRET, earlier_code(), password=wrong)
+    assert not exchange.directory.user("fra.analyst").second_factor
+    with pytest.raises(TypeError):
+        factors.enrol(people["FRA"], SECRET, earlier_code())  # type: ignore[call-arg]
+    assert len(factors.enrol(people["FRA"], SECRET, earlier_code(), password=PASSWORD)) == 10
+
+
 def test_a_password_change_keeps_the_second_factor(exchange: Exchange, people) -> None:
     directory = exchange.directory
-    codes = directory.second_factors.enrol(people["FRA"], SECRET, earlier_code())
+    codes = directory.second_factors.enrol(people["FRA"], SECRET, earlier_code(),
+                                           password=PASSWORD)
     new_password = "another long passphrase 42"
     directory.change_password(people["FRA"], PASSWORD, new_password)
     unlocked = directory.unlock("fra.analyst", new_password)
@@ -67,7 +80,7 @@ def test_a_recovery_with_the_state_secret_removes_the_second_factor(exchange: Ex
     secretariat = directory.authenticate("secretariat", PASSWORD)
     secret = directory.create_state(secretariat, "FRA", "state_party", "fra.admin", PASSWORD)
     admin = directory.authenticate("fra.admin", PASSWORD)
-    directory.second_factors.enrol(admin, SECRET, earlier_code())
+    directory.second_factors.enrol(admin, SECRET, earlier_code(), password=PASSWORD)
     directory.recover_with_secret("FRA", secret, "fra.admin", "a brand new passphrase 7")
     user = directory.user("fra.admin")
     assert not user.second_factor
@@ -80,7 +93,7 @@ def test_a_recovery_with_the_state_secret_removes_the_second_factor(exchange: Ex
 def test_a_code_is_refused_to_a_sign_in_that_began_before_a_password_change(
         exchange: Exchange, people) -> None:
     directory = exchange.directory
-    directory.second_factors.enrol(people["FRA"], SECRET, earlier_code())
+    directory.second_factors.enrol(people["FRA"], SECRET, earlier_code(), password=PASSWORD)
     stale = directory.unlock("fra.analyst", PASSWORD)
     directory.change_password(people["FRA"], PASSWORD, "another long passphrase 42")
     with pytest.raises(AuthenticationFailed, match="Sign in again"):

@@ -46,6 +46,9 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         LOGIN_RATE_LIMIT=settings.login_rate_limit,
         API_RATE_LIMIT=settings.api_rate_limit,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        # A body over the limit is refused (413) before it is read; a form's fields too.
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
         SESSION_IDLE_MINUTES=30,
         SESSION_ABSOLUTE_HOURS=12,
         LANGUAGES=LANGUAGES,

@@ -111,7 +111,8 @@ def audited_event(exchange: Any, viewer: Viewer, notification_id: int,
                   ) -> tuple[AuditRow, AuditedEvent]:
     """The event's index row and its checked detail, linked to its record's neighbours
     (`exchange` caught up)."""
-    row = exchange.audit_index.view.row(notification_id)
+    # The stores keep 64-bit integers: a larger id names no event (and SQLite cannot bind it).
+    row = exchange.audit_index.view.row(notification_id) if notification_id < 2**63 else None
     if row is None:
         raise NotFound("No event with notification id %(id)s.", id=notification_id)
     versions = [r.notification_id for r in exchange.audit_index.view.events_of(row.aggregate_id)]

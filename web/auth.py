@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -78,19 +79,19 @@ def keys_rotated_since_sign_in(state: str, keyring: Keyring) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("auth/login.html", next=request.args.get("next", ""))
+        return render_template("auth/login.html", next=safe_next(request.args.get("next")))
     username = request.form.get("username", "").strip()
     try:
         unlocked = get_exchange().directory.unlock(username, request.form.get("password", ""),
                                                    client_address())
     except AuthenticationFailed as error:
         return render_template("auth/login.html", error=refusal(error),
-                               username=username, next=request.form.get("next", "")), 401
+                               username=username, next=safe_next(request.form.get("next"))), 401
     except Busy as error:
         return render_template("auth/login.html", error=refusal(error),
-                               username=username, next=request.form.get("next", "")), 503, {
+                               username=username, next=safe_next(request.form.get("next"))), 503, {
                                    "Retry-After": str(error.retry_after)}
-    target = _safe_next(request.form.get("next", ""))
+    target = safe_next(request.form.get("next"))
     if unlocked.user.second_factor:
         hold_pending(unlocked, "code", target)
         return redirect(url_for("second_factor.code"))
@@ -179,11 +180,31 @@ def language() -> Response:
     chosen = request.form.get("lang", "")
     if chosen in current_app.config["LANGUAGES"]:
         session["lang"] = chosen
-    return redirect(_safe_next(request.form.get("next", "")) or url_for("index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("index"))
 
 
-def _safe_next(target: str) -> str:
-    """Only a path on this site: never another host."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return ""
+# What a browser removes or rewrites before it resolves a URL (WHATWG URL standard, "basic URL
+# parser"): leading and trailing C0 controls and spaces, every ASCII tab and newline, and a
+# backslash read as a slash in the path of an http(s) URL. `urlsplit` strips some of these
+# (Python >= 3.11.4) but neither backslashes nor "///host", which browsers read as "//host";
+# neither Werkzeug nor Flask-Login has a check of their own (Django's
+# url_has_allowed_host_and_scheme is the model, and is not installed here).
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_BROWSER_STRIPS = str.maketrans("", "", "\t\n\r")
+
+
+def safe_next(target: object) -> str:
+    """``target`` if a browser reads it as a path on this site, without the characters a
+    browser would drop; else "" (the caller's default). Every redirect target taken from a
+    request goes through here."""
+    if not isinstance(target, str):
+        return ""
+    cleaned = target.strip(_C0_AND_SPACE).translate(_BROWSER_STRIPS)
+    as_browser_reads = cleaned.replace("\\", "/")
+    if (not as_browser_reads.startswith("/") or as_browser_reads.startswith("//")
+            or any(ord(c) < 0x20 or c == "\x7f" for c in cleaned)):
+        return ""
+    parts = urlsplit(as_browser_reads)
+    if parts.scheme or parts.netloc:
+        return ""
+    return cleaned

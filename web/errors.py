@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from cases.kernel.errors import Conflict, DivexError
 
@@ -79,6 +79,16 @@ def on_too_many_requests(error: RateLimitExceeded) -> ResponseValue:
     return page, status, {"Retry-After": str(seconds)}
 
 
+def on_too_large(error: RequestEntityTooLarge) -> ResponseValue:
+    """A body over MAX_CONTENT_LENGTH (or a form over MAX_FORM_MEMORY_SIZE): refused unread."""
+    limits = (request.max_content_length, request.max_form_memory_size)
+    kib = max(1, min(size for size in limits if size) // 1024)
+    message = _("The request is too large: at most %(num)s KiB are accepted.", num=kib)
+    if api_request():
+        return error_response(413, message)
+    return error_page(413, _("Too large"), message)
+
+
 def on_server_error(error: Exception) -> ResponseValue:
     # Logged by Flask with the traceback; the user sees none of it.
     if api_request():
@@ -92,5 +102,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(DivexError, on_divex_error)
     app.register_error_handler(CSRFError, on_csrf_error)
     app.register_error_handler(RateLimitExceeded, on_too_many_requests)
+    app.register_error_handler(RequestEntityTooLarge, on_too_large)
     app.register_error_handler(HTTPException, on_http_error)
     app.register_error_handler(InternalServerError, on_server_error)

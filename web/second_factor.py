@@ -14,9 +14,8 @@ from werkzeug.wrappers import Response
 
 from cases.identity.second_factor import new_secret, provisioning_uri, spaced
 from cases.kernel.errors import AuthenticationFailed, DivexError
-from cases.kernel.viewer import Viewer
 
-from .auth import client_address, pending, sign_in
+from .auth import client_address, pending, safe_next, sign_in
 from .extensions import current_viewer, get_exchange
 from .messages import refusal
 
@@ -55,7 +54,7 @@ def code() -> Any:
     if now_left < left:
         flash(_("You signed in with a recovery code; %(num)s are left. Set up new recovery "
                 "codes on the Security page.", num=now_left), "info")
-    return redirect(held.get("next") or url_for("cases.index"))
+    return redirect(safe_next(held.get("next")) or url_for("cases.index"))
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -68,16 +67,19 @@ def enrol_at_sign_in() -> Any:
         return _enrol_page(held["username"], url_for("second_factor.enrol_at_sign_in"))
     directory = get_exchange().directory
     try:
-        viewer = directory.resume(held["username"], bytes.fromhex(held["user_key"])).viewer
-        codes = _enrol(viewer)
+        unlocked = directory.resume(held["username"], bytes.fromhex(held["user_key"]))
+        # The password of this sign-in was just checked: it is not asked again.
+        codes = directory.second_factors.enrol_at_sign_in(
+            unlocked, session.get("enrol_secret", ""), request.form.get("code", ""))
     except AuthenticationFailed as error:
         session.pop("pending", None)
         return render_template("auth/login.html", error=refusal(error)), 401
     except DivexError as error:
         return _enrol_page(held["username"], url_for("second_factor.enrol_at_sign_in"),
                            refusal(error), error.status)
-    sign_in(viewer)  # the code just checked proves the second factor
-    return _show_codes(codes, held.get("next") or url_for("cases.index"))
+    session.pop("enrol_secret", None)
+    sign_in(unlocked.viewer)  # the code just checked proves the second factor
+    return _show_codes(codes, safe_next(held.get("next")) or url_for("cases.index"))
 
 
 @bp.get("/account/security")
@@ -99,12 +101,15 @@ def enrol() -> Any:
         flash(_("A second factor is already set up for this account."), "info")
         return redirect(url_for("second_factor.security"))
     if request.method == "GET":
-        return _enrol_page(viewer.username, url_for("second_factor.enrol"))
+        return _enrol_page(viewer.username, url_for("second_factor.enrol"), ask_password=True)
     try:
-        codes = _enrol(viewer)
-    except DivexError as error:
+        codes = get_exchange().directory.second_factors.enrol(
+            viewer, session.get("enrol_secret", ""), request.form.get("code", ""),
+            password=request.form.get("password", ""))
+    except DivexError as error:  # a wrong password too: the same secret, to try again
         return _enrol_page(viewer.username, url_for("second_factor.enrol"),
-                           refusal(error), error.status)
+                           refusal(error), error.status, ask_password=True)
+    session.pop("enrol_secret", None)
     return _show_codes(codes, url_for("second_factor.security"))
 
 
@@ -133,7 +138,8 @@ def recovery_codes() -> Any:
         flash(_("Recovery codes are shown only once. You can make new ones here."), "info")
         return redirect(url_for("second_factor.security"))
     return render_template("second_factor/recovery_codes.html", codes=fresh["codes"],
-                           continue_to=fresh["next"]), 200, NO_STORE
+                           continue_to=safe_next(fresh["next"]) or url_for("cases.index"),
+                           ), 200, NO_STORE
 
 
 @bp.post("/account/security/reset")
@@ -146,19 +152,13 @@ def reset() -> Response:
     return redirect(url_for("second_factor.security"))
 
 
-def _enrol(viewer: Viewer) -> list[str]:
-    codes = get_exchange().directory.second_factors.enrol(
-        viewer, session.get("enrol_secret", ""), request.form.get("code", ""))
-    session.pop("enrol_secret", None)
-    return codes
-
-
 NO_STORE = {"Cache-Control": "no-store"}  # a secret or codes: no copy in any cache
 
 
-def _enrol_page(username: str, action: str, error: str = "", status: int = 200,
-                ) -> tuple[str, int, dict[str, str]]:
-    """The secret as a QR code and as text; it stays the same until enrolment succeeds."""
+def _enrol_page(username: str, action: str, error: str = "", status: int = 200, *,
+                ask_password: bool = False) -> tuple[str, int, dict[str, str]]:
+    """The secret as a QR code and as text; it stays the same until enrolment succeeds.
+    Outside a sign-in the form also asks for the password."""
     secret = session.get("enrol_secret") or new_secret()
     session["enrol_secret"] = secret
     # Inline SVG without style attributes or scripts: allowed by the CSP (web/security.py).
@@ -166,7 +166,8 @@ def _enrol_page(username: str, action: str, error: str = "", status: int = 200,
     svg = Markup(qr.svg_inline(scale=5, dark="#000", light="#fff",
                                title=_("QR code of the secret")))
     return render_template("second_factor/enrol.html", qr=svg, secret=spaced(secret),
-                           action=action, error=error), status, NO_STORE
+                           action=action, error=error, ask_password=ask_password,
+                           ), status, NO_STORE
 
 
 def _show_codes(codes: list[str], continue_to: str) -> Response:

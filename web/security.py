@@ -6,7 +6,7 @@ process, as in the test suite, never share a counter.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import DENY, Talisman
@@ -49,6 +49,16 @@ def protect(app: Flask) -> None:
         # Not "no-referrer": Flask-WTF checks on HTTPS that a form was posted from this site.
         referrer_policy="same-origin",
     )
+    app.after_request(no_store)
+
+
+def no_store(response: Response) -> Response:
+    """No cache keeps a copy of what divex answers (case content, history, meetings, trace
+    requests, secrets, forms with their CSRF token): a shared computer's browser cache or a
+    proxy would hand it to the next person. Only the static files (CSS) may be cached."""
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 # Every step of a sign-in that checks a secret: the password, then the second-factor code

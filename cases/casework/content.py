@@ -243,4 +243,11 @@ def parse_moment(text: str, field: str, end_of_day: bool = False) -> datetime | 
                            field=field) from None
     if end_of_day and len(text) == 10:
         value = value.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value.tzinfo:
+        return value.replace(tzinfo=UTC)
+    try:
+        # In UTC, as stored: SQLite compares the digits and would ignore the offset.
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-23:59 is past the year 9999 in UTC
+        raise InvalidInput("That moment falls outside the years 1 to 9999 in UTC.",
+                           field=field) from None

@@ -80,9 +80,18 @@ class SecondFactors:
 
     # Commands
 
-    def enrol(self, viewer: Viewer, secret: str, code: str) -> list[str]:
+    def enrol(self, viewer: Viewer, secret: str, code: str, *, password: str) -> list[str]:
         """Keeps ``secret`` as the viewer's second factor once ``code`` shows their app holds
-        it; returns the recovery codes, to be shown once."""
+        it, after the password again (as for new recovery codes): a session left open or
+        stolen must not set up a factor that then locks its owner out. Returns the recovery
+        codes, to be shown once."""
+        return self.enrol_at_sign_in(self.directory.unlock(viewer.username, password),
+                                     secret, code)
+
+    def enrol_at_sign_in(self, unlocked: Unlocked, secret: str, code: str) -> list[str]:
+        """`enrol` for a sign-in whose password was just checked: ``unlocked`` is its proof
+        (`Directory.unlock`, or `Directory.resume` of the sign-in waiting for this step)."""
+        viewer = unlocked.viewer
         secret = check_secret(secret)
         user = self.directory.user(viewer.username)
         if user.second_factor:

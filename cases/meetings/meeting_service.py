@@ -118,10 +118,15 @@ class Meetings:
         self.ledger.save_all(meeting)
 
     def table_case(self, viewer: Viewer, meeting_id: UUID, case_id: UUID) -> None:
-        """The owner puts a case on the agenda and shares it with every participant."""
+        """The owner puts a case on the agenda and shares it with every participant. Only
+        an analyst of the owner state tables it: reading a case (on the portal, say) is not
+        owning it, and the agenda records the owner."""
         meeting = self._get(meeting_id)
-        meeting.table(viewer.actor, str(case_id), viewer.state)
-        case = self.cases.view(viewer, case_id)
+        meeting.table(viewer.actor, str(case_id), viewer.state)  # saved only if all holds
+        case = self.cases.view(viewer, case_id)  # NotFound unless the viewer's state reads it
+        if not self.cases.may_change(viewer, case.owner):
+            raise Forbidden("Only an analyst of the state that owns the case tables it "
+                            "(%(owner)s).", field="case_id", owner=case.owner)
         with self.ledger.transaction():
             if not set(self._others(meeting, viewer)) <= set(case.recipients):
                 self.cases.share(viewer, case_id, case.version, MEETING,

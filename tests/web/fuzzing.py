@@ -40,6 +40,12 @@ NASTY = (
     "9999-12-31", "0001-01-01", "20240115", "2024-W03-1", "null", "None", "true", "[]", "{}",
     "x" * 201, "é" * 2001, "🙂" * 300,
 )
+# Crafted inputs that once answered 500 (issue 25): each fuzz test that reaches the field
+# tries them first, as regression examples.
+FAR_MOMENT = "9999-12-31T23:59:59-23:59"  # past the year 9999 once in UTC
+HUGE_ID = "999999999999999999999"  # beyond a 64-bit integer
+LINE_BREAK_NEXT = "/\r\n/evil.example/"  # a header split, and // after a browser drops CR/LF
+TAB_NEXT = "/\t/evil.example/"  # // once a browser drops the tab
 # Characters a person can type (no surrogates, which a browser cannot send).
 TYPED = st.characters(blacklist_categories=["Cs"])
 VISIBLE = st.characters(blacklist_categories=["Cs", "Cc", "Zs", "Zl", "Zp"])
@@ -249,6 +255,18 @@ def submit(fuzzer: Fuzzer, exchange: Exchange, path: str, pairs: Pairs,
         or page_message(response)
     assert message and not message.startswith(("Traceback", "{", "<")), \
         f"{status} without a readable message for {pairs!r}"
+    return response
+
+
+def visit(fuzzer: Fuzzer, path: str) -> TestResponse:
+    """A page asked for with any address: never a 5xx; a refusal is a 4xx with a message."""
+    response = fuzzer.get(path)
+    status = response.status_code
+    assert status < 500, f"{status} for {path!r}"
+    if status >= 400:
+        message = page_message(response)
+        assert message and not message.startswith(("Traceback", "{", "<")), \
+            f"{status} without a readable message for {path!r}"
     return response
 
 

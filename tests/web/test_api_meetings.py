@@ -127,3 +127,21 @@ def test_bad_bodies_are_refused_with_the_field_and_store_nothing(
     refused = client.post(target, body, expect=422)
     assert refused["error"] == "invalid_input" and refused["field"] == field
     assert events(exchange) == before
+
+
+def test_an_analyst_of_another_state_cannot_table_a_portal_case_it_reads(
+        api, exchange: Exchange, people: dict) -> None:
+    meeting_id = convened(api)
+    case_id = str(exchange.cases.open_case(people["FRA"], SUMMARY))
+    exchange.cases.share(people["FRA"], case_id, 1, "portal", [])
+    deu = api("DEU")
+    assert deu.get(f"/cases/{case_id}")["summary"]["title"] == SUMMARY["title"]  # DEU reads it
+    before = events(exchange)
+    refused = deu.post(f"/meetings/{meeting_id}/agenda", {"case_id": case_id}, expect=403)
+    assert refused == {"error": "forbidden", "field": "case_id", "message": (
+        "Only an analyst of the state that owns the case tables it (FRA).")}
+    assert events(exchange) == before
+    assert deu.get(f"/meetings/{meeting_id}")["agenda"] == []
+    tabled = api("FRA").post(f"/meetings/{meeting_id}/agenda", {"case_id": case_id},
+                             expect=201)
+    assert [(a["case_id"], a["owner"]) for a in tabled["agenda"]] == [(case_id, "FRA")]

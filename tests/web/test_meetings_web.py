@@ -111,3 +111,20 @@ def test_bad_meeting_action_is_refused_with_a_message_and_stores_nothing(
     assert response.status_code == status
     assert 'class="error"' in response.text or 'class="message"' in response.text
     assert events(exchange) == before
+
+
+def test_an_analyst_of_another_state_cannot_table_a_portal_case_from_the_form(
+        app: Flask, people: dict, exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.cases.share(people["FRA"], case_id, 1, "portal", [])
+    deu = signed_in(app, "deu.analyst")
+    page = deu.get(f"/meetings/{meeting}").text
+    assert f'value="{case_id}"' not in page  # not offered, so the attacker crafts the form
+    before = events(exchange)
+    refused = deu.post(f"/meetings/{meeting}/table", {"case_id": str(case_id)})
+    assert refused.status_code == 403
+    assert "Only an analyst of the state that owns the case tables it (FRA)." in refused.text
+    assert events(exchange) == before
+    assert exchange.meetings.view(people["DEU"], meeting).agenda == {}

@@ -37,7 +37,8 @@ def enrol_voluntarily(app: Flask, username: str) -> tuple[Browser, str, list[str
     page = browser.get("/account/security/enrol").text
     secret = page.split('<code class="secret">')[1].split("</code>")[0].replace(" ", "")
     response = browser.post("/account/security/enrol",
-                            {"code": pyotp.TOTP(secret).at(time.time() - 30)})
+                            {"code": pyotp.TOTP(secret).at(time.time() - 30),
+                             "password": PASSWORD})
     assert response.location == "/account/security/recovery-codes"
     codes = [line.split("</code>")[0] for line in
              browser.get(response.location).text.split("<li><code>")[1:]]
@@ -87,6 +88,47 @@ def test_an_analyst_signs_in_with_the_password_alone_until_they_enrol(
     browser = password_step(app, "fra.analyst")
     response = browser.post("/login/code", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302 and browser.get("/cases/").status_code == 200
+
+
+def test_a_stolen_session_cannot_enrol_a_second_factor_without_the_password(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    victim = fresh(app)
+    assert victim.login("fra.analyst").location == "/cases/"
+    thief = fresh(app)
+    thief.client.set_cookie("divex_session", victim.cookie or "")
+    page = thief.get("/account/security/enrol")
+    assert page.status_code == 200 and 'name="password"' in page.text
+    secret = page.text.split('<code class="secret">')[1].split("</code>")[0].replace(" ", "")
+    before = events(exchange)
+    for password in ("", "not the password at all"):
+        refused = thief.post("/account/security/enrol",
+                             {"code": pyotp.TOTP(secret).now(), "password": password})
+        assert refused.status_code == 401
+        assert "Wrong user name or password." in refused.text
+    assert events(exchange) == before
+    assert not exchange.directory.user("fra.analyst").second_factor
+    victim.post("/logout")
+    assert fresh(app).login("fra.analyst").location == "/cases/"  # the owner is not locked out
+    done = thief.post("/account/security/enrol",
+                      {"code": pyotp.TOTP(secret).now(), "password": PASSWORD})
+    assert done.location.startswith("/login")  # the stolen session ended with its owner's
+    owner = fresh(app)  # the owner, who knows the password, enrols
+    owner.login("fra.analyst")
+    secret = owner.get("/account/security/enrol").text.split(
+        '<code class="secret">')[1].split("</code>")[0].replace(" ", "")
+    done = owner.post("/account/security/enrol",
+                      {"code": pyotp.TOTP(secret).now(), "password": PASSWORD})
+    assert done.location == "/account/security/recovery-codes"
+    assert exchange.directory.user("fra.analyst").second_factor
+
+
+def test_enrolment_at_sign_in_does_not_ask_for_the_password_again(
+        app: Flask, people: dict[str, Viewer]) -> None:
+    browser = fresh(app)
+    assert browser.post("/login", {"username": "fra.admin", "password": PASSWORD}
+                        ).location == "/login/enrol"
+    assert 'name="password"' not in browser.get("/login/enrol").text
+    assert browser.enrol_at_sign_in("fra.admin").status_code == 302
 
 
 def test_a_pending_sign_in_reaches_no_page_and_holds_no_keyring(

@@ -15,7 +15,7 @@ from infra.cli import is_loopback
 from infra.settings import load_settings
 from infra.wiring import Exchange, open_exchange
 from tests.conftest import PASSWORD, make_settings, register_states
-from tests.web.conftest import SUMMARY, Browser
+from tests.web.conftest import ITEM, SUMMARY, Browser
 from web import create_app
 from web.charts import without_css
 
@@ -127,3 +127,36 @@ def test_only_a_demo_on_this_machine_is_plain_http() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
     assert not is_loopback("divex.example.org")
+
+
+def test_no_page_or_api_answer_is_kept_in_a_cache_but_static_files_may_be(
+        app: Flask, analyst: Browser, exchange: Exchange, people: dict) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    item = exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    trace_id = exchange.traces.send(fra, case_id, "DEU", [item], "Where did these go?")
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    exchange.meetings.table_case(fra, meeting, case_id)
+    exchange.directory.add_user(people["FRA.admin"], "fra.auditor", PASSWORD, ["auditor"])
+    auditor = Browser(app.test_client())
+    auditor.client.environ_base["REMOTE_ADDR"] = "192.0.2.3"
+    auditor.login("fra.auditor")
+    pages = {
+        analyst: ("/cases/", f"/cases/{case_id}", f"/cases/{case_id}/summary",
+                  f"/traces/{trace_id}", "/traces/", f"/meetings/{meeting}",
+                  "/exports/cases.csv", "/no/such/page"),
+        auditor: (f"/audit/cases/{case_id}?at=2100-01-01", "/audit/events/1", "/audit/"),
+        Browser(app.test_client()): ("/login",),
+    }
+    for browser, paths in pages.items():
+        for path in paths:
+            response = browser.get(path)
+            assert response.status_code in (200, 404), path
+            assert response.headers.get("Cache-Control") == "no-store", path
+    token, _ = exchange.api_tokens.issue(fra, PASSWORD, "tests", [], 30)
+    api = app.test_client().get(f"/api/v1/cases/{case_id}",
+                                headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200 and api.headers["Cache-Control"] == "no-store"
+    css = analyst.get("/static/divex.css")
+    assert css.status_code == 200 and "no-store" not in css.headers.get("Cache-Control", "")

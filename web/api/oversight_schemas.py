@@ -4,7 +4,7 @@ ledger (clear headers and digests, never content beyond what the auditor's state
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,7 +114,11 @@ class AuditRowOut(BaseModel):
 
     @classmethod
     def of(cls, row: AuditRow) -> AuditRowOut:
-        return cls(**{name: getattr(row, name) for name in cls.model_fields})
+        values = {name: getattr(row, name) for name in cls.model_fields}
+        # SQLite gives the stored UTC time back without its offset; RFC 3339 needs one.
+        if values["timestamp"].tzinfo is None:
+            values["timestamp"] = values["timestamp"].replace(tzinfo=UTC)
+        return cls(**values)
 
 
 class AuditPage(BaseModel):

@@ -112,7 +112,10 @@ def operation(bp: Blueprint, method: str, rule: str, *, summary: str, tag: str,
             if query is not None:
                 kwargs["query"] = parse(query, _query_data(query))
             if body is not None:
-                data = request.get_json(silent=True)
+                try:
+                    data = request.get_json(silent=True)
+                except RecursionError:  # json raises it past ~1000 levels; not a ValueError
+                    raise BadRequest("The JSON body is nested too deeply.") from None
                 if not isinstance(data, dict):
                     raise BadRequest("The body must be a JSON object "
                                      "(Content-Type: application/json).")
@@ -155,7 +158,8 @@ def document(title: str, version: str) -> dict[str, Any]:
             responses[str(op.status)] = {"description": "Done.", "content": {
                 "application/json": {"schema": {
                     "$ref": f"#/components/schemas/{op.response.__name__}"}}}}
-        statuses = set(op.errors) | ({400, 422} if op.body or op.query else set())
+        statuses = (set(op.errors) | ({400, 422} if op.body or op.query else set())
+                    | ({413} if op.body else set()))
         if not op.public:
             statuses |= {401, 429}
         for code in sorted(statuses):
