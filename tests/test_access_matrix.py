@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from infra.wiring import Exchange, open_exchange
+from tests.case_routes import CASE_ROUTES, CaseRoute
 from tests.conftest import PASSWORD, make_settings
 from tests.web.conftest import Browser
 from web import create_app
-from web.routes import CASE_ROUTES, CaseRoute
 
 OWNER, RECIPIENT, OUTSIDER = "FRA", "DEU", "MLI"
 STATE_ROLES = ("analyst", "reviewer", "auditor", "state_admin")
