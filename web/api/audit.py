@@ -52,7 +52,7 @@ def register(bp: Blueprint) -> None:
         rows, total = exchange.audit_index.view.browse(
             where, offset=(query.page - 1) * query.per_page, limit=query.per_page)
         return AuditPage(page=query.page, per_page=query.per_page, total=total,
-                         items=[AuditRowOut.of(r) for r in rows])
+                         items=[AuditRowOut.model_validate(r) for r in rows])
 
     @operation(bp, "GET", "/audit/events/<int:notification_id>", summary="One event: header, "
                "body digest, signature and chain checks, inclusion proof", tag="audit",
@@ -71,14 +71,14 @@ def register(bp: Blueprint) -> None:
         exchange = caught_up_exchange()
         found = exchange.checkpoints.all()[::-1]
         return CheckpointPage(page=query.page, per_page=query.per_page, total=len(found),
-                              items=[CheckpointOut.of(c) for c in query.window(found)])
+                              items=[CheckpointOut.model_validate(c) for c in query.window(found)])
 
     @operation(bp, "POST", "/audit/checkpoints", summary="Sign a checkpoint of the whole log "
                "now", tag="audit", response=CheckpointOut, status=201, errors=(403, 409))
     def make_checkpoint(viewer: Viewer) -> CheckpointOut:
         require_auditor(viewer)
         exchange = caught_up_exchange()
-        return CheckpointOut.of(exchange.checkpointer.record())
+        return CheckpointOut.model_validate(exchange.checkpointer.record())
 
     @operation(bp, "POST", "/audit/cosignatures", summary="Cosign the newest checkpoint as "
                "your state, once it extends the last one your state cosigned", tag="audit",
@@ -91,7 +91,7 @@ def register(bp: Blueprint) -> None:
         latest = exchange.checkpoints.get(cosigned.size) if cosigned \
             else exchange.checkpoints.latest()
         return CosignOut(cosigned=cosigned is not None,
-                         checkpoint=CheckpointOut.of(latest) if latest else None)
+                         checkpoint=CheckpointOut.model_validate(latest) if latest else None)
 
     @operation(bp, "POST", "/audit/verification", summary="Verify the whole log: chains, "
                "signatures, checkpoints and cosignatures", tag="audit",
@@ -99,7 +99,8 @@ def register(bp: Blueprint) -> None:
     def verify_log(viewer: Viewer) -> VerificationOut:
         require_auditor(viewer)
         exchange = caught_up_exchange()
-        return VerificationOut.of(exchange.audit.verify(viewer, exchange.checkpoints.all()))
+        verification = exchange.audit.verify(viewer, exchange.checkpoints.all())
+        return VerificationOut.model_validate(verification)
 
     @operation(bp, "GET", "/audit/cases/<uuid:case_id>", summary="A case as it was at a "
                "moment: its readers then, and its content where your state may read it",
@@ -110,8 +111,8 @@ def register(bp: Blueprint) -> None:
         when = _moment(query.at)
         version, case, history, readers = case_as_it_was(exchange, viewer, case_id, when)
         return CaseAtOut(case_id=str(case_id), at=when, version=version, readers=readers,
-                         case=CaseOut.of(case) if case else None,
-                         history=[HistoryEntryOut.of(e) for e in history])
+                         case=CaseOut.model_validate(case) if case else None,
+                         history=[HistoryEntryOut.model_validate(e) for e in history])
 
     @operation(bp, "GET", "/audit/access", summary="Every record a state could read at a "
                "moment, with the key versions it held", tag="audit", query=AccessQuery,
@@ -122,4 +123,5 @@ def register(bp: Blueprint) -> None:
         when, state = _moment(query.at), query.state.strip().upper()
         rows = exchange.access_ledger.view.access_of(state, when)
         return AccessOut(state=state, at=when, page=query.page, per_page=query.per_page,
-                         total=len(rows), items=[AccessRowOut.of(r) for r in query.window(rows)])
+                         total=len(rows),
+                         items=[AccessRowOut.model_validate(r) for r in query.window(rows)])

@@ -51,7 +51,7 @@ CHANGE_ERRORS = (403, 404, 409)
 
 
 def _case(viewer: Viewer, case_id: UUID) -> CaseOut:
-    return CaseOut.of(get_exchange().cases.view(viewer, case_id))
+    return CaseOut.model_validate(get_exchange().cases.view(viewer, case_id))
 
 
 def _content(body: Any) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def register(bp: Blueprint) -> None:
                "your state can", tag="cases", response=HistoryOut, errors=READ_ERRORS)
     def case_history(viewer: Viewer, case_id: UUID) -> HistoryOut:
         entries = get_exchange().cases.history(viewer, case_id)
-        return HistoryOut(items=[HistoryEntryOut.of(e) for e in entries])
+        return HistoryOut(items=[HistoryEntryOut.model_validate(e) for e in entries])
 
     @operation(bp, "PUT", f"{CASE}/summary", summary="Revise the summary", tag="cases",
                body=SummaryRevision, response=CaseOut, errors=CHANGE_ERRORS)

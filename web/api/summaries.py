@@ -27,7 +27,7 @@ def register(bp: Blueprint) -> None:
     def list_releases(viewer: Viewer, query: PageQuery) -> ReleasePage:
         releases = get_exchange().releases.all()
         return ReleasePage(page=query.page, per_page=query.per_page, total=len(releases),
-                           items=[ReleaseOut.of(r) for r in query.window(releases)])
+                           items=[ReleaseOut.model_validate(r) for r in query.window(releases)])
 
     @operation(bp, "GET", "/summaries/releases/<int:year>", summary="The release of one year, "
                "with every edition", tag="summaries", response=ReleaseOut, errors=(404,))
@@ -35,10 +35,10 @@ def register(bp: Blueprint) -> None:
         release = next((r for r in get_exchange().releases.all() if r.year == year), None)
         if release is None:
             raise NotFound(f"No release for {year}.")
-        return ReleaseOut.of(release)
+        return ReleaseOut.model_validate(release)
 
     @operation(bp, "POST", "/summaries/releases", summary="Publish (or correct) the release "
                "of a closed year (secretariat)", tag="summaries", body=ReleaseIn,
                response=ReleaseOut, status=201, errors=(403, 409))
     def publish_release(viewer: Viewer, body: ReleaseIn) -> ReleaseOut:
-        return ReleaseOut.of(publish_year(viewer, body.year))
+        return ReleaseOut.model_validate(publish_year(viewer, body.year))

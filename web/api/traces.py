@@ -36,7 +36,7 @@ STEP_ERRORS = (403, 404, 409)
 
 
 def trace_out(viewer: Viewer, trace_id: UUID) -> TraceOut:
-    return TraceOut.of(get_exchange().traces.view(viewer, trace_id))
+    return TraceOut.model_validate(get_exchange().traces.view(viewer, trace_id))
 
 
 def register(bp: Blueprint) -> None:
@@ -61,7 +61,7 @@ def register(bp: Blueprint) -> None:
     def response_record(viewer: Viewer) -> ResponseRecordOut:
         exchange = caught_up_exchange()
         return ResponseRecordOut(items=[
-            PairStatsOut.of(s) for s in exchange.trace_board.view.pair_stats()
+            PairStatsOut.model_validate(s) for s in exchange.trace_board.view.pair_stats()
             if viewer.state in (s.requester, s.requested)])
 
     @operation(bp, "POST", "/cases/<uuid:case_id>/traces", summary="Send a trace request "
