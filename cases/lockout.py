@@ -33,7 +33,9 @@ class Lockout:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine = engine
         self.clock = clock
-        metadata.create_all(engine)
+
+    def create_table(self) -> None:
+        metadata.create_all(self.engine)
 
     def check(self, username: str) -> None:
         """Refuses a locked user name before its password is even tried."""

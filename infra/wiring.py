@@ -1,4 +1,9 @@
-"""Assembles the exchange's parts from settings: event store, keystore, services."""
+"""Assembles the exchange's parts from settings: event store, keystore, services.
+
+Two steps: `prepare_store` makes the database ready (tables, indexes, backfills) and is the
+only one that changes its schema; `open_exchange` then wires the parts over it. The CLI and the
+WSGI entry prepare before they open; a worker or test that opens a prepared store need not.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from eventsourcing.projection import Projection
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from sqlalchemy.exc import SAWarning
 
 from cases.api_tokens import ApiTokens
@@ -15,11 +21,12 @@ from cases.case import Case
 from cases.directory_service import Directory
 from cases.keystore import KeyStore
 from cases.ledger import Ledger
+from cases.lockout import Lockout
 from cases.meeting_service import Meetings
 from cases.policy import PolicyFacts
 from cases.releases import Releases
 from cases.services import Cases
-from cases.tracing_service import Traces
+from cases.tracing_service import Traces, link_trace_requests
 from crypto import DERIVATIONS, KdfParams, UserKey
 from crypto.logkey import LogKey
 from projections.access_ledger import AccessLedger, AccessLedgerView
@@ -29,6 +36,7 @@ from projections.checkpoints import Checkpointer, CheckpointStore, Witness
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
 from projections.policy_summary import PolicySummary, PolicySummaryView
+from projections.read_model import ReadModel
 from projections.trace_board import TraceBoard, TraceBoardView
 
 from .settings import Settings
@@ -120,42 +128,84 @@ def subgroup_key_of(settings: Settings) -> UserKey:
 SNAPSHOT_EVERY = 100
 
 
-def open_exchange(settings: Settings) -> Exchange:
+def _ledger(settings: Settings, *, create_tables: bool) -> Ledger:
+    env = {**settings.event_store_env, "CREATE_TABLE": "y" if create_tables else "n"}
+    return Ledger(env=env, snapshot_intervals={Case: SNAPSHOT_EVERY})
+
+
+@dataclass(frozen=True)
+class ReadModelViews:
+    """The read models' tables, each beside its tracking tables."""
+
+    case_index: CaseIndexView
+    trace_board: TraceBoardView
+    audit_index: AuditIndexView
+    access_ledger: AccessLedgerView
+    policy_summary: PolicySummaryView
+
+    @classmethod
+    def on(cls, datastore: SQLAlchemyDatastore) -> ReadModelViews:
+        return cls(
+            CaseIndexView(datastore, tracking_table_name="case_index_tracking"),
+            TraceBoardView(datastore, tracking_table_name="trace_board_tracking"),
+            AuditIndexView(datastore, tracking_table_name="audit_index_tracking"),
+            AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking"),
+            PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking"))
+
+    def all(self) -> tuple[ReadModel, ...]:
+        return (self.case_index, self.trace_board, self.audit_index, self.access_ledger,
+                self.policy_summary)
+
+
+def prepare_store(settings: Settings) -> None:
+    """Makes the store ready to open: creates what is missing (the event store's tables and
+    topic index, the keystore, lockout and checkpoint tables, the read models' tables, a read
+    model of an older shape being dropped to be rebuilt as it catches up) and backfills what
+    an older store lacks (the trace-request links). Safe to run again, and by several
+    processes at once; run by `divex` commands and the WSGI entry before `open_exchange`."""
     if not settings.is_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ledger = Ledger(env=settings.event_store_env, snapshot_intervals={Case: SNAPSHOT_EVERY})
-    keystore = KeyStore(ledger.recorder.datastore.engine)  # type: ignore[attr-defined]
+    ledger = _ledger(settings, create_tables=True)
+    try:
+        datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+        ledger.create_indexes()
+        keystore = KeyStore(datastore.engine)
+        links_are_new = keystore.create_tables()
+        Lockout(datastore.engine).create_table()
+        CheckpointStore(datastore.engine).create_tables()
+        for view in ReadModelViews.on(datastore).all():
+            view.create_table()
+        if links_are_new:
+            link_trace_requests(ledger, keystore)
+    finally:
+        ledger.close()
+
+
+def open_exchange(settings: Settings) -> Exchange:
+    """The exchange over a store `prepare_store` made ready; changes nothing in it."""
+    ledger = _ledger(settings, create_tables=False)
+    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+    keystore = KeyStore(datastore.engine)
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
                     lanes=settings.kdf_lanes)
     DERIVATIONS.configure(settings.kdf_queue, settings.kdf_wait_seconds)
     log_key = LogKey.load_or_create(settings.log_key_file)
     subgroup_key = subgroup_key_of(settings)
     directory = Directory(ledger, keystore, kdf, log_key.public_bytes, subgroup_key.public_bytes)
-    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
-    index_view = CaseIndexView(datastore, tracking_table_name="case_index_tracking")
-    index_view.create_table()
-    board_view = TraceBoardView(datastore, tracking_table_name="trace_board_tracking")
-    board_view.create_table()
-    audit_view = AuditIndexView(datastore, tracking_table_name="audit_index_tracking")
-    audit_view.create_table()
-    access_view = AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking")
-    access_view.create_table()
-    policy_view = PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking")
-    policy_view.create_table()
-    policy_summary = PolicySummary(policy_view)
+    views = ReadModelViews.on(datastore)
+    policy_summary = PolicySummary(views.policy_summary)
     policy_summary.subgroup_key = subgroup_key
     checkpoints = CheckpointStore(datastore.engine)
-    checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
+    checkpointer = Checkpointer(checkpoints, views.audit_index, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
-    traces = Traces(ledger, keystore, directory, cases)
-    if keystore.links_are_new:
-        traces.link_all()
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
-                    cases=cases, case_index=CaseIndex(index_view), traces=traces,
+                    cases=cases, case_index=CaseIndex(views.case_index),
+                    traces=Traces(ledger, keystore, directory, cases),
                     meetings=Meetings(ledger, keystore, directory, cases),
-                    trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
-                    access_ledger=AccessLedger(access_view),
+                    trace_board=TraceBoard(views.trace_board),
+                    audit_index=AuditIndex(views.audit_index),
+                    access_ledger=AccessLedger(views.access_ledger),
                     policy=PolicyFacts(cases), policy_summary=policy_summary,
                     releases=Releases(ledger),
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
