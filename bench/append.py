@@ -43,7 +43,7 @@ from cases.kernel.sealing import body_context
 from cases.kernel.viewer import Viewer
 from crypto import CaseKey, unwrap_case_key
 from infra.settings import Settings, sqlite_url
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 
 PASSWORD = "correct horse battery staple"
 FAST_KDF = {"kdf_memory_kib": 8, "kdf_iterations": 1, "kdf_lanes": 1}  # not in the timed loops
@@ -143,6 +143,7 @@ class Divex:
 def open_divex(data_dir: Path) -> Divex:
     settings = Settings(data_dir=data_dir, database_url=sqlite_url(data_dir),
                         secret_key="bench-secret", **FAST_KDF)
+    prepare_store(settings)
     exchange = open_exchange(settings)
     directory = exchange.directory
     directory.initialise("secretariat", PASSWORD)

@@ -29,7 +29,7 @@ from cases.kernel.viewer import Viewer
 from crypto import CaseKey
 from infra.demo import ACTORS, DEMO_STATES, FINDS, MAKERS, PLACES, POINTS
 from infra.settings import Settings
-from infra.wiring import open_exchange
+from infra.wiring import open_exchange, prepare_store
 from projections.follower import catch_up
 
 PASSWORD = "load-bench-password-2026"
@@ -190,6 +190,7 @@ def seed(settings: Settings, cases: int, processes: int, folder: Path,
     returns the seed figures (also written to ``seed.json``, which marks the seed complete)."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
+    prepare_store(settings)
     exchange = open_exchange(replace(settings))
     try:
         seed_directory(exchange)

@@ -39,7 +39,7 @@ from cases.casework.case import Case
 from cases.kernel.sealing import body_context
 from crypto import unwrap_case_key
 from infra.settings import Settings, StreamSettings
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.broker import started_tansu
@@ -178,6 +178,7 @@ def run_path(name: str, kafka: bool, args: argparse.Namespace, work: Path) -> li
             broker = started_tansu(work / f"{name}-tansu.log")
             settings = replace(settings, projection_source="kafka", stream=StreamSettings(
                 bootstrap=broker.bootstrap, topic="divex.bench", group="bench", **STREAM))
+        prepare_store(settings)
         exchange = open_exchange(settings)
         try:
             events = prepare(exchange, args.cases, max(1, args.rate * args.seconds // args.cases))

@@ -30,7 +30,7 @@ from cases.casework.case import Case
 from cases.kernel.sealing import body_context
 from crypto import CaseKey, canonical_json
 from infra.settings import Settings, sqlite_url
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 
 PASSWORD = "correct horse battery staple"
 FAST_KDF = {"kdf_memory_kib": 8, "kdf_iterations": 1, "kdf_lanes": 1}
@@ -45,6 +45,7 @@ BATCH = 50  # cases saved per transaction
 def open_bench_exchange(folder: Path, every: int) -> Exchange:
     settings = Settings(data_dir=folder, database_url=sqlite_url(folder), secret_key="bench",
                         checkpoint_every=every, **FAST_KDF)
+    prepare_store(settings)
     return open_exchange(settings)
 
 

@@ -46,7 +46,7 @@ class ApiToken:
     @classmethod
     def parse(cls, text: str) -> ApiToken:
         """Reads a token as `str(token)` wrote it; raises CryptoError on anything else."""
-        if not text.startswith(PREFIX) or text.count(".") != 1:
+        if not isinstance(text, str) or not text.startswith(PREFIX) or text.count(".") != 1:
             raise CryptoError("not a divex API token")
         token_id, secret_text = text[len(PREFIX):].split(".")
         try:

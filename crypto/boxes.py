@@ -21,7 +21,8 @@ def seal_to(recipient: X25519PublicKey | bytes, plaintext: bytes, context: dict[
     """Encrypts `plaintext` so only the holder of the recipient's private key can open it.
 
     `context` (canonical JSON, used as the HPKE `info`) must be given again to open.
-    Token layout: 0x03 | HPKE ciphertext (encapsulated key, ciphertext, tag).
+    Token layout: 0x03 | HPKE ciphertext (encapsulated key, ciphertext, tag). A key of small
+    order (RFC 7748 §6.1: the all-zero shared secret) raises CryptoError.
     """
     if isinstance(recipient, bytes):
         if len(recipient) != 32:
@@ -30,15 +31,20 @@ def seal_to(recipient: X25519PublicKey | bytes, plaintext: bytes, context: dict[
     if not isinstance(recipient, X25519PublicKey):
         raise CryptoError("the recipient must be an X25519 public key")
     info = canonical_json(context)
-    return bytes([BOX_FORMAT]) + _SUITE.encrypt(plaintext, recipient, info=info)
+    try:
+        sealed = _SUITE.encrypt(plaintext, recipient, info=info)
+    except ValueError:  # OpenSSL refuses the all-zero X25519 shared secret
+        raise CryptoError("the recipient's public key is of small order: nothing can be "
+                          "sealed to it") from None
+    return bytes([BOX_FORMAT]) + sealed
 
 
 def open_sealed(private: X25519PrivateKey, token: bytes, context: dict[str, Any]) -> bytes:
     """Decrypts a `seal_to` token with the recipient's private key and the same context."""
     if not isinstance(private, X25519PrivateKey):
         raise CryptoError("opening a sealed box needs an X25519 private key")
-    if not token:
-        raise CryptoError("sealed box is empty")
+    if not isinstance(token, bytes) or not token:
+        raise CryptoError("sealed box is empty or not bytes")
     if token[0] != BOX_FORMAT:
         raise CryptoError(f"unknown sealed box format {token[0]:#04x}")
     info = canonical_json(context)

@@ -59,6 +59,8 @@ class CaseKey:
 
     def open(self, token: bytes, associated_data: bytes) -> bytes:
         """Decrypts a token made by `seal` with the same associated data."""
+        if not isinstance(token, bytes):
+            raise CryptoError("a sealed token must be bytes")
         if len(token) < _HEADER_SIZE + _TAG_SIZE:
             raise CryptoError("sealed token is truncated")
         if token[0] != SEALED_FORMAT:
@@ -76,6 +78,8 @@ class CaseKey:
 
 def token_key_id(token: bytes) -> str:
     """The key id (8 hex) a sealed token or wrapped case key was made with."""
+    if not isinstance(token, bytes):
+        raise CryptoError("a token must be bytes")
     if len(token) < 1 + _KEY_ID_SIZE:
         raise CryptoError("token is too short to carry a key id")
     if token[0] not in (SEALED_FORMAT, WRAPPED_FORMAT):

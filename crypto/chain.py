@@ -43,10 +43,14 @@ def verify_chain(
     """
     expected = GENESIS_HASH
     for index, (header, body, signature) in enumerate(events):
-        if header.get(prev_key) != expected:
+        if not isinstance(header, dict) or header.get(prev_key) != expected:
             raise CryptoError(
                 f"hash chain broken at event {index}: its {prev_key} does not match "
                 f"the hash of the previous event"
             )
-        expected = event_hash(header, body, signature)
+        try:
+            expected = event_hash(header, body, signature)
+        except (TypeError, AttributeError):  # a header or signature of the wrong shape
+            raise CryptoError(f"event {index} cannot be hashed: malformed header, body "
+                              "or signature") from None
     return expected

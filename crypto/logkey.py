@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -31,8 +32,8 @@ class LogKey:
         if path.exists():
             try:
                 key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-            except ValueError:
-                raise CryptoError(f"{path} does not hold a PEM private key") from None
+            except (ValueError, TypeError, UnsupportedAlgorithm):  # TypeError: it has a password
+                raise CryptoError(f"{path} does not hold an unencrypted PEM private key") from None
             if not isinstance(key, Ed25519PrivateKey):
                 raise CryptoError(f"{path} does not hold an Ed25519 key")
             return cls(key)

@@ -8,6 +8,20 @@ from collections.abc import Sequence
 from .errors import CryptoError
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+HASH_SIZE = 32  # every leaf hash, node, root and proof element is one SHA-256 digest
+
+
+def _check_hash(value: bytes, what: str) -> None:
+    if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+        raise CryptoError(f"{what} must be a {HASH_SIZE}-byte SHA-256 hash")
+
+
+def _check_hashes(values: Sequence[bytes], what: str) -> None:
+    # One pass at the public entry; the walks below then hash without checking each node.
+    if not all(isinstance(v, bytes) and len(v) == HASH_SIZE for v in values):
+        bad = next(i for i, v in enumerate(values)
+                   if not isinstance(v, bytes) or len(v) != HASH_SIZE)
+        raise CryptoError(f"{what} {bad} must be a {HASH_SIZE}-byte SHA-256 hash")
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -17,6 +31,12 @@ def leaf_hash(data: bytes) -> bytes:
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """The hash of an inner node: SHA-256(0x01 || left || right)."""
+    _check_hash(left, "a left child")
+    _check_hash(right, "a right child")
+    return _node(left, right)
+
+
+def _node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
@@ -26,11 +46,16 @@ def tree_root(leaf_hashes: Sequence[bytes]) -> bytes:
     Built bottom up, an odd last node moving up unchanged: the same tree as RFC 6962's split
     at the largest power of two, without recursion.
     """
+    _check_hashes(leaf_hashes, "leaf hash")
+    return _root(leaf_hashes)
+
+
+def _root(leaf_hashes: Sequence[bytes]) -> bytes:
     level = list(leaf_hashes)
     if not level:
         return EMPTY_ROOT
     while len(level) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
@@ -48,16 +73,17 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     Walks down from the root, so each level hashes half of what the one above did: O(n).
     """
     if not 0 <= index < len(leaf_hashes):
-        raise ValueError(f"no leaf {index} in a tree of {len(leaf_hashes)}")
+        raise CryptoError(f"no leaf {index} in a tree of {len(leaf_hashes)}")
+    _check_hashes(leaf_hashes, "leaf hash")
     proof: list[bytes] = []
     leaves = leaf_hashes
     while len(leaves) > 1:
         k = _split(len(leaves))
         if index < k:
-            proof.append(tree_root(leaves[k:]))
+            proof.append(_root(leaves[k:]))
             leaves = leaves[:k]
         else:
-            proof.append(tree_root(leaves[:k]))
+            proof.append(_root(leaves[:k]))
             leaves, index = leaves[k:], index - k
     return proof[::-1]
 
@@ -65,7 +91,8 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
     """PROOF(old_size, D[n]) of RFC 6962 §2.1.2, n being the number of leaves; O(n)."""
     if not 0 <= old_size <= len(leaf_hashes):
-        raise ValueError(f"cannot prove a tree of {old_size} against {len(leaf_hashes)}")
+        raise CryptoError(f"cannot prove a tree of {old_size} against {len(leaf_hashes)}")
+    _check_hashes(leaf_hashes, "leaf hash")
     if old_size in (0, len(leaf_hashes)):
         return []
     proof: list[bytes] = []
@@ -73,13 +100,13 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes
     while m != len(leaves):
         k = _split(len(leaves))
         if m <= k:
-            proof.append(tree_root(leaves[k:]))
+            proof.append(_root(leaves[k:]))
             leaves = leaves[:k]
         else:
-            proof.append(tree_root(leaves[:k]))
+            proof.append(_root(leaves[:k]))
             leaves, m, complete = leaves[k:], m - k, False
     if not complete:
-        proof.append(tree_root(leaves))
+        proof.append(_root(leaves))
     return proof[::-1]
 
 
@@ -92,16 +119,19 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     """
     if not 0 <= index < size:
         raise CryptoError(f"leaf {index} cannot be in a tree of {size}")
+    _check_hash(leaf, "the leaf hash")
+    _check_hash(root, "the root")
+    _check_hashes(proof, "proof element")
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
             raise CryptoError("the inclusion proof is too long")
         if fn & 1 or fn == sn:
-            r = node_hash(p, r)
+            r = _node(p, r)
             while not fn & 1 and fn != 0:
                 fn, sn = fn >> 1, sn >> 1
         else:
-            r = node_hash(r, p)
+            r = _node(r, p)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise CryptoError("the inclusion proof is too short")
@@ -113,6 +143,9 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
                        proof: Sequence[bytes]) -> None:
     """Raises CryptoError unless the tree of ``new_size`` extends the one of ``old_size``
     (RFC 9162 §2.1.4.2)."""
+    _check_hash(old_root, "the earlier root")
+    _check_hash(new_root, "the later root")
+    _check_hashes(proof, "proof element")
     if old_size < 0:
         raise CryptoError(f"a tree cannot have {old_size} leaves")
     if old_size > new_size:
@@ -140,11 +173,11 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         if sn == 0:
             raise CryptoError("the consistency proof is too long")
         if fn & 1 or fn == sn:
-            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            fr, sr = _node(c, fr), _node(c, sr)
             while not fn & 1 and fn != 0:
                 fn, sn = fn >> 1, sn >> 1
         else:
-            sr = node_hash(sr, c)
+            sr = _node(sr, c)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise CryptoError("the consistency proof is too short")
@@ -164,6 +197,9 @@ class CompactRange:
     @classmethod
     def resume(cls, size: int, roots: Sequence[bytes]) -> CompactRange:
         """The range of ``size`` leaves from its subtree roots, left to right (`roots`)."""
+        if type(size) is not int or size < 0:
+            raise CryptoError(f"a tree cannot have {size} leaves")
+        _check_hashes(roots, "subtree root")
         heights = [h for h in reversed(range(size.bit_length())) if size >> h & 1]
         if len(roots) != len(heights):
             raise CryptoError(f"a range of {size} leaves has {len(heights)} subtree roots, "
@@ -179,9 +215,10 @@ class CompactRange:
 
     def append(self, leaf: bytes) -> None:
         """Adds one leaf hash (`leaf_hash`)."""
+        _check_hash(leaf, "a leaf hash")
         height, node = 0, leaf
         while self._stack and self._stack[-1][0] == height:
-            node = node_hash(self._stack.pop()[1], node)
+            node = _node(self._stack.pop()[1], node)
             height += 1
         self._stack.append((height, node))
         self.size += 1
@@ -192,5 +229,5 @@ class CompactRange:
             return EMPTY_ROOT
         node = self._stack[-1][1]
         for _, left in reversed(self._stack[:-1]):
-            node = node_hash(left, node)
+            node = _node(left, node)
         return node

@@ -85,6 +85,8 @@ def open_with_password(password: str, blob: bytes, *, limit: KdfParams = MAX_KDF
 
 def params_of(blob: bytes) -> KdfParams:
     """The KDF parameters a blob was sealed with."""
+    if not isinstance(blob, bytes):
+        raise CryptoError("a key blob must be bytes")
     if len(blob) < _HEADER.size:
         raise CryptoError("key blob is truncated")
     fmt, memory_kib, iterations, lanes, _, _ = _HEADER.unpack_from(blob)

@@ -51,7 +51,7 @@ def verify_event_digest(
     """`verify_event` from the body's SHA-256 alone (an offline auditor has no bodies)."""
     try:
         verify_signature(signing_public, signing_bytes_of_digest(header, body_sha256), signature)
-    except CryptoError:
+    except (CryptoError, TypeError):  # TypeError: a header canonical JSON cannot encode
         raise CryptoError("bad signature on event: header, body or signer do not match") from None
 
 
@@ -61,5 +61,5 @@ def verify_signature(signing_public: bytes, message: bytes, signature: bytes) ->
         raise CryptoError("bad signature: the signing public key must be 32 raw bytes")
     try:
         Ed25519PublicKey.from_public_bytes(signing_public).verify(signature, message)
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, TypeError):  # TypeError: a signature not in bytes
         raise CryptoError("bad signature") from None

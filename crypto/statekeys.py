@@ -178,7 +178,7 @@ class Keyring:
             if data["format"] != _KEYRING_FORMAT:
                 raise CryptoError("unknown keyring format")
             entries = [(p["version"], p["encryption"], p["signing"]) for p in data["pairs"]]
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise CryptoError("malformed keyring") from None
         return cls(
             StateKeyPair(

@@ -26,7 +26,7 @@ class UserKey:
     @classmethod
     def from_bytes(cls, raw: bytes) -> UserKey:
         """Loads the raw 32-byte private key (only ever read from a sealed blob)."""
-        if len(raw) != 32:
+        if not isinstance(raw, bytes) or len(raw) != 32:
             raise CryptoError("a user key must be 32 bytes")
         return cls(X25519PrivateKey.from_private_bytes(raw))
 

@@ -52,6 +52,8 @@ def wrapped_key_version(wrapped: bytes) -> int:
 
 
 def _read_header(wrapped: bytes) -> tuple[bytes, int, int]:
+    if not isinstance(wrapped, bytes):
+        raise CryptoError("a wrapped case key must be bytes")
     if len(wrapped) < _HEADER.size + 1:
         raise CryptoError("wrapped case key is truncated")
     fmt, key_id, key_version, state_version = _HEADER.unpack_from(wrapped)

@@ -17,7 +17,7 @@ from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
 from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
 from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
-from .wiring import Exchange, open_exchange
+from .wiring import Exchange, open_exchange, prepare_store
 
 
 @click.group()
@@ -84,6 +84,7 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
     # come back. On any other address the DIVEX_SECURE_COOKIES setting holds (default on).
     settings = replace(ctx.obj, data_dir=data_dir, database_url=sqlite_url(data_dir),
                        secure_cookies=ctx.obj.secure_cookies and not is_loopback(host))
+    prepare_store(settings)
     exchange = open_exchange(settings)
     ctx.call_on_close(exchange.close)
     click.echo("Seeding the demo exchange (fictional data)...")

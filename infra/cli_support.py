@@ -17,7 +17,7 @@ from cases.kernel.errors import DivexError
 from cases.kernel.viewer import Viewer
 
 from .settings import Settings
-from .wiring import Exchange, open_exchange
+from .wiring import Exchange, open_exchange, prepare_store
 
 
 def refusals_as_messages(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,9 +44,11 @@ def read_password(password_file: Path | None, prompt: str) -> str:
 
 
 def exchange_of(ctx: click.Context) -> Exchange:
-    """The exchange the settings point at; a store that cannot be opened is a one-line error."""
+    """The exchange the settings point at, its store prepared first (any command may be the
+    first to run after an upgrade); a store that cannot be opened is a one-line error."""
     settings: Settings = ctx.obj
     try:
+        prepare_store(settings)
         exchange = open_exchange(settings)
     except (SQLAlchemyError, ImportError, OSError) as error:
         # e.g. an unparsable DIVEX_DATABASE_URL, a server that refuses, a missing driver,

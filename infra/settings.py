@@ -87,7 +87,6 @@ class Settings:
         return {
             "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
             "SQLALCHEMY_URL": self.database_url,
-            "CREATE_TABLE": "y",
             # Each process keeps the aggregates it loaded and reads only their newer events
             # (fast-forward, the library's default): a request's user and state cost one
             # query each instead of a snapshot look-up and a replay, and never go stale.

@@ -1,4 +1,9 @@
-"""Assembles the exchange's parts from settings: event store, keystore, services."""
+"""Assembles the exchange's parts from settings: event store, keystore, services.
+
+Two steps: `prepare_store` makes the database ready (tables, indexes, backfills) and is the
+only one that changes its schema; `open_exchange` then wires the parts over it. The CLI and the
+WSGI entry prepare before they open; a worker or test that opens a prepared store need not.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eventsourcing.projection import Projection
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
@@ -17,12 +23,13 @@ from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.identity.api_token_service import ApiTokens
 from cases.identity.directory_service import Directory
+from cases.identity.lockout import Lockout
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.meetings.meeting_service import Meetings
 from cases.policy.facts import PolicyFacts
 from cases.policy.releases import Releases
-from cases.tracing.tracing_service import Traces
+from cases.tracing.tracing_service import Traces, link_trace_requests
 from crypto import DERIVATIONS, KdfParams, UserKey
 from crypto.logkey import LogKey
 from projections.access_ledger import AccessLedger, AccessLedgerView
@@ -32,6 +39,7 @@ from projections.checkpoints import Checkpointer, CheckpointStore, Witness
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
 from projections.policy_summary import PolicySummary, PolicySummaryView
+from projections.read_model import ReadModel
 from projections.trace_board import TraceBoard, TraceBoardView
 
 from .settings import Settings
@@ -123,6 +131,35 @@ def subgroup_key_of(settings: Settings) -> UserKey:
 SNAPSHOT_EVERY = 100
 
 
+def _ledger(settings: Settings, *, create_tables: bool) -> Ledger:
+    env = {**settings.event_store_env, "CREATE_TABLE": "y" if create_tables else "n"}
+    return Ledger(env=env, snapshot_intervals={Case: SNAPSHOT_EVERY})
+
+
+@dataclass(frozen=True)
+class ReadModelViews:
+    """The read models' tables, each beside its tracking tables."""
+
+    case_index: CaseIndexView
+    trace_board: TraceBoardView
+    audit_index: AuditIndexView
+    access_ledger: AccessLedgerView
+    policy_summary: PolicySummaryView
+
+    @classmethod
+    def on(cls, datastore: SQLAlchemyDatastore) -> ReadModelViews:
+        return cls(
+            CaseIndexView(datastore, tracking_table_name="case_index_tracking"),
+            TraceBoardView(datastore, tracking_table_name="trace_board_tracking"),
+            AuditIndexView(datastore, tracking_table_name="audit_index_tracking"),
+            AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking"),
+            PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking"))
+
+    def all(self) -> tuple[ReadModel, ...]:
+        return (self.case_index, self.trace_board, self.audit_index, self.access_ledger,
+                self.policy_summary)
+
+
 def private_data_dir(settings: Settings) -> None:
     """The data folder (mode 0700 when divex creates it) and the SQLite file (mode 0600),
     readable by their owner only, as the key files are. SQLite gives its -wal and -shm side
@@ -148,41 +185,54 @@ def private_data_dir(settings: Settings) -> None:
             file.chmod(0o600)
 
 
-def open_exchange(settings: Settings) -> Exchange:
+def prepare_store(settings: Settings) -> None:
+    """Makes the store ready to open: creates what is missing (the event store's tables and
+    topic index, the keystore, lockout and checkpoint tables, the read models' tables, a read
+    model of an older shape being dropped to be rebuilt as it catches up) and backfills what
+    an older store lacks (the trace-request links). Safe to run again, and by several
+    processes at once; run by `divex` commands and the WSGI entry before `open_exchange`."""
     private_data_dir(settings)
-    ledger = Ledger(env=settings.event_store_env, snapshot_intervals={Case: SNAPSHOT_EVERY})
-    keystore = KeyStore(ledger.recorder.datastore.engine)  # type: ignore[attr-defined]
+    ledger = _ledger(settings, create_tables=True)
+    try:
+        datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+        ledger.create_indexes()
+        keystore = KeyStore(datastore.engine)
+        links_are_new = keystore.create_tables()
+        Lockout(datastore.engine).create_table()
+        CheckpointStore(datastore.engine).create_tables()
+        for view in ReadModelViews.on(datastore).all():
+            view.create_table()
+        if links_are_new:
+            link_trace_requests(ledger, keystore)
+    finally:
+        ledger.close()
+
+
+def open_exchange(settings: Settings) -> Exchange:
+    """The exchange over a store `prepare_store` made ready; changes nothing in it."""
+    ledger = _ledger(settings, create_tables=False)
+    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
+    keystore = KeyStore(datastore.engine)
     kdf = KdfParams(memory_kib=settings.kdf_memory_kib, iterations=settings.kdf_iterations,
                     lanes=settings.kdf_lanes)
     DERIVATIONS.configure(settings.kdf_queue, settings.kdf_wait_seconds)
     log_key = LogKey.load_or_create(settings.log_key_file)
     subgroup_key = subgroup_key_of(settings)
     directory = Directory(ledger, keystore, kdf, log_key.public_bytes, subgroup_key.public_bytes)
-    datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
-    index_view = CaseIndexView(datastore, tracking_table_name="case_index_tracking")
-    index_view.create_table()
-    board_view = TraceBoardView(datastore, tracking_table_name="trace_board_tracking")
-    board_view.create_table()
-    audit_view = AuditIndexView(datastore, tracking_table_name="audit_index_tracking")
-    audit_view.create_table()
-    access_view = AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking")
-    access_view.create_table()
-    policy_view = PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking")
-    policy_view.create_table()
-    policy_summary = PolicySummary(policy_view)
+    views = ReadModelViews.on(datastore)
+    policy_summary = PolicySummary(views.policy_summary)
     policy_summary.subgroup_key = subgroup_key
     checkpoints = CheckpointStore(datastore.engine)
-    checkpointer = Checkpointer(checkpoints, audit_view, log_key, settings.checkpoint_every)
+    checkpointer = Checkpointer(checkpoints, views.audit_index, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
-    traces = Traces(ledger, keystore, directory, cases)
-    if keystore.links_are_new:
-        traces.link_all()
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
-                    cases=cases, case_index=CaseIndex(index_view), traces=traces,
+                    cases=cases, case_index=CaseIndex(views.case_index),
+                    traces=Traces(ledger, keystore, directory, cases),
                     meetings=Meetings(ledger, keystore, directory, cases),
-                    trace_board=TraceBoard(board_view), audit_index=AuditIndex(audit_view),
-                    access_ledger=AccessLedger(access_view),
+                    trace_board=TraceBoard(views.trace_board),
+                    audit_index=AuditIndex(views.audit_index),
+                    access_ledger=AccessLedger(views.access_ledger),
                     policy=PolicyFacts(cases), policy_summary=policy_summary,
                     releases=Releases(ledger),
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,

@@ -9,10 +9,11 @@ from __future__ import annotations
 from web import create_app
 
 from .settings import DEMO_SECRET_KEY, load_settings
-from .wiring import open_exchange
+from .wiring import open_exchange, prepare_store
 
 settings = load_settings()
 if settings.secret_key == DEMO_SECRET_KEY:
     raise RuntimeError("DIVEX_SECRET_KEY is not set: the server needs its own long random "
                        "secret, as `divex serve` does.")
+prepare_store(settings)
 app = create_app(open_exchange(settings))

@@ -76,7 +76,9 @@ class CheckpointStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
 
     def all(self) -> list[Checkpoint]:
         with self.engine.connect() as db:

@@ -13,7 +13,7 @@ import pytest
 from cases.identity.directory_service import Directory
 from cases.kernel.viewer import Viewer
 from infra.settings import Settings, sqlite_url
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.follower import catch_up
 from tests.services import fresh_postgres_database
 
@@ -42,6 +42,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 
 @pytest.fixture
 def exchange(settings: Settings) -> Iterator[Exchange]:
+    prepare_store(settings)
     opened = open_exchange(settings)
     yield opened
     opened.close()

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
+from tests.case_routes import CASE_ROUTES, CaseRoute
 from tests.conftest import PASSWORD, make_settings
 from tests.web.conftest import Browser
 from web import create_app
-from web.routes import CASE_ROUTES, CaseRoute
 
 OWNER, RECIPIENT, OUTSIDER = "FRA", "DEU", "MLI"
 STATE_ROLES = ("analyst", "reviewer", "auditor", "state_admin")
@@ -34,7 +34,9 @@ def username(state: str, role: str) -> str:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    exchange = open_exchange(make_settings(Path(tmp_path_factory.mktemp("matrix"))))
+    settings = make_settings(Path(tmp_path_factory.mktemp("matrix")))
+    prepare_store(settings)
+    exchange = open_exchange(settings)
     directory = exchange.directory
     directory.initialise("secretariat", PASSWORD)
     secretariat = directory.authenticate("secretariat", PASSWORD)

@@ -25,7 +25,7 @@ from cases.kernel.errors import Conflict
 from crypto.logkey import LogKey, key_fingerprint
 from infra.cli import main
 from infra.settings import Settings
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.checkpoints import now_text
 from projections.follower import catch_up
 from tests.conftest import cli_env, register_states
@@ -37,6 +37,7 @@ EVERY = 5
 @pytest.fixture
 def audited(settings: Settings) -> Iterator[Exchange]:
     """A log of ~20 events with checkpoints every 5, the last one cosigned by FRA and DEU."""
+    prepare_store(settings)
     exchange = open_exchange(replace(settings, checkpoint_every=EVERY))
     viewers = register_states(exchange.directory, ("FRA", "DEU"), ("analyst", "auditor"))
     case_id = exchange.cases.open_case(viewers["FRA"], SUMMARY)

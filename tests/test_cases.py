@@ -8,7 +8,7 @@ from sqlalchemy import text
 from cases.identity.directory import user_id
 from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.case_index import CaseFilter, CaseRow
 from tests.conftest import PASSWORD, register_states
 
@@ -297,6 +297,7 @@ def test_a_store_from_before_the_case_counts_is_counted_once_from_its_reader_row
     assert {row[0] for row in live["case_counts"]} == {"FRA", "DEU", "MLI"}
     with exchange.ledger.recorder.datastore.engine.begin() as db:
         db.execute(text("DROP TABLE case_counts"))
+    prepare_store(exchange.settings)
     reopened = open_exchange(exchange.settings)
     try:
         assert reopened.case_index.view.dump() == live

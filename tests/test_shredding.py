@@ -17,7 +17,7 @@ from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cases.kernel.keystore import case_keys, trace_request_cases
 from infra.cli import main
 from infra.settings import Settings
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.case_index import CaseFilter
 from tests.conftest import PASSWORD, cli_env, enrolled, register_states
 from tests.test_cases import ITEM, SUMMARY
@@ -205,10 +205,12 @@ def test_after_shredding_no_one_reads_anything_and_the_log_verifies(
 
 def test_a_store_from_before_the_trace_links_still_shreds_the_trace_keys(
         exchange: Exchange, people, closed_case) -> None:
-    """Trace requests sent before their case links were kept are linked when the store opens;
+    """Trace requests sent before their case links were kept are linked when the store is
+    prepared (as every `divex` command and the WSGI entry do before opening it);
     else shredding their case would leave their keys, and their text, readable."""
     with exchange.ledger.transaction() as session:
         session.execute(text(f"DROP TABLE {trace_request_cases.name}"))
+    prepare_store(exchange.settings)
     reopened = open_exchange(exchange.settings)
     try:
         assert [t.id for t in reopened.cases.trace_requests_of(closed_case["case"])] == [

@@ -18,7 +18,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import text
 
 from cases.audit.log import verify_log
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.case_index import CaseFilter
 from tests.conftest import make_settings
 
@@ -29,7 +29,9 @@ DEMO_PASSWORD = "demo-exchange-2026"
 @pytest.fixture
 def old(tmp_path: Path) -> Iterator[Exchange]:
     shutil.copytree(OLD_STORE, tmp_path / "data")
-    exchange = open_exchange(make_settings(tmp_path / "data"))
+    settings = make_settings(tmp_path / "data")
+    prepare_store(settings)  # as `divex` and the WSGI entry do before opening
+    exchange = open_exchange(settings)
     yield exchange
     exchange.close()
 

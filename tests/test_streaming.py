@@ -32,7 +32,7 @@ from crypto import CaseKey, unwrap_case_key
 from infra.envelope import decode
 from infra.relay import Relay
 from infra.settings import Settings, StreamSettings
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.broker import Tansu, started_tansu
 from tests.conftest import PASSWORD, cli_env, make_settings, rebuilt_from_zero, register_states
 from tests.services import fresh_postgres_database
@@ -74,6 +74,7 @@ def exchange(tmp_path: Path, broker: Tansu) -> Iterator[Exchange]:
                                 group=f"workers-{tmp_path.name}", **STREAM)
         settings = replace(make_settings(tmp_path, url), projection_source="kafka",
                            stream=stream)
+        prepare_store(settings)
         opened = open_exchange(settings)
         register_states(opened.directory)
         yield opened

@@ -73,7 +73,9 @@ class Lockout:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine = engine
         self.clock = clock
-        metadata.create_all(engine)
+
+    def create_table(self) -> None:
+        metadata.create_all(self.engine)
 
     def check(self, username: str, address: str) -> None:
         """Refuses a try that comes too soon, before its password is even tried."""

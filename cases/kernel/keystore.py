@@ -133,9 +133,13 @@ class KeyStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # A store made before the table existed has trace requests to link (`link_all`).
-        self.links_are_new = not inspect(engine).has_table(trace_request_cases.name)
-        metadata.create_all(engine)
+
+    def create_tables(self) -> bool:
+        """Creates the keystore's missing tables. True when the trace-request links table
+        is new: a store made before it has trace requests to link (`link_trace_requests`)."""
+        links_are_new = not inspect(self.engine).has_table(trace_request_cases.name)
+        metadata.create_all(self.engine)
+        return links_are_new
 
     def credential(self, session: Session, user_id: str) -> Credential | None:
         row = session.execute(

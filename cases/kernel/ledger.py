@@ -180,12 +180,12 @@ class Ledger(Application[UUID]):
                  snapshot_intervals: dict[type, int] | None = None) -> None:
         super().__init__(env)
         self.snapshotting_intervals = snapshot_intervals or {}  # type: ignore[misc]
-        self._index_topics()
 
-    def _index_topics(self) -> None:
+    def create_indexes(self) -> None:
         """An index on (topic, id), so `ids_created_by` reads the directory, meetings and
-        trace requests without scanning a log of a million case events. Processes starting
-        together may race to create it; the loser finds it made."""
+        trace requests without scanning a log of a million case events. Part of preparing
+        the store (`infra.wiring.prepare_store`); processes preparing it together may race
+        to create it, and the loser finds it made."""
         table = self.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
         engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
         try:

@@ -300,10 +300,12 @@ class Traces:
             if case_id is not None:
                 self.keystore.link_trace_request(session, str(trace.id), str(case_id))
 
-    def link_all(self) -> None:
-        """Links every trace request of the log to its case: once, for a store made before
-        the links were kept. Another process linking at the same time makes this one stop."""
-        with suppress(Conflict), self.ledger.transaction() as session:
-            for trace_id in self.ledger.ids_created_by(TraceRequest.Sent):
-                trace = self.ledger.repository.get(trace_id)
-                self.keystore.link_trace_request(session, str(trace_id), trace.case_id)
+
+def link_trace_requests(ledger: Ledger, keystore: KeyStore) -> None:
+    """Links every trace request of the log to its case: once, when the store is prepared,
+    for a store made before the links were kept (`KeyStore.create_tables` tells). Another
+    process linking at the same time makes this one stop."""
+    with suppress(Conflict), ledger.transaction() as session:
+        for trace_id in ledger.ids_created_by(TraceRequest.Sent):
+            trace = ledger.repository.get(trace_id)
+            keystore.link_trace_request(session, str(trace_id), trace.case_id)

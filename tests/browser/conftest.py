@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.conftest import PASSWORD, make_settings
 from tests.services import unavailable
 
@@ -23,7 +23,9 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 @pytest.fixture
 def live_exchange(tmp_path: Path) -> Iterator[Exchange]:
     """Three States Parties with an analyst each, on a fresh SQLite file."""
-    exchange = open_exchange(make_settings(tmp_path / "data"))
+    settings = make_settings(tmp_path / "data")
+    prepare_store(settings)
+    exchange = open_exchange(settings)
     directory = exchange.directory
     directory.initialise("secretariat", PASSWORD)
     secretariat = directory.authenticate("secretariat", PASSWORD)

@@ -2,7 +2,7 @@ import os
 
 import pytest
 from bitflips import flipped_bits
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -68,3 +68,30 @@ def test_recovery_key_is_deterministic_and_opens_what_was_sealed_to_it():
 def test_recovery_secret_must_be_32_bytes():
     with pytest.raises(CryptoError):
         recovery_private_key(b"x" * 16)
+
+
+# The X25519 public keys of small order listed in RFC 7748 §6.1's references (libsodium's
+# blocklist): 0, 1, the two points of order 8, and p-1, p, p+1. Each gives the all-zero
+# shared secret, so a box sealed to one would be open to anyone.
+SMALL_ORDER = [
+    bytes(32),
+    (1).to_bytes(32, "little"),
+    bytes.fromhex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+    bytes.fromhex("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
+    (2**255 - 19 - 1).to_bytes(32, "little"),
+    (2**255 - 19).to_bytes(32, "little"),
+    (2**255 - 19 + 1).to_bytes(32, "little"),
+]
+
+
+@pytest.mark.parametrize("public", SMALL_ORDER, ids=lambda raw: raw.hex()[:8])
+def test_sealing_to_a_small_order_key_is_refused_as_a_crypto_error(public):
+    with pytest.raises(CryptoError, match="small order"):
+        seal_to(public, b"keyring", CONTEXT)
+    with pytest.raises(CryptoError, match="small order"):
+        seal_to(X25519PublicKey.from_public_bytes(public), b"keyring", CONTEXT)
+
+
+def test_a_box_that_is_not_bytes_is_rejected():
+    with pytest.raises(CryptoError):
+        open_sealed(PRIVATE, "\x03" + "a" * 80, CONTEXT)

@@ -79,3 +79,10 @@ def test_repr_hides_the_secret():
 def test_secret_must_be_32_bytes(secret):
     with pytest.raises(CryptoError):
         CaseKey(1, secret)
+
+
+def test_a_token_that_is_not_bytes_is_rejected():
+    with pytest.raises(CryptoError):
+        KEY.open("\x01" + "a" * 40, b"")
+    with pytest.raises(CryptoError):
+        token_key_id("\x01abcd")

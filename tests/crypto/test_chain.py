@@ -80,3 +80,16 @@ def test_custom_prev_key_is_honoured():
     verify_chain(events, prev_key="previous")
     with pytest.raises(CryptoError, match="at event 0:"):
         verify_chain(events)
+
+
+@pytest.mark.parametrize("header", ["not a header", None, [GENESIS_HASH]])
+def test_a_header_that_is_not_an_object_breaks_the_chain(header):
+    with pytest.raises(CryptoError, match="event 0"):
+        verify_chain([(header, b"body", b"s" * 64)])
+
+
+def test_an_event_that_cannot_be_hashed_is_a_crypto_error():
+    with pytest.raises(CryptoError, match="event 0 cannot be hashed"):
+        verify_chain([({"prev_hash": GENESIS_HASH, "weight": 1.5}, b"body", b"s" * 64)])
+    with pytest.raises(CryptoError, match="event 0 cannot be hashed"):
+        verify_chain([({"prev_hash": GENESIS_HASH}, b"body", "not bytes")])

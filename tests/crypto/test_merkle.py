@@ -367,9 +367,9 @@ def test_an_inclusion_proof_with_an_element_missing_or_added_is_refused(
 
 def test_an_index_outside_the_tree_has_no_inclusion_proof() -> None:
     for index in (-1, 8, 9):
-        with pytest.raises(ValueError):
+        with pytest.raises(CryptoError):
             inclusion_proof(LEAVES, index)
-    with pytest.raises(ValueError):
+    with pytest.raises(CryptoError):
         inclusion_proof([], 0)
     with pytest.raises(CryptoError):
         verify_inclusion(LEAVES[0], 0, 0, [], EMPTY_ROOT)
@@ -475,7 +475,9 @@ def test_a_later_checkpoint_cannot_be_smaller_or_differ_at_the_same_size() -> No
 def test_every_tree_extends_the_empty_one_with_an_empty_proof() -> None:
     verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
     verify_consistency(0, 8, EMPTY_ROOT, root_of(8), [])
-    verify_consistency(0, 8, b"anything", root_of(8), [])
+    verify_consistency(0, 8, b"anything".ljust(32), root_of(8), [])  # any 32-byte root
+    with pytest.raises(CryptoError, match="32-byte"):
+        verify_consistency(0, 8, b"anything", root_of(8), [])
     with pytest.raises(CryptoError):
         verify_consistency(0, 8, EMPTY_ROOT, root_of(8), [EMPTY_ROOT])
     assert consistency_proof(LEAVES, 0) == []
@@ -485,7 +487,7 @@ def test_every_tree_extends_the_empty_one_with_an_empty_proof() -> None:
 
 def test_a_consistency_proof_needs_an_old_size_within_the_tree() -> None:
     for old in (-1, 9):
-        with pytest.raises(ValueError):
+        with pytest.raises(CryptoError):
             consistency_proof(LEAVES, old)
 
 
@@ -533,3 +535,57 @@ def test_a_compact_range_with_the_wrong_number_of_roots_is_refused() -> None:
     with pytest.raises(CryptoError, match="6 leaves has 2 subtree roots, not 1"):
         CompactRange.resume(6, roots[:1])
     assert CompactRange.resume(6, roots).size == 6
+
+
+# Hashes that are not one SHA-256 digest: shorter, longer, empty, and not bytes at all.
+NOT_HASHES = [LEAVES[0][:31], LEAVES[0] + b"\x00", b"", LEAVES[0].hex(), None]
+HASH_IDS = ["31-bytes", "33-bytes", "empty", "hex-text", "none"]
+
+
+@pytest.mark.parametrize("bad", NOT_HASHES, ids=HASH_IDS)
+def test_a_leaf_hash_that_is_not_32_bytes_is_refused_when_building(bad) -> None:
+    leaves = [*LEAVES[:3], bad, *LEAVES[4:]]
+    for build in (tree_root, lambda ls: inclusion_proof(ls, 0),
+                  lambda ls: consistency_proof(ls, 2)):
+        with pytest.raises(CryptoError, match="leaf hash 3 must be a 32-byte"):
+            build(leaves)
+    with pytest.raises(CryptoError, match="32-byte"):
+        node_hash(LEAVES[0], bad)
+    with pytest.raises(CryptoError, match="32-byte"):
+        node_hash(bad, LEAVES[0])
+    with pytest.raises(CryptoError, match="32-byte"):
+        CompactRange().append(bad)
+
+
+@pytest.mark.parametrize("bad", NOT_HASHES, ids=HASH_IDS)
+def test_an_inclusion_check_with_a_hash_that_is_not_32_bytes_is_refused(bad) -> None:
+    index, size, path = PUBLISHED_INCLUSION[2]
+    proof, root, leaf = hexes(path), root_of(size), LEAVES[index]
+    verify_inclusion(leaf, index, size, proof, root)
+    for damaged in ((bad, index, size, proof, root), (leaf, index, size, proof, bad),
+                    (leaf, index, size, [*proof[:-1], bad], root)):
+        with pytest.raises(CryptoError, match="32-byte"):
+            verify_inclusion(*damaged)
+
+
+@pytest.mark.parametrize("bad", NOT_HASHES, ids=HASH_IDS)
+def test_a_consistency_check_with_a_hash_that_is_not_32_bytes_is_refused(bad) -> None:
+    old, new = 3, 8
+    proof = consistency_proof(LEAVES, old)
+    verify_consistency(old, new, root_of(old), root_of(new), proof)
+    for damaged in ((old, new, bad, root_of(new), proof), (old, new, root_of(old), bad, proof),
+                    (old, new, root_of(old), root_of(new), [bad, *proof[1:]]),
+                    (old, old, bad, bad, [])):
+        with pytest.raises(CryptoError, match="32-byte"):
+            verify_consistency(*damaged)
+
+
+@pytest.mark.parametrize("bad", NOT_HASHES, ids=HASH_IDS)
+def test_stored_subtree_roots_that_are_not_32_bytes_do_not_resume(bad) -> None:
+    streamed = CompactRange()
+    for leaf in LEAVES[:6]:
+        streamed.append(leaf)
+    with pytest.raises(CryptoError, match="subtree root 1"):
+        CompactRange.resume(6, [streamed.roots()[0], bad])
+    with pytest.raises(CryptoError):
+        CompactRange.resume(-2, [])

@@ -113,3 +113,13 @@ def test_header_encoded_once_gives_the_same_bytes_and_hash(header, body, signatu
 def test_a_digest_that_is_not_hex_is_refused() -> None:
     with pytest.raises(CryptoError):
         signing_bytes_of_encoded(b"{}", '0" ,"x":"' + "0" * 55)
+
+
+def test_a_signature_that_is_not_bytes_is_rejected():
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, HEADER, BODY, sign_event(KEYS, HEADER, BODY).hex())
+
+
+def test_a_header_canonical_json_cannot_encode_fails_verification():
+    with pytest.raises(CryptoError, match="bad signature"):
+        verify_event(PUBLIC, {**HEADER, "version": 1.5}, BODY, sign_event(KEYS, HEADER, BODY))

@@ -53,6 +53,8 @@ def test_keyring_refuses_duplicates_and_emptiness():
         b"{}",
         b'{"format":"x","pairs":[]}',
         b'{"format":"divex-keyring-1","pairs":[{"version":1}]}',
+        b"[" * 100_000,  # deeper than the JSON decoder recurses
+        b"\xff\xfe",
     ],
 )
 def test_malformed_keyring_bytes_are_rejected(blob):

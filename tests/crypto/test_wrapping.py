@@ -8,6 +8,7 @@ from crypto import (
     CryptoError,
     Keyring,
     StateKeyPair,
+    StatePublicKeys,
     token_key_id,
     unwrap_case_key,
     wrap_case_key,
@@ -91,3 +92,15 @@ def test_sealed_body_is_not_mistaken_for_a_wrapped_key():
     key = CaseKey.generate(1)
     with pytest.raises(CryptoError, match="format"):
         wrapped_key_version(key.seal(b"x" * 40, b""))
+
+
+def test_wrapping_for_a_state_that_published_a_small_order_key_is_a_crypto_error():
+    published = NLD.current.public()
+    forged = StatePublicKeys(published.version, bytes(32), published.signing)
+    with pytest.raises(CryptoError, match="small order"):
+        wrap_case_key(CaseKey.generate(), case_id=CASE, recipient="NLD", recipient_keys=forged)
+
+
+def test_a_wrapped_key_that_is_not_bytes_is_rejected():
+    with pytest.raises(CryptoError):
+        unwrap_case_key("\x02" + "a" * 90, case_id=CASE, recipient="NLD", keyring=NLD)

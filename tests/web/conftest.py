@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from cases.kernel.viewer import Viewer
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.conftest import PASSWORD, make_settings, register_states
 from web import create_app
 
@@ -63,7 +63,9 @@ def authenticator(exchange: Exchange, username: str) -> Authenticator:
 @pytest.fixture
 def exchange(tmp_path: Path) -> Iterator[Exchange]:
     """SQLite only: the web layer adds nothing backend-specific to what tests/ covers."""
-    opened = open_exchange(make_settings(tmp_path))
+    settings = make_settings(tmp_path)
+    prepare_store(settings)
+    opened = open_exchange(settings)
     yield opened
     opened.close()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.conftest import PASSWORD, make_settings, register_states
 from web import create_app
 from web.api.spec import OPERATIONS, Operation
@@ -50,7 +50,9 @@ CASE_OPERATIONS = [op for op in OPERATIONS if op.path.startswith("/cases/{case_i
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    exchange: Exchange = open_exchange(make_settings(tmp_path_factory.mktemp("api-matrix")))
+    settings = make_settings(tmp_path_factory.mktemp("api-matrix"))
+    prepare_store(settings)
+    exchange: Exchange = open_exchange(settings)
     people = register_states(exchange.directory, roles=("analyst", "reviewer"))
     app = create_app(exchange, {"TESTING": True, "API_RATE_LIMIT": "100000 per minute"})
     tokens = {u: exchange.api_tokens.issue(people[u], PASSWORD, "matrix", [], 30)[0]

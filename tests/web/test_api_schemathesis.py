@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.conftest import PASSWORD, make_settings, register_states
 from web import create_app
 from web.api.spec import OPERATIONS, Operation
@@ -40,7 +40,9 @@ CRAFTED: dict[tuple[str, str], list[dict[str, Any]]] = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    exchange: Exchange = open_exchange(make_settings(tmp_path_factory.mktemp("fuzz")))
+    settings = make_settings(tmp_path_factory.mktemp("fuzz"))
+    prepare_store(settings)
+    exchange: Exchange = open_exchange(settings)
     people = register_states(exchange.directory, roles=("analyst", "reviewer", "auditor"))
     secrets: dict[str, str] = {}  # case id -> a title only its readers may see
     for state in ("FRA", "DEU", "MLI"):

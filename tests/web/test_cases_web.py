@@ -9,8 +9,8 @@ import pytest
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
+from tests.case_routes import CASE_ROUTES, CaseRoute
 from tests.web.conftest import ACTOR, ITEM, LEG, SUMMARY, Browser, error_next_to, events
-from web.routes import CASE_ROUTES, CaseRoute
 
 
 @pytest.fixture

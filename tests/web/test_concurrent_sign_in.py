@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 from cases.identity.lockout import sign_in_failures
 from crypto import DERIVATIONS
 from infra.settings import Settings
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.conftest import PASSWORD, make_settings
 from web import create_app
 
@@ -47,7 +47,9 @@ def product_cost(data_dir: Path, **changes: object) -> Settings:
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store whose eight analysts' keys are sealed at the product's cost."""
     data_dir = tmp_path_factory.mktemp("concurrent")
-    exchange = open_exchange(product_cost(data_dir))
+    settings = product_cost(data_dir)
+    prepare_store(settings)
+    exchange = open_exchange(settings)
     directory = exchange.directory
     directory.initialise("secretariat", PASSWORD)
     secretariat = directory.authenticate("secretariat", PASSWORD)

@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from infra.cli import is_loopback
 from infra.settings import load_settings
-from infra.wiring import Exchange, open_exchange
+from infra.wiring import Exchange, open_exchange, prepare_store
 from tests.conftest import PASSWORD, make_settings, register_states
 from tests.web.conftest import ITEM, SUMMARY, Browser
 from web import create_app
@@ -85,7 +85,9 @@ def test_charts_keep_their_look_without_css() -> None:
 @pytest.fixture
 def secure_app(tmp_path: Path) -> Iterator[Flask]:
     """An exchange as `divex serve` runs it: DIVEX_SECURE_COOKIES on."""
-    exchange = open_exchange(make_settings(tmp_path / "secure", secure_cookies=True))
+    settings = make_settings(tmp_path / "secure", secure_cookies=True)
+    prepare_store(settings)
+    exchange = open_exchange(settings)
     register_states(exchange.directory, codes=("FRA",))
     yield create_app(exchange, {"TESTING": True, "WTF_CSRF_ENABLED": False})
     exchange.close()

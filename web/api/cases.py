@@ -3,10 +3,12 @@ retention and shredding, and its proposal for the tier-1 summaries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from flask import Blueprint
+from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
 from cases.casework.exports import stix_bundle
@@ -42,16 +44,15 @@ from .schemas import (
 )
 from .spec import operation
 
+bp = Blueprint("cases", __name__)
+
 CASE = "/cases/<uuid:case_id>"
-PART_BODIES = {"item": ItemIn, "actor": ActorIn, "leg": LegIn, "note": NoteIn}
-REVISABLE = ("item", "actor")
-REMOVABLE = ("item", "actor", "leg")
 READ_ERRORS = (404,)
 CHANGE_ERRORS = (403, 404, 409)
 
 
 def _case(viewer: Viewer, case_id: UUID) -> CaseOut:
-    return CaseOut.of(get_exchange().cases.view(viewer, case_id))
+    return CaseOut.model_validate(get_exchange().cases.view(viewer, case_id))
 
 
 def _content(body: Any) -> dict[str, Any]:
@@ -61,150 +62,210 @@ def _content(body: Any) -> dict[str, Any]:
     return values
 
 
-def register(bp: Blueprint) -> None:
-    @operation(bp, "GET", "/cases", summary="The cases your state can read, newest change "
-               "first", tag="cases", query=CaseListQuery, response=CasePage)
-    def list_cases(viewer: Viewer, query: CaseListQuery) -> CasePage:
-        where = case_filter(MultiDict(query.model_dump(exclude={"page", "per_page"})))
-        exchange = caught_up_exchange()
-        rows, total = exchange.case_index.view.list_for(
-            viewer.state, where, (query.page - 1) * query.per_page, query.per_page)
-        titles = exchange.cases.titles(viewer, rows)
-        return CasePage(page=query.page, per_page=query.per_page, total=total,
-                        items=[CaseRowOut.of(row, titles[row.case_id]) for row in rows])
-
-    @operation(bp, "POST", "/cases", summary="Log a new case (only your state can read it)",
-               tag="cases", body=CaseSummary, response=CaseOut, status=201, errors=(403,))
-    def open_case(viewer: Viewer, body: CaseSummary) -> CaseOut:
-        return _case(viewer, get_exchange().cases.open_case(viewer, body.model_dump()))
-
-    @operation(bp, "GET", CASE, summary="A case as your state can read it", tag="cases",
-               response=CaseOut, errors=READ_ERRORS)
-    def get_case(viewer: Viewer, case_id: UUID) -> CaseOut:
-        return _case(viewer, case_id)
-
-    @operation(bp, "GET", f"{CASE}/history", summary="Every event of a case, opened where "
-               "your state can", tag="cases", response=HistoryOut, errors=READ_ERRORS)
-    def case_history(viewer: Viewer, case_id: UUID) -> HistoryOut:
-        entries = get_exchange().cases.history(viewer, case_id)
-        return HistoryOut(items=[HistoryEntryOut.of(e) for e in entries])
-
-    @operation(bp, "PUT", f"{CASE}/summary", summary="Revise the summary", tag="cases",
-               body=SummaryRevision, response=CaseOut, errors=CHANGE_ERRORS)
-    def revise_summary(viewer: Viewer, case_id: UUID, body: SummaryRevision) -> CaseOut:
-        get_exchange().cases.revise_summary(viewer, case_id, body.expected_version,
-                                            body.model_dump(exclude={"expected_version"}))
-        return _case(viewer, case_id)
-
-    for kind, model in PART_BODIES.items():
-        _part_operations(bp, kind, model)
-
-    @operation(bp, "POST", f"{CASE}/status", summary="Change the status", tag="cases",
-               body=StatusIn, response=CaseOut, errors=CHANGE_ERRORS)
-    def change_status(viewer: Viewer, case_id: UUID, body: StatusIn) -> CaseOut:
-        get_exchange().cases.change_status(viewer, case_id, body.expected_version,
-                                           body.status, body.reason)
-        return _case(viewer, case_id)
-
-    @operation(bp, "POST", f"{CASE}/sharing", summary="Share bilaterally or on the portal",
-               tag="sharing", body=ShareIn, response=ShareOut, errors=CHANGE_ERRORS)
-    def share_case(viewer: Viewer, case_id: UUID, body: ShareIn) -> ShareOut:
-        added = get_exchange().cases.share(viewer, case_id, body.expected_version, body.tier,
-                                           sorted({s.strip().upper() for s in body.states}))
-        return ShareOut(added=list(added), case=_case(viewer, case_id))
-
-    @operation(bp, "GET", "/exports/stix", summary="Every case your state can read, as one "
-               "STIX 2.1 bundle (the page's STIX download)", tag="exports",
-               response=StixBundleOut)
-    def export_stix(viewer: Viewer) -> StixBundleOut:
-        bundle = stix_bundle(readable_cases(viewer), viewer.state)
-        return StixBundleOut.model_validate_json(bundle)
-
-    @operation(bp, "GET", f"{CASE}/sharing/preview", summary="Who would read the case after "
-               "a share (nothing changes)", tag="sharing", query=SharePreviewQuery,
-               response=SharePreviewOut, errors=(403, 404))
-    def preview_share(viewer: Viewer, case_id: UUID, query: SharePreviewQuery
-                      ) -> SharePreviewOut:
-        cases = get_exchange().cases
-        case = cases.view_to_change(viewer, case_id)
-        audience = set(cases.audience(viewer, query.tier, query.states))
-        return SharePreviewOut(readers=sorted(audience | set(case.recipients)),
-                               added=sorted(audience - set(case.recipients)))
-
-    @operation(bp, "POST", f"{CASE}/sharing/removal", summary="Stop sharing with states "
-               "(the case key is rotated)", tag="sharing", body=UnshareIn, response=CaseOut,
-               errors=CHANGE_ERRORS)
-    def unshare_case(viewer: Viewer, case_id: UUID, body: UnshareIn) -> CaseOut:
-        get_exchange().cases.unshare(viewer, case_id, body.expected_version,
-                                     sorted({s.strip().upper() for s in body.states}))
-        return _case(viewer, case_id)
-
-    @operation(bp, "PUT", f"{CASE}/retention", summary="Set how long the case is kept after "
-               "closing", tag="retention", body=RetentionIn, response=CaseOut,
-               errors=CHANGE_ERRORS)
-    def set_retention(viewer: Viewer, case_id: UUID, body: RetentionIn) -> CaseOut:
-        get_exchange().cases.set_retention(viewer, case_id, body.keep_years)
-        return _case(viewer, case_id)
-
-    @operation(bp, "POST", f"{CASE}/shredding", summary="Ask for the case to be shredded "
-               "(a second admin confirms)", tag="retention", response=CaseOut,
-               errors=CHANGE_ERRORS)
-    def request_shred(viewer: Viewer, case_id: UUID) -> CaseOut:
-        get_exchange().cases.request_shred(viewer, case_id)
-        return _case(viewer, case_id)
-
-    @operation(bp, "DELETE", f"{CASE}/shredding", summary="Withdraw a request to shred",
-               tag="retention", response=CaseOut, errors=CHANGE_ERRORS)
-    def withdraw_shred(viewer: Viewer, case_id: UUID) -> CaseOut:
-        get_exchange().cases.withdraw_shred(viewer, case_id)
-        return _case(viewer, case_id)
-
-    @operation(bp, "POST", f"{CASE}/shredding/confirmation", summary="Confirm the shredding: "
-               "every key of the case is destroyed", tag="retention", status=204,
-               errors=CHANGE_ERRORS)
-    def confirm_shred(viewer: Viewer, case_id: UUID) -> None:
-        get_exchange().cases.confirm_shred(viewer, case_id)
-
-    @operation(bp, "POST", f"{CASE}/policy-proposal", summary="Propose the case for the tier-1 "
-               "policy summaries", tag="summaries", response=PolicyOut, errors=CHANGE_ERRORS)
-    def propose_for_summaries(viewer: Viewer, case_id: UUID) -> PolicyOut:
-        return PolicyOut(waiting_for=get_exchange().policy.propose(viewer, case_id))
-
-    @operation(bp, "PUT", f"{CASE}/policy-consent", summary="Give or withhold your state's "
-               "consent to the case in the summaries", tag="summaries", body=ConsentIn,
-               status=204, errors=CHANGE_ERRORS)
-    def consent_to_summaries(viewer: Viewer, case_id: UUID, body: ConsentIn) -> None:
-        get_exchange().policy.consent(viewer, case_id, body.given)
+@operation(bp, "GET", "/cases", summary="The cases your state can read, newest change "
+           "first", tag="cases", query=CaseListQuery, response=CasePage)
+def list_cases(viewer: Viewer, query: CaseListQuery) -> CasePage:
+    where = case_filter(MultiDict(query.model_dump(exclude={"page", "per_page"})))
+    exchange = caught_up_exchange()
+    rows, total = exchange.case_index.view.list_for(
+        viewer.state, where, (query.page - 1) * query.per_page, query.per_page)
+    titles = exchange.cases.titles(viewer, rows)
+    return CasePage(page=query.page, per_page=query.per_page, total=total,
+                    items=[CaseRowOut.of(row, titles[row.case_id]) for row in rows])
 
 
-def _part_operations(bp: Blueprint, kind: str, model: type) -> None:
-    plural = f"{CASE}/{kind}s"
+@operation(bp, "POST", "/cases", summary="Log a new case (only your state can read it)",
+           tag="cases", body=CaseSummary, response=CaseOut, status=201, errors=(403,))
+def open_case(viewer: Viewer, body: CaseSummary) -> CaseOut:
+    return _case(viewer, get_exchange().cases.open_case(viewer, body.model_dump()))
 
-    def add(viewer: Viewer, case_id: UUID, body: Any) -> CaseOut:
-        get_exchange().cases.add_part(viewer, case_id, body.expected_version, kind,
-                                      _content(body))
-        return _case(viewer, case_id)
 
-    add.__name__ = f"add_{kind}"
-    operation(bp, "POST", plural, summary=f"Add a {kind}", tag="cases", body=model,
-              response=CaseOut, status=201, errors=CHANGE_ERRORS)(add)
-    if kind in REVISABLE:
-        def revise(viewer: Viewer, case_id: UUID, part_id: str, body: Any) -> CaseOut:
-            get_exchange().cases.revise_part(viewer, case_id, body.expected_version, kind,
-                                             part_id, _content(body))
-            return _case(viewer, case_id)
+@operation(bp, "GET", CASE, summary="A case as your state can read it", tag="cases",
+           response=CaseOut, errors=READ_ERRORS)
+def get_case(viewer: Viewer, case_id: UUID) -> CaseOut:
+    return _case(viewer, case_id)
 
-        revise.__name__ = f"revise_{kind}"
-        operation(bp, "PUT", f"{plural}/<part_id>", summary=f"Revise a {kind}", tag="cases",
-                  body=model, response=CaseOut, errors=CHANGE_ERRORS)(revise)
-    if kind in REMOVABLE:
-        def remove(viewer: Viewer, case_id: UUID, part_id: str,
-                   query: VersionQuery) -> CaseOut:
-            get_exchange().cases.remove_part(viewer, case_id, query.expected_version, kind,
-                                             part_id)
-            return _case(viewer, case_id)
 
-        remove.__name__ = f"remove_{kind}"
-        operation(bp, "DELETE", f"{plural}/<part_id>", summary=f"Remove a {kind}",
-                  tag="cases", query=VersionQuery, response=CaseOut,
-                  errors=CHANGE_ERRORS)(remove)
+@operation(bp, "GET", f"{CASE}/history", summary="Every event of a case, opened where "
+           "your state can", tag="cases", response=HistoryOut, errors=READ_ERRORS)
+def case_history(viewer: Viewer, case_id: UUID) -> HistoryOut:
+    entries = get_exchange().cases.history(viewer, case_id)
+    return HistoryOut(items=[HistoryEntryOut.model_validate(e) for e in entries])
+
+
+@operation(bp, "PUT", f"{CASE}/summary", summary="Revise the summary", tag="cases",
+           body=SummaryRevision, response=CaseOut, errors=CHANGE_ERRORS)
+def revise_summary(viewer: Viewer, case_id: UUID, body: SummaryRevision) -> CaseOut:
+    get_exchange().cases.revise_summary(viewer, case_id, body.expected_version,
+                                        body.model_dump(exclude={"expected_version"}))
+    return _case(viewer, case_id)
+
+
+# The parts of a case: one operation per kind and verb, as the pages have one form each.
+
+
+def _add_part(viewer: Viewer, case_id: UUID, kind: str, body: Any) -> CaseOut:
+    get_exchange().cases.add_part(viewer, case_id, body.expected_version, kind, _content(body))
+    return _case(viewer, case_id)
+
+
+def _revise_part(viewer: Viewer, case_id: UUID, kind: str, part_id: str, body: Any) -> CaseOut:
+    get_exchange().cases.revise_part(viewer, case_id, body.expected_version, kind, part_id,
+                                     _content(body))
+    return _case(viewer, case_id)
+
+
+def _remove_part(viewer: Viewer, case_id: UUID, kind: str, part_id: str,
+                 query: VersionQuery) -> CaseOut:
+    get_exchange().cases.remove_part(viewer, case_id, query.expected_version, kind, part_id)
+    return _case(viewer, case_id)
+
+
+def _adding(kind: str, model: type[BaseModel]) -> Callable[..., Any]:
+    return operation(bp, "POST", f"{CASE}/{kind}s", summary=f"Add a {kind}", tag="cases",
+                     body=model, response=CaseOut, status=201, errors=CHANGE_ERRORS)
+
+
+def _revising(kind: str, model: type[BaseModel]) -> Callable[..., Any]:
+    return operation(bp, "PUT", f"{CASE}/{kind}s/<part_id>", summary=f"Revise a {kind}",
+                     tag="cases", body=model, response=CaseOut, errors=CHANGE_ERRORS)
+
+
+def _removing(kind: str) -> Callable[..., Any]:
+    return operation(bp, "DELETE", f"{CASE}/{kind}s/<part_id>", summary=f"Remove a {kind}",
+                     tag="cases", query=VersionQuery, response=CaseOut, errors=CHANGE_ERRORS)
+
+
+@_adding("item", ItemIn)
+def add_item(viewer: Viewer, case_id: UUID, body: ItemIn) -> CaseOut:
+    return _add_part(viewer, case_id, "item", body)
+
+
+@_revising("item", ItemIn)
+def revise_item(viewer: Viewer, case_id: UUID, part_id: str, body: ItemIn) -> CaseOut:
+    return _revise_part(viewer, case_id, "item", part_id, body)
+
+
+@_removing("item")
+def remove_item(viewer: Viewer, case_id: UUID, part_id: str, query: VersionQuery) -> CaseOut:
+    return _remove_part(viewer, case_id, "item", part_id, query)
+
+
+@_adding("actor", ActorIn)
+def add_actor(viewer: Viewer, case_id: UUID, body: ActorIn) -> CaseOut:
+    return _add_part(viewer, case_id, "actor", body)
+
+
+@_revising("actor", ActorIn)
+def revise_actor(viewer: Viewer, case_id: UUID, part_id: str, body: ActorIn) -> CaseOut:
+    return _revise_part(viewer, case_id, "actor", part_id, body)
+
+
+@_removing("actor")
+def remove_actor(viewer: Viewer, case_id: UUID, part_id: str, query: VersionQuery) -> CaseOut:
+    return _remove_part(viewer, case_id, "actor", part_id, query)
+
+
+@_adding("leg", LegIn)
+def add_leg(viewer: Viewer, case_id: UUID, body: LegIn) -> CaseOut:
+    return _add_part(viewer, case_id, "leg", body)
+
+
+@_removing("leg")
+def remove_leg(viewer: Viewer, case_id: UUID, part_id: str, query: VersionQuery) -> CaseOut:
+    return _remove_part(viewer, case_id, "leg", part_id, query)
+
+
+@_adding("note", NoteIn)
+def add_note(viewer: Viewer, case_id: UUID, body: NoteIn) -> CaseOut:
+    return _add_part(viewer, case_id, "note", body)
+
+
+@operation(bp, "POST", f"{CASE}/status", summary="Change the status", tag="cases",
+           body=StatusIn, response=CaseOut, errors=CHANGE_ERRORS)
+def change_status(viewer: Viewer, case_id: UUID, body: StatusIn) -> CaseOut:
+    get_exchange().cases.change_status(viewer, case_id, body.expected_version,
+                                       body.status, body.reason)
+    return _case(viewer, case_id)
+
+
+@operation(bp, "POST", f"{CASE}/sharing", summary="Share bilaterally or on the portal",
+           tag="sharing", body=ShareIn, response=ShareOut, errors=CHANGE_ERRORS)
+def share_case(viewer: Viewer, case_id: UUID, body: ShareIn) -> ShareOut:
+    added = get_exchange().cases.share(viewer, case_id, body.expected_version, body.tier,
+                                       sorted({s.strip().upper() for s in body.states}))
+    return ShareOut(added=list(added), case=_case(viewer, case_id))
+
+
+@operation(bp, "GET", "/exports/stix", summary="Every case your state can read, as one "
+           "STIX 2.1 bundle (the page's STIX download)", tag="exports",
+           response=StixBundleOut)
+def export_stix(viewer: Viewer) -> StixBundleOut:
+    bundle = stix_bundle(readable_cases(viewer), viewer.state)
+    return StixBundleOut.model_validate_json(bundle)
+
+
+@operation(bp, "GET", f"{CASE}/sharing/preview", summary="Who would read the case after "
+           "a share (nothing changes)", tag="sharing", query=SharePreviewQuery,
+           response=SharePreviewOut, errors=(403, 404))
+def preview_share(viewer: Viewer, case_id: UUID, query: SharePreviewQuery
+                  ) -> SharePreviewOut:
+    cases = get_exchange().cases
+    case = cases.view_to_change(viewer, case_id)
+    audience = set(cases.audience(viewer, query.tier, query.states))
+    return SharePreviewOut(readers=sorted(audience | set(case.recipients)),
+                           added=sorted(audience - set(case.recipients)))
+
+
+@operation(bp, "POST", f"{CASE}/sharing/removal", summary="Stop sharing with states "
+           "(the case key is rotated)", tag="sharing", body=UnshareIn, response=CaseOut,
+           errors=CHANGE_ERRORS)
+def unshare_case(viewer: Viewer, case_id: UUID, body: UnshareIn) -> CaseOut:
+    get_exchange().cases.unshare(viewer, case_id, body.expected_version,
+                                 sorted({s.strip().upper() for s in body.states}))
+    return _case(viewer, case_id)
+
+
+@operation(bp, "PUT", f"{CASE}/retention", summary="Set how long the case is kept after "
+           "closing", tag="retention", body=RetentionIn, response=CaseOut,
+           errors=CHANGE_ERRORS)
+def set_retention(viewer: Viewer, case_id: UUID, body: RetentionIn) -> CaseOut:
+    get_exchange().cases.set_retention(viewer, case_id, body.keep_years)
+    return _case(viewer, case_id)
+
+
+@operation(bp, "POST", f"{CASE}/shredding", summary="Ask for the case to be shredded "
+           "(a second admin confirms)", tag="retention", response=CaseOut,
+           errors=CHANGE_ERRORS)
+def request_shred(viewer: Viewer, case_id: UUID) -> CaseOut:
+    get_exchange().cases.request_shred(viewer, case_id)
+    return _case(viewer, case_id)
+
+
+@operation(bp, "DELETE", f"{CASE}/shredding", summary="Withdraw a request to shred",
+           tag="retention", response=CaseOut, errors=CHANGE_ERRORS)
+def withdraw_shred(viewer: Viewer, case_id: UUID) -> CaseOut:
+    get_exchange().cases.withdraw_shred(viewer, case_id)
+    return _case(viewer, case_id)
+
+
+@operation(bp, "POST", f"{CASE}/shredding/confirmation", summary="Confirm the shredding: "
+           "every key of the case is destroyed", tag="retention", status=204,
+           errors=CHANGE_ERRORS)
+def confirm_shred(viewer: Viewer, case_id: UUID) -> None:
+    get_exchange().cases.confirm_shred(viewer, case_id)
+
+
+@operation(bp, "POST", f"{CASE}/policy-proposal", summary="Propose the case for the tier-1 "
+           "policy summaries", tag="summaries", response=PolicyOut, errors=CHANGE_ERRORS)
+def propose_for_summaries(viewer: Viewer, case_id: UUID) -> PolicyOut:
+    return PolicyOut(waiting_for=get_exchange().policy.propose(viewer, case_id))
+
+
+@operation(bp, "PUT", f"{CASE}/policy-consent", summary="Give or withhold your state's "
+           "consent to the case in the summaries", tag="summaries", body=ConsentIn,
+           status=204, errors=CHANGE_ERRORS)
+def consent_to_summaries(viewer: Viewer, case_id: UUID, body: ConsentIn) -> None:
+    get_exchange().policy.consent(viewer, case_id, body.given)
+
+

@@ -4,6 +4,7 @@ here and meaning by the domain."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,10 +15,9 @@ from cases.identity.directory import State
 from cases.meetings.meeting import Meeting
 from cases.meetings.meeting_service import MeetingView
 from cases.tracing.trace_request import DEFAULT_DEADLINE_DAYS
-from cases.tracing.tracing_service import TraceView
-from projections.trace_board import BoardRow, PairStats
+from projections.trace_board import BoardRow
 
-from .schemas import HistoryEntryOut, PageQuery, Strict, Versioned
+from .schemas import FromAttributes, HistoryEntryOut, PageQuery, Strict, Versioned
 
 # Meetings
 
@@ -117,7 +117,7 @@ class MeetingOut(BaseModel):
                                   shredded=case_id in view.shredded)
                     for case_id, owner in view.agenda.items()],
             lessons=[LessonOut(**lesson) for lesson in view.lessons],
-            history=[HistoryEntryOut.of(entry) for entry in history])
+            history=[HistoryEntryOut.model_validate(entry) for entry in history])
 
 
 class AccessConfirmedOut(BaseModel):
@@ -190,9 +190,8 @@ class TraceRowOut(BaseModel):
 
     @classmethod
     def of(cls, row: BoardRow, direction: str) -> TraceRowOut:
-        fields = {name: getattr(row, name) for name in cls.model_fields
-                  if name not in ("id", "direction")}
-        return cls(id=row.trace_id, direction=direction, **fields)
+        """The row's fields, its trace_id as id, and which way it goes for the viewer."""
+        return cls.model_validate({**asdict(row), "id": row.trace_id, "direction": direction})
 
 
 class TracePage(BaseModel):
@@ -202,23 +201,19 @@ class TracePage(BaseModel):
     total: int
 
 
-class PairStatsOut(BaseModel):
+class PairStatsOut(FromAttributes):
     requester: str
     requested: str
     count: int
     acknowledged_within_7_days: int
     answered_within_deadline: int
 
-    @classmethod
-    def of(cls, stats: PairStats) -> PairStatsOut:
-        return cls(**{name: getattr(stats, name) for name in cls.model_fields})
-
 
 class ResponseRecordOut(BaseModel):
     items: list[PairStatsOut]
 
 
-class TraceOut(BaseModel):
+class TraceOut(FromAttributes):
     id: str
     case_id: str
     requester: str
@@ -244,10 +239,6 @@ class TraceOut(BaseModel):
     feedback: str
     unreadable_events: int
     case_shredded: bool
-
-    @classmethod
-    def of(cls, view: TraceView) -> TraceOut:
-        return cls(**{name: getattr(view, name) for name in cls.model_fields})
 
 
 class AttachedOut(BaseModel):

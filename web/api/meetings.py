@@ -27,6 +27,8 @@ from .exchange_schemas import (
 from .schemas import ConsentIn, PageQuery
 from .spec import operation
 
+bp = Blueprint("meetings", __name__)
+
 MEETING = "/meetings/<uuid:meeting_id>"
 # A meeting's non-participants get 403, as on the page: the service tells them it exists.
 READ_ERRORS = (403, 404)
@@ -48,82 +50,91 @@ def meeting_out(viewer: Viewer, meeting_id: UUID) -> MeetingOut:
                          meetings.history(viewer, meeting_id))
 
 
-def register(bp: Blueprint) -> None:
-    @operation(bp, "GET", "/meetings", summary="The meetings you may see, newest date first",
-               tag="meetings", query=PageQuery, response=MeetingPage)
-    def list_meetings(viewer: Viewer, query: PageQuery) -> MeetingPage:
-        found = get_exchange().meetings.listing(viewer)
-        return MeetingPage(page=query.page, per_page=query.per_page, total=len(found),
-                           items=[MeetingRowOut.of(m) for m in query.window(found)])
+@operation(bp, "GET", "/meetings", summary="The meetings you may see, newest date first",
+           tag="meetings", query=PageQuery, response=MeetingPage)
+def list_meetings(viewer: Viewer, query: PageQuery) -> MeetingPage:
+    found = get_exchange().meetings.listing(viewer)
+    return MeetingPage(page=query.page, per_page=query.per_page, total=len(found),
+                       items=[MeetingRowOut.of(m) for m in query.window(found)])
 
-    @operation(bp, "POST", "/meetings", summary="Convene an informal meeting (secretariat)",
-               tag="meetings", body=ConveneIn, response=MeetingOut, status=201, errors=(403,))
-    def convene_meeting(viewer: Viewer, body: ConveneIn) -> MeetingOut:
-        meeting_id = get_exchange().meetings.convene(viewer, body.title, body.date,
-                                                     body.convening_body, body.participants)
-        return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "GET", MEETING, summary="A meeting: participants, agenda with outcomes, "
-               "lessons and history", tag="meetings", response=MeetingOut, errors=READ_ERRORS)
-    def get_meeting(viewer: Viewer, meeting_id: UUID) -> MeetingOut:
-        return meeting_out(viewer, meeting_id)
+@operation(bp, "POST", "/meetings", summary="Convene an informal meeting (secretariat)",
+           tag="meetings", body=ConveneIn, response=MeetingOut, status=201, errors=(403,))
+def convene_meeting(viewer: Viewer, body: ConveneIn) -> MeetingOut:
+    meeting_id = get_exchange().meetings.convene(viewer, body.title, body.date,
+                                                 body.convening_body, body.participants)
+    return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "POST", f"{MEETING}/participants", summary="Admit a state (secretariat); "
-               "it reads tabled cases once their owners confirm", tag="meetings", body=StateIn,
-               response=MeetingOut, errors=CHANGE_ERRORS)
-    def admit_state(viewer: Viewer, meeting_id: UUID, body: StateIn) -> MeetingOut:
-        get_exchange().meetings.admit(viewer, meeting_id, body.state)
-        return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "DELETE", f"{MEETING}/participants/<state>", summary="End a state's "
-               "participation (secretariat, or that state's admin); cases it read only "
-               "through the meeting move to a new key", tag="meetings", status=204,
-               errors=CHANGE_ERRORS)
-    def release_state(viewer: Viewer, meeting_id: UUID, state: str) -> None:
-        get_exchange().meetings.release(viewer, meeting_id, state)
+@operation(bp, "GET", MEETING, summary="A meeting: participants, agenda with outcomes, "
+           "lessons and history", tag="meetings", response=MeetingOut, errors=READ_ERRORS)
+def get_meeting(viewer: Viewer, meeting_id: UUID) -> MeetingOut:
+    return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "POST", f"{MEETING}/status", summary="Change the meeting's status "
-               "(secretariat)", tag="meetings", body=MeetingStatusIn, response=MeetingOut,
-               errors=(*CHANGE_ERRORS, 422))
-    def change_meeting_status(viewer: Viewer, meeting_id: UUID,
-                              body: MeetingStatusIn) -> MeetingOut:
-        get_exchange().meetings.change_status(viewer, meeting_id, body.status)
-        return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "POST", f"{MEETING}/agenda", summary="Table a case of your state: it is "
-               "shared with every participant", tag="meetings", body=TableIn,
-               response=MeetingOut, status=201, errors=CHANGE_ERRORS)
-    def table_case(viewer: Viewer, meeting_id: UUID, body: TableIn) -> MeetingOut:
-        get_exchange().meetings.table_case(viewer, meeting_id, body.case_id)
-        return meeting_out(viewer, meeting_id)
+@operation(bp, "POST", f"{MEETING}/participants", summary="Admit a state (secretariat); "
+           "it reads tabled cases once their owners confirm", tag="meetings", body=StateIn,
+           response=MeetingOut, errors=CHANGE_ERRORS)
+def admit_state(viewer: Viewer, meeting_id: UUID, body: StateIn) -> MeetingOut:
+    get_exchange().meetings.admit(viewer, meeting_id, body.state)
+    return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "POST", f"{MEETING}/agenda/<uuid:case_id>/access", summary="Let "
-               "participants who joined after tabling read the case (its owner)",
-               tag="meetings", response=AccessConfirmedOut, errors=(*CHANGE_ERRORS, 422))
-    def confirm_access(viewer: Viewer, meeting_id: UUID, case_id: UUID) -> AccessConfirmedOut:
-        added = get_exchange().meetings.confirm_access(viewer, meeting_id, case_id)
-        return AccessConfirmedOut(added=list(added), meeting=meeting_out(viewer, meeting_id))
 
-    @operation(bp, "POST", f"{MEETING}/agenda/<uuid:case_id>/outcomes", summary="Record the "
-               "outcome of a case's discussion (convenor or owner), sealed for its readers",
-               tag="meetings", body=TextIn, response=MeetingOut, status=201,
-               errors=CHANGE_ERRORS)
-    def record_outcome(viewer: Viewer, meeting_id: UUID, case_id: UUID,
-                       body: TextIn) -> MeetingOut:
-        get_exchange().meetings.record_outcome(viewer, meeting_id, case_id, body.text)
-        return meeting_out(viewer, meeting_id)
+@operation(bp, "DELETE", f"{MEETING}/participants/<state>", summary="End a state's "
+           "participation (secretariat, or that state's admin); cases it read only "
+           "through the meeting move to a new key", tag="meetings", status=204,
+           errors=CHANGE_ERRORS)
+def release_state(viewer: Viewer, meeting_id: UUID, state: str) -> None:
+    get_exchange().meetings.release(viewer, meeting_id, state)
 
-    @operation(bp, "POST", f"{MEETING}/lessons", summary="Propose a lesson for the WGETI "
-               "subgroup (analysts of a participating state)", tag="meetings", body=LessonIn,
-               response=MeetingOut, status=201, errors=(403, 404))
-    def propose_lesson(viewer: Viewer, meeting_id: UUID, body: LessonIn) -> MeetingOut:
-        get_exchange().meetings.propose_lesson(viewer, meeting_id, body.text, body.concerned)
-        return meeting_out(viewer, meeting_id)
 
-    @operation(bp, "PUT", f"{MEETING}/lessons/<lesson_id>/consent", summary="Give or "
-               "withdraw your state's consent to a lesson", tag="meetings", body=ConsentIn,
-               response=MeetingOut, errors=CHANGE_ERRORS)
-    def consent_to_lesson(viewer: Viewer, meeting_id: UUID, lesson_id: str,
-                          body: ConsentIn) -> MeetingOut:
-        get_exchange().meetings.consent(viewer, meeting_id, lesson_id, body.given)
-        return meeting_out(viewer, meeting_id)
+@operation(bp, "POST", f"{MEETING}/status", summary="Change the meeting's status "
+           "(secretariat)", tag="meetings", body=MeetingStatusIn, response=MeetingOut,
+           errors=(*CHANGE_ERRORS, 422))
+def change_meeting_status(viewer: Viewer, meeting_id: UUID,
+                          body: MeetingStatusIn) -> MeetingOut:
+    get_exchange().meetings.change_status(viewer, meeting_id, body.status)
+    return meeting_out(viewer, meeting_id)
+
+
+@operation(bp, "POST", f"{MEETING}/agenda", summary="Table a case of your state: it is "
+           "shared with every participant", tag="meetings", body=TableIn,
+           response=MeetingOut, status=201, errors=CHANGE_ERRORS)
+def table_case(viewer: Viewer, meeting_id: UUID, body: TableIn) -> MeetingOut:
+    get_exchange().meetings.table_case(viewer, meeting_id, body.case_id)
+    return meeting_out(viewer, meeting_id)
+
+
+@operation(bp, "POST", f"{MEETING}/agenda/<uuid:case_id>/access", summary="Let "
+           "participants who joined after tabling read the case (its owner)",
+           tag="meetings", response=AccessConfirmedOut, errors=(*CHANGE_ERRORS, 422))
+def confirm_access(viewer: Viewer, meeting_id: UUID, case_id: UUID) -> AccessConfirmedOut:
+    added = get_exchange().meetings.confirm_access(viewer, meeting_id, case_id)
+    return AccessConfirmedOut(added=list(added), meeting=meeting_out(viewer, meeting_id))
+
+
+@operation(bp, "POST", f"{MEETING}/agenda/<uuid:case_id>/outcomes", summary="Record the "
+           "outcome of a case's discussion (convenor or owner), sealed for its readers",
+           tag="meetings", body=TextIn, response=MeetingOut, status=201,
+           errors=CHANGE_ERRORS)
+def record_outcome(viewer: Viewer, meeting_id: UUID, case_id: UUID,
+                   body: TextIn) -> MeetingOut:
+    get_exchange().meetings.record_outcome(viewer, meeting_id, case_id, body.text)
+    return meeting_out(viewer, meeting_id)
+
+
+@operation(bp, "POST", f"{MEETING}/lessons", summary="Propose a lesson for the WGETI "
+           "subgroup (analysts of a participating state)", tag="meetings", body=LessonIn,
+           response=MeetingOut, status=201, errors=(403, 404))
+def propose_lesson(viewer: Viewer, meeting_id: UUID, body: LessonIn) -> MeetingOut:
+    get_exchange().meetings.propose_lesson(viewer, meeting_id, body.text, body.concerned)
+    return meeting_out(viewer, meeting_id)
+
+
+@operation(bp, "PUT", f"{MEETING}/lessons/<lesson_id>/consent", summary="Give or "
+           "withdraw your state's consent to a lesson", tag="meetings", body=ConsentIn,
+           response=MeetingOut, errors=CHANGE_ERRORS)
+def consent_to_lesson(viewer: Viewer, meeting_id: UUID, lesson_id: str,
+                      body: ConsentIn) -> MeetingOut:
+    get_exchange().meetings.consent(viewer, meeting_id, lesson_id, body.given)
+    return meeting_out(viewer, meeting_id)

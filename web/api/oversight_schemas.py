@@ -4,20 +4,17 @@ ledger (clear headers and digests, never content beyond what the auditor's state
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cases.audit.audit_service import AuditedEvent
-from cases.audit.log import Checkpoint, Verification
-from cases.policy.releases import Release
-from projections.access_ledger import AccessRow
 from projections.audit_index import AuditRow
 from projections.disclosure import Table
 from projections.summaries import Summary
 
-from .schemas import CaseOut, HistoryEntryOut, PageQuery, Strict
+from .schemas import CaseOut, FromAttributes, HistoryEntryOut, PageQuery, Strict, Timestamp
 
 # Summaries
 
@@ -67,13 +64,9 @@ class EditionOut(BaseModel):
         description='"table|row|column" -> cases; null marks a suppressed figure')
 
 
-class ReleaseOut(BaseModel):
+class ReleaseOut(FromAttributes):
     year: int
     editions: list[EditionOut] = Field(description="The first release, then its corrections")
-
-    @classmethod
-    def of(cls, release: Release) -> ReleaseOut:
-        return cls(year=release.year, editions=[EditionOut(**e) for e in release.editions])
 
 
 class ReleasePage(BaseModel):
@@ -100,25 +93,18 @@ class AuditQuery(PageQuery):
     until: str = Field("", description="YYYY-MM-DD (to the end of that day) or a moment")
 
 
-class AuditRowOut(BaseModel):
+class AuditRowOut(FromAttributes):
     notification_id: int
     position: int = Field(description="Leaf index in the checkpoints' Merkle tree")
     aggregate_id: str
     aggregate_kind: str
     version: int
     event_type: str
-    timestamp: datetime
+    # SQLite gives the stored UTC time back without its offset; RFC 3339 needs one.
+    timestamp: Timestamp
     actor_state: str
     actor_user: str = Field(description="User id")
     event_hash: str
-
-    @classmethod
-    def of(cls, row: AuditRow) -> AuditRowOut:
-        values = {name: getattr(row, name) for name in cls.model_fields}
-        # SQLite gives the stored UTC time back without its offset; RFC 3339 needs one.
-        if values["timestamp"].tzinfo is None:
-            values["timestamp"] = values["timestamp"].replace(tzinfo=UTC)
-        return cls(**values)
 
 
 class AuditPage(BaseModel):
@@ -128,26 +114,20 @@ class AuditPage(BaseModel):
     total: int
 
 
-class CosignatureOut(BaseModel):
+class CosignatureOut(FromAttributes):
     state: str
     key_version: int
     signature: str
     time: str
 
 
-class CheckpointOut(BaseModel):
+class CheckpointOut(FromAttributes):
     size: int
     root: str
     time: str
     log_key: str = Field(description="Fingerprint of the log key that signed it")
     signature: str
     cosignatures: list[CosignatureOut]
-
-    @classmethod
-    def of(cls, checkpoint: Checkpoint) -> CheckpointOut:
-        return cls(size=checkpoint.size, root=checkpoint.root, time=checkpoint.time,
-                   log_key=checkpoint.log_key, signature=checkpoint.signature,
-                   cosignatures=[CosignatureOut(**vars(c)) for c in checkpoint.cosignatures])
 
 
 class CheckpointPage(BaseModel):
@@ -184,16 +164,16 @@ class AuditEventOut(BaseModel):
     @classmethod
     def of(cls, row: AuditRow, detail: AuditedEvent,
            included: dict[str, Any] | None) -> AuditEventOut:
-        return cls(row=AuditRowOut.of(row), header=detail.record.header,
+        return cls(row=AuditRowOut.model_validate(row), header=detail.record.header,
                    body_sha256=detail.record.body_sha256, signature=detail.record.signature,
                    signature_ok=detail.signature_ok, signature_problem=detail.signature_problem,
                    chain_ok=detail.chain_ok, previous=detail.previous, next=detail.next,
                    inclusion=None if included is None else InclusionOut(
-                       checkpoint=CheckpointOut.of(included["checkpoint"]),
+                       checkpoint=CheckpointOut.model_validate(included["checkpoint"]),
                        proof=included["proof"], holds=included["holds"]))
 
 
-class FindingOut(BaseModel):
+class FindingOut(FromAttributes):
     notification_id: int
     aggregate: str
     version: int
@@ -201,21 +181,13 @@ class FindingOut(BaseModel):
     detail: str
 
 
-class VerificationOut(BaseModel):
+class VerificationOut(FromAttributes):
     ok: bool
     events_checked: int
     checkpoints_checked: int
     cosignatures_checked: int
     finding: FindingOut | None = Field(description="The first bad record, if any")
     trust: dict[str, str] = Field(description="Fingerprints of the keys the log trusts")
-
-    @classmethod
-    def of(cls, result: Verification) -> VerificationOut:
-        return cls(ok=result.ok, events_checked=result.events_checked,
-                   checkpoints_checked=result.checkpoints_checked,
-                   cosignatures_checked=result.cosignatures_checked,
-                   finding=FindingOut(**vars(result.finding)) if result.finding else None,
-                   trust=result.trust)
 
 
 class MomentQuery(BaseModel):
@@ -237,17 +209,12 @@ class AccessQuery(PageQuery):
     at: str = Field("", description="YYYY-MM-DD or an ISO 8601 moment; empty: now")
 
 
-class AccessRowOut(BaseModel):
+class AccessRowOut(FromAttributes):
     aggregate_id: str
     kind: str = Field(description="case, trace_request or lesson")
     case_id: str
     since: datetime
     key_versions: list[int] = Field(description="Key versions handed to the state by then")
-
-    @classmethod
-    def of(cls, row: AccessRow) -> AccessRowOut:
-        return cls(aggregate_id=row.aggregate_id, kind=row.kind, case_id=row.case_id,
-                   since=row.since, key_versions=list(row.key_versions))
 
 
 class AccessOut(BaseModel):

@@ -21,7 +21,6 @@ from cases.casework.content import (
     TEXT,
     Spec,
 )
-from cases.casework.view import CaseView, HistoryEntry
 from projections.case_index import CaseRow
 
 from ..forms import MAX_PAGE
@@ -41,6 +40,13 @@ class Strict(BaseModel):
     """Unknown fields are refused rather than ignored: a typo must not pass unnoticed."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class FromAttributes(BaseModel):
+    """A response read from the same-named attributes of a view, row or record:
+    ``Model.model_validate(obj)`` (pydantic's from_attributes; the JSON Schema is unchanged)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class Versioned(Strict):
@@ -169,7 +175,7 @@ class CasePage(BaseModel):
     total: int
 
 
-class CaseOut(BaseModel):
+class CaseOut(FromAttributes):
     id: str
     owner: str
     status: str
@@ -190,10 +196,6 @@ class CaseOut(BaseModel):
     keep_years: int | None
     shred_due: Timestamp | None
     shred_requested_by: str
-
-    @classmethod
-    def of(cls, view: CaseView) -> CaseOut:
-        return cls(**{name: getattr(view, name) for name in cls.model_fields})
 
 
 class ShareOut(BaseModel):
@@ -216,7 +218,7 @@ class StixBundleOut(BaseModel):
     objects: list[dict[str, Any]]
 
 
-class HistoryEntryOut(BaseModel):
+class HistoryEntryOut(FromAttributes):
     version: int
     timestamp: Timestamp
     event: str
@@ -224,10 +226,6 @@ class HistoryEntryOut(BaseModel):
     user: str
     clear: dict[str, Any]
     content: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, entry: HistoryEntry) -> HistoryEntryOut:
-        return cls(**{name: getattr(entry, name) for name in cls.model_fields})
 
 
 class HistoryOut(BaseModel):
