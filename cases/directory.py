@@ -253,6 +253,15 @@ class User(SignedAggregate):
         """Records a new password (and, after a recovery, a new user key)."""
         self._record(self.PasswordChanged, actor, public_key=public_key.hex())
 
+    class RolesChanged(SignedAggregate.Event):
+        roles: list[str]
+
+        def apply(self, user: User) -> None:
+            user.roles = list(self.roles)
+
+    def change_roles(self, actor: Actor, roles: list[str]) -> None:
+        self._record(self.RolesChanged, actor, roles=roles)
+
     class Deactivated(SignedAggregate.Event):
         def apply(self, user: User) -> None:
             user.active = False

@@ -61,6 +61,7 @@ class Settings:
     login_rate_limit: str = "10 per minute"
     api_rate_limit: str = "600 per minute"  # per API token
     ratelimit_storage_uri: str = "memory://"
+    invitation_days: int = 7  # an invitation code is valid this long
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
 
@@ -121,6 +122,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),
         api_rate_limit=env.get("DIVEX_API_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
+        invitation_days=int(env.get("DIVEX_INVITATION_DAYS", "7")),
         projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
                                  "DIVEX_PROJECTION_SOURCE"),
         stream=stream_settings(env),

@@ -16,6 +16,7 @@ from cases.directory_service import Directory
 from cases.keystore import KeyStore
 from cases.ledger import Ledger
 from cases.meeting_service import Meetings
+from cases.onboarding_service import Onboarding
 from cases.policy import PolicyFacts
 from cases.releases import Releases
 from cases.services import Cases
@@ -57,6 +58,7 @@ class Exchange:
     checkpoints: CheckpointStore
     checkpointer: Checkpointer
     witness: Witness
+    onboarding: Onboarding
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
 
@@ -159,4 +161,5 @@ def open_exchange(settings: Settings) -> Exchange:
                     policy=PolicyFacts(cases), policy_summary=policy_summary,
                     releases=Releases(ledger),
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
-                    witness=Witness(checkpointer, directory))
+                    witness=Witness(checkpointer, directory),
+                    onboarding=Onboarding(directory, settings.invitation_days))
