@@ -8,6 +8,7 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from . import (
+    admin,
     api,
     audit,
     auth,
@@ -73,6 +74,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(admin.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)
