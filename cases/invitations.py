@@ -92,8 +92,7 @@ class Invitation(SignedAggregate):
 
     def revoke(self, actor: Actor) -> None:
         if self.status != PENDING:
-            raise Conflict("Only a pending invitation can be revoked; this one is "
-                           "%(status)s.", status=self.status)
+            raise Conflict("Only a pending invitation can be revoked.")
         self._record(self.Revoked, actor)
 
     class Expired(SignedAggregate.Event):

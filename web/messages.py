@@ -276,6 +276,28 @@ PLAIN_REFUSALS = (
     N_("Your state's keys do not open this trace request."),
     N_("Only analysts of the state that owns the case send trace requests."),
     N_("Too many people are signing in at this moment. Try again in a few seconds."),
+    # cases/invitations.py, cases/onboarding_service.py, web/admin.py (issue 28)
+    N_("This invitation was already used."),
+    N_("This invitation was revoked. Ask for a new one."),
+    N_("This invitation has expired. Ask for a new one."),
+    N_("Only a pending invitation can be revoked."),
+    N_("No such invitation."),
+    N_("This invitation code is not right. Check it, or ask for a new one."),
+    N_("Only the secretariat registers states."),
+    N_("%(code)s already has a pending invitation; revoke it first to invite someone else."),
+    N_("Only a state admin invites users."),
+    N_("That is not an invitation code as divex prints them."),
+    N_("This invitation is for another user name. Use the one you were given."),
+    N_("%(name)s already has these roles."),
+    N_("Only a state admin changes roles."),
+    N_("Only a state admin deactivates users."),
+    N_("Only a state admin rotates the state's keys."),
+    N_("The state's keys changed after this invitation was issued. Ask your state admin for "
+       "a new one."),
+    N_("%(name)s is the last state admin of %(code)s; make someone else state admin first."),
+    N_("Only a state admin manages invitations."),
+    N_("Only a state admin manages users."),
+    N_("The two passwords differ."),
 )
 
 
