@@ -12,6 +12,7 @@ import click
 
 from .cli_audit import audit
 from .cli_cases import cases
+from .cli_onboarding import COMMANDS as ONBOARDING_COMMANDS
 from .cli_projections import projections
 from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
@@ -153,7 +154,7 @@ def status_text(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-for group in (audit, cases, projections, relay):
+for group in (audit, cases, projections, relay, *ONBOARDING_COMMANDS):
     main.add_command(group)
 
 
