@@ -98,6 +98,8 @@ class Onboarding:
     def invitations(self, viewer: Viewer) -> list[Invitation]:
         """The invitations this viewer manages, newest first: a state admin's, into their
         state; the secretariat's, every state's first admin too."""
+        if not (viewer.has(STATE_ADMIN) or viewer.has(SECRETARIAT)):
+            raise Forbidden("Only a state admin manages invitations.")
         found = [i for i in self._all_invitations() if self._manages(viewer, i)]
         return sorted(found, key=lambda i: i.created_on, reverse=True)
 
