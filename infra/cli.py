@@ -16,7 +16,7 @@ from .cli_onboarding import COMMANDS as ONBOARDING_COMMANDS
 from .cli_projections import projections
 from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
-from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
+from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, invite_newcomer, seed
 from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
 from .wiring import Exchange, open_exchange
 
@@ -97,6 +97,8 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
                f"  {DEMO_TOTP_SECRET}\n"
                "or print the current code with: .venv/bin/python -c \"import pyotp; print("
                f"pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
+    click.echo("\nA pending invitation to try (user name fra.newcomer), to accept at "
+               f"/invitations/accept:\n  {invite_newcomer(exchange)}")
     if not no_serve:
         serve_exchange(exchange, host, port)
 

@@ -131,3 +131,13 @@ def test_refusals_are_one_line(env: dict[str, str], password_file: str) -> None:
     out = divex(env, "invitations", "accept", "dvi_nope", "--username", "x.y",
                 "--password-file", password_file, ok=False)
     assert "not an invitation code" in out
+
+
+def test_the_demo_prints_a_pending_invitation_that_works(tmp_path: Path, env: dict[str, str],
+                                                         password_file: str) -> None:
+    demo_env = {**env, "DIVEX_DATA_DIR": str(tmp_path / "demo")}
+    out = divex(demo_env, "demo", "--no-serve", "--data-dir", str(tmp_path / "demo"))
+    code = _INVITATION.findall(out)[-1]
+    out = divex(demo_env, "invitations", "accept", code, "--username", "fra.newcomer",
+                "--password-file", password_file)
+    assert "user of FRA with roles analyst" in out
