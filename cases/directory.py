@@ -270,6 +270,15 @@ class User(SignedAggregate):
     def deactivate(self, actor: Actor) -> None:
         self._record(self.Deactivated, actor)
 
+    class Reactivated(SignedAggregate.Event):
+        """Back with a new password (hence a new user key: `PasswordChanged` follows)."""
+
+        def apply(self, user: User) -> None:
+            user.active = True
+
+    def reactivate(self, actor: Actor) -> None:
+        self._record(self.Reactivated, actor)
+
     class ApiTokenIssued(SignedAggregate.Event):
         token_id: str
         name: str

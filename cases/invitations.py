@@ -17,7 +17,8 @@ from .ledger import Actor, SignedAggregate
 
 FIRST_ADMIN = "first_admin"  # registers the state: its keys are made on acceptance
 USER = "user"  # joins an existing state: the keyring travels sealed to the code
-KINDS = (FIRST_ADMIN, USER)
+REACTIVATE = "reactivate"  # a deactivated user comes back with a new password, as USER
+KINDS = (FIRST_ADMIN, USER, REACTIVATE)
 
 PENDING = "pending"
 ACCEPTED = "accepted"

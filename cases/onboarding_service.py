@@ -47,7 +47,7 @@ from .directory_service import (
 )
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .invitation_store import InvitationStore, PendingInvitation
-from .invitations import FIRST_ADMIN, PENDING, USER, Invitation
+from .invitations import FIRST_ADMIN, PENDING, REACTIVATE, USER, Invitation
 from .keystore import Credential
 from .ledger import Actor
 from .viewer import SECRETARIAT, STATE_ADMIN, Viewer
@@ -150,6 +150,20 @@ class Onboarding:
         return self._issue(viewer, viewer.state, USER, username, chosen, display_name, "",
                            viewer.keyring)
 
+    def reactivate(self, viewer: Viewer, username: str) -> Issued:
+        """A state admin invites a deactivated user of their state back: accepting sets a
+        new password (their old key was deleted with the deactivation)."""
+        user = self._user_of_my_state(viewer, username, "Only a state admin reactivates "
+                                      "users.")
+        if user.active:
+            raise Conflict("%(name)s is active.", field="username", name=user.username)
+        if any(i.username == user.username and self.is_open(i)
+               for i in self._all_invitations()):
+            raise Conflict("%(name)s already has a pending invitation.", field="username",
+                           name=user.username)
+        return self._issue(viewer, viewer.state, REACTIVATE, user.username, list(user.roles),
+                           user.display_name, "", viewer.keyring, existing=True)
+
     def revoke(self, viewer: Viewer, invitation_id: UUID | str) -> Invitation:
         invitation = self._managed(viewer, invitation_id)
         invitation.revoke(viewer.actor)
@@ -198,6 +212,19 @@ class Onboarding:
             return self._admit_first_admin(invitation, password, display_name)
         return self._admit_user(invitation, row, code, password, display_name)
 
+    def _open_keyring(self, invitation: Invitation, row: PendingInvitation,
+                      code: InvitationCode) -> Keyring:
+        try:
+            keyring = Keyring.from_bytes(open_sealed(
+                code.key.private, row.keyring_sealed or b"",
+                _invitation_context(invitation.state, str(invitation.id))))
+        except CryptoError:
+            raise NotFound(NO_SUCH_INVITATION, field="code") from None
+        if keyring.current.version != self.directory.state(invitation.state).public_keys.version:
+            raise Conflict("The state's keys changed after this invitation was issued. Ask "
+                           "your state admin for a new one.", field="code")
+        return keyring
+
     # Commands: users and keys
 
     def change_roles(self, viewer: Viewer, username: str, roles: list[str]) -> User:
@@ -235,9 +262,10 @@ class Onboarding:
 
     def _issue(self, viewer: Viewer, state: str, kind: str, username: str,
                roles: list[str], display_name: str, state_status: str,
-               keyring: Keyring | None) -> Issued:
+               keyring: Keyring | None, existing: bool = False) -> Issued:
         name = check_username(username)
-        self._name_is_free(name)
+        if not existing:
+            self._name_is_free(name)
         display = (display_name or name).strip()
         if len(display) > 200:
             raise InvalidInput("At most %(limit)s characters.", field="display_name",
@@ -283,19 +311,14 @@ class Onboarding:
 
     def _admit_user(self, invitation: Invitation, row: PendingInvitation,
                     code: InvitationCode, password: str, display_name: str) -> Welcome:
-        try:
-            keyring = Keyring.from_bytes(open_sealed(
-                code.key.private, row.keyring_sealed or b"",
-                _invitation_context(invitation.state, str(invitation.id))))
-        except CryptoError:
-            raise NotFound(NO_SUCH_INVITATION, field="code") from None
-        if keyring.current.version != self.directory.state(invitation.state).public_keys.version:
-            raise Conflict("The state's keys changed after this invitation was issued. Ask "
-                           "your state admin for a new one.", field="code")
+        keyring = self._open_keyring(invitation, row, code)
         actor = Actor(state=invitation.state, user=str(user_id(invitation.username)),
                       keys=keyring.current)
-        unlocked, credential = self._new_user(actor, invitation, keyring, password,
-                                              display_name)
+        if invitation.kind == REACTIVATE:
+            unlocked, credential = self._returning_user(actor, invitation, keyring, password)
+        else:
+            unlocked, credential = self._new_user(actor, invitation, keyring, password,
+                                                  display_name)
         invitation.accept(actor, self.clock())
         with self.ledger.transaction() as session:
             self.ledger.save(unlocked.user, invitation)
@@ -310,6 +333,20 @@ class Onboarding:
         display = (display_name or invitation.display_name or invitation.username).strip()
         user = User.add(actor, invitation.username, invitation.state, invitation.roles,
                         display[:200], own.public_bytes)
+        credential = self.directory._credential(user, own, keyring, password)
+        return Unlocked(user, own, keyring), credential
+
+    def _returning_user(self, actor: Actor, invitation: Invitation, keyring: Keyring,
+                        password: str) -> tuple[Unlocked, Credential]:
+        user = self.directory.user(invitation.username)
+        if user.active or user.state != invitation.state:
+            raise Conflict("%(name)s is active.", field="username", name=user.username)
+        own = UserKey.generate()
+        user.reactivate(actor)
+        if user.second_factor:
+            # It was deleted with the deactivation: the user sets up a new one.
+            user.reset_second_factor(actor, "account_recovered")
+        user.change_password(actor, own.public_bytes)
         credential = self.directory._credential(user, own, keyring, password)
         return Unlocked(user, own, keyring), credential
 

@@ -233,6 +233,22 @@ def deactivate(ctx: click.Context, target: str, username: str, password_file: Pa
     click.echo(f"{target} is deactivated.")
 
 
+@users.command("reactivate")
+@click.argument("target")
+@user_option("state admin")
+@PASSWORD_FILE
+@CODE
+@click.pass_context
+@refusals_as_messages
+def reactivate(ctx: click.Context, target: str, username: str, password_file: Path | None,
+               code: str | None) -> None:
+    """Invite a deactivated user of your state back; prints the invitation code (they choose
+    a new password when accepting)."""
+    exchange = exchange_of(ctx)
+    _issued(exchange.onboarding.reactivate(sign_in(exchange, username, password_file, code),
+                                           target))
+
+
 @click.group()
 def account() -> None:
     """Your own account."""

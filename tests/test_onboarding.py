@@ -19,7 +19,7 @@ from cases.viewer import Viewer
 from crypto.invitation import InvitationCode
 from infra.settings import Settings
 from infra.wiring import Exchange
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, enrolled
 from tests.test_no_secrets_at_rest import private_key_forms, raw_database_bytes
 
 
@@ -291,3 +291,26 @@ def test_events_of_an_invitation_are_in_the_log(exchange: Exchange,
     invitation = exchange.ledger.repository.get(issued.invitation.id)
     assert isinstance(invitation, Invitation) and invitation.version == 2
     assert invitation.issued_by == secretariat.user_id
+
+
+def test_a_deactivated_user_comes_back_through_an_invitation(
+        exchange: Exchange, secretariat: Viewer) -> None:
+    onboarding = exchange.onboarding
+    admin = onboard_state(exchange, secretariat)
+    issued = onboarding.invite_user(admin, "fra.auditor", ["auditor"])
+    auditor = onboarding.accept(issued.code, "", PASSWORD).unlocked.viewer
+    enrolled(exchange.directory, auditor)
+    with pytest.raises(Conflict):  # active: nothing to reactivate
+        onboarding.reactivate(admin, "fra.auditor")
+    onboarding.deactivate(admin, "fra.auditor")
+    back = onboarding.reactivate(admin, "fra.auditor")
+    assert back.invitation.roles == ["auditor"]
+    with pytest.raises(Conflict):
+        onboarding.reactivate(admin, "fra.auditor")
+    new_password = "another long passphrase"
+    welcome = onboarding.accept(back.code, "fra.auditor", new_password)
+    user = exchange.directory.user("fra.auditor")
+    assert user.active and not user.second_factor and user.needs_second_factor
+    assert welcome.unlocked.viewer.keyring.to_bytes() == admin.keyring.to_bytes()
+    assert exchange.directory.unlock("fra.auditor", new_password).user.username == "fra.auditor"
+    assert verify_log(exchange.ledger).ok

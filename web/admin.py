@@ -123,7 +123,7 @@ def users() -> Any:
     viewer = current_viewer()
     _require(STATE_ADMIN)
     onboarding = get_exchange().onboarding
-    invitations = [i for i in onboarding.invitations(viewer) if i.kind == "user"]
+    invitations = [i for i in onboarding.invitations(viewer) if i.kind != "first_admin"]
     return render_template("admin/users.html", users=onboarding.users(viewer),
                            invitations=invitations, is_open=onboarding.is_open,
                            roles=_roles_of(viewer.state))
@@ -184,6 +184,13 @@ def deactivate(username: str) -> Response:
     flash(_("%(name)s is deactivated: they can no longer sign in, and their API tokens are "
             "revoked.", name=username), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/admin/users/<username>/reactivate")
+@login_required
+def reactivate(username: str) -> Any:
+    return _issued(get_exchange().onboarding.reactivate(current_viewer(), username),
+                   url_for("admin.users"))
 
 
 @bp.post("/admin/invitations/<uuid:invitation_id>/revoke")

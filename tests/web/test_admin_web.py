@@ -133,7 +133,8 @@ PAGES = [("GET", "/admin/states", "secretariat"), ("GET", "/admin/states/new", "
          ("GET", "/admin/users/invite", "state_admin"),
          ("POST", "/admin/users/invite", "state_admin"), ("GET", "/admin/keys", "state_admin"),
          ("POST", "/admin/users/fra.reviewer/roles", "state_admin"),
-         ("POST", "/admin/users/fra.reviewer/deactivate", "state_admin")]
+         ("POST", "/admin/users/fra.reviewer/deactivate", "state_admin"),
+         ("POST", "/admin/users/fra.reviewer/reactivate", "state_admin")]
 
 
 @pytest.mark.parametrize("user", ["fra.analyst", "fra.reviewer", "deu.admin", "secretariat",
@@ -183,3 +184,18 @@ def test_rotating_keys_keeps_the_admin_signed_in(app: Flask, exchange: Exchange,
     assert admin.post("/admin/keys").status_code == 302
     assert exchange.directory.state("FRA").public_keys.version == 2
     assert admin.get("/admin/users").status_code == 200
+
+
+def test_a_deactivated_user_is_invited_back(app: Flask, exchange: Exchange,
+                                            people: dict[str, Viewer]) -> None:
+    admin = Browser(app.test_client())
+    admin.login("fra.admin")
+    assert admin.post("/admin/users/fra.analyst/deactivate").status_code == 302
+    assert "Invite back" in admin.get("/admin/users").text
+    code = issued_code(admin.post("/admin/users/fra.analyst/reactivate"))
+    analyst = Browser(app.test_client())
+    response = analyst.post("/invitations/accept", {
+        "code": code, "username": "fra.analyst", "password": "a brand new passphrase",
+        "password_again": "a brand new passphrase"})
+    assert response.status_code == 302 and response.location == "/cases/"
+    assert exchange.directory.user("fra.analyst").active

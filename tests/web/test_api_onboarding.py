@@ -105,7 +105,7 @@ WHO = {"register_state": "secretariat", "list_invitations": "any admin",
        "invite_user": "state_admin", "revoke_invitation": "state_admin",
        "accept_invitation": "anyone", "list_users": "any admin",
        "change_roles": "state_admin", "deactivate_user": "state_admin",
-       "rotate_keys": "state_admin"}
+       "rotate_keys": "state_admin", "reactivate_user": "state_admin"}
 ONBOARDING = [op for op in OPERATIONS if op.tag == "onboarding"]
 
 
@@ -133,8 +133,13 @@ def test_every_token_gets_exactly_the_allowed_result(world: dict[str, Any], user
         "change_roles": ("/directory/users/fra.reviewer/roles", {"roles": ["analyst"]}),
         "deactivate_user": ("/directory/users/fra.reviewer/deactivation", None),
         "rotate_keys": ("/directory/keys/rotation", None),
+        "reactivate_user": ("/directory/users/fra.reviewer/reactivation", None),
     }
-    for op in sorted(ONBOARDING, key=lambda op: op.operation_id == "accept_invitation"):
+    # Deactivation before reactivation; acceptance last.
+    order = ["deactivate_user", "reactivate_user", "accept_invitation"]
+    for op in sorted(ONBOARDING, key=lambda op: (op.operation_id in order,
+                                                 order.index(op.operation_id)
+                                                 if op.operation_id in order else 0)):
         path, body = samples[op.operation_id]
         who = WHO[op.operation_id]
         before = events(world)
@@ -142,7 +147,8 @@ def test_every_token_gets_exactly_the_allowed_result(world: dict[str, Any], user
         may = (who == "anyone" or viewer.has(who)
                or (who == "any admin" and (viewer.has("state_admin")
                                            or viewer.has("secretariat"))))
-        fra_only = op.operation_id in ("revoke_invitation", "change_roles", "deactivate_user")
+        fra_only = op.operation_id in ("revoke_invitation", "change_roles", "deactivate_user",
+                                       "reactivate_user")
         if not may:
             assert response.status_code in (403, 404), (op.operation_id, response.json)
             if fra_only and viewer.state == "FRA":

@@ -105,6 +105,13 @@ def register(bp: Blueprint) -> None:
         exchange.onboarding.deactivate(viewer, username)
         return UserOut.of(exchange.directory.user(username))
 
+    @operation(bp, "POST", "/directory/users/<username>/reactivation", summary="Invite a "
+               "deactivated user of your state back; they choose a new password when "
+               "accepting (state admin)", tag="onboarding", response=InvitationIssuedOut,
+               status=201, errors=(403, 404, 409))
+    def reactivate_user(viewer: Viewer, username: str) -> InvitationIssuedOut:
+        return _issued(get_exchange().onboarding.reactivate(viewer, username))
+
     @operation(bp, "POST", "/directory/keys/rotation", summary="Rotate your state's keys "
                "(state admin): a new version; older ones still open what they opened",
                tag="onboarding", response=KeysRotatedOut, errors=(403,))

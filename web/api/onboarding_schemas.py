@@ -45,7 +45,7 @@ class InvitationOut(BaseModel):
 
     id: UUID
     state: str
-    kind: Literal["first_admin", "user"]
+    kind: Literal["first_admin", "user", "reactivate"]
     username: str
     display_name: str
     roles: list[str]
