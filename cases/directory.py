@@ -122,6 +122,7 @@ class State(SignedAggregate):
         self.contact_point: dict[str, Any] | None = None
         self.log_keys: list[str] = []  # the secretariat's checkpoint keys, hex, oldest first
         self.subgroup_keys: list[str] = []  # keys the tier-1 policy facts are sealed to
+        self.suspended = False  # its users cannot sign in; nothing is deleted
 
     @classmethod
     def register(cls, actor: Actor, code: str, status: str, public: StatePublicKeys,
@@ -138,6 +139,37 @@ class State(SignedAggregate):
 
     def rotate_keys(self, actor: Actor, public: StatePublicKeys) -> None:
         self._record(self.KeysRotated, actor, public_keys=public.to_dict())
+
+    class StatusChanged(SignedAggregate.Event):
+        """A signatory ratified (became a State Party), or the reverse."""
+
+        status: str
+
+        def apply(self, state: State) -> None:
+            state.status = self.status
+
+    def change_status(self, actor: Actor, status: str) -> None:
+        if status == self.status:
+            raise Conflict("%(code)s already has that status.", field="status", code=self.code)
+        self._record(self.StatusChanged, actor, status=status)
+
+    class Suspended(SignedAggregate.Event):
+        def apply(self, state: State) -> None:
+            state.suspended = True
+
+    class Reinstated(SignedAggregate.Event):
+        def apply(self, state: State) -> None:
+            state.suspended = False
+
+    def suspend(self, actor: Actor) -> None:
+        if self.suspended:
+            raise Conflict("The access of %(code)s is already suspended.", code=self.code)
+        self._record(self.Suspended, actor)
+
+    def reinstate(self, actor: Actor) -> None:
+        if not self.suspended:
+            raise Conflict("The access of %(code)s is not suspended.", code=self.code)
+        self._record(self.Reinstated, actor)
 
     class LogKeyPublished(SignedAggregate.Event):
         """The secretariat names the key that signs the log's Merkle checkpoints."""

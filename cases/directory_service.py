@@ -259,6 +259,9 @@ class Directory:
         return self._open_keyring(found, own, credential)
 
     def _open_keyring(self, user: User, own: UserKey, credential: Credential) -> Unlocked:
+        if self.state(user.state).suspended:
+            raise AuthenticationFailed("The access of %(code)s to the exchange is suspended; "
+                                       "ask the secretariat.", code=user.state)
         try:
             keyring = Keyring.from_bytes(open_sealed(
                 own.private, credential.keyring_sealed,

@@ -225,6 +225,39 @@ class Onboarding:
                            "your state admin for a new one.", field="code")
         return keyring
 
+    # Commands: states (the secretariat)
+
+    def change_state_status(self, viewer: Viewer, code: str, status: str) -> State:
+        """A signatory that ratifies becomes a State Party (or the reverse); see
+        `status_change_effects` for what that changes."""
+        state = self._member_state(viewer, code)
+        if status not in STATE_STATUSES:
+            raise InvalidInput("Status must be one of %(choices)s.", field="status",
+                               choices=", ".join(STATE_STATUSES))
+        state.change_status(viewer.actor, status)
+        self.ledger.save_all(state)
+        return state
+
+    def suspend_state(self, viewer: Viewer, code: str) -> State:
+        """Its users can no longer sign in, nor its API tokens call; nothing is deleted."""
+        state = self._member_state(viewer, code)
+        state.suspend(viewer.actor)
+        self.ledger.save_all(state)
+        return state
+
+    def reinstate_state(self, viewer: Viewer, code: str) -> State:
+        state = self._member_state(viewer, code)
+        state.reinstate(viewer.actor)
+        self.ledger.save_all(state)
+        return state
+
+    def _member_state(self, viewer: Viewer, code: str) -> State:
+        self._require(viewer, SECRETARIAT, "Only the secretariat manages states.")
+        state = self.directory.state(code)
+        if state.code == SECRETARIAT_CODE:
+            raise InvalidInput("That code is reserved for the secretariat.", field="code")
+        return state
+
     # Commands: users and keys
 
     def change_roles(self, viewer: Viewer, username: str, roles: list[str]) -> User:

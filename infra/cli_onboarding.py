@@ -74,6 +74,47 @@ def list_states(ctx: click.Context) -> None:
                    f"{state.name}")
 
 
+@states.command("status")
+@click.argument("state_code", metavar="CODE")
+@click.option("--status", type=click.Choice(STATE_STATUSES), required=True)
+@user_option("secretariat user")
+@PASSWORD_FILE
+@CODE
+@click.pass_context
+@refusals_as_messages
+def change_status(ctx: click.Context, state_code: str, status: str, username: str,
+                  password_file: Path | None, code: str | None) -> None:
+    """Change a state's status. A signatory that ratifies becomes a State Party: it receives
+    cases shared on the portal from then on (cases already there are not given to it), and
+    its consent is asked for the tier-1 summaries of cases that concern it."""
+    exchange = exchange_of(ctx)
+    state = exchange.onboarding.change_state_status(
+        sign_in(exchange, username, password_file, code), state_code, status)
+    click.echo(f"{state.code} is now {state.status}.")
+
+
+@states.command("suspend")
+@click.argument("state_code", metavar="CODE")
+@click.option("--reinstate", is_flag=True, help="Restore the access instead.")
+@user_option("secretariat user")
+@PASSWORD_FILE
+@CODE
+@click.pass_context
+@refusals_as_messages
+def suspend(ctx: click.Context, state_code: str, reinstate: bool, username: str,
+            password_file: Path | None, code: str | None) -> None:
+    """Suspend a state's access (its users cannot sign in, its API tokens are refused;
+    nothing is deleted), or restore it with --reinstate."""
+    exchange = exchange_of(ctx)
+    viewer = sign_in(exchange, username, password_file, code)
+    if reinstate:
+        state = exchange.onboarding.reinstate_state(viewer, state_code)
+        click.echo(f"The access of {state.code} is restored.")
+        return
+    state = exchange.onboarding.suspend_state(viewer, state_code)
+    click.echo(f"The access of {state.code} is suspended.")
+
+
 @states.command("rotate-keys")
 @user_option("state admin")
 @PASSWORD_FILE

@@ -13,7 +13,14 @@ from uuid import UUID
 import pytest
 
 from cases.audit import verify_log
-from cases.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
+from cases.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DivexError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+)
 from cases.invitations import ACCEPTED, EXPIRED, REVOKED, Invitation
 from cases.viewer import Viewer
 from crypto.invitation import InvitationCode
@@ -313,4 +320,45 @@ def test_a_deactivated_user_comes_back_through_an_invitation(
     assert user.active and not user.second_factor and user.needs_second_factor
     assert welcome.unlocked.viewer.keyring.to_bytes() == admin.keyring.to_bytes()
     assert exchange.directory.unlock("fra.auditor", new_password).user.username == "fra.auditor"
+    assert verify_log(exchange.ledger).ok
+
+
+def test_a_suspended_state_cannot_sign_in_until_reinstated(
+        exchange: Exchange, secretariat: Viewer) -> None:
+    onboarding = exchange.onboarding
+    admin = onboard_state(exchange, secretariat)
+    token, _info = exchange.api_tokens.issue(admin, PASSWORD, "t", [], 30)
+    with pytest.raises(Forbidden):
+        onboarding.suspend_state(admin, "FRA")
+    with pytest.raises(InvalidInput):
+        onboarding.suspend_state(secretariat, "XAT")
+    assert onboarding.suspend_state(secretariat, "fra").suspended
+    with pytest.raises(AuthenticationFailed) as refused:
+        exchange.directory.unlock("fra.admin", PASSWORD)
+    assert "suspended" in refused.value.message
+    with pytest.raises(AuthenticationFailed):
+        exchange.api_tokens.authenticate(token)
+    with pytest.raises(Conflict):
+        onboarding.suspend_state(secretariat, "FRA")
+    onboarding.reinstate_state(secretariat, "FRA")
+    assert exchange.directory.unlock("fra.admin", PASSWORD).user.state == "FRA"
+    assert exchange.api_tokens.authenticate(token).state == "FRA"
+
+
+def test_a_signatory_that_ratifies_is_on_the_portal_from_then_on(
+        exchange: Exchange, secretariat: Viewer) -> None:
+    fra = onboard_state(exchange, secretariat, "FRA")
+    issued = exchange.onboarding.register_state(secretariat, "UKR", "signatory", "ukr.admin")
+    exchange.onboarding.accept(issued.code, "", PASSWORD)
+    assert "UKR" not in exchange.cases.audience(fra, "portal", None)
+    before = events(exchange)
+    with pytest.raises(Conflict):
+        exchange.onboarding.change_state_status(secretariat, "UKR", "signatory")
+    with pytest.raises(InvalidInput):
+        exchange.onboarding.change_state_status(secretariat, "UKR", "member")
+    with pytest.raises(Forbidden):
+        exchange.onboarding.change_state_status(fra, "UKR", "state_party")
+    assert events(exchange) == before
+    exchange.onboarding.change_state_status(secretariat, "UKR", "state_party")
+    assert "UKR" in exchange.cases.audience(fra, "portal", None)
     assert verify_log(exchange.ledger).ok

@@ -24,6 +24,7 @@ from .auth import hold_pending, sign_in
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
+from .labels import label
 from .messages import N_
 from .second_factor import NO_STORE
 
@@ -113,6 +114,43 @@ def register_state() -> Any:
     except DivexError as error:
         return _state_form(form, field_errors(error, STATE_FIELDS), error.status)
     return _issued(issued, url_for("admin.states"))
+
+
+@bp.get("/admin/states/<code>/status")
+@login_required
+def confirm_status(code: str) -> Any:
+    """What changing a state's status means, before the secretariat confirms it."""
+    _require(SECRETARIAT)
+    state = get_exchange().directory.state(code)
+    status = request.args.get("status", "")
+    if status not in STATE_STATUSES or status == state.status:
+        raise InvalidInput(N_("Status must be one of %(choices)s."), field="status",
+                           choices=", ".join(s for s in STATE_STATUSES if s != state.status))
+    return render_template("admin/confirm_status.html", state=state, status=status)
+
+
+@bp.post("/admin/states/<code>/status")
+@login_required
+def change_status(code: str) -> Response:
+    state = get_exchange().onboarding.change_state_status(current_viewer(), code,
+                                                          request.form.get("status", ""))
+    flash(_("%(code)s is now: %(status)s.", code=state.code, status=label(state.status)),
+          "success")
+    return redirect(url_for("admin.states"))
+
+
+@bp.post("/admin/states/<code>/suspension")
+@login_required
+def suspend(code: str) -> Response:
+    onboarding, viewer = get_exchange().onboarding, current_viewer()
+    if request.form.get("reinstate"):
+        state = onboarding.reinstate_state(viewer, code)
+        flash(_("The access of %(code)s is restored.", code=state.code), "success")
+    else:
+        state = onboarding.suspend_state(viewer, code)
+        flash(_("The access of %(code)s is suspended: its users cannot sign in and its API "
+                "tokens are refused. Nothing is deleted.", code=state.code), "success")
+    return redirect(url_for("admin.states"))
 
 
 # A state admin: users and invitations of their state

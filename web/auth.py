@@ -62,7 +62,8 @@ def load_user(username: str) -> SignedIn | None:
     except NotFound:
         user = None
     if (user is None or not user.active or str(user.id) != session.get("user_id")
-            or keys_rotated_since_sign_in(user.state, keyring)):
+            or keys_rotated_since_sign_in(user.state, keyring)
+            or get_exchange().directory.state(user.state).suspended):
         session.regenerate()  # type: ignore[attr-defined]
         return None
     return SignedIn(user_id=str(user.id), username=user.username, state=user.state,

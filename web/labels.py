@@ -74,6 +74,9 @@ LABELS = {
     "auditor": _l("Auditor"),
     "state_admin": _l("State admin"),
     "secretariat": _l("Secretariat"),
+    # state statuses (cases.directory)
+    "state_party": _l("State Party"),
+    "signatory": _l("Signatory"),
     # trace requests (cases.tracing)
     "sent": _l("Sent"),
     "acknowledged": _l("Acknowledged"),

@@ -199,3 +199,32 @@ def test_a_deactivated_user_is_invited_back(app: Flask, exchange: Exchange,
         "password_again": "a brand new passphrase"})
     assert response.status_code == 302 and response.location == "/cases/"
     assert exchange.directory.user("fra.analyst").active
+
+
+def test_the_secretariat_changes_a_status_after_seeing_what_it_means(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    secretariat = Browser(app.test_client())
+    secretariat.login("secretariat")
+    page = secretariat.get("/admin/states/MLI/status?status=signatory",
+                           headers={"Accept-Language": "fr"})
+    assert page.status_code == 200 and "portail" in page.text
+    assert secretariat.get("/admin/states/MLI/status?status=state_party").status_code == 422
+    response = secretariat.post("/admin/states/MLI/status", {"status": "signatory"})
+    assert response.status_code == 302
+    assert exchange.directory.state("MLI").status == "signatory"
+
+
+def test_suspending_a_state_ends_its_sessions_and_sign_ins(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    analyst = Browser(app.test_client())
+    analyst.login("fra.analyst")
+    secretariat = Browser(app.test_client())
+    secretariat.login("secretariat")
+    assert secretariat.post("/admin/states/FRA/suspension").status_code == 302
+    assert analyst.get("/cases/").status_code == 302  # back to the sign-in page
+    refused = Browser(app.test_client()).post("/login", {"username": "fra.analyst",
+                                                         "password": PASSWORD})
+    assert refused.status_code == 401 and "suspended" in refused.text
+    assert secretariat.post("/admin/states/FRA/suspension",
+                            {"reinstate": "1"}).status_code == 302
+    assert Browser(app.test_client()).login("fra.analyst").status_code == 302

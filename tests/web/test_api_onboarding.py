@@ -105,7 +105,9 @@ WHO = {"register_state": "secretariat", "list_invitations": "any admin",
        "invite_user": "state_admin", "revoke_invitation": "state_admin",
        "accept_invitation": "anyone", "list_users": "any admin",
        "change_roles": "state_admin", "deactivate_user": "state_admin",
-       "rotate_keys": "state_admin", "reactivate_user": "state_admin"}
+       "rotate_keys": "state_admin", "reactivate_user": "state_admin",
+       "change_state_status": "secretariat", "suspend_state": "secretariat",
+       "reinstate_state": "secretariat"}
 ONBOARDING = [op for op in OPERATIONS if op.tag == "onboarding"]
 
 
@@ -134,9 +136,13 @@ def test_every_token_gets_exactly_the_allowed_result(world: dict[str, Any], user
         "deactivate_user": ("/directory/users/fra.reviewer/deactivation", None),
         "rotate_keys": ("/directory/keys/rotation", None),
         "reactivate_user": ("/directory/users/fra.reviewer/reactivation", None),
+        "change_state_status": ("/directory/states/DEU/status", {"status": "signatory"}),
+        "suspend_state": ("/directory/states/DEU/suspension", None),
+        "reinstate_state": ("/directory/states/DEU/suspension", None),
     }
     # Deactivation before reactivation; acceptance last.
-    order = ["deactivate_user", "reactivate_user", "accept_invitation"]
+    order = ["deactivate_user", "reactivate_user", "suspend_state", "reinstate_state",
+             "accept_invitation"]
     for op in sorted(ONBOARDING, key=lambda op: (op.operation_id in order,
                                                  order.index(op.operation_id)
                                                  if op.operation_id in order else 0)):

@@ -5,6 +5,7 @@ account yet; the code itself is the credential)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from flask import Blueprint
@@ -12,6 +13,7 @@ from flask import Blueprint
 from cases.viewer import Viewer
 
 from ..extensions import get_exchange
+from .exchange_schemas import StateOut
 from .onboarding_schemas import (
     AcceptanceIn,
     AcceptedOut,
@@ -22,6 +24,7 @@ from .onboarding_schemas import (
     KeysRotatedOut,
     RolesIn,
     StateRegistrationIn,
+    StateStatusIn,
     UserOut,
     UserPage,
 )
@@ -45,6 +48,28 @@ def register(bp: Blueprint) -> None:
     def register_state(viewer: Viewer, body: StateRegistrationIn) -> InvitationIssuedOut:
         return _issued(get_exchange().onboarding.register_state(
             viewer, body.code, body.status, body.admin_username, body.admin_display_name))
+
+    @operation(bp, "PUT", "/directory/states/<code>/status", summary="Change a state's "
+               "status: a signatory that ratifies becomes a State Party, and receives portal "
+               "shares from then on (secretariat)", tag="onboarding", body=StateStatusIn,
+               response=StateOut, errors=(403, 404, 409))
+    def change_state_status(viewer: Viewer, code: str, body: StateStatusIn) -> StateOut:
+        return StateOut.of(get_exchange().onboarding.change_state_status(
+            viewer, code, body.status), datetime.now(UTC))
+
+    @operation(bp, "POST", "/directory/states/<code>/suspension", summary="Suspend a "
+               "state's access: its users cannot sign in, nothing is deleted (secretariat)",
+               tag="onboarding", response=StateOut, errors=(403, 404, 409))
+    def suspend_state(viewer: Viewer, code: str) -> StateOut:
+        return StateOut.of(get_exchange().onboarding.suspend_state(viewer, code),
+                           datetime.now(UTC))
+
+    @operation(bp, "DELETE", "/directory/states/<code>/suspension", summary="Restore a "
+               "suspended state's access (secretariat)", tag="onboarding", response=StateOut,
+               errors=(403, 404, 409))
+    def reinstate_state(viewer: Viewer, code: str) -> StateOut:
+        return StateOut.of(get_exchange().onboarding.reinstate_state(viewer, code),
+                           datetime.now(UTC))
 
     @operation(bp, "GET", "/invitations", summary="The invitations you manage, newest first "
                "(state admin: your state's users; secretariat: states' first admins too)",

@@ -36,6 +36,10 @@ class AcceptanceIn(Strict):
     display_name: str = ""
 
 
+class StateStatusIn(Strict):
+    status: Literal["state_party", "signatory"]
+
+
 class RolesIn(Strict):
     roles: list[Role] = Field(min_length=1)
 
