@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from cases.directory import SECRETARIAT_CODE, SECRETARIAT_ROLES, STATE_ROLES, STATE_STATUSES
-from cases.errors import DivexError, Forbidden, InvalidInput
+from cases.errors import AuthenticationFailed, DivexError, Forbidden, InvalidInput
 from cases.viewer import SECRETARIAT, STATE_ADMIN
 
 from .auth import hold_pending, sign_in
@@ -253,6 +253,43 @@ def rotate_keys() -> Any:
     flash(_("Your state's keys are rotated: new key version %(version)s.",
             version=rotated.keyring.current.version), "success")
     return redirect(url_for("admin.rotate_keys"))
+
+
+# Every user: their own password
+
+PASSWORD_FIELDS = (
+    Field("current_password", _l("Your current password"), "password", required=True),
+    Field("password", _l("New password"), "password", required=True,
+          hint=_l("At least 12 characters, without your user name")),
+    Field("password_again", _l("The same password again"), "password", required=True),
+)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    if request.method == "GET":
+        return render_template("admin/password.html", fields=PASSWORD_FIELDS,
+                               values=MultiDict(), errors={})
+    form, viewer = request.form, current_viewer()
+    try:
+        if form.get("password", "") != form.get("password_again", ""):
+            raise InvalidInput(N_("The two passwords differ."), field="password_again")
+        try:
+            get_exchange().directory.change_password(viewer, form.get("current_password", ""),
+                                                     form.get("password", ""))
+        except AuthenticationFailed as wrong:
+            if wrong.params:  # locked, suspended: not about the field
+                raise
+            raise AuthenticationFailed(N_("Wrong password."),
+                                       field="current_password") from None
+    except DivexError as error:
+        return render_template("admin/password.html", fields=PASSWORD_FIELDS,
+                               values=MultiDict(), errors=field_errors(error, PASSWORD_FIELDS)
+                               ), error.status
+    flash(_("Your password is changed. Your API tokens were revoked: issue new ones if you "
+            "need them."), "success")
+    return redirect(url_for("second_factor.security"))
 
 
 # Anyone with a code: accepting an invitation

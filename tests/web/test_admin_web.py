@@ -228,3 +228,23 @@ def test_suspending_a_state_ends_its_sessions_and_sign_ins(
     assert secretariat.post("/admin/states/FRA/suspension",
                             {"reinstate": "1"}).status_code == 302
     assert Browser(app.test_client()).login("fra.analyst").status_code == 302
+
+
+def test_every_user_changes_their_own_password(app: Flask, exchange: Exchange,
+                                               people: dict[str, Viewer]) -> None:
+    analyst = Browser(app.test_client())
+    analyst.login("fra.reviewer")
+    assert "/account/password" in analyst.get("/account/security").text
+    new = "a quite different passphrase"
+    before = events(exchange)
+    wrong = analyst.post("/account/password", {"current_password": "nope nope nope",
+                                                "password": new, "password_again": new})
+    assert wrong.status_code == 401 and error_next_to(wrong, "current_password")
+    assert new not in wrong.text
+    differ = analyst.post("/account/password", {"current_password": PASSWORD,
+                                                 "password": new, "password_again": new + "!"})
+    assert differ.status_code == 422 and error_next_to(differ, "password_again")
+    assert events(exchange) == before
+    assert analyst.post("/account/password", {"current_password": PASSWORD, "password": new,
+                                               "password_again": new}).status_code == 302
+    assert exchange.directory.unlock("fra.reviewer", new).user.username == "fra.reviewer"
