@@ -18,7 +18,11 @@ from .ledger import Actor, SignedAggregate
 FIRST_ADMIN = "first_admin"  # registers the state: its keys are made on acceptance
 USER = "user"  # joins an existing state: the keyring travels sealed to the code
 REACTIVATE = "reactivate"  # a deactivated user comes back with a new password, as USER
-KINDS = (FIRST_ADMIN, USER, REACTIVATE)
+# A new state admin for a state that lost all of its admins, invited by the secretariat: no
+# keyring travels with it; the invitee opens the state's keys with its recovery secret.
+READMIT = "readmit_admin"
+KINDS = (FIRST_ADMIN, USER, REACTIVATE, READMIT)
+BY_SECRETARIAT = (FIRST_ADMIN, READMIT)
 
 PENDING = "pending"
 ACCEPTED = "accepted"

@@ -44,10 +44,19 @@ from .directory_service import (
     Unlocked,
     _recovery_context,
     format_recovery_secret,
+    parse_recovery_secret,
 )
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import AuthenticationFailed, Conflict, Forbidden, InvalidInput, NotFound
 from .invitation_store import InvitationStore, PendingInvitation
-from .invitations import FIRST_ADMIN, PENDING, REACTIVATE, USER, Invitation
+from .invitations import (
+    BY_SECRETARIAT,
+    FIRST_ADMIN,
+    PENDING,
+    REACTIVATE,
+    READMIT,
+    USER,
+    Invitation,
+)
 from .keystore import Credential
 from .ledger import Actor
 from .viewer import SECRETARIAT, STATE_ADMIN, Viewer
@@ -141,6 +150,21 @@ class Onboarding:
         return self._issue(viewer, code, FIRST_ADMIN, admin_username, [STATE_ADMIN],
                            display_name, status, None)
 
+    def reinvite_state_admin(self, viewer: Viewer, code: str, username: str,
+                             display_name: str = "") -> Issued:
+        """The secretariat invites a new state admin for a state that has lost all of its
+        admins. No keyring travels with this invitation: the invitee opens the state's keys
+        with its recovery secret, which the secretariat never had."""
+        # Its old admins' accounts may still be active (people leave, passwords are lost):
+        # the recovery secret, which only the state holds, is what guards this way in.
+        state = self._member_state(viewer, code)
+        if any(i.kind == READMIT and i.state == state.code and self.is_open(i)
+               for i in self._all_invitations()):
+            raise Conflict("%(code)s already has a pending invitation; revoke it first to "
+                           "invite someone else.", field="code", code=state.code)
+        return self._issue(viewer, state.code, READMIT, username, [STATE_ADMIN], display_name,
+                           "", None)
+
     def invite_user(self, viewer: Viewer, username: str, roles: list[str],
                     display_name: str = "") -> Issued:
         """A state admin invites a user of their own state; the keyring travels sealed to
@@ -186,7 +210,7 @@ class Onboarding:
         return done
 
     def accept(self, code_text: str, username: str, password: str,
-               display_name: str = "") -> Welcome:
+               display_name: str = "", recovery_secret: str = "") -> Welcome:
         """The invitee sets their password: the user is created (and for a first admin the
         state with fresh keys); the invitation is used up. Nothing is stored on refusal."""
         try:
@@ -210,7 +234,32 @@ class Onboarding:
         check_password(password, name)
         if invitation.kind == FIRST_ADMIN:
             return self._admit_first_admin(invitation, password, display_name)
+        if invitation.kind == READMIT:
+            return self._readmit_admin(invitation, recovery_secret, password, display_name)
         return self._admit_user(invitation, row, code, password, display_name)
+
+    def _readmit_admin(self, invitation: Invitation, recovery_secret: str, password: str,
+                       display_name: str) -> Welcome:
+        secret = parse_recovery_secret(recovery_secret or "")
+        with self.ledger.transaction() as session:
+            sealed = self.keystore.recovery_keyring(session, invitation.state)
+        try:
+            keyring = Keyring.from_bytes(open_sealed(
+                recovery_private_key(secret), sealed or b"",
+                _recovery_context(invitation.state)))
+        except CryptoError:
+            raise AuthenticationFailed("That recovery secret does not open this state's keys.",
+                                       field="recovery_secret") from None
+        actor = Actor(state=invitation.state, user=str(user_id(invitation.username)),
+                      keys=keyring.current)
+        unlocked, credential = self._new_user(actor, invitation, keyring, password,
+                                              display_name)
+        invitation.accept(actor, self.clock())
+        with self.ledger.transaction() as session:
+            self.ledger.save(unlocked.user, invitation)
+            self.keystore.put_credential(session, credential)
+            self.store.drop(session, str(invitation.id))
+        return Welcome(unlocked)
 
     def _open_keyring(self, invitation: Invitation, row: PendingInvitation,
                       code: InvitationCode) -> Keyring:
@@ -410,7 +459,7 @@ class Onboarding:
 
     @staticmethod
     def _manages(viewer: Viewer, invitation: Invitation) -> bool:
-        if invitation.kind == FIRST_ADMIN:
+        if invitation.kind in BY_SECRETARIAT:
             return viewer.has(SECRETARIAT)
         return viewer.has(STATE_ADMIN) and invitation.state == viewer.state
 
@@ -418,7 +467,7 @@ class Onboarding:
         invitation = self.invitation(invitation_id)
         if self._manages(viewer, invitation):
             return invitation
-        if invitation.state == viewer.state and invitation.kind == USER:
+        if invitation.state == viewer.state and invitation.kind not in BY_SECRETARIAT:
             raise Forbidden("Only a state admin manages invitations.")
         raise NotFound("No such invitation.")
 

@@ -115,6 +115,24 @@ def suspend(ctx: click.Context, state_code: str, reinstate: bool, username: str,
     click.echo(f"The access of {state.code} is suspended.")
 
 
+@states.command("reinvite-admin")
+@click.argument("state_code", metavar="CODE")
+@click.option("--admin", "admin", required=True, help="User name of the new state admin.")
+@click.option("--display-name", default="", help="Full name of that admin.")
+@user_option("secretariat user")
+@PASSWORD_FILE
+@CODE
+@click.pass_context
+@refusals_as_messages
+def reinvite_admin(ctx: click.Context, state_code: str, admin: str, display_name: str,
+                   username: str, password_file: Path | None, code: str | None) -> None:
+    """Invite a new state admin for a state that lost all of its admins; accepting needs
+    the state's recovery secret (divex invitations accept --recovery-secret-file)."""
+    exchange = exchange_of(ctx)
+    viewer = sign_in(exchange, username, password_file, code)
+    _issued(exchange.onboarding.reinvite_state_admin(viewer, state_code, admin, display_name))
+
+
 @states.command("rotate-keys")
 @user_option("state admin")
 @PASSWORD_FILE
@@ -146,16 +164,20 @@ def invitations() -> None:
 @click.option("--username", required=True, help="The user name given with the code.")
 @click.option("--display-name", default="", help="Your full name.")
 @PASSWORD_FILE
+@click.option("--recovery-secret-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Only for a state admin the secretariat invited because the state lost "
+                   "its admins: the state's recovery secret, from this file.")
 @click.pass_context
 @refusals_as_messages
 def accept(ctx: click.Context, invitation_code: str | None, username: str, display_name: str,
-           password_file: Path | None) -> None:
+           password_file: Path | None, recovery_secret_file: Path | None) -> None:
     """Accept an invitation and choose your password (the code is asked for if not given,
     which keeps it out of the shell's history)."""
     exchange = exchange_of(ctx)
     text = invitation_code or click.prompt("Invitation code", hide_input=True)
     password = read_password(password_file, f"Choose a password for {username}")
-    welcome = exchange.onboarding.accept(text, username, password, display_name)
+    recovery = read_password(recovery_secret_file, "") if recovery_secret_file else ""
+    welcome = exchange.onboarding.accept(text, username, password, display_name, recovery)
     user = welcome.unlocked.user
     click.echo(f"Welcome, {user.username}: user of {user.state} with roles "
                f"{', '.join(user.roles)}.")

@@ -362,3 +362,29 @@ def test_a_signatory_that_ratifies_is_on_the_portal_from_then_on(
     exchange.onboarding.change_state_status(secretariat, "UKR", "state_party")
     assert "UKR" in exchange.cases.audience(fra, "portal", None)
     assert verify_log(exchange.ledger).ok
+
+
+def test_a_state_that_lost_its_admins_gets_one_with_its_recovery_secret(
+        exchange: Exchange, secretariat: Viewer) -> None:
+    onboarding = exchange.onboarding
+    issued = onboarding.register_state(secretariat, "FRA", "state_party", "fra.admin")
+    welcome = onboarding.accept(issued.code, "", PASSWORD)
+    admin = welcome.unlocked.viewer
+    with pytest.raises(Forbidden):
+        onboarding.reinvite_state_admin(admin, "FRA", "fra.boss")
+    again = onboarding.reinvite_state_admin(secretariat, "FRA", "fra.newadmin")
+    assert again.invitation.roles == ["state_admin"]
+    before = events(exchange)
+    with pytest.raises(InvalidInput) as refused:  # the secretariat alone cannot get in
+        onboarding.accept(again.code, "", PASSWORD)
+    assert refused.value.field == "recovery_secret"
+    wrong = "-".join(["AAAA"] * 13)
+    with pytest.raises(AuthenticationFailed) as refused:
+        onboarding.accept(again.code, "", PASSWORD, recovery_secret=wrong)
+    assert refused.value.field == "recovery_secret"
+    assert events(exchange) == before
+    new_admin = onboarding.accept(again.code, "", PASSWORD,
+                                  recovery_secret=welcome.recovery_secret or "").unlocked.viewer
+    assert new_admin.has("state_admin") and new_admin.keyring.to_bytes() == \
+        admin.keyring.to_bytes()
+    assert verify_log(exchange.ledger).ok

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from cases.directory import SECRETARIAT_CODE, SECRETARIAT_ROLES, STATE_ROLES, STATE_STATUSES
 from cases.errors import AuthenticationFailed, DivexError, Forbidden, InvalidInput
+from cases.invitations import BY_SECRETARIAT
 from cases.viewer import SECRETARIAT, STATE_ADMIN
 
 from .auth import hold_pending, sign_in
@@ -51,6 +52,14 @@ ACCEPT_FIELDS = (
     Field("password", _l("Choose a password"), "password", required=True,
           hint=_l("At least 12 characters, without your user name")),
     Field("password_again", _l("The same password again"), "password", required=True),
+    Field("recovery_secret", _l("Recovery secret of your state"), "password",
+          hint=_l("Only for a state admin invited by the secretariat because your state lost "
+                  "its admins; leave empty otherwise")),
+)
+READMIT_FIELDS = (
+    Field("username", _l("User name of the new state admin"), required=True,
+          hint=_l("3 to 64 characters: letters, digits, '.', '_', '-' or '@'")),
+    Field("display_name", _l("Full name of the state admin")),
 )
 
 
@@ -85,7 +94,7 @@ def states() -> Any:
     exchange = get_exchange()
     onboarding = exchange.onboarding
     invitations = [i for i in onboarding.invitations(current_viewer())
-                   if i.kind == "first_admin"]
+                   if i.kind in BY_SECRETARIAT]
     return render_template("admin/states.html", states=exchange.directory.states(),
                            invitations=invitations, is_open=onboarding.is_open)
 
@@ -153,6 +162,27 @@ def suspend(code: str) -> Response:
     return redirect(url_for("admin.states"))
 
 
+@bp.route("/admin/states/<code>/admin-invitation", methods=["GET", "POST"])
+@login_required
+def reinvite_admin(code: str) -> Any:
+    """A new state admin for a state that lost its admins; they need its recovery secret."""
+    _require(SECRETARIAT)
+    state = get_exchange().directory.state(code)
+    if request.method == "GET":
+        return render_template("admin/readmit.html", state=state, fields=READMIT_FIELDS,
+                               values=MultiDict(), errors={})
+    form = request.form
+    try:
+        issued = get_exchange().onboarding.reinvite_state_admin(
+            current_viewer(), state.code, form.get("username", ""),
+            form.get("display_name", ""))
+    except DivexError as error:
+        return render_template("admin/readmit.html", state=state, fields=READMIT_FIELDS,
+                               values=form, errors=field_errors(error, READMIT_FIELDS)
+                               ), error.status
+    return _issued(issued, url_for("admin.states"))
+
+
 # A state admin: users and invitations of their state
 
 @bp.get("/admin/users")
@@ -161,7 +191,7 @@ def users() -> Any:
     viewer = current_viewer()
     _require(STATE_ADMIN)
     onboarding = get_exchange().onboarding
-    invitations = [i for i in onboarding.invitations(viewer) if i.kind != "first_admin"]
+    invitations = [i for i in onboarding.invitations(viewer) if i.kind not in BY_SECRETARIAT]
     return render_template("admin/users.html", users=onboarding.users(viewer),
                            invitations=invitations, is_open=onboarding.is_open,
                            roles=_roles_of(viewer.state))
@@ -237,7 +267,7 @@ def revoke(invitation_id: UUID) -> Response:
     invitation = get_exchange().onboarding.revoke(current_viewer(), invitation_id)
     flash(_("The invitation for %(name)s is revoked: its code no longer works.",
             name=invitation.username), "success")
-    return redirect(url_for("admin.states" if invitation.kind == "first_admin"
+    return redirect(url_for("admin.states" if invitation.kind in BY_SECRETARIAT
                             else "admin.users"))
 
 
@@ -297,7 +327,7 @@ def change_password() -> Any:
 def _accept_form(values: MultiDict[str, str], errors: dict[str, str] | None = None,
                  status: int = 200) -> tuple[str, int, dict[str, str]]:
     shown = MultiDict([(k, v) for k, v in values.items(multi=True)
-                       if k not in ("password", "password_again")])
+                       if k not in ("password", "password_again", "recovery_secret")])
     return render_template("admin/accept.html", fields=ACCEPT_FIELDS, values=shown,
                            errors=errors or {}), status, NO_STORE
 
@@ -317,7 +347,7 @@ def accept() -> Any:
             raise InvalidInput(N_("The two passwords differ."), field="password_again")
         welcome = get_exchange().onboarding.accept(
             form.get("code", ""), form.get("username", ""), form.get("password", ""),
-            form.get("display_name", ""))
+            form.get("display_name", ""), form.get("recovery_secret", ""))
     except DivexError as error:
         return _accept_form(form, field_errors(error, ACCEPT_FIELDS), error.status)
     unlocked = welcome.unlocked

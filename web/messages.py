@@ -298,6 +298,14 @@ PLAIN_REFUSALS = (
     N_("Only a state admin manages invitations."),
     N_("Only a state admin manages users."),
     N_("The two passwords differ."),
+    N_("Only a state admin reactivates users."),
+    N_("%(name)s is active."),
+    N_("%(name)s already has a pending invitation."),
+    N_("%(code)s already has that status."),
+    N_("The access of %(code)s is already suspended."),
+    N_("The access of %(code)s is not suspended."),
+    N_("The access of %(code)s to the exchange is suspended; ask the secretariat."),
+    N_("Only the secretariat manages states."),
 )
 
 

@@ -107,7 +107,7 @@ WHO = {"register_state": "secretariat", "list_invitations": "any admin",
        "change_roles": "state_admin", "deactivate_user": "state_admin",
        "rotate_keys": "state_admin", "reactivate_user": "state_admin",
        "change_state_status": "secretariat", "suspend_state": "secretariat",
-       "reinstate_state": "secretariat"}
+       "reinstate_state": "secretariat", "reinvite_state_admin": "secretariat"}
 ONBOARDING = [op for op in OPERATIONS if op.tag == "onboarding"]
 
 
@@ -139,6 +139,8 @@ def test_every_token_gets_exactly_the_allowed_result(world: dict[str, Any], user
         "change_state_status": ("/directory/states/DEU/status", {"status": "signatory"}),
         "suspend_state": ("/directory/states/DEU/suspension", None),
         "reinstate_state": ("/directory/states/DEU/suspension", None),
+        "reinvite_state_admin": ("/directory/states/DEU/admin-invitation",
+                                 {"username": "deu.newadmin"}),
     }
     # Deactivation before reactivation; acceptance last.
     order = ["deactivate_user", "reactivate_user", "suspend_state", "reinstate_state",

@@ -17,6 +17,7 @@ from .exchange_schemas import StateOut
 from .onboarding_schemas import (
     AcceptanceIn,
     AcceptedOut,
+    AdminInvitationIn,
     InvitationIn,
     InvitationIssuedOut,
     InvitationOut,
@@ -59,21 +60,30 @@ def register(bp: Blueprint) -> None:
 
     @operation(bp, "POST", "/directory/states/<code>/suspension", summary="Suspend a "
                "state's access: its users cannot sign in, nothing is deleted (secretariat)",
-               tag="onboarding", response=StateOut, errors=(403, 404, 409))
+               tag="onboarding", response=StateOut, errors=(403, 404, 409, 422))
     def suspend_state(viewer: Viewer, code: str) -> StateOut:
         return StateOut.of(get_exchange().onboarding.suspend_state(viewer, code),
                            datetime.now(UTC))
 
     @operation(bp, "DELETE", "/directory/states/<code>/suspension", summary="Restore a "
                "suspended state's access (secretariat)", tag="onboarding", response=StateOut,
-               errors=(403, 404, 409))
+               errors=(403, 404, 409, 422))
     def reinstate_state(viewer: Viewer, code: str) -> StateOut:
         return StateOut.of(get_exchange().onboarding.reinstate_state(viewer, code),
                            datetime.now(UTC))
 
+    @operation(bp, "POST", "/directory/states/<code>/admin-invitation", summary="Invite a "
+               "new state admin for a state that lost its admins (secretariat); accepting "
+               "needs the state's recovery secret", tag="onboarding", body=AdminInvitationIn,
+               response=InvitationIssuedOut, status=201, errors=(403, 404, 409))
+    def reinvite_state_admin(viewer: Viewer, code: str,
+                             body: AdminInvitationIn) -> InvitationIssuedOut:
+        return _issued(get_exchange().onboarding.reinvite_state_admin(
+            viewer, code, body.username, body.display_name))
+
     @operation(bp, "GET", "/invitations", summary="The invitations you manage, newest first "
                "(state admin: your state's users; secretariat: states' first admins too)",
-               tag="onboarding", query=PageQuery, response=InvitationPage)
+               tag="onboarding", query=PageQuery, response=InvitationPage, errors=(403,))
     def list_invitations(viewer: Viewer, query: PageQuery) -> InvitationPage:
         onboarding = get_exchange().onboarding
         found = onboarding.invitations(viewer)
@@ -97,11 +107,11 @@ def register(bp: Blueprint) -> None:
 
     @operation(bp, "POST", "/invitations/acceptance", summary="Accept an invitation with its "
                "code and choose your password (no token needed)", tag="onboarding",
-               body=AcceptanceIn, response=AcceptedOut, status=201, errors=(404, 409),
-               public=True)
+               body=AcceptanceIn, response=AcceptedOut, status=201,
+               errors=(401, 404, 409, 429), public=True)
     def accept_invitation(viewer: None, body: AcceptanceIn) -> AcceptedOut:
         welcome = get_exchange().onboarding.accept(body.code, body.username, body.password,
-                                                   body.display_name)
+                                                   body.display_name, body.recovery_secret)
         user = welcome.unlocked.user
         return AcceptedOut(username=user.username, state=user.state, roles=user.roles,
                            second_factor_required=user.needs_second_factor,

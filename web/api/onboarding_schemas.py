@@ -34,6 +34,13 @@ class AcceptanceIn(Strict):
     username: str = Field(description="The user name given with the code")
     password: str = Field(description="The password you choose (at least 12 characters)")
     display_name: str = ""
+    recovery_secret: str = Field("", description="Only for a state admin invited by the "
+                                 "secretariat for a state that lost its admins")
+
+
+class AdminInvitationIn(Strict):
+    username: str
+    display_name: str = ""
 
 
 class StateStatusIn(Strict):
@@ -49,7 +56,7 @@ class InvitationOut(BaseModel):
 
     id: UUID
     state: str
-    kind: Literal["first_admin", "user", "reactivate"]
+    kind: Literal["first_admin", "user", "reactivate", "readmit_admin"]
     username: str
     display_name: str
     roles: list[str]
