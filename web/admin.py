@@ -8,7 +8,16 @@ from uuid import UUID
 
 import pycountry
 from babel import Locale
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +37,7 @@ from .forms import field_errors
 from .labels import label
 from .messages import N_
 from .second_factor import NO_STORE
+from .sign_ins import SignIns
 
 bp = Blueprint("admin", __name__)
 
@@ -192,9 +202,14 @@ def users() -> Any:
     _require(STATE_ADMIN)
     onboarding = get_exchange().onboarding
     invitations = [i for i in onboarding.invitations(viewer) if i.kind not in BY_SECRETARIAT]
-    return render_template("admin/users.html", users=onboarding.users(viewer),
-                           invitations=invitations, is_open=onboarding.is_open,
-                           roles=_roles_of(viewer.state))
+    found = onboarding.users(viewer)
+    return render_template("admin/users.html", users=found, invitations=invitations,
+                           is_open=onboarding.is_open, roles=_roles_of(viewer.state),
+                           sign_ins=_sign_ins().last([str(u.id) for u in found]))
+
+
+def _sign_ins() -> SignIns:
+    return SignIns(current_app.session_interface.engine)  # type: ignore[attr-defined]
 
 
 def _roles_of(state: str) -> tuple[str, ...]:
@@ -320,6 +335,17 @@ def change_password() -> Any:
     flash(_("Your password is changed. Your API tokens were revoked: issue new ones if you "
             "need them."), "success")
     return redirect(url_for("second_factor.security"))
+
+
+@bp.get("/account/sessions")
+@login_required
+def sessions() -> str:
+    """The user's last sign-ins and open sessions, to notice one that was not theirs."""
+    viewer = current_viewer()
+    return render_template("admin/sessions.html",
+                           sign_in=_sign_ins().last([viewer.user_id]).get(viewer.user_id),
+                           sessions=_sign_ins().sessions_of(viewer.user_id),
+                           current=session.id_hash.hex())  # type: ignore[attr-defined]
 
 
 # Anyone with a code: accepting an invitation

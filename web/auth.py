@@ -27,6 +27,7 @@ from crypto import Keyring
 
 from .extensions import get_exchange
 from .messages import N_, refusal
+from .sign_ins import SignIns
 
 bp = Blueprint("auth", __name__)
 
@@ -106,6 +107,7 @@ def sign_in(viewer: Viewer) -> None:
     session.regenerate()  # type: ignore[attr-defined]
     session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
     session["user_id"] = viewer.user_id
+    SignIns(current_app.session_interface.engine).record(viewer.user_id)  # type: ignore[attr-defined]
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
     witness(viewer)

@@ -248,3 +248,19 @@ def test_every_user_changes_their_own_password(app: Flask, exchange: Exchange,
     assert analyst.post("/account/password", {"current_password": PASSWORD, "password": new,
                                                "password_again": new}).status_code == 302
     assert exchange.directory.unlock("fra.reviewer", new).user.username == "fra.reviewer"
+
+
+def test_a_user_sees_their_sign_ins_and_an_admin_the_last_ones(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    first, second = Browser(app.test_client()), Browser(app.test_client())
+    first.login("fra.analyst")
+    second.login("fra.analyst")
+    page = second.get("/account/sessions").text
+    assert page.count("<tr><td>") == 2 and "this session" in page
+    assert "The one before" in page
+    admin = Browser(app.test_client())
+    admin.login("fra.admin")
+    users = admin.get("/admin/users").text
+    row = users[users.index("fra.analyst"):users.index("fra.reviewer")]
+    assert "never" not in row
+    assert "never" in users[users.index("fra.reviewer"):]
