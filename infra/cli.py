@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import shutil
 import sys
 from dataclasses import replace
@@ -63,7 +64,8 @@ def status(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("demo-data"), show_default=True,
+              default=lambda: Path(os.environ.get("DIVEX_DATA_DIR") or "demo-data"),
+              show_default="DIVEX_DATA_DIR, else demo-data",
               help="Folder for the demo's SQLite files; emptied first.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)

@@ -136,8 +136,19 @@ def test_refusals_are_one_line(env: dict[str, str], password_file: str) -> None:
 def test_the_demo_prints_a_pending_invitation_that_works(tmp_path: Path, env: dict[str, str],
                                                          password_file: str) -> None:
     demo_env = {**env, "DIVEX_DATA_DIR": str(tmp_path / "demo")}
-    out = divex(demo_env, "demo", "--no-serve", "--data-dir", str(tmp_path / "demo"))
+    out = divex(demo_env, "demo", "--no-serve")  # DIVEX_DATA_DIR is honoured
+    assert (tmp_path / "demo" / ".divex-demo").exists()
     code = _INVITATION.findall(out)[-1]
     out = divex(demo_env, "invitations", "accept", code, "--username", "fra.newcomer",
                 "--password-file", password_file)
     assert "user of FRA with roles analyst" in out
+
+
+def test_settings_and_store_errors_say_what_to_fix(env: dict[str, str]) -> None:
+    out = divex({**env, "DIVEX_KDF_LANES": "four"}, "status", ok=False)
+    assert "DIVEX_KDF_LANES must be a whole number, not 'four'" in out
+    out = divex({**env, "DIVEX_INVITATION_DAYS": "0"}, "status", ok=False)
+    assert "DIVEX_INVITATION_DAYS must be at least 1" in out
+    out = divex({**env, "DIVEX_DATABASE_URL": "postgresql://127.0.0.1:5432/nowhere"},
+                "status", ok=False)
+    assert "postgresql+psycopg://" in out
