@@ -63,6 +63,18 @@ def test_onboarding_a_state_end_to_end(app: Flask, exchange: Exchange) -> None:
     assert response.status_code == 302 and response.location == "/cases/"
     logged = analyst.post("/cases/new", {"title": "Rifles at the port", "narrative": "n"})
     assert logged.status_code == 302, logged.text
+    # Germany, onboarded by invitation too, reads it once France shares it bilaterally.
+    deu = exchange.onboarding.accept(exchange.onboarding.register_state(
+        exchange.directory.authenticate("secretariat", PASSWORD), "DEU", "state_party",
+        "deu.admin").code, "", PASSWORD).unlocked.viewer
+    exchange.onboarding.accept(exchange.onboarding.invite_user(
+        deu, "deu.analyst", ["analyst"]).code, "", PASSWORD)
+    shared = analyst.post(f"{logged.location}/share", {"tier": "bilateral", "states": ["DEU"],
+                                                       "expected_version": "1"})
+    assert shared.status_code == 302, shared.text
+    reader = Browser(app.test_client())
+    reader.login("deu.analyst")
+    assert "Rifles at the port" in reader.get(logged.location).text
     # The secretariat, at the end of it all, reads none of it.
     assert "Rifles at the port" not in secretariat.get("/cases/").text
     assert exchange.directory.unlock("secretariat", PASSWORD).keyring.current.public() \
