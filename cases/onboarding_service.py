@@ -352,6 +352,9 @@ class Onboarding:
         if len(display) > 200:
             raise InvalidInput("At most %(limit)s characters.", field="display_name",
                                limit=200)
+        # Issuing is when an admin acts: the overdue invitations they manage are closed
+        # (an Expired event each) and what they carried is deleted.
+        self.expire_overdue(viewer)
         invitation_id = uuid4()
         code = InvitationCode.generate(invitation_id)
         expires = self.clock() + timedelta(days=self.invitation_days)
