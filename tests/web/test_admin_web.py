@@ -146,7 +146,13 @@ PAGES = [("GET", "/admin/states", "secretariat"), ("GET", "/admin/states/new", "
          ("POST", "/admin/users/invite", "state_admin"), ("GET", "/admin/keys", "state_admin"),
          ("POST", "/admin/users/fra.reviewer/roles", "state_admin"),
          ("POST", "/admin/users/fra.reviewer/deactivate", "state_admin"),
-         ("POST", "/admin/users/fra.reviewer/reactivate", "state_admin")]
+         ("POST", "/admin/users/fra.reviewer/reactivate", "state_admin"),
+         ("POST", "/admin/keys", "state_admin"),
+         ("GET", "/admin/states/DEU/status?status=signatory", "secretariat"),
+         ("POST", "/admin/states/DEU/status", "secretariat"),
+         ("POST", "/admin/states/DEU/suspension", "secretariat"),
+         ("GET", "/admin/states/DEU/admin-invitation", "secretariat"),
+         ("POST", "/admin/states/DEU/admin-invitation", "secretariat")]
 
 
 @pytest.mark.parametrize("user", ["fra.analyst", "fra.reviewer", "deu.admin", "secretariat",
