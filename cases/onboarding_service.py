@@ -225,6 +225,8 @@ class Onboarding:
         invitation.refuse_unless_open(self.clock())
         with self.ledger.transaction() as session:
             row = self.store.get(session, str(invitation.id))
+        if row is None:  # closed since we read it (a revocation racing us): say how
+            self.invitation(invitation.id).refuse_unless_open(self.clock())
         if row is None or not code.matches(row.digest):
             raise NotFound(NO_SUCH_INVITATION, field="code")
         name = check_username(username or invitation.username)
@@ -232,6 +234,9 @@ class Onboarding:
             raise InvalidInput("This invitation is for another user name. Use the one you "
                                "were given.", field="username")
         check_password(password, name)
+        if invitation.kind != FIRST_ADMIN and self.directory.state(invitation.state).suspended:
+            raise Conflict("The access of %(code)s to the exchange is suspended; ask the "
+                           "secretariat.", field="code", code=invitation.state)
         if invitation.kind == FIRST_ADMIN:
             return self._admit_first_admin(invitation, password, display_name)
         if invitation.kind == READMIT:

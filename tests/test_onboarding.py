@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -390,3 +391,42 @@ def test_a_state_that_lost_its_admins_gets_one_with_its_recovery_secret(
     assert new_admin.has("state_admin") and new_admin.keyring.to_bytes() == \
         admin.keyring.to_bytes()
     assert verify_log(exchange.ledger).ok
+
+
+def test_no_one_joins_a_suspended_state(exchange: Exchange, secretariat: Viewer) -> None:
+    admin = onboard_state(exchange, secretariat)
+    issued = exchange.onboarding.invite_user(admin, "fra.analyst", ["analyst"])
+    exchange.onboarding.suspend_state(secretariat, "FRA")
+    before = events(exchange)
+    with pytest.raises(Conflict) as refused:
+        exchange.onboarding.accept(issued.code, "", PASSWORD)
+    assert "suspended" in refused.value.message and events(exchange) == before
+
+
+def test_a_revocation_racing_an_acceptance_one_wins(exchange: Exchange,
+                                                    secretariat: Viewer) -> None:
+    admin = onboard_state(exchange, secretariat)
+    issued = exchange.onboarding.invite_user(admin, "fra.analyst", ["analyst"])
+    start, outcomes = threading.Barrier(2), {}
+
+    def run(name: str, act: Any) -> None:
+        start.wait()
+        try:
+            act()
+            outcomes[name] = "ok"
+        except DivexError as error:
+            outcomes[name] = type(error).__name__
+
+    threads = [threading.Thread(target=run, args=("accept", lambda: exchange.onboarding.accept(
+                   issued.code, "", PASSWORD))),
+               threading.Thread(target=run, args=("revoke", lambda: exchange.onboarding.revoke(
+                   admin, issued.invitation.id)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == ["Conflict", "ok"], outcomes
+    status = exchange.onboarding.invitation(issued.invitation.id).status
+    assert status == ("accepted" if outcomes["accept"] == "ok" else "revoked")
+    assert (exchange.directory.find(exchange.directory.user("fra.analyst").id) is not None) \
+        if status == "accepted" else True
