@@ -8,6 +8,7 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from . import (
+    account,
     admin,
     api,
     audit,
@@ -75,6 +76,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)

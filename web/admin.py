@@ -10,7 +10,6 @@ import pycountry
 from babel import Locale
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,10 +25,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from cases.directory import SECRETARIAT_CODE, SECRETARIAT_ROLES, STATE_ROLES, STATE_STATUSES
-from cases.errors import AuthenticationFailed, DivexError, Forbidden, InvalidInput
+from cases.errors import DivexError, Forbidden, InvalidInput
 from cases.invitations import BY_SECRETARIAT
 from cases.viewer import SECRETARIAT, STATE_ADMIN
 
+from .account import sign_ins
 from .auth import hold_pending, sign_in
 from .extensions import current_viewer, get_exchange
 from .fields import Field
@@ -37,7 +37,6 @@ from .forms import field_errors
 from .labels import label
 from .messages import N_
 from .second_factor import NO_STORE
-from .sign_ins import SignIns
 
 bp = Blueprint("admin", __name__)
 
@@ -205,11 +204,10 @@ def users() -> Any:
     found = onboarding.users(viewer)
     return render_template("admin/users.html", users=found, invitations=invitations,
                            is_open=onboarding.is_open, roles=_roles_of(viewer.state),
-                           sign_ins=_sign_ins().last([str(u.id) for u in found]))
+                           sign_ins=sign_ins().last([str(u.id) for u in found]))
 
 
-def _sign_ins() -> SignIns:
-    return SignIns(current_app.session_interface.engine)  # type: ignore[attr-defined]
+
 
 
 def _roles_of(state: str) -> tuple[str, ...]:
@@ -298,54 +296,6 @@ def rotate_keys() -> Any:
     flash(_("Your state's keys are rotated: new key version %(version)s.",
             version=rotated.keyring.current.version), "success")
     return redirect(url_for("admin.rotate_keys"))
-
-
-# Every user: their own password
-
-PASSWORD_FIELDS = (
-    Field("current_password", _l("Your current password"), "password", required=True),
-    Field("password", _l("New password"), "password", required=True,
-          hint=_l("At least 12 characters, without your user name")),
-    Field("password_again", _l("The same password again"), "password", required=True),
-)
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@login_required
-def change_password() -> Any:
-    if request.method == "GET":
-        return render_template("admin/password.html", fields=PASSWORD_FIELDS,
-                               values=MultiDict(), errors={})
-    form, viewer = request.form, current_viewer()
-    try:
-        if form.get("password", "") != form.get("password_again", ""):
-            raise InvalidInput(N_("The two passwords differ."), field="password_again")
-        try:
-            get_exchange().directory.change_password(viewer, form.get("current_password", ""),
-                                                     form.get("password", ""))
-        except AuthenticationFailed as wrong:
-            if wrong.params:  # locked, suspended: not about the field
-                raise
-            raise AuthenticationFailed(N_("Wrong password."),
-                                       field="current_password") from None
-    except DivexError as error:
-        return render_template("admin/password.html", fields=PASSWORD_FIELDS,
-                               values=MultiDict(), errors=field_errors(error, PASSWORD_FIELDS)
-                               ), error.status
-    flash(_("Your password is changed. Your API tokens were revoked: issue new ones if you "
-            "need them."), "success")
-    return redirect(url_for("second_factor.security"))
-
-
-@bp.get("/account/sessions")
-@login_required
-def sessions() -> str:
-    """The user's last sign-ins and open sessions, to notice one that was not theirs."""
-    viewer = current_viewer()
-    return render_template("admin/sessions.html",
-                           sign_in=_sign_ins().last([viewer.user_id]).get(viewer.user_id),
-                           sessions=_sign_ins().sessions_of(viewer.user_id),
-                           current=session.id_hash.hex())  # type: ignore[attr-defined]
 
 
 # Anyone with a code: accepting an invitation

@@ -34,7 +34,7 @@ from tests.web.fuzzing import (
 COVERED = {"admin.register_state", "admin.invite", "admin.accept", "admin.change_roles",
            "admin.deactivate", "admin.reactivate", "admin.revoke", "admin.rotate_keys",
            "admin.change_status", "admin.suspend", "admin.reinvite_admin",
-           "admin.change_password"}
+           "account.change_password"}
 
 ROLES = ["analyst", "reviewer", "auditor", "state_admin"]
 NAMES = st.one_of(st.sampled_from(["fra.new", "fra.analyst", "FRA.New", "x", "fra new"]),
