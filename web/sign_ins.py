@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, delete, select
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
 
 from .sessions import web_sessions
 
@@ -40,10 +41,16 @@ class SignIns:
     def record(self, user_id: str) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
         with self.engine.begin() as db:
-            last = db.execute(select(sign_ins.c.last).where(
-                sign_ins.c.user_id == user_id)).scalar()
-            db.execute(delete(sign_ins).where(sign_ins.c.user_id == user_id))
-            db.execute(sign_ins.insert().values(user_id=user_id, last=now, previous=last))
+            moved = db.execute(sign_ins.update().where(sign_ins.c.user_id == user_id).values(
+                previous=sign_ins.c.last, last=now)).rowcount
+            if moved:
+                return
+            try:
+                with db.begin_nested():
+                    db.execute(sign_ins.insert().values(user_id=user_id, last=now))
+            except IntegrityError:  # a first sign-in of the same user at the same moment
+                db.execute(sign_ins.update().where(sign_ins.c.user_id == user_id).values(
+                    previous=sign_ins.c.last, last=now))
 
     def last(self, user_ids: list[str]) -> dict[str, tuple[datetime, datetime | None]]:
         """User id -> (last sign-in, the one before), UTC, for those who ever signed in."""
