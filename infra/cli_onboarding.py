@@ -15,6 +15,7 @@ import segno
 
 from cases.directory import SECRETARIAT_ROLES, STATE_ROLES, STATE_STATUSES
 from cases.second_factor import new_secret, provisioning_uri, spaced
+from web.sign_ins import SignIns
 
 from .cli_support import CODE, exchange_of, read_password, refusals_as_messages, sign_in
 
@@ -258,10 +259,13 @@ def list_users(ctx: click.Context, username: str, password_file: Path | None,
                code: str | None) -> None:
     """The users of your state with roles, second factor and whether active."""
     exchange = exchange_of(ctx)
-    for user in exchange.onboarding.users(sign_in(exchange, username, password_file, code)):
+    found = exchange.onboarding.users(sign_in(exchange, username, password_file, code))
+    last = SignIns(exchange.keystore.engine).last([str(u.id) for u in found])
+    for user in found:
         factor = "2FA" if user.second_factor else "no 2FA"
+        seen = f"{last[str(user.id)][0]:%Y-%m-%d %H:%M}" if str(user.id) in last else "never"
         click.echo(f"{user.username:<24} {'active' if user.active else 'deactivated':<12} "
-                   f"{factor:<7} {', '.join(user.roles)}")
+                   f"{factor:<7} {', '.join(user.roles):<32} last web sign-in: {seen}")
 
 
 @users.command("roles")

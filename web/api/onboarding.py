@@ -12,6 +12,7 @@ from flask import Blueprint
 
 from cases.viewer import Viewer
 
+from ..account import sign_ins
 from ..extensions import get_exchange
 from .exchange_schemas import StateOut
 from .onboarding_schemas import (
@@ -121,9 +122,11 @@ def register(bp: Blueprint) -> None:
                "ones too (state admin)", tag="onboarding", query=PageQuery,
                response=UserPage, errors=(403,))
     def list_users(viewer: Viewer, query: PageQuery) -> UserPage:
-        found = get_exchange().onboarding.users(viewer)
-        return UserPage(page=query.page, per_page=query.per_page, total=len(found),
-                        items=[UserOut.of(u) for u in query.window(found)])
+        every = get_exchange().onboarding.users(viewer)
+        found = query.window(every)
+        last = sign_ins().last([str(u.id) for u in found])
+        return UserPage(page=query.page, per_page=query.per_page, total=len(every),
+                        items=[UserOut.of(u, last.get(str(u.id), (None,))[0]) for u in found])
 
     @operation(bp, "PUT", "/directory/users/<username>/roles", summary="Give a user of your "
                "state exactly these roles (state admin)", tag="onboarding", body=RolesIn,

@@ -3,6 +3,7 @@ invitations (their code appears once, in the answer that issues it), users and r
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -107,10 +108,13 @@ class UserOut(BaseModel):
     roles: list[str]
     active: bool
     second_factor: bool
+    last_sign_in: Timestamp | None = Field(None, description="Last sign-in on the web, UTC")
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls.model_validate(user)
+    def of(cls, user: User, last_sign_in: datetime | None = None) -> UserOut:
+        out = cls.model_validate(user)
+        out.last_sign_in = last_sign_in
+        return out
 
 
 class UserPage(BaseModel):
