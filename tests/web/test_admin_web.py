@@ -282,3 +282,23 @@ def test_a_user_sees_their_sign_ins_and_an_admin_the_last_ones(
     row = users[users.index("fra.analyst"):users.index("fra.reviewer")]
     assert "never" not in row
     assert "never" in users[users.index("fra.reviewer"):]
+
+
+def test_a_new_admin_for_a_state_that_lost_its_own_needs_its_recovery_secret(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    issued = exchange.onboarding.register_state(people["secretariat"], "ITA", "state_party",
+                                                "ita.admin")
+    secret = exchange.onboarding.accept(issued.code, "", PASSWORD).recovery_secret
+    secretariat = Browser(app.test_client())
+    secretariat.login("secretariat")
+    assert "recovery secret" in secretariat.get("/admin/states/ITA/admin-invitation").text
+    code = issued_code(secretariat.post("/admin/states/ITA/admin-invitation",
+                                        {"username": "ita.newadmin"}))
+    newcomer = Browser(app.test_client())
+    before = events(exchange)
+    response = accept(newcomer, code, "ita.newadmin")
+    assert response.status_code == 422 and error_next_to(response, "recovery_secret")
+    assert events(exchange) == before
+    response = accept(newcomer, code, "ita.newadmin", recovery_secret=secret or "")
+    assert response.status_code == 302 and response.location == "/login/enrol"
+    assert exchange.directory.user("ita.newadmin").roles == ["state_admin"]
