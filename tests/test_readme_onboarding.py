@@ -1,7 +1,7 @@
 """The README's "Set up a real exchange" block, run line by line as written, in a fresh folder
-on SQLite, answering each prompt as its reader would (passwords, the code the authenticator
-app shows, the invitation code they were sent). Only the last line, which serves for good,
-is left out."""
+on SQLite (and on a fresh PostgreSQL database), answering each prompt as its reader would
+(passwords, the code the authenticator app shows, the invitation code they were sent). Only
+the last line, which serves for good, is left out."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import os
 import re
 import select
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyotp
+import pytest
 
 from infra.settings import load_settings
 from infra.wiring import open_exchange
 from tests.conftest import FAST_KDF, PASSWORD
+from tests.services import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Set up a real exchange"
@@ -75,7 +78,18 @@ class Reader:
         return text
 
 
-def test_the_readme_set_up_runs_as_written(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None: the default SQLite file; else a fresh PostgreSQL database (the README says the
+    same set-up runs there once DIVEX_DATABASE_URL is set)."""
+    if request.param == "sqlite":
+        yield None
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+def test_the_readme_set_up_runs_as_written(tmp_path: Path, database_url: str | None) -> None:
     lines = readme_lines()
     assert lines[-1].endswith("divex serve                       # plain HTTP on this "
                               "machine only")
@@ -83,6 +97,8 @@ def test_the_readme_set_up_runs_as_written(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIVEX_")}
     env.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
     env["PYTHONPATH"] = str(ROOT)
+    if database_url:
+        env["DIVEX_DATABASE_URL"] = database_url
     reader = Reader()
     for line in lines[:-1]:
         if line.startswith("export "):
