@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import shutil
 import sys
 from dataclasses import replace
@@ -12,10 +13,11 @@ import click
 
 from .cli_audit import audit
 from .cli_cases import cases
+from .cli_onboarding import COMMANDS as ONBOARDING_COMMANDS
 from .cli_projections import projections
 from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
-from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed
+from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, invite_newcomer, seed
 from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
 from .wiring import Exchange, open_exchange, prepare_store
 
@@ -62,7 +64,8 @@ def status(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("demo-data"), show_default=True,
+              default=lambda: Path(os.environ.get("DIVEX_DATA_DIR") or "demo-data"),
+              show_default="DIVEX_DATA_DIR, else demo-data",
               help="Folder for the demo's SQLite files; emptied first.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -98,6 +101,8 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
                f"  {DEMO_TOTP_SECRET}\n"
                "or print the current code with: .venv/bin/python -c \"import pyotp; print("
                f"pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
+    click.echo("\nA pending invitation to try (user name fra.newcomer), to accept at "
+               f"/invitations/accept:\n  {invite_newcomer(exchange)}")
     if not no_serve:
         serve_exchange(exchange, host, port)
 
@@ -155,7 +160,7 @@ def status_text(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-for group in (audit, cases, projections, relay):
+for group in (audit, cases, projections, relay, *ONBOARDING_COMMANDS):
     main.add_command(group)
 
 

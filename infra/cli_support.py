@@ -54,6 +54,10 @@ def exchange_of(ctx: click.Context) -> Exchange:
         # e.g. an unparsable DIVEX_DATABASE_URL, a server that refuses, a missing driver,
         # a data folder that cannot be written.
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        if settings.database_url.startswith("postgresql://") and isinstance(
+                error, ImportError | ModuleNotFoundError):
+            reason += (" (divex uses the psycopg 3 driver: write the URL as "
+                       "postgresql+psycopg://…, and install the postgres extra)")
         raise click.ClickException(f"Cannot open the store ({_where(settings)}): {reason}") \
             from None
     ctx.call_on_close(exchange.close)

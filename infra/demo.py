@@ -86,6 +86,14 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     return logins
 
 
+def invite_newcomer(exchange: Exchange) -> str:
+    """One pending invitation (a FRA analyst), so a visitor can try accepting one; returns
+    its code, which the demo prints."""
+    admin = exchange.directory.unlock("fra.admin", DEMO_PASSWORD).viewer
+    return exchange.onboarding.invite_user(admin, "fra.newcomer", ["analyst"],
+                                           "New analyst (demo)").code
+
+
 def demo_code(at: datetime | None = None) -> str:
     """The demo users' current second-factor code."""
     return pyotp.TOTP(DEMO_TOTP_SECRET).at(at or datetime.now(UTC))

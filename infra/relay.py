@@ -132,8 +132,12 @@ class Relay:
             try:
                 sent = self.step()
             except KafkaError as error:
-                log.warning("broker unavailable (%s); retrying in %.1f s",
-                            type(error).__name__, backoff)
+                # Tansu 0.6 on memory storage refuses idempotent producers with just this.
+                hint = ("; if the broker refuses idempotent producers, set "
+                        "DIVEX_KAFKA_IDEMPOTENT=0" if self.settings.idempotent
+                        and type(error).__name__ == "UnknownError" else "")
+                log.warning("broker unavailable (%s%s); retrying in %.1f s",
+                            type(error).__name__, hint, backoff)
                 self._drop_producer()
                 if stop.wait(backoff):
                     break

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEMO_SECRET_KEY = "divex-demo-secret-do-not-use-in-production"
 
@@ -64,6 +65,7 @@ class Settings:
     # The largest request body read (JSON or form); the longest case text is 20,000
     # characters a field, and no page uploads files.
     max_request_bytes: int = 1024 * 1024
+    invitation_days: int = 7  # an invitation code is valid this long
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
 
@@ -109,21 +111,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=env.get("DIVEX_DATABASE_URL") or sqlite_url(data_dir),
         secret_key=env.get("DIVEX_SECRET_KEY", DEMO_SECRET_KEY),
-        kdf_memory_kib=int(env.get("DIVEX_KDF_MEMORY_KIB", "65536")),
-        kdf_iterations=int(env.get("DIVEX_KDF_ITERATIONS", "3")),
-        kdf_lanes=int(env.get("DIVEX_KDF_LANES", "4")),
-        kdf_queue=int(env.get("DIVEX_KDF_QUEUE", "16")),
-        kdf_wait_seconds=float(env.get("DIVEX_KDF_WAIT_SECONDS", "5")),
+        kdf_memory_kib=number(env, "DIVEX_KDF_MEMORY_KIB", "65536"),
+        kdf_iterations=number(env, "DIVEX_KDF_ITERATIONS", "3"),
+        kdf_lanes=number(env, "DIVEX_KDF_LANES", "4"),
+        kdf_queue=number(env, "DIVEX_KDF_QUEUE", "16"),
+        kdf_wait_seconds=number(env, "DIVEX_KDF_WAIT_SECONDS", "5", float),
         log_key_path=Path(env["DIVEX_LOG_KEY_FILE"]) if env.get("DIVEX_LOG_KEY_FILE") else None,
-        checkpoint_every=int(env.get("DIVEX_CHECKPOINT_EVERY", "1000")),
-        disclosure_k=int(env.get("DIVEX_DISCLOSURE_K", "5")),
-        disclosure_reporters=int(env.get("DIVEX_DISCLOSURE_REPORTERS", "2")),
+        checkpoint_every=number(env, "DIVEX_CHECKPOINT_EVERY", "1000"),
+        disclosure_k=number(env, "DIVEX_DISCLOSURE_K", "5"),
+        disclosure_reporters=number(env, "DIVEX_DISCLOSURE_REPORTERS", "2"),
         secure_cookies=flag(env.get("DIVEX_SECURE_COOKIES", "1"), "DIVEX_SECURE_COOKIES"),
-        proxy_hops=int(env.get("DIVEX_PROXY_HOPS", "0")),
+        proxy_hops=number(env, "DIVEX_PROXY_HOPS", "0"),
         login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),
         api_rate_limit=env.get("DIVEX_API_RATE_LIMIT", "600 per minute"),
         ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
         max_request_bytes=int(env.get("DIVEX_MAX_REQUEST_BYTES", str(1024 * 1024))),
+        invitation_days=number(env, "DIVEX_INVITATION_DAYS", "7", minimum=1),
         projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
                                  "DIVEX_PROJECTION_SOURCE"),
         stream=stream_settings(env),
@@ -135,18 +138,32 @@ def stream_settings(env: Mapping[str, str]) -> StreamSettings:
     return StreamSettings(
         bootstrap=env.get("DIVEX_KAFKA_BOOTSTRAP", default.bootstrap),
         topic=env.get("DIVEX_KAFKA_TOPIC", default.topic),
-        partitions=int(env.get("DIVEX_KAFKA_PARTITIONS", default.partitions)),
-        replication=int(env.get("DIVEX_KAFKA_REPLICATION", default.replication)),
+        partitions=number(env, "DIVEX_KAFKA_PARTITIONS", default.partitions),
+        replication=number(env, "DIVEX_KAFKA_REPLICATION", default.replication),
         group=env.get("DIVEX_KAFKA_GROUP", default.group),
         idempotent=flag(env.get("DIVEX_KAFKA_IDEMPOTENT", "1"), "DIVEX_KAFKA_IDEMPOTENT"),
-        session_timeout_ms=int(env.get("DIVEX_KAFKA_SESSION_TIMEOUT_MS",
-                                       default.session_timeout_ms)),
-        heartbeat_interval_ms=int(env.get("DIVEX_KAFKA_HEARTBEAT_MS",
-                                          default.heartbeat_interval_ms)),
-        poll_seconds=float(env.get("DIVEX_RELAY_POLL_SECONDS", default.poll_seconds)),
-        resend_after_seconds=float(env.get("DIVEX_RELAY_RESEND_AFTER",
-                                           default.resend_after_seconds)),
+        session_timeout_ms=number(env, "DIVEX_KAFKA_SESSION_TIMEOUT_MS",
+                                  default.session_timeout_ms),
+        heartbeat_interval_ms=number(env, "DIVEX_KAFKA_HEARTBEAT_MS",
+                                     default.heartbeat_interval_ms),
+        poll_seconds=number(env, "DIVEX_RELAY_POLL_SECONDS", default.poll_seconds, float),
+        resend_after_seconds=number(env, "DIVEX_RELAY_RESEND_AFTER",
+                                    default.resend_after_seconds, float),
     )
+
+
+def number(env: Mapping[str, str], name: str, default: object,
+           kind: type[int] | type[float] = int, minimum: float | None = None) -> Any:
+    """A numeric setting; a value that is not a number is refused naming the variable."""
+    value = env.get(name, str(default))
+    try:
+        found = kind(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, not "
+                         f"{value!r}.") from None
+    if minimum is not None and found < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value!r}.")
+    return found
 
 
 def flag(value: str, name: str) -> bool:

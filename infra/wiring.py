@@ -23,7 +23,9 @@ from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.identity.api_token_service import ApiTokens
 from cases.identity.directory_service import Directory
+from cases.identity.invitation_store import InvitationStore
 from cases.identity.lockout import Lockout
+from cases.identity.onboarding_service import Onboarding
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.meetings.meeting_service import Meetings
@@ -68,6 +70,7 @@ class Exchange:
     checkpoints: CheckpointStore
     checkpointer: Checkpointer
     witness: Witness
+    onboarding: Onboarding
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
 
@@ -199,6 +202,7 @@ def prepare_store(settings: Settings) -> None:
         keystore = KeyStore(datastore.engine)
         links_are_new = keystore.create_tables()
         Lockout(datastore.engine).create_table()
+        InvitationStore(datastore.engine).create_table()
         CheckpointStore(datastore.engine).create_tables()
         for view in ReadModelViews.on(datastore).all():
             view.create_table()
@@ -236,4 +240,5 @@ def open_exchange(settings: Settings) -> Exchange:
                     policy=PolicyFacts(cases), policy_summary=policy_summary,
                     releases=Releases(ledger),
                     audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
-                    witness=Witness(checkpointer, directory))
+                    witness=Witness(checkpointer, directory),
+                    onboarding=Onboarding(directory, settings.invitation_days))

@@ -8,6 +8,8 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from . import (
+    account,
+    admin,
     api,
     audit,
     auth,
@@ -76,6 +78,8 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(account.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)

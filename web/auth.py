@@ -29,6 +29,7 @@ from crypto import Keyring
 
 from .extensions import get_exchange
 from .messages import N_, refusal
+from .sign_ins import SignIns
 
 bp = Blueprint("auth", __name__)
 
@@ -64,7 +65,8 @@ def load_user(username: str) -> SignedIn | None:
     except NotFound:
         user = None
     if (user is None or not user.active or str(user.id) != session.get("user_id")
-            or keys_rotated_since_sign_in(user.state, keyring)):
+            or keys_rotated_since_sign_in(user.state, keyring)
+            or get_exchange().directory.state(user.state).suspended):
         session.regenerate()  # type: ignore[attr-defined]
         return None
     return SignedIn(user_id=str(user.id), username=user.username, state=user.state,
@@ -113,6 +115,7 @@ def sign_in(viewer: Viewer) -> None:
     session.regenerate()  # type: ignore[attr-defined]
     session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
     session["user_id"] = viewer.user_id
+    SignIns(current_app.session_interface.engine).record(viewer.user_id)  # type: ignore[attr-defined]
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
     tell_of_failed_sign_ins(viewer)

@@ -74,6 +74,9 @@ LABELS = {
     "auditor": _l("Auditor"),
     "state_admin": _l("State admin"),
     "secretariat": _l("Secretariat"),
+    # state statuses (cases.identity.directory)
+    "state_party": _l("State Party"),
+    "signatory": _l("Signatory"),
     # trace requests (cases.tracing.trace_request)
     "sent": _l("Sent"),
     "acknowledged": _l("Acknowledged"),

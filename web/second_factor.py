@@ -105,7 +105,7 @@ def enrol() -> Any:
     try:
         codes = get_exchange().directory.second_factors.enrol(
             viewer, session.get("enrol_secret", ""), request.form.get("code", ""),
-            password=request.form.get("password", ""))
+            password=request.form.get("password", ""), address=client_address())
     except DivexError as error:  # a wrong password too: the same secret, to try again
         return _enrol_page(viewer.username, url_for("second_factor.enrol"),
                            refusal(error), error.status, ask_password=True)
@@ -120,7 +120,7 @@ def regenerate() -> Any:
     directory = get_exchange().directory
     try:
         codes = directory.second_factors.regenerate_recovery_codes(
-            viewer, request.form.get("password", ""))
+            viewer, request.form.get("password", ""), client_address())
     except AuthenticationFailed as error:
         return render_template("second_factor/security.html",
                                user=directory.user(viewer.username),

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 
 from cases.audit.signature_checks import Job, SignatureChecks
 from cases.identity.directory import SECRETARIAT_CODE, State
+from cases.identity.invitations import FIRST_ADMIN, Invitation
 from cases.kernel.ledger import Ledger
 from crypto import GENESIS_HASH, CryptoError, canonical_json, sha256_hex
 from crypto.chain import event_hash_of_encoded
@@ -32,6 +33,7 @@ LOG_NAME = "divex"
 _REGISTERED = get_topic(State.Registered)
 _ROTATED = get_topic(State.KeysRotated)
 _LOG_KEY = get_topic(State.LogKeyPublished)
+_INVITED = get_topic(Invitation.Issued)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,9 @@ class KeyHistory:
         self.states: dict[str, list[tuple[datetime, int, bytes]]] = {}
         self.log_keys: dict[str, tuple[datetime, bytes]] = {}
         self._codes: dict[str, str] = {}  # state aggregate id -> state code
+        # States whose first admin the secretariat invited: their registration is
+        # self-signed with the key made when the admin accepted (cases.onboarding_service).
+        self.invited: set[str] = set()
 
     def learn(self, record: LogRecord) -> None:
         """Takes note of the keys a (verified) directory event publishes."""
@@ -147,6 +152,9 @@ class KeyHistory:
             keys = header["public_keys"]
             self.states.setdefault(self._codes[record.aggregate], []).append(
                 (record.timestamp, int(keys["version"]), bytes.fromhex(keys["signing"])))
+        elif kind == _INVITED and header.get("kind") == FIRST_ADMIN \
+                and header.get("actor_state") == SECRETARIAT_CODE:
+            self.invited.add(header["state"])
         elif kind == _LOG_KEY:
             public = bytes.fromhex(header["log_key"])
             self.log_keys[key_fingerprint(public)] = (record.timestamp, public)
@@ -244,8 +252,10 @@ def _check(history: KeyHistory, record: LogRecord, version: int, head: str,
                          "event"), None
     try:
         if record.version == 1 and header.get("type") == _REGISTERED \
-                and header.get("actor_state") == header.get("code") == SECRETARIAT_CODE:
-            # The secretariat's registration is self-signed: the root of trust.
+                and header.get("actor_state") == header.get("code") and (
+                    header["code"] == SECRETARIAT_CODE or header["code"] in history.invited):
+            # The secretariat's registration is self-signed: the root of trust; so is that
+            # of a state whose first admin it invited (signed by the secretariat, earlier).
             public = bytes.fromhex(header["public_keys"]["signing"])
         else:
             public = history.signing_key(header["actor_state"],

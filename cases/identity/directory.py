@@ -121,6 +121,7 @@ class State(SignedAggregate):
         self.contact_point: dict[str, Any] | None = None
         self.log_keys: list[str] = []  # the secretariat's checkpoint keys, hex, oldest first
         self.subgroup_keys: list[str] = []  # keys the tier-1 policy facts are sealed to
+        self.suspended = False  # its users cannot sign in; nothing is deleted
 
     @classmethod
     def register(cls, actor: Actor, code: str, status: str, public: StatePublicKeys,
@@ -137,6 +138,37 @@ class State(SignedAggregate):
 
     def rotate_keys(self, actor: Actor, public: StatePublicKeys) -> None:
         self._record(self.KeysRotated, actor, public_keys=public.to_dict())
+
+    class StatusChanged(SignedAggregate.Event):
+        """A signatory ratified (became a State Party), or the reverse."""
+
+        status: str
+
+        def apply(self, state: State) -> None:
+            state.status = self.status
+
+    def change_status(self, actor: Actor, status: str) -> None:
+        if status == self.status:
+            raise Conflict("%(code)s already has that status.", field="status", code=self.code)
+        self._record(self.StatusChanged, actor, status=status)
+
+    class Suspended(SignedAggregate.Event):
+        def apply(self, state: State) -> None:
+            state.suspended = True
+
+    class Reinstated(SignedAggregate.Event):
+        def apply(self, state: State) -> None:
+            state.suspended = False
+
+    def suspend(self, actor: Actor) -> None:
+        if self.suspended:
+            raise Conflict("The access of %(code)s is already suspended.", code=self.code)
+        self._record(self.Suspended, actor)
+
+    def reinstate(self, actor: Actor) -> None:
+        if not self.suspended:
+            raise Conflict("The access of %(code)s is not suspended.", code=self.code)
+        self._record(self.Reinstated, actor)
 
     class LogKeyPublished(SignedAggregate.Event):
         """The secretariat names the key that signs the log's Merkle checkpoints."""
@@ -255,6 +287,15 @@ class User(SignedAggregate):
         """Records a new password (and, after a recovery, a new user key)."""
         self._record(self.PasswordChanged, actor, public_key=public_key.hex())
 
+    class RolesChanged(SignedAggregate.Event):
+        roles: list[str]
+
+        def apply(self, user: User) -> None:
+            user.roles = list(self.roles)
+
+    def change_roles(self, actor: Actor, roles: list[str]) -> None:
+        self._record(self.RolesChanged, actor, roles=roles)
+
     class Deactivated(SignedAggregate.Event):
         def apply(self, user: User) -> None:
             user.active = False
@@ -262,6 +303,15 @@ class User(SignedAggregate):
 
     def deactivate(self, actor: Actor) -> None:
         self._record(self.Deactivated, actor)
+
+    class Reactivated(SignedAggregate.Event):
+        """Back with a new password (hence a new user key: `PasswordChanged` follows)."""
+
+        def apply(self, user: User) -> None:
+            user.active = True
+
+    def reactivate(self, actor: Actor) -> None:
+        self._record(self.Reactivated, actor)
 
     class ApiTokenIssued(SignedAggregate.Event):
         token_id: str

@@ -251,6 +251,9 @@ class Directory:
         return self._open_keyring(found, own, credential)
 
     def _open_keyring(self, user: User, own: UserKey, credential: Credential) -> Unlocked:
+        if self.state(user.state).suspended:
+            raise AuthenticationFailed("The access of %(code)s to the exchange is suspended; "
+                                       "ask the secretariat.", code=user.state)
         try:
             keyring = Keyring.from_bytes(open_sealed(
                 own.private, credential.keyring_sealed,
@@ -259,9 +262,10 @@ class Directory:
             raise AuthenticationFailed("Wrong user name or password.") from error
         return Unlocked(user, own, keyring)
 
-    def change_password(self, viewer: Viewer, old_password: str, new_password: str) -> None:
+    def change_password(self, viewer: Viewer, old_password: str, new_password: str,
+                        address: str = COMMAND_LINE) -> None:
         # The stored keyring, not the session's: another admin may have rotated keys since.
-        current = self.unlock(viewer.username, old_password)
+        current = self.unlock(viewer.username, old_password, address)
         check_password(new_password, viewer.username)
         user = self.user(viewer.username)
         own = UserKey.generate()

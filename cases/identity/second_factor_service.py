@@ -80,12 +80,13 @@ class SecondFactors:
 
     # Commands
 
-    def enrol(self, viewer: Viewer, secret: str, code: str, *, password: str) -> list[str]:
+    def enrol(self, viewer: Viewer, secret: str, code: str, *, password: str,
+              address: str = COMMAND_LINE) -> list[str]:
         """Keeps ``secret`` as the viewer's second factor once ``code`` shows their app holds
         it, after the password again (as for new recovery codes): a session left open or
         stolen must not set up a factor that then locks its owner out. Returns the recovery
         codes, to be shown once."""
-        return self.enrol_at_sign_in(self.directory.unlock(viewer.username, password),
+        return self.enrol_at_sign_in(self.directory.unlock(viewer.username, password, address),
                                      secret, code)
 
     def enrol_at_sign_in(self, unlocked: Unlocked, secret: str, code: str) -> list[str]:
@@ -149,10 +150,11 @@ class SecondFactors:
         directory.lockout.succeeded(name, address)
         return unlocked.viewer
 
-    def regenerate_recovery_codes(self, viewer: Viewer, password: str) -> list[str]:
+    def regenerate_recovery_codes(self, viewer: Viewer, password: str,
+                                  address: str = COMMAND_LINE) -> list[str]:
         """A new set of recovery codes (the old ones stop working), after the password again:
         a session left open is not enough to take over the account's way back in."""
-        unlocked = self.directory.unlock(viewer.username, password)
+        unlocked = self.directory.unlock(viewer.username, password, address)
         user = self.directory.user(viewer.username)
         uid = str(user.id)
         codes, key = new_recovery_codes(), new_recovery_key()

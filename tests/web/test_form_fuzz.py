@@ -48,6 +48,7 @@ from tests.web.fuzzing import (
     visit,
     whole_number,
 )
+from tests.web.test_form_fuzz_admin import COVERED as ADMIN_FORMS
 from tests.web.test_form_fuzz_cases import COVERED as CASE_FORMS
 from web import create_app
 from web.auth import safe_next
@@ -95,7 +96,7 @@ MEETING_FIELDS = ("state", "status", "case_id", "text", "concerned", "lesson_id"
 MEETING_ACTIONS = ("admit", "leave", "status", "table", "confirm", "outcome", "lesson",
                    "consent", "withdraw")
 
-COVERED = CASE_FORMS | {
+COVERED = CASE_FORMS | ADMIN_FORMS | {
     "sharing.do_share", "sharing.do_unshare", "retention.set_rule", "retention.do_shred",
     "auth.login", "auth.logout", "auth.language", "directory.set_contact_point",
     "directory.confirm_contact_point", "traces.send", "meetings.convene",

@@ -17,15 +17,21 @@ from crypto import CryptoError
 from crypto.apitoken import ApiToken
 
 from ..extensions import csrf, get_exchange
-from . import audit, cases, directory, meetings, spec, summaries, traces
+from . import audit, cases, directory, meetings, onboarding, spec, summaries, traces
 from .errors import error_response, from_divex_error
 
 PREFIX = "/api/v1"
 # One blueprint per area, nested under /api/v1: its endpoints are "api.<area>.<operation>".
-AREAS = (cases.bp, meetings.bp, traces.bp, summaries.bp, audit.bp, directory.bp)
+AREAS = (cases.bp, meetings.bp, traces.bp, summaries.bp, audit.bp, directory.bp, onboarding.bp)
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 for area in AREAS:
     bp.register_blueprint(area)
+
+
+# The document, and accepting an invitation (the invitee has no account yet: the code is
+# the credential).
+PUBLIC = {"api.openapi"} | {f"api.{op.area}.{op.operation_id}" for op in spec.OPERATIONS
+                            if op.public}
 
 
 @bp.get("/openapi.json")
@@ -35,7 +41,7 @@ def openapi() -> Response:
 
 @bp.before_request
 def authenticate() -> None:
-    if request.endpoint == "api.openapi" or request.method == "OPTIONS":
+    if request.endpoint in PUBLIC or request.method == "OPTIONS":
         return
     scheme, _, text = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not text.strip():

@@ -277,11 +277,14 @@ class StateOut(BaseModel):
     public_keys: PublicKeysOut
     contact_point: ContactPointOut | None
     contact_point_stale: bool = Field(description="Not confirmed for twelve months (or none)")
+    suspended: bool = Field(False, description="Its users cannot sign in (secretariat's "
+                            "decision, reversible)")
 
     @classmethod
     def of(cls, state: State, now: datetime) -> StateOut:
         point = state.contact_point
         return cls(code=state.code, name=state.name, status=state.status,
+                   suspended=state.suspended,
                    public_keys=PublicKeysOut(**state.public_keys.to_dict()),
                    contact_point=ContactPointOut(**point) if point else None,
                    contact_point_stale=state.contact_point_is_stale(now))

@@ -31,6 +31,7 @@ class Operation:
     method: str
     rule: str
     operation_id: str
+    area: str  # the name of the area's blueprint: the endpoint is "api.<area>.<operation_id>"
     summary: str
     tag: str
     body: type[BaseModel] | None = None
@@ -101,7 +102,7 @@ def operation(bp: Blueprint, method: str, rule: str, *, summary: str, tag: str,
     The view returns a `response` model instance, or None for 204.
     """
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        op = Operation(method=method.upper(), rule=rule, operation_id=view.__name__,
+        op = Operation(method=method.upper(), rule=rule, operation_id=view.__name__, area=bp.name,
                        summary=summary, tag=tag, body=body, query=query, response=response,
                        status=status, errors=errors, public=public,
                        path_params=_path_params(rule))

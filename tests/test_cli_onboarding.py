@@ -1,0 +1,154 @@
+"""A headless set-up with the `divex` command alone: init, second factors in the terminal,
+a state registered, its admin and an analyst onboarded; refusals are one line, store nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyotp
+import pytest
+from click.testing import CliRunner
+
+from infra.cli import main
+from infra.settings import load_settings
+from infra.wiring import open_exchange
+from tests.conftest import FAST_KDF, PASSWORD
+
+_INVITATION = re.compile(r"^  (dvi_\S+)$", re.M)
+_RECOVERY = re.compile(r"^  ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})$", re.M)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    values = {"DIVEX_DATA_DIR": str(tmp_path / "data")}
+    values.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
+    return values
+
+
+@pytest.fixture
+def password_file(tmp_path: Path) -> str:
+    path = tmp_path / "pw"
+    path.write_text(PASSWORD + "\n")
+    return str(path)
+
+
+def divex(env: dict[str, str], *args: str, ok: bool = True, stdin: str = "") -> str:
+    result = CliRunner().invoke(main, list(args), env=env, input=stdin)
+    assert (result.exit_code == 0) == ok, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def enrol_in_terminal(env: dict[str, str], username: str, password_file: str) -> list[str]:
+    """Runs `divex account enrol-second-factor` as a person would: reads the secret it
+    prints, types the code their app shows; returns the recovery codes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "account", "enrol-second-factor", "--user",
+         username, "--password-file", password_file],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **env})
+    assert process.stdout is not None and process.stdin is not None
+    seen = ""
+    for line in process.stdout:
+        seen += line
+        if line.startswith("otpauth URI:"):
+            break
+    secret = re.search(r"secret=([A-Z2-7]+)", seen)
+    assert secret, seen
+    assert "█" in seen or "▀" in seen or "▄" in seen  # the QR code, drawn in the terminal
+    process.stdin.write(pyotp.TOTP(secret.group(1)).now() + "\n")
+    process.stdin.close()
+    rest = process.stdout.read()
+    assert process.wait(timeout=60) == 0, seen + rest
+    codes = _RECOVERY.findall(rest)
+    assert len(codes) == 10, rest
+    return codes
+
+
+def test_a_headless_set_up_from_an_empty_store(env: dict[str, str],
+                                               password_file: str) -> None:
+    divex(env, "init", "--password-file", password_file)
+    secretariat = enrol_in_terminal(env, "secretariat", password_file)
+    out = divex(env, "states", "register", "FRA", "--status", "state_party", "--admin",
+                "fra.admin", "--user", "secretariat", "--password-file", password_file,
+                "--code", secretariat.pop())
+    code = _INVITATION.findall(out)[0]
+    assert "out of band" in out
+    out = divex(env, "invitations", "accept", "--username", "fra.admin", "--password-file",
+                password_file, stdin=code + "\n")
+    assert "Recovery secret" in out and "enrol-second-factor" in out
+    admin = enrol_in_terminal(env, "fra.admin", password_file)
+    out = divex(env, "users", "invite", "fra.analyst", "--role", "analyst", "--role",
+                "reviewer", "--user", "fra.admin", "--password-file", password_file,
+                "--code", admin.pop())
+    invited = _INVITATION.findall(out)[0]
+    out = divex(env, "invitations", "accept", invited, "--username", "fra.analyst",
+                "--password-file", password_file)
+    assert "user of FRA" in out and "Recovery secret" not in out
+    listing = divex(env, "users", "list", "--user", "fra.admin", "--password-file",
+                    password_file, "--code", admin.pop())
+    assert re.search(r"fra\.admin\s+active\s+2FA\s+state_admin", listing)
+    assert re.search(r"fra\.analyst\s+active\s+no 2FA\s+analyst, reviewer", listing)
+    assert "FRA  state_party" in divex(env, "states", "list")
+    # Used once: the same code again creates nothing.
+    out = divex(env, "invitations", "accept", invited, "--username", "fra.analyst",
+                "--password-file", password_file, ok=False)
+    assert "already used" in out
+    divex(env, "states", "rotate-keys", "--user", "fra.admin", "--password-file",
+          password_file, "--code", admin.pop())
+    exchange = open_exchange(load_settings(env))
+    try:
+        analyst = exchange.directory.authenticate("fra.analyst", PASSWORD)
+        assert analyst.keyring.versions == (1, 2)
+        case_id = exchange.cases.open_case(analyst, {"title": "Logged after a CLI set-up"})
+        secretariat_viewer = exchange.directory.unlock("secretariat", PASSWORD)
+        assert case_id and secretariat_viewer.keyring.current.public() \
+            != exchange.directory.state("FRA").public_keys
+    finally:
+        exchange.close()
+
+
+def test_a_user_whose_role_needs_a_second_factor_is_sent_to_enrol(
+        env: dict[str, str], password_file: str) -> None:
+    divex(env, "init", "--password-file", password_file)
+    out = divex(env, "states", "register", "FRA", "--status", "state_party", "--admin",
+                "fra.admin", "--user", "secretariat", "--password-file", password_file,
+                ok=False)
+    assert "must set up a second factor first" in out
+
+
+def test_refusals_are_one_line(env: dict[str, str], password_file: str) -> None:
+    divex(env, "init", "--password-file", password_file)
+    codes = enrol_in_terminal(env, "secretariat", password_file)
+    out = divex(env, "states", "register", "ZZZ", "--status", "state_party", "--admin",
+                "z.admin", "--user", "secretariat", "--password-file", password_file,
+                "--code", codes.pop(), ok=False)
+    assert "Error: 'ZZZ' is not an ISO 3166-1 alpha-3 country code" in out
+    out = divex(env, "invitations", "accept", "dvi_nope", "--username", "x.y",
+                "--password-file", password_file, ok=False)
+    assert "not an invitation code" in out
+
+
+def test_the_demo_prints_a_pending_invitation_that_works(tmp_path: Path, env: dict[str, str],
+                                                         password_file: str) -> None:
+    demo_env = {**env, "DIVEX_DATA_DIR": str(tmp_path / "demo")}
+    out = divex(demo_env, "demo", "--no-serve")  # DIVEX_DATA_DIR is honoured
+    assert (tmp_path / "demo" / ".divex-demo").exists()
+    code = _INVITATION.findall(out)[-1]
+    out = divex(demo_env, "invitations", "accept", code, "--username", "fra.newcomer",
+                "--password-file", password_file)
+    assert "user of FRA with roles analyst" in out
+
+
+def test_settings_and_store_errors_say_what_to_fix(env: dict[str, str]) -> None:
+    out = divex({**env, "DIVEX_KDF_LANES": "four"}, "status", ok=False)
+    assert "DIVEX_KDF_LANES must be a whole number, not 'four'" in out
+    out = divex({**env, "DIVEX_INVITATION_DAYS": "0"}, "status", ok=False)
+    assert "DIVEX_INVITATION_DAYS must be at least 1" in out
+    out = divex({**env, "DIVEX_DATABASE_URL": "postgresql://127.0.0.1:5432/nowhere"},
+                "status", ok=False)
+    assert "postgresql+psycopg://" in out
