@@ -239,6 +239,7 @@ def open_exchange(settings: Settings) -> Exchange:
                     access_ledger=AccessLedger(views.access_ledger),
                     policy=PolicyFacts(cases), policy_summary=policy_summary,
                     releases=Releases(ledger),
-                    audit=AuditTrail(ledger), checkpoints=checkpoints, checkpointer=checkpointer,
+                    audit=AuditTrail(ledger, keystore), checkpoints=checkpoints,
+                    checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory),
                     onboarding=Onboarding(directory, settings.invitation_days))

@@ -170,7 +170,9 @@ def test_history_shows_content_to_readers_and_headers_to_other_auditors(
     assert mine[0].user == "fra.analyst" and mine[0].content["title"] == SUMMARY["title"]
     theirs = exchange.cases.history(people["DEU.auditor"], case_id)
     assert [h.content for h in theirs] == [None, None]
-    assert theirs[1].clear["kind"] == "item"
+    # Not even the kind of part or who acted (issue 25 item 7): only what verification needs.
+    assert "kind" not in theirs[1].clear and {h.user for h in theirs} == {""}
+    assert set(theirs[1].clear) <= {"signing_key_version", "key_version", "prev_hash"}
     assert SUMMARY["title"] not in repr(theirs)
 
 

@@ -1,22 +1,32 @@
 """The auditors' application service: one stored event checked on its own, and the whole log.
 
-Only users with the auditor role use it. They see clear headers and body digests of every
-aggregate, whichever state owns it; content stays sealed (they read content only through
-`Cases`, where their own state may).
+Only users with the auditor role use it. They see, of every event, its ids, type, time, key
+versions, digests and signature checks. The rest of a clear header (a status, a part's kind,
+the acting user, the recipients) they see only for the cases and trace requests their own state
+reads; content stays sealed (they read content only through `Cases`, where their state may).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from cases.audit.log import Checkpoint, LogRecord, Progress, Verification, verify_log
 from cases.identity.directory import SECRETARIAT_CODE, State, state_id
 from cases.kernel.errors import Forbidden, NotFound
+from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.kernel.viewer import AUDITOR, Viewer
 from crypto import GENESIS_HASH, CryptoError
 from crypto.signing import signing_bytes_of_digest, verify_signature
+
+# Aggregates whose events concern one state's sealed case, and the header fields every auditor
+# sees of them: what verification and routing need, and nothing of what the case says.
+SEALED_KINDS = ("Case", "TraceRequest")
+ALWAYS_SHOWN = {"type", "aggregate", "version", "timestamp", "actor_state",
+                "signing_key_version", "key_version", "prev_hash"}
+WITHHELD = "(withheld: your state does not read this case)"
 
 
 @dataclass(frozen=True)
@@ -30,11 +40,32 @@ class AuditedEvent:
     chain_ok: bool
     previous: int | None  # notification id of the aggregate's previous event
     next: int | None
+    withheld: bool = False  # of a case the auditor's state does not read
+    WITHHELD = WITHHELD  # the value shown in place of a withheld field
+
+    @property
+    def shown_header(self) -> dict[str, Any]:
+        """The clear header as this auditor may see it (checked in full either way)."""
+        header = self.record.header
+        if not self.withheld:
+            return dict(header)
+        return {k: v if k in ALWAYS_SHOWN else WITHHELD for k, v in header.items()}
 
 
 class AuditTrail:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, keystore: KeyStore) -> None:
         self.ledger = ledger
+        self.keystore = keystore
+
+    def withheld(self, viewer: Viewer, rows: Iterable[Any]) -> set[str]:
+        """Of audit rows (``aggregate_id``, ``aggregate_kind``), the ids of the cases and trace
+        requests whose headers the viewer's state may not see in full: it holds no key."""
+        sealed = {r.aggregate_id for r in rows if r.aggregate_kind in SEALED_KINDS}
+        if not sealed:
+            return set()
+        with self.ledger.transaction() as session:
+            held = self.keystore.wrapped_keys_of(session, sealed, viewer.state)
+        return sealed - set(held)
 
     def verify(self, viewer: Viewer, checkpoints: list[Checkpoint],
                progress: Progress | None = None) -> Verification:
@@ -57,8 +88,10 @@ class AuditTrail:
         else:
             previous = self._load(neighbours[0])[1] if neighbours[0] else None
             chain_ok = previous is not None and previous.hash() == record.header.get("prev_hash")
-        return AuditedEvent(record, type(event).__qualname__, not problem, problem, chain_ok,
-                            *neighbours)
+        kind = type(event).__qualname__
+        row = _Row(record.aggregate, kind.split(".")[0])
+        return AuditedEvent(record, kind, not problem, problem, chain_ok, *neighbours,
+                            withheld=bool(self.withheld(viewer, [row])))
 
     def _load(self, notification_id: int) -> tuple[LogRecord, Any]:
         page = self.ledger.recorder.select_notifications(notification_id, limit=1)
@@ -86,6 +119,12 @@ class AuditTrail:
         except (NotFound, KeyError, ValueError) as error:
             return f"no key to check against: {error}"
         return ""
+
+
+@dataclass(frozen=True)
+class _Row:
+    aggregate_id: str
+    aggregate_kind: str
 
 
 def require_auditor(viewer: Viewer) -> None:

@@ -315,8 +315,9 @@ class Cases:
             keys = {}
         else:
             raise NotFound("No such case.")
-        names = self.usernames()
-        return [history_entry(e, open_body(keys, case.id, e) if keys else None, names)
+        names, withheld = self.usernames(), not case.readable_by(viewer.state)
+        return [history_entry(e, open_body(keys, case.id, e) if keys else None, names,
+                              withheld=withheld)
                 for e in self.ledger.events.get(case.id, lte=case.version)]
 
     def titles(self, viewer: Viewer, rows: Iterable[SealedTitle]) -> dict[str, str | None]:

@@ -94,12 +94,20 @@ def fold_view(case: Case, events: list[Any], open_body: Opener,
     return view
 
 
+# What an auditor of a state that does not read the case sees of each event's clear fields.
+SHOWN_TO_ANY_AUDITOR = ("signing_key_version", "key_version", "prev_hash")
+
+
 def history_entry(event: Any, content: dict[str, Any] | None,
-                  username: Callable[[str], str]) -> HistoryEntry:
+                  username: Callable[[str], str], *, withheld: bool = False) -> HistoryEntry:
+    """One event of the history; ``withheld`` for an auditor whose state does not read the
+    case: no status, part kind, recipient or user, only what verification needs."""
     header = event.header()
     clear = {k: v for k, v in header.items()
              if k not in ("type", "aggregate", "version", "timestamp", "actor_state",
-                          "actor_user", "title")}
+                          "actor_user", "title")
+             and (not withheld or k in SHOWN_TO_ANY_AUDITOR)}
     return HistoryEntry(version=event.originator_version, timestamp=event.timestamp,
                         event=event_name(event), state=event.actor_state,
-                        user=username(event.actor_user), clear=clear, content=content)
+                        user="" if withheld else username(event.actor_user), clear=clear,
+                        content=content)

@@ -3,6 +3,8 @@ record, content only where the auditor's own state may read it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from flask import Flask
 
@@ -91,3 +93,25 @@ def test_a_refused_audit_change_stores_nothing(api, exchange: Exchange) -> None:
     analyst.post("/audit/checkpoints", expect=403)
     analyst.post("/audit/cosignatures", expect=403)
     assert events(exchange) == before
+
+
+def test_an_auditor_of_another_state_sees_no_status_kind_or_user_of_a_national_case(
+        api, exchange: Exchange, logged) -> None:
+    viewers, case_id = logged
+    exchange.cases.change_status(viewers["FRA.analyst"], case_id, 2, "unfounded", "Checked.")
+    deu, fra = api("DEU.auditor"), api("FRA.auditor")
+    rows = deu.get("/audit/events", aggregate_id=case_id)["items"]
+    assert {r["actor_user"] for r in rows} == {""}
+    for row in rows:
+        header = deu.get(f"/audit/events/{row['notification_id']}")["header"]
+        assert header["type"] and header["actor_state"] == "FRA"  # what verification needs
+        assert "unfounded" not in deu.last_text and "item" not in json.dumps(
+            {k: v for k, v in header.items() if k != "type"})
+        assert viewers["FRA.analyst"].user_id not in deu.last_text
+    history = deu.get(f"/audit/cases/{case_id}")
+    assert "unfounded" not in deu.last_text and "fra.analyst" not in deu.last_text, history
+    # The owner's auditors see it all.
+    owner_rows = fra.get("/audit/events", aggregate_id=case_id)["items"]
+    assert {r["actor_user"] for r in owner_rows} == {viewers["FRA.analyst"].user_id}
+    last = fra.get(f"/audit/events/{owner_rows[0]['notification_id']}")["header"]
+    assert last["status"] == "unfounded"

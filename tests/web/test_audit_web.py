@@ -144,3 +144,20 @@ def test_a_shredded_case_page_says_so_and_shows_no_content(app: Flask, exchange:
     assert SUMMARY["title"] not in listing.text
     travel = signed_in(app, "fra.auditor").get(f"/audit/cases/{case_id}")
     assert SUMMARY["title"] not in travel.text and "Crypto-shredded" in travel.text
+
+
+def test_another_states_auditor_sees_no_status_or_user_of_a_case_on_the_pages(
+        app: Flask, exchange: Exchange, logged) -> None:
+    viewers, case_id = logged
+    exchange.cases.change_status(viewers["FRA"], case_id, 2, "unfounded", "Checked.")
+    exchange.follow()
+    auditor = signed_in(app, "deu.auditor")
+    listing = auditor.get(f"/audit/?aggregate_id={case_id}")
+    for number in {int(n) for n in re.findall(r'/audit/events/(\d+)"', listing.text)}:
+        page = auditor.get(f"/audit/events/{number}").text
+        assert "withheld" in page and "unfounded" not in page and "fra.analyst" not in page
+    travel = auditor.get(f"/audit/cases/{case_id}").text
+    assert "Unfounded" not in travel and "unfounded" not in travel
+    assert "fra.analyst" not in travel
+    owner = signed_in(app, "fra.auditor").get(f"/audit/cases/{case_id}").text
+    assert "fra.analyst" in owner

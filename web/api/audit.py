@@ -52,8 +52,9 @@ def audit_events(viewer: Viewer, query: AuditQuery) -> AuditPage:
     where = log_filter(MultiDict(query.model_dump(exclude={"page", "per_page"})))
     rows, total = exchange.audit_index.view.browse(
         where, offset=(query.page - 1) * query.per_page, limit=query.per_page)
+    withheld = exchange.audit.withheld(viewer, rows)
     return AuditPage(page=query.page, per_page=query.per_page, total=total,
-                     items=[AuditRowOut.model_validate(r) for r in rows])
+                     items=[AuditRowOut.of(r, withheld=r.aggregate_id in withheld) for r in rows])
 
 
 @operation(bp, "GET", "/audit/events/<int:notification_id>", summary="One event: header, "

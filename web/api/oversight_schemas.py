@@ -103,8 +103,14 @@ class AuditRowOut(FromAttributes):
     # SQLite gives the stored UTC time back without its offset; RFC 3339 needs one.
     timestamp: Timestamp
     actor_state: str
-    actor_user: str = Field(description="User id")
+    actor_user: str = Field(description="User id; empty for a case or trace request your "
+                            "state does not read")
     event_hash: str
+
+    @classmethod
+    def of(cls, row: AuditRow, *, withheld: bool) -> AuditRowOut:
+        out = cls.model_validate(row)
+        return out.model_copy(update={"actor_user": ""}) if withheld else out
 
 
 class AuditPage(BaseModel):
@@ -164,7 +170,7 @@ class AuditEventOut(BaseModel):
     @classmethod
     def of(cls, row: AuditRow, detail: AuditedEvent,
            included: dict[str, Any] | None) -> AuditEventOut:
-        return cls(row=AuditRowOut.model_validate(row), header=detail.record.header,
+        return cls(row=AuditRowOut.of(row, withheld=detail.withheld), header=detail.shown_header,
                    body_sha256=detail.record.body_sha256, signature=detail.record.signature,
                    signature_ok=detail.signature_ok, signature_problem=detail.signature_problem,
                    chain_ok=detail.chain_ok, previous=detail.previous, next=detail.next,
