@@ -30,8 +30,8 @@ def sha256_hex(data: bytes) -> str:
 
 
 def _check(value: Any) -> None:
-    if value is None or type(value) in (str, int, bool):
-        return
+    if value is None or type(value) in (int, bool) or isinstance(value, str):
+        return  # a str subclass (an enum's member) encodes as its plain string
     if type(value) in (list, tuple):
         for item in value:
             _check(item)

@@ -8,18 +8,27 @@ sealed in each event's ``body``; `cases.casework.case_service` opens it for read
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cases.kernel.ledger import Actor, SignedAggregate, stored_as
 
-SUSPECTED = "suspected"
-UNDER_INVESTIGATION = "under_investigation"
-CONFIRMED = "confirmed"
-UNFOUNDED = "unfounded"
-CLOSED = "closed"
-STATUSES = (SUSPECTED, UNDER_INVESTIGATION, CONFIRMED, UNFOUNDED, CLOSED)
+
+class Status(StrEnum):
+    """Where a case stands. A StrEnum is its plain string to JSON, so events store and sign
+    the same bytes as before (no transcoding needed, and none that would change them)."""
+
+    SUSPECTED = "suspected"
+    UNDER_INVESTIGATION = "under_investigation"
+    CONFIRMED = "confirmed"
+    UNFOUNDED = "unfounded"
+    CLOSED = "closed"
+
+
+SUSPECTED, UNDER_INVESTIGATION, CONFIRMED, UNFOUNDED, CLOSED = Status
+STATUSES = tuple(Status)
 
 # Reopening is the move from `closed` back to `under_investigation`.
 TRANSITIONS = {
@@ -30,11 +39,18 @@ TRANSITIONS = {
     CLOSED: (UNDER_INVESTIGATION,),
 }
 
-NATIONAL = "national"
-BILATERAL = "bilateral"
-MEETING = "meeting"
-PORTAL = "portal"
-TIERS = (NATIONAL, BILATERAL, MEETING, PORTAL)
+class Tier(StrEnum):
+    """Who reads a case: its state, named states, a meeting's participants, all States
+    Parties. Tier 1 (policy summaries) is not a tier of a case: it never reads one."""
+
+    NATIONAL = "national"
+    BILATERAL = "bilateral"
+    MEETING = "meeting"
+    PORTAL = "portal"
+
+
+NATIONAL, BILATERAL, MEETING, PORTAL = Tier
+TIERS = tuple(Tier)
 
 # The parts of a case that come and go, each keyed by a part id in clear.
 PARTS = ("item", "actor", "leg", "note")

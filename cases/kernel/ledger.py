@@ -63,6 +63,8 @@ class Actor:
 
 def _clear(value: Any) -> Any:
     """Turns a field value into the plain JSON shape the header is signed in."""
+    if isinstance(value, str):
+        return str(value)  # a StrEnum member signs as its plain string
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, create_model
 
 from cases.casework import content
+from cases.casework.case import BILATERAL, PORTAL, STATUSES
 from cases.casework.content import (
     CHOICE,
     CHOICES,
@@ -103,12 +104,13 @@ NoteIn = body("NoteIn", content.NOTE, Versioned)
 
 
 class StatusIn(Versioned):
-    status: str
+    status: str = Field(json_schema_extra={"enum": list(STATUSES)})
     reason: str = ""
 
 
 class ShareIn(Versioned):
-    tier: str = Field(description="bilateral or portal")
+    tier: str = Field(description="bilateral or portal",
+                      json_schema_extra={"enum": [BILATERAL, PORTAL]})
     states: list[str] = Field([], description="ISO 3166-1 alpha-3 codes (bilateral)")
 
 
