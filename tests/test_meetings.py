@@ -186,3 +186,9 @@ def test_the_secretariat_joining_its_own_meeting_waits_on_the_owner_and_is_shown
     meetings.confirm_access(people["FRA"], tabled["meeting"], tabled["case"])
     assert exchange.cases.view(people["secretariat"], tabled["case"]).title == SUMMARY["title"]
     assert meetings.view(people["FRA"], tabled["meeting"]).waiting == {}
+
+
+def test_admitting_no_state_at_all_is_refused_with_a_message(
+        people: dict, meetings: Meetings, tabled: dict) -> None:
+    with pytest.raises(InvalidInput, match="ISO 3166-1 alpha-3"):
+        meetings.admit(people["secretariat"], tabled["meeting"], "  ")

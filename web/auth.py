@@ -128,11 +128,12 @@ def tell_of_failed_sign_ins(viewer: Viewer) -> None:
     if missed:
         flash(ngettext(
             "%(num)s wrong password or code was tried at your account since you last signed "
-            "in, the latest at %(time)s UTC from %(address)s. If that was not you, tell your "
-            "state admin; your security page lists them.",
+            "in, the latest at %(time)s UTC from %(address)s. If that was not you, change "
+            "your password and tell your state admin; your security page lists them.",
             "%(num)s wrong passwords or codes were tried at your account since you last "
             "signed in, the latest at %(time)s UTC from %(address)s. If that was not you, "
-            "tell your state admin; your security page lists them.", len(missed),
+            "change your password and tell your state admin; your security page lists them.",
+            len(missed),
             time=missed[0].at.strftime("%Y-%m-%d %H:%M"), address=missed[0].address),
             "warning")
 

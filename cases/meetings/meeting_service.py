@@ -256,6 +256,9 @@ class Meetings:
 
     def _participant(self, code: str, field: str = "participants") -> str:
         code = (code or "").strip().upper()
+        if not code:
+            raise InvalidInput("Name a state by its ISO 3166-1 alpha-3 code (e.g. FRA).",
+                               field=field)
         try:
             state = self.directory.state(code)
         except NotFound:
