@@ -171,6 +171,9 @@ def _seed_meeting(exchange: Exchange, secretariat: Viewer, analysts: dict[str, V
                                      "Re-exports through transit hubs recur in several cases.",
                                      ["FRA", "DEU"])
     meetings.consent(analysts["FRA"], meeting, lesson, True)
+    # Peru joins after the tabling: it reads FRA's case only once FRA agrees (the meeting page
+    # tells FRA who waits on it).
+    meetings.admit(secretariat, meeting, "PER")
 
 
 def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Random,
