@@ -3,10 +3,20 @@ roles that require it, or from the Security page), recovery codes and resets by 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
@@ -18,6 +28,7 @@ from cases.kernel.errors import AuthenticationFailed, DivexError
 from .auth import client_address, pending, safe_next, sign_in
 from .extensions import current_viewer, get_exchange
 from .messages import refusal
+from .sign_ins import SignIns
 
 bp = Blueprint("second_factor", __name__)
 
@@ -35,7 +46,8 @@ def code() -> Any:
     if held is None:
         return _expired()
     if request.method == "GET":
-        return render_template("second_factor/code.html")
+        return render_template("second_factor/code.html",
+                               enrolled_since=enrolled_since_last_sign_in(held["username"]))
     directory = get_exchange().directory
     try:
         unlocked = directory.resume(held["username"], bytes.fromhex(held["user_key"]))
@@ -80,6 +92,18 @@ def enrol_at_sign_in() -> Any:
     session.pop("enrol_secret", None)
     sign_in(unlocked.viewer)  # the code just checked proves the second factor
     return _show_codes(codes, safe_next(held.get("next")) or url_for("cases.index"))
+
+
+def enrolled_since_last_sign_in(username: str) -> datetime | None:
+    """When the user's second factor was set up, if after their last sign-in: whoever did it
+    had their password and a session, and the user must hear of it before anything else."""
+    user = get_exchange().directory.user(username)
+    since = user.second_factor_since
+    last = SignIns(current_app.session_interface.engine).last(  # type: ignore[attr-defined]
+        [str(user.id)]).get(str(user.id))
+    if since is None or last is None or since.replace(tzinfo=None) <= last[0]:
+        return None
+    return since
 
 
 @bp.get("/account/security")

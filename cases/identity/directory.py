@@ -263,6 +263,7 @@ class User(SignedAggregate):
         # API tokens in force: id -> {"name", "roles", "expires" (ISO date)}; no secrets.
         self.api_tokens: dict[str, dict[str, Any]] = {}
         self.second_factor = False  # enrolled; the secret itself is in the keystore
+        self.second_factor_since: datetime | None = None  # when it was enrolled
         self.recovery_codes_left = 0
 
     @property
@@ -343,6 +344,7 @@ class User(SignedAggregate):
 
         def apply(self, user: User) -> None:
             user.second_factor = True
+            user.second_factor_since = self.timestamp
 
     def enrol_second_factor(self, actor: Actor) -> None:
         if self.second_factor:
@@ -357,6 +359,7 @@ class User(SignedAggregate):
 
         def apply(self, user: User) -> None:
             user.second_factor = False
+            user.second_factor_since = None
             user.recovery_codes_left = 0
 
     def reset_second_factor(self, actor: Actor, reason: str) -> None:

@@ -321,3 +321,21 @@ def test_the_code_page_is_translated(app: Flask, people: dict[str, Viewer]) -> N
 
 def authenticator_of(app: Flask, username: str):
     return authenticator(app.extensions["divex"], username)
+
+
+def test_a_second_factor_set_up_behind_the_users_back_is_told_at_their_next_sign_in(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    from tests.conftest import enrolled as enrolled_by_someone
+
+    assert fresh(app).login("fra.analyst").status_code == 302  # the user's own sign-in
+    enrolled_by_someone(exchange.directory, people["FRA"])  # a thief with password and session
+    page = password_step(app, "fra.analyst").get("/login/code").text
+    assert "A second factor was set up for this account on" in page
+    assert "after your last sign-in" in page
+
+
+def test_a_second_factor_the_user_set_up_themself_raises_no_alarm(
+        app: Flask, people: dict[str, Viewer]) -> None:
+    enrolled(app, "fra.admin")  # enrolled at their first sign-in, then signed in
+    page = password_step(app, "fra.admin").get("/login/code").text
+    assert "after your last sign-in" not in page
