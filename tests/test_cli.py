@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from infra.cli import main
-from infra.wiring import open_exchange
+from infra.wiring import open_exchange, prepare_store
 from tests.conftest import FAST_KDF, PASSWORD, make_settings, register_states
 
 
@@ -158,7 +158,9 @@ def test_an_older_world_readable_database_is_made_owner_only(tmp_path: Path, env
 
 def test_the_sqlite_side_files_are_owner_only_while_the_store_is_open(
         tmp_path: Path, permissive_umask) -> None:
-    exchange = open_exchange(make_settings(tmp_path / "data"))
+    settings = make_settings(tmp_path / "data")
+    prepare_store(settings)
+    exchange = open_exchange(settings)
     try:
         register_states(exchange.directory, ("FRA",))
         names = {p.name for p in (tmp_path / "data").iterdir()}
