@@ -3,8 +3,6 @@ a recovery, and recorded as signed facts on the user."""
 
 from __future__ import annotations
 
-import time
-
 import pyotp
 import pytest
 from click.testing import CliRunner
@@ -16,7 +14,14 @@ from cases.kernel.errors import AuthenticationFailed
 from cases.kernel.keystore import recovery_codes, second_factors
 from infra.cli import main
 from infra.wiring import Exchange
-from tests.conftest import PASSWORD, TOTP_SECRET, cli_env, enrolled, register_states
+from tests.conftest import (
+    PASSWORD,
+    TOTP_SECRET,
+    cli_env,
+    enrolled,
+    previous_step_code,
+    register_states,
+)
 from tests.test_shredding import events
 
 WRONG_CODE = "That code is not right, or it was already used."
@@ -25,7 +30,7 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def earlier_code() -> str:
-    return pyotp.TOTP(SECRET).at(time.time() - 30)
+    return previous_step_code(SECRET)
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ resets, throttle and lockout, from the user's and from the attacker's side."""
 
 from __future__ import annotations
 
-import time
-
 import pyotp
 import pytest
 from flask import Flask
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, previous_step_code
 from tests.web.conftest import Browser, authenticator, events
 
 PAGES = ("/cases/", "/meetings/", "/traces/", "/directory/", "/summaries/", "/audit/",
@@ -37,7 +35,7 @@ def enrol_voluntarily(app: Flask, username: str) -> tuple[Browser, str, list[str
     page = browser.get("/account/security/enrol").text
     secret = page.split('<code class="secret">')[1].split("</code>")[0].replace(" ", "")
     response = browser.post("/account/security/enrol",
-                            {"code": pyotp.TOTP(secret).at(time.time() - 30),
+                            {"code": previous_step_code(secret),
                              "password": PASSWORD})
     assert response.location == "/account/security/recovery-codes"
     codes = [line.split("</code>")[0] for line in
