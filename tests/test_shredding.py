@@ -226,8 +226,12 @@ def test_auditors_keep_the_clear_header_history(exchange: Exchange, people,
     shred(exchange, people, closed_case["case"])
     history = exchange.cases.history(people["SEN.auditor"], closed_case["case"])
     assert [h.event for h in history][-3:] == ["RetentionSet", "ShredRequested", "Shredded"]
-    assert history[-1].user == "fra.admin2" and history[-1].clear["requested_by"]
     assert all(h.content is None for h in history)
+    # SEN never read the case: its auditors see no user (issue 25 item 7); FRA's auditors do.
+    assert {h.user for h in history} == {""}
+    owners = exchange.cases.history(people["FRA.auditor"], closed_case["case"])
+    assert owners[-1].user == "fra.admin2" and owners[-1].clear["requested_by"]
+    assert all(h.content is None for h in owners)
     with pytest.raises(NotFound):  # a non-reader who is no auditor learns nothing
         exchange.cases.history(people["SEN"], closed_case["case"])
 
