@@ -6,6 +6,7 @@ Everything here is invented: names, serial numbers and events are fictional.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -106,11 +107,18 @@ def _seed_second_factors(exchange: Exchange, logins: list[DemoLogin]) -> None:
     for login in logins:
         user = directory.user(login.username)
         if user.needs_second_factor:
-            viewer = directory.authenticate(login.username, DEMO_PASSWORD)
-            earlier = pyotp.TOTP(DEMO_TOTP_SECRET).at(
-                datetime.now(UTC).timestamp() - STEP_SECONDS)
-            directory.second_factors.enrol(viewer, DEMO_TOTP_SECRET, earlier,
-                                           password=DEMO_PASSWORD)
+            unlocked = directory.unlock(login.username, DEMO_PASSWORD)
+            directory.second_factors.enrol_at_sign_in(unlocked, DEMO_TOTP_SECRET,
+                                                      _previous_step_code())
+
+
+def _previous_step_code() -> str:
+    """The previous step's code, taken clear of a step's end: enrolment accepts one step
+    either side of its own now, so a code taken just before a step ends could be two old."""
+    now = datetime.now(UTC).timestamp()
+    if STEP_SECONDS - now % STEP_SECONDS < 2:
+        time.sleep(STEP_SECONDS - now % STEP_SECONDS + 0.1)
+    return pyotp.TOTP(DEMO_TOTP_SECRET).at(datetime.now(UTC).timestamp() - STEP_SECONDS)
 
 
 def _seed_policy(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:
