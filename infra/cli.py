@@ -13,6 +13,7 @@ import click
 
 from .cli_audit import audit
 from .cli_cases import cases
+from .cli_casework import CASEWORK_COMMANDS
 from .cli_onboarding import COMMANDS as ONBOARDING_COMMANDS
 from .cli_projections import projections
 from .cli_stream import relay
@@ -162,6 +163,8 @@ def status_text(exchange: Exchange) -> str:
 
 for group in (audit, cases, projections, relay, *ONBOARDING_COMMANDS):
     main.add_command(group)
+for command in CASEWORK_COMMANDS:
+    cases.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

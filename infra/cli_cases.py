@@ -17,7 +17,7 @@ PASSWORD_FILE = click.option("--password-file", type=click.Path(path_type=Path, 
 
 @click.group()
 def cases() -> None:
-    """Case housekeeping: retention rules and crypto-shredding."""
+    """Log, add to, share, list and show cases; retention rules and crypto-shredding."""
 
 
 @cases.command("retention")

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from uuid import UUID
 
 import pyotp
 import pytest
@@ -69,47 +70,105 @@ def enrol_in_terminal(env: dict[str, str], username: str, password_file: str) ->
     return codes
 
 
+def onboard_state(env: dict[str, str], password_file: str, secretariat: list[str],
+                  state: str) -> list[str]:
+    """Registers ``state`` and onboards its admin and an analyst, as the README says;
+    returns the admin's unused recovery codes."""
+    lower = state.lower()
+    out = divex(env, "states", "register", state, "--status", "state_party", "--admin",
+                f"{lower}.admin", "--user", "secretariat", "--password-file", password_file,
+                "--code", secretariat.pop())
+    code = _INVITATION.findall(out)[0]
+    assert "out of band" in out
+    out = divex(env, "invitations", "accept", "--username", f"{lower}.admin",
+                "--password-file", password_file, stdin=code + "\n")
+    assert "Recovery secret" in out and "enrol-second-factor" in out
+    admin = enrol_in_terminal(env, f"{lower}.admin", password_file)
+    out = divex(env, "users", "invite", f"{lower}.analyst", "--role", "analyst", "--role",
+                "reviewer", "--user", f"{lower}.admin", "--password-file", password_file,
+                "--code", admin.pop())
+    invited = _INVITATION.findall(out)[0]
+    out = divex(env, "invitations", "accept", invited, "--username", f"{lower}.analyst",
+                "--password-file", password_file)
+    assert f"user of {state}" in out and "Recovery secret" not in out
+    # Used once: the same code again creates nothing.
+    out = divex(env, "invitations", "accept", invited, "--username", f"{lower}.other",
+                "--password-file", password_file, ok=False)
+    assert "already used" in out
+    return admin
+
+
+def as_user(username: str, password_file: str) -> tuple[str, ...]:
+    return ("--user", username, "--password-file", password_file)
+
+
 def test_a_headless_set_up_from_an_empty_store(env: dict[str, str],
                                                password_file: str) -> None:
     divex(env, "init", "--password-file", password_file)
     secretariat = enrol_in_terminal(env, "secretariat", password_file)
-    out = divex(env, "states", "register", "FRA", "--status", "state_party", "--admin",
-                "fra.admin", "--user", "secretariat", "--password-file", password_file,
-                "--code", secretariat.pop())
-    code = _INVITATION.findall(out)[0]
-    assert "out of band" in out
-    out = divex(env, "invitations", "accept", "--username", "fra.admin", "--password-file",
-                password_file, stdin=code + "\n")
-    assert "Recovery secret" in out and "enrol-second-factor" in out
-    admin = enrol_in_terminal(env, "fra.admin", password_file)
-    out = divex(env, "users", "invite", "fra.analyst", "--role", "analyst", "--role",
-                "reviewer", "--user", "fra.admin", "--password-file", password_file,
-                "--code", admin.pop())
-    invited = _INVITATION.findall(out)[0]
-    out = divex(env, "invitations", "accept", invited, "--username", "fra.analyst",
-                "--password-file", password_file)
-    assert "user of FRA" in out and "Recovery secret" not in out
+    admin = onboard_state(env, password_file, secretariat, "FRA")
+    onboard_state(env, password_file, secretariat, "DEU")
     listing = divex(env, "users", "list", "--user", "fra.admin", "--password-file",
                     password_file, "--code", admin.pop())
     assert re.search(r"fra\.admin\s+active\s+2FA\s+state_admin", listing)
     assert re.search(r"fra\.analyst\s+active\s+no 2FA\s+analyst, reviewer", listing)
-    assert "FRA  state_party" in divex(env, "states", "list")
-    # Used once: the same code again creates nothing.
-    out = divex(env, "invitations", "accept", invited, "--username", "fra.analyst",
-                "--password-file", password_file, ok=False)
-    assert "already used" in out
+    assert "deu.analyst" not in listing  # a state admin lists the users of its own state
+    assert re.search(r"DEU  state_party.*\nFRA  state_party", divex(env, "states", "list"))
+
+    # FRA's analyst logs a case with an item and shares it with DEU; DEU's analyst reads it.
+    fra = as_user("fra.analyst", password_file)
+    result = CliRunner().invoke(main, ["cases", "open", "--title", "Rifles found at Tessalit",
+                                       "--point-of-diversion", "in_transit", *fra], env=env)
+    assert result.exit_code == 0, result.output
+    case_id = result.stdout.strip()
+    divex(env, "cases", "add-item", case_id, "--category", "small_arms", "--quantity", "12",
+          "--make", "Kalashnikov", "--serial", "KR-2291-7734", "--flags", "modular", *fra)
+    deu = as_user("deu.analyst", password_file)
+    assert "No such case" in divex(env, "cases", "show", case_id, *deu, ok=False)
+    assert case_id not in divex(env, "cases", "list", *deu)
+    out = divex(env, "cases", "share", case_id, "--tier", "bilateral", "--state", "deu", *fra)
+    assert "now also read by: DEU" in out
+    shown = divex(env, "cases", "show", case_id, *deu)
+    assert "Rifles found at Tessalit" in shown and "serial: KR-2291-7734" in shown
+    assert "read by DEU, FRA" in shown and "flags: modular" in shown
+    assert "Rifles found at Tessalit" in divex(env, "cases", "list", *deu)
+    # The secretariat, which registered both states, reads none of it.
+    out = divex(env, "cases", "show", case_id, *as_user("secretariat", password_file),
+                "--code", secretariat.pop(), ok=False)
+    assert "Tessalit" not in out
+
     divex(env, "states", "rotate-keys", "--user", "fra.admin", "--password-file",
           password_file, "--code", admin.pop())
     exchange = open_exchange(load_settings(env))
     try:
         analyst = exchange.directory.authenticate("fra.analyst", PASSWORD)
         assert analyst.keyring.versions == (1, 2)
-        case_id = exchange.cases.open_case(analyst, {"title": "Logged after a CLI set-up"})
-        secretariat_viewer = exchange.directory.unlock("secretariat", PASSWORD)
-        assert case_id and secretariat_viewer.keyring.current.public() \
-            != exchange.directory.state("FRA").public_keys
+        # Keys rotated: the case logged under version 1 still opens for FRA.
+        assert exchange.cases.view(analyst, UUID(case_id)).title == "Rifles found at Tessalit"
     finally:
         exchange.close()
+
+
+def test_casework_refusals_name_the_field_and_write_nothing(env: dict[str, str],
+                                                            password_file: str) -> None:
+    divex(env, "init", "--password-file", password_file)
+    secretariat = enrol_in_terminal(env, "secretariat", password_file)
+    onboard_state(env, password_file, secretariat, "FRA")
+    fra = as_user("fra.analyst", password_file)
+    out = divex(env, "cases", "open", "--title", "", *fra, ok=False)
+    assert "This field is required. (title)" in out
+    case_id = CliRunner().invoke(main, ["cases", "open", "--title", "T", *fra],
+                                 env=env).stdout.strip()
+    out = divex(env, "cases", "add-item", case_id, "--category", "small_arms", "--quantity",
+                "many", *fra, ok=False)
+    assert "Enter a whole number. (quantity)" in out
+    out = divex(env, "cases", "share", case_id, "--tier", "bilateral", "--state", "XXX", *fra,
+                ok=False)
+    assert "XXX is not a registered state" in out
+    out = divex(env, "cases", "share", case_id, "--tier", "bilateral", *fra, ok=False)
+    assert "Name the states" in out
+    shown = divex(env, "cases", "show", case_id, *fra)
+    assert "Items:" not in shown and "read by FRA ·" in shown and "version 1" in shown
 
 
 def test_a_user_whose_role_needs_a_second_factor_is_sent_to_enrol(
