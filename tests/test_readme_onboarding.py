@@ -9,14 +9,19 @@ import os
 import re
 import select
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pyotp
 import pytest
 
+from cases.kernel.errors import NotFound
 from infra.settings import load_settings
 from infra.wiring import open_exchange
+from projections.case_index import CaseFilter
+from tests.broker import started_tansu
 from tests.conftest import FAST_KDF, PASSWORD
 from tests.services import fresh_postgres_database
 
@@ -78,18 +83,34 @@ class Reader:
         return text
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None: the default SQLite file; else a fresh PostgreSQL database (the README says the
-    same set-up runs there once DIVEX_DATABASE_URL is set)."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("scale-out", marks=pytest.mark.postgres)])
+def setting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The DIVEX_* settings a reader adds before the block: none for the default SQLite file;
+    a fresh PostgreSQL database; or that plus the Scale-out set-up's broker and settings (the
+    README's Tansu lines), the relay and a worker being started after `divex init`."""
     if request.param == "sqlite":
-        yield None
-    else:
-        with fresh_postgres_database() as url:
-            yield url
+        yield {}
+        return
+    with fresh_postgres_database() as url:
+        if request.param == "postgres":
+            yield {"DIVEX_DATABASE_URL": url}
+            return
+        broker = started_tansu(tmp_path / "tansu.log")
+        try:
+            yield {"DIVEX_DATABASE_URL": url, "DIVEX_PROJECTION_SOURCE": "kafka",
+                   "DIVEX_KAFKA_BOOTSTRAP": broker.bootstrap, "DIVEX_KAFKA_IDEMPOTENT": "0"}
+        finally:
+            broker.kill()
 
 
-def test_the_readme_set_up_runs_as_written(tmp_path: Path, database_url: str | None) -> None:
+def start_in_background(command: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    log = (cwd / (command.split()[1] + ".log")).open("ab")
+    return subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=cwd, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_the_readme_set_up_runs_as_written(tmp_path: Path, setting: dict[str, str]) -> None:
     lines = readme_lines()
     assert lines[-1].endswith("divex serve                       # plain HTTP on this "
                               "machine only")
@@ -97,23 +118,44 @@ def test_the_readme_set_up_runs_as_written(tmp_path: Path, database_url: str | N
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIVEX_")}
     env.update({f"DIVEX_{k.upper()}": str(v) for k, v in FAST_KDF.items()})
     env["PYTHONPATH"] = str(ROOT)
-    if database_url:
-        env["DIVEX_DATABASE_URL"] = database_url
-    reader = Reader()
-    for line in lines[:-1]:
-        if line.startswith("export "):
-            # Keep what the line exports for the lines after it, as a shell would.
-            dump = subprocess.run(["bash", "-c", f"{line} && env -0"], cwd=tmp_path, env=env,
-                                  check=True, capture_output=True).stdout.decode()
-            env = dict(item.split("=", 1) for item in dump.split("\0") if "=" in item)
-            continue
-        reader.run(line, tmp_path, env)
-    exchange = open_exchange(load_settings({**env, "DIVEX_DATA_DIR":
-                                            str(tmp_path / env["DIVEX_DATA_DIR"])}))
+    env.update(setting)
+    reader, background = Reader(), []
     try:
-        analyst = exchange.directory.authenticate("fra.analyst", PASSWORD)
-        assert analyst.state == "FRA" and analyst.has("analyst")
-        assert exchange.directory.user("fra.admin").second_factor
-        assert exchange.cases.open_case(analyst, {"title": "After the README"})
+        for line in lines[:-1]:
+            if line.startswith("export "):
+                # Keep what the line exports for the lines after it, as a shell would; the
+                # line may run a command that asks for a password.
+                dump = tmp_path / "env.dump"
+                reader.run(f"{line} && env -0 > {dump}", tmp_path, env)
+                items = dump.read_bytes().decode().split("\0")
+                env = dict(item.split("=", 1) for item in items if "=" in item)
+                continue
+            shown = reader.run(line, tmp_path, env)
+            if "divex init" in line and "DIVEX_PROJECTION_SOURCE" in setting:
+                background = [start_in_background(command, tmp_path, env) for command in
+                              (".venv/bin/divex relay",
+                               ".venv/bin/divex projections run --source kafka")]
+        assert "Rifles found at a border crossing" in shown and "KR-2291-7734" in shown
+        settings = load_settings({**env, "DIVEX_DATA_DIR": str(tmp_path / env["DIVEX_DATA_DIR"])})
+        exchange = open_exchange(settings)
+        try:
+            analyst = exchange.directory.authenticate("deu.analyst", PASSWORD)
+            assert analyst.state == "DEU" and analyst.has("analyst")
+            assert exchange.directory.user("fra.admin").second_factor
+            case_id = env["CASE"]
+            assert exchange.cases.view(analyst, UUID(case_id)).recipients == ["DEU", "FRA"]
+            with pytest.raises(NotFound):
+                exchange.cases.view(exchange.directory.unlock("secretariat", PASSWORD).viewer,
+                                    UUID(case_id))
+            # The read models list the case for DEU: built in this process, or by the worker.
+            exchange.follow()
+            deadline = time.monotonic() + 60
+            while not exchange.case_index.view.list_for("DEU", CaseFilter())[1]:
+                assert time.monotonic() < deadline, "the case never reached DEU's case list"
+                time.sleep(0.2)
+        finally:
+            exchange.close()
     finally:
-        exchange.close()
+        for process in background:
+            process.terminate()
+            process.wait(10)
