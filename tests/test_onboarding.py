@@ -430,3 +430,30 @@ def test_a_revocation_racing_an_acceptance_one_wins(exchange: Exchange,
     assert status == ("accepted" if outcomes["accept"] == "ok" else "revoked")
     assert (exchange.directory.find(exchange.directory.user("fra.analyst").id) is not None) \
         if status == "accepted" else True
+
+
+def test_an_invitation_dies_with_its_issuers_power_to_invite(exchange: Exchange,
+                                                             secretariat: Viewer) -> None:
+    onboarding = exchange.onboarding
+    admin = onboard_state(exchange, secretariat)
+    second = onboarding.accept(onboarding.invite_user(admin, "fra.admin2", ["state_admin"]).code,
+                               "", PASSWORD).unlocked.viewer
+    by_first = onboarding.invite_user(admin, "fra.analyst", ["analyst"])
+    by_second = onboarding.invite_user(second, "fra.reviewer", ["reviewer"])
+    onboarding.deactivate(second, "fra.admin")
+    before = events(exchange)
+    with pytest.raises(Conflict) as refused:
+        onboarding.accept(by_first.code, "", PASSWORD)
+    assert "can no longer invite" in refused.value.message and refused.value.field == "code"
+    assert events(exchange) == before
+    with pytest.raises(NotFound):
+        exchange.directory.user("fra.analyst")
+    # An admin who became a plain analyst cannot admit anyone either.
+    third = onboarding.accept(onboarding.invite_user(second, "fra.admin3", ["state_admin"]).code,
+                              "", PASSWORD).unlocked.viewer
+    onboarding.change_roles(third, "fra.admin2", ["analyst"])
+    with pytest.raises(Conflict):
+        onboarding.accept(by_second.code, "", PASSWORD)
+    # The secretariat's invitation of a first admin stands while the secretariat does.
+    first = onboarding.register_state(secretariat, "DEU", "state_party", "deu.admin")
+    assert onboarding.accept(first.code, "", PASSWORD).unlocked.viewer.state == "DEU"

@@ -222,6 +222,7 @@ class Onboarding(Administration):
             raise InvalidInput("This invitation is for another user name. Use the one you "
                                "were given.", field="username")
         check_password(password, name)
+        self._refuse_unless_issuer_may_still_invite(invitation)
         if invitation.kind != FIRST_ADMIN and self.directory.state(invitation.state).suspended:
             raise Conflict("The access of %(code)s to the exchange is suspended; ask the "
                            "secretariat.", field="code", code=invitation.state)
@@ -311,6 +312,19 @@ class Onboarding(Administration):
             self.store.put(session, PendingInvitation(str(invitation_id), state, code.digest,
                                                       public, sealed))
         return Issued(invitation, str(code))
+
+    def _refuse_unless_issuer_may_still_invite(self, invitation: Invitation) -> None:
+        """An invitation is only as good as its issuer: one issued by a user since
+        deactivated, or who no longer holds the role that issued it, admits no one."""
+        issuer = self.directory.find(UUID(invitation.issued_by))
+        needed = SECRETARIAT if invitation.kind in (FIRST_ADMIN, READMIT) else STATE_ADMIN
+        if issuer is not None and issuer.active and needed in issuer.roles:
+            return
+        if needed == SECRETARIAT:
+            raise Conflict("Whoever issued this invitation can no longer invite. Ask the "
+                           "secretariat for a new one.", field="code")
+        raise Conflict("Whoever issued this invitation can no longer invite. Ask your state "
+                       "admin for a new one.", field="code")
 
     def _admit_first_admin(self, invitation: Invitation, password: str,
                            display_name: str) -> Welcome:
