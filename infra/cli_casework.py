@@ -17,6 +17,7 @@ from cases.casework.case import BILATERAL, PORTAL
 from cases.casework.content import CHOICE, CHOICES, PARTS, SUMMARY, Spec
 from cases.casework.view import CaseView
 from projections.case_index import CaseFilter
+from web.cases import open_portal_to_new_parties
 
 from .cli_cases import PASSWORD_FILE
 from .cli_support import CODE, exchange_of, refusals_as_messages, sign_in
@@ -149,6 +150,9 @@ def list_cases(ctx: click.Context, username: str, password_file: Path | None, co
     exchange = exchange_of(ctx)
     viewer = sign_in(exchange, username, password_file, code)
     exchange.follow()
+    for case_id, added in open_portal_to_new_parties(exchange, viewer).items():
+        click.echo(f"Portal case {case_id} is now also read by {', '.join(added)} (joined as "
+                   "States Parties since it was shared).", err=True)
     rows, total = exchange.case_index.view.list_for(viewer.state, CaseFilter(), 0, limit)
     titles = exchange.cases.titles(viewer, rows)
     for row in rows:

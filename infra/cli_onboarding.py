@@ -86,8 +86,9 @@ def list_states(ctx: click.Context) -> None:
 def change_status(ctx: click.Context, state_code: str, status: str, username: str,
                   password_file: Path | None, code: str | None) -> None:
     """Change a state's status. A signatory that ratifies becomes a State Party: it receives
-    cases shared on the portal from then on (cases already there are not given to it), and
-    its consent is asked for the tier-1 summaries of cases that concern it."""
+    cases shared on the portal from then on, and those already there once an analyst of each
+    owner state next lists its cases (only the owner holds their keys); its consent is asked
+    for the tier-1 summaries of cases that concern it."""
     exchange = exchange_of(ctx)
     state = exchange.onboarding.change_state_status(
         sign_in(exchange, username, password_file, code), state_code, status)

@@ -230,6 +230,21 @@ class CaseIndexView(ReadModel):
                 select(case_index).where(case_index.c.case_id.in_(page))).all()}
         return [_row(rows[case_id]) for case_id in page], int(total)
 
+    def portal_cases_lacking(self, owner: str, parties: list[str], limit: int) -> list[str]:
+        """The owner's portal cases (not shredded) that some of ``parties`` cannot read yet,
+        latest change first."""
+        r, other = case_readers.c, case_readers.alias("other")
+        held = (select(func.count()).select_from(other)
+                .where(other.c.case_id == r.case_id, other.c.state.in_(parties))
+                .scalar_subquery())
+        chosen = (select(r.case_id)
+                  .join(case_index, case_index.c.case_id == r.case_id)
+                  .where(r.state == owner, r.tier == "portal", r.owner == owner,
+                         case_index.c.shredded_on.is_(None), held < len(set(parties)))
+                  .order_by(r.updated.desc()).limit(limit))
+        with self.transaction(commit=False) as session:
+            return list(session.execute(chosen).scalars())
+
 
 def _reader_rows(session: Any, mine: Any) -> list[dict]:
     r = case_readers.c

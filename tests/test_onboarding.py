@@ -28,6 +28,7 @@ from crypto.invitation import InvitationCode
 from infra.settings import Settings
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, enrolled
+from web.cases import open_portal_to_new_parties
 from tests.test_no_secrets_at_rest import private_key_forms, raw_database_bytes
 
 
@@ -457,3 +458,39 @@ def test_an_invitation_dies_with_its_issuers_power_to_invite(exchange: Exchange,
     # The secretariat's invitation of a first admin stands while the secretariat does.
     first = onboarding.register_state(secretariat, "DEU", "state_party", "deu.admin")
     assert onboarding.accept(first.code, "", PASSWORD).unlocked.viewer.state == "DEU"
+
+
+def test_portal_cases_reach_a_state_that_ratifies_at_the_owners_next_list(
+        exchange: Exchange, secretariat: Viewer) -> None:
+    onboarding, cases = exchange.onboarding, exchange.cases
+    fra_admin = onboard_state(exchange, secretariat, "FRA")
+    onboard_state(exchange, secretariat, "DEU")
+    fra = onboarding.accept(onboarding.invite_user(fra_admin, "fra.analyst", ["analyst"]).code,
+                            "", PASSWORD).unlocked.viewer
+    ukr_admin = onboarding.accept(onboarding.register_state(
+        secretariat, "UKR", "signatory", "ukr.admin").code, "", PASSWORD).unlocked.viewer
+    ukr = onboarding.accept(onboarding.invite_user(ukr_admin, "ukr.analyst", ["analyst"]).code,
+                            "", PASSWORD).unlocked.viewer
+    on_portal = cases.open_case(fra, {"title": "On the portal"})
+    cases.share(fra, on_portal, 1, "portal")
+    withdrawn = cases.open_case(fra, {"title": "Shared, then narrowed"})
+    cases.share(fra, withdrawn, 1, "portal")
+    cases.unshare(fra, withdrawn, 2, ["DEU"])
+    national = cases.open_case(fra, {"title": "National"})
+    onboarding.change_state_status(secretariat, "UKR", "state_party")
+    exchange.follow()
+    with pytest.raises(NotFound):
+        cases.view(ukr, on_portal)
+    assert open_portal_to_new_parties(exchange, fra_admin) == {}  # no analyst: no keys moved
+    assert open_portal_to_new_parties(exchange, fra) == {str(on_portal): ["UKR"]}
+    assert cases.view(ukr, on_portal).title == "On the portal"
+    assert cases.view(ukr, on_portal).recipients == ["DEU", "FRA", "UKR"]
+    for case_id in (withdrawn, national):
+        with pytest.raises(NotFound):
+            cases.view(ukr, case_id)
+    assert open_portal_to_new_parties(exchange, fra) == {}  # done once
+    # The share is in the log, signed by the analyst whose request made it.
+    shared = [e for e in exchange.ledger.events.get(on_portal)
+              if type(e).__name__ == "Shared"][-1]
+    assert shared.added == ["UKR"] and shared.actor_user == fra.user_id
+    assert verify_log(exchange.ledger).ok

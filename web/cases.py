@@ -9,11 +9,12 @@ from uuid import UUID
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from cases.casework.case import STATUSES, TIERS, TRANSITIONS
+from cases.casework.case import PORTAL, STATUSES, TIERS, TRANSITIONS
 from cases.casework.view import CaseView
 from cases.kernel.errors import DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import ANALYST, Viewer
@@ -109,11 +110,36 @@ def index() -> Any:
                                pages=1, statuses=STATUSES, tiers=TIERS,
                                errors={error.field: refusal(error)}), 422
     exchange = caught_up_exchange()
+    opened = open_portal_to_new_parties(exchange, viewer)
+    if opened:
+        flash(ngettext("%(num)s case on the portal is now also read by %(states)s, which "
+                       "joined as States Parties since it was shared.",
+                       "%(num)s cases on the portal are now also read by %(states)s, which "
+                       "joined as States Parties since they were shared.", len(opened),
+                       states=", ".join(sorted({s for added in opened.values()
+                                                for s in added}))), "info")
     rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
     titles = exchange.cases.titles(viewer, rows)
     return render_template("cases/list.html", rows=rows, titles=titles, total=total, page=page,
                            pages=max(1, -(-total // size)), statuses=STATUSES, tiers=TIERS,
                            errors={})
+
+
+PORTAL_BATCH = 20  # portal cases opened to new States Parties in one request
+
+
+def open_portal_to_new_parties(exchange: Any, viewer: Viewer) -> dict[str, list[str]]:
+    """Hands the viewer's state's portal cases to States Parties that joined since, a few
+    per request (only the owner can wrap the keys); case id -> states added."""
+    if not viewer.has(ANALYST):
+        return {}
+    parties = exchange.cases.audience(viewer, PORTAL, None)
+    lacking = exchange.case_index.view.portal_cases_lacking(viewer.state, parties,
+                                                            PORTAL_BATCH)
+    opened = exchange.cases.open_portal_to_new_parties(viewer, lacking) if lacking else {}
+    if opened:
+        exchange.follow()
+    return opened
 
 
 # A new case

@@ -143,6 +143,30 @@ class Cases:
         self._save(case, granted)
         return added
 
+    def open_portal_to_new_parties(self, viewer: Viewer,
+                                   case_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Gives the viewer's state's portal cases to the States Parties that joined (or
+        ratified) since they were shared: the portal is every State Party, and only the owner
+        holds the keys to wrap for them, so an analyst's request does it, as a portal share
+        of theirs. Returns case id -> the states added."""
+        if not viewer.has(ANALYST):
+            return {}
+        parties = set(self.audience(viewer, PORTAL, None))
+        opened = {}
+        for case_id in case_ids:
+            case = self._get(UUID(str(case_id)))
+            added = sorted(parties - set(case.recipients))
+            if case.owner != viewer.state or case.tier != PORTAL or case.shredded or not added:
+                continue
+            granted = self.sealing.grant(case.id, self._keys_of(viewer, case).values(), added)
+            case.share(viewer.actor, PORTAL, added, granted.grants)
+            try:
+                self._save(case, granted)
+            except Conflict:
+                continue  # changed meanwhile: the next request sees it again
+            opened[str(case.id)] = added
+        return opened
+
     def drop_meeting_readers(self, actor: Actor, case_id: UUID, meeting: str,
                              states: list[str]) -> None:
         """Rotates the key away from states that read the case only through ``meeting``.

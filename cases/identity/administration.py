@@ -34,7 +34,8 @@ class Administration:
 
     def change_state_status(self, viewer: Viewer, code: str, status: str) -> State:
         """A signatory that ratifies becomes a State Party (or the reverse): it receives
-        portal shares made from then on, and is asked for tier-1 consent."""
+        portal shares made from then on (and earlier ones through the owners, see
+        `CaseService.open_portal_to_new_parties`), and is asked for tier-1 consent."""
         state = self._member_state(viewer, code)
         if status not in STATE_STATUSES:
             raise InvalidInput("Status must be one of %(choices)s.", field="status",
