@@ -3,6 +3,7 @@ users of their state and rotate its keys; anyone holding an invitation code acce
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +31,7 @@ from cases.identity.directory import (
     STATE_ROLES,
     STATE_STATUSES,
 )
-from cases.identity.invitations import BY_SECRETARIAT
+from cases.identity.invitations import BY_SECRETARIAT, FIRST_ADMIN
 from cases.kernel.errors import DivexError, Forbidden, InvalidInput
 from cases.kernel.viewer import SECRETARIAT, STATE_ADMIN
 
@@ -76,11 +77,18 @@ READMIT_FIELDS = (
 )
 
 
-def country_choices() -> list[tuple[str, str]]:
-    """Every ISO 3166-1 country as (alpha-3 code, name in the user's language), by name."""
+def country_choices(registered: set[str]) -> list[tuple[str, str]]:
+    """The ISO 3166-1 countries not yet registered, as (alpha-3 code, name in the user's
+    language), by name as a reader of that language expects (`Émirats` among the E's)."""
     territories = Locale.parse(str(get_locale() or "en")).territories
-    pairs = [(c.alpha_3, territories.get(c.alpha_2, c.name)) for c in pycountry.countries]
-    return sorted(pairs, key=lambda pair: pair[1].casefold())
+    pairs = [(c.alpha_3, territories.get(c.alpha_2, c.name)) for c in pycountry.countries
+             if c.alpha_3 not in registered]
+    return sorted(pairs, key=lambda pair: _folded(pair[1]))
+
+
+def _folded(name: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold())
+                   if not unicodedata.combining(c))
 
 
 def _require(role: str) -> None:
@@ -115,7 +123,17 @@ def states() -> Any:
 def _state_form(values: MultiDict[str, str], errors: dict[str, str] | None = None,
                 status: int = 200) -> tuple[str, int]:
     return render_template("admin/state_form.html", fields=STATE_FIELDS, values=values,
-                           errors=errors or {}, countries=country_choices()), status
+                           errors=errors or {},
+                           countries=country_choices(_taken_codes())), status
+
+
+def _taken_codes() -> set[str]:
+    """Registered states, and those whose first admin has a pending invitation."""
+    exchange = get_exchange()
+    onboarding = exchange.onboarding
+    pending = {i.state for i in onboarding.invitations(current_viewer())
+               if i.kind == FIRST_ADMIN and onboarding.is_open(i)}
+    return pending | {s.code for s in exchange.directory.states()}
 
 
 @bp.get("/admin/states/new")

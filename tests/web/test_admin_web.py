@@ -42,6 +42,10 @@ def test_onboarding_a_state_end_to_end(app: Flask, exchange: Exchange) -> None:
         "code": "FRA", "status": "state_party", "username": "fra.admin",
         "display_name": "Claire Martin"}))
     assert "FRA" in secretariat.get("/admin/states").text
+    form = secretariat.get("/admin/states/new", headers={"Accept-Language": "fr"}).text
+    assert 'value="FRA"' not in form and 'value="DEU"' in form  # registered: not offered
+    assert form.index("Égypte") < form.index("Émirats") < form.index("Équateur") \
+        < form.index("Érythrée") < form.index("Espagne") < form.index("Fidji")
 
     admin = Browser(app.test_client())
     response = accept(admin, code, "fra.admin")
