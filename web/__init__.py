@@ -27,7 +27,7 @@ from . import (
     traces,
 )
 from .extensions import babel, csrf, select_locale, template_globals
-from .labels import event_label, label
+from .labels import country, event_label, label
 from .sessions import ServerSessionInterface
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
@@ -85,6 +85,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     security.throttle(app)
     app.context_processor(template_globals)
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["country"] = country
     app.jinja_env.filters["event_label"] = event_label
     errors.register(app)
     return app

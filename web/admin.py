@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import pycountry
-from babel import Locale
 from flask import (
     Blueprint,
     flash,
@@ -18,7 +17,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -40,7 +38,7 @@ from .auth import hold_pending, sign_in
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import field_errors
-from .labels import label
+from .labels import country, label
 from .second_factor import NO_STORE
 
 bp = Blueprint("admin", __name__)
@@ -80,8 +78,7 @@ READMIT_FIELDS = (
 def country_choices(registered: set[str]) -> list[tuple[str, str]]:
     """The ISO 3166-1 countries not yet registered, as (alpha-3 code, name in the user's
     language), by name as a reader of that language expects (`Émirats` among the E's)."""
-    territories = Locale.parse(str(get_locale() or "en")).territories
-    pairs = [(c.alpha_3, territories.get(c.alpha_2, c.name)) for c in pycountry.countries
+    pairs = [(c.alpha_3, country(c.alpha_3)) for c in pycountry.countries
              if c.alpha_3 not in registered]
     return sorted(pairs, key=lambda pair: _folded(pair[1]))
 

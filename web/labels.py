@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pycountry
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+
+from cases.identity.directory import SECRETARIAT_CODE
 
 LABELS = {
     "yes": _l("Yes"),
@@ -137,3 +142,14 @@ def label(value: object) -> str:
 def event_label(name: str) -> str:
     known = EVENTS.get(name)
     return str(known) if known is not None else name
+
+
+def country(code: str, fallback: str = "") -> str:
+    """A state's name in the user's language (Babel's territory names), from its alpha-3
+    code; ``fallback`` (else the code) where ISO 3166 has no such country."""
+    if code == SECRETARIAT_CODE:
+        return str(_l("ATT Secretariat"))
+    found = pycountry.countries.get(alpha_3=code)
+    if found is None:
+        return fallback or code
+    return Locale.parse(str(get_locale() or "en")).territories.get(found.alpha_2, found.name)

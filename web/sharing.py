@@ -12,13 +12,13 @@ from werkzeug.wrappers import Response
 
 from cases.casework.case import BILATERAL, PORTAL
 from cases.casework.view import CaseView
-from cases.identity.directory import country_name
 from cases.kernel.errors import DivexError, InvalidInput
 
 from .cases import changeable
 from .extensions import current_viewer, get_exchange
 from .fields import Field
 from .forms import expected_version, field_errors
+from .labels import country
 
 bp = Blueprint("sharing", __name__, url_prefix="/cases")
 
@@ -27,7 +27,7 @@ UNSHARE_FIELDS = (Field("states", ""),)
 
 
 def state_names(codes: list[str]) -> list[tuple[str, str]]:
-    return [(code, country_name(code)) for code in codes]
+    return [(code, country(code)) for code in codes]
 
 
 def chosen_states() -> list[str]:

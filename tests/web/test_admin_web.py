@@ -73,6 +73,10 @@ def test_onboarding_a_state_end_to_end(app: Flask, exchange: Exchange) -> None:
         "deu.admin").code, "", PASSWORD).unlocked.viewer
     exchange.onboarding.accept(exchange.onboarding.invite_user(
         deu, "deu.analyst", ["analyst"]).code, "", PASSWORD)
+    share_page = analyst.get(f"{logged.location}/share", headers={"Accept-Language": "es"})
+    assert "<strong>DEU</strong> Alemania" in share_page.text  # names in the user's language
+    states_page = secretariat.get("/admin/states", headers={"Accept-Language": "fr"})
+    assert "<strong>DEU</strong> Allemagne" in states_page.text
     shared = analyst.post(f"{logged.location}/share", {"tier": "bilateral", "states": ["DEU"],
                                                        "expected_version": "1"})
     assert shared.status_code == 302, shared.text
