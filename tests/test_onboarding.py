@@ -28,8 +28,8 @@ from crypto.invitation import InvitationCode
 from infra.settings import Settings
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, enrolled
-from web.cases import open_portal_to_new_parties
 from tests.test_no_secrets_at_rest import private_key_forms, raw_database_bytes
+from web.cases import open_portal_to_new_parties
 
 
 def events(exchange: Exchange) -> int:
