@@ -150,6 +150,9 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
         raise CryptoError(f"a tree cannot have {old_size} leaves")
     if old_size > new_size:
         raise CryptoError("the later checkpoint is smaller than the earlier one")
+    if (old_size == 0 and old_root != EMPTY_ROOT) or (new_size == 0 and new_root != EMPTY_ROOT):
+        # RFC 6962 §2.1: the tree of no leaves has one root, SHA-256 of the empty string.
+        raise CryptoError("a tree of 0 leaves has the empty tree's root")
     if old_size == new_size:
         if proof:
             raise CryptoError("two checkpoints of the same size need no consistency proof")

@@ -475,7 +475,10 @@ def test_a_later_checkpoint_cannot_be_smaller_or_differ_at_the_same_size() -> No
 def test_every_tree_extends_the_empty_one_with_an_empty_proof() -> None:
     verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
     verify_consistency(0, 8, EMPTY_ROOT, root_of(8), [])
-    verify_consistency(0, 8, b"anything".ljust(32), root_of(8), [])  # any 32-byte root
+    with pytest.raises(CryptoError, match="empty tree's root"):  # no other 32-byte root
+        verify_consistency(0, 8, b"anything".ljust(32), root_of(8), [])
+    with pytest.raises(CryptoError, match="empty tree's root"):
+        verify_consistency(0, 0, root_of(1), root_of(1), [])
     with pytest.raises(CryptoError, match="32-byte"):
         verify_consistency(0, 8, b"anything", root_of(8), [])
     with pytest.raises(CryptoError):
