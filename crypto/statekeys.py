@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -113,6 +115,14 @@ class StateKeyPair:
     def sign(self, message: bytes) -> bytes:
         """An Ed25519 signature over `message`."""
         return self.signing.sign(message)
+
+    def cosigning(self) -> Ed25519PrivateKey:
+        """The key the state's witness cosigns checkpoints with: derived (HKDF-SHA256) from
+        the signing key, so it is held wherever the keyring is and rotates with it, yet is
+        another public key, never confused with the event signatures."""
+        seed = HKDF(hashes.SHA256(), 32, salt=None,
+                    info=b"divex witness cosignature/v1 key").derive(_raw_private(self.signing))
+        return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 class Keyring:

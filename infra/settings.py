@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from crypto import CryptoError
+from crypto.note import CosignatureVerifier, parse_vkey
 
 DEMO_SECRET_KEY = "divex-demo-secret-do-not-use-in-production"
 
@@ -54,6 +58,12 @@ class Settings:
     kdf_queue: int = 16  # derivations that may wait in a process behind the one running
     kdf_wait_seconds: float = 5.0  # the longest one waits before a 503 "try again"
     log_key_path: Path | None = None
+    # The checkpoints' origin line (c2sp.org/tlog-checkpoint); empty: derived from the log
+    # key (`wiring.log_origin`), so it is stable as long as the key is.
+    log_origin: str = ""
+    # External witnesses (c2sp.org/tlog-witness) each new checkpoint is submitted to:
+    # (URL prefix of add-checkpoint, vkey of its cosignature/v1 key).
+    witnesses: tuple[tuple[str, str], ...] = ()
     checkpoint_every: int = 1000
     disclosure_k: int = 5
     disclosure_reporters: int = 2
@@ -117,6 +127,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         kdf_queue=number(env, "DIVEX_KDF_QUEUE", "16"),
         kdf_wait_seconds=number(env, "DIVEX_KDF_WAIT_SECONDS", "5", float),
         log_key_path=Path(env["DIVEX_LOG_KEY_FILE"]) if env.get("DIVEX_LOG_KEY_FILE") else None,
+        log_origin=log_origin(env.get("DIVEX_LOG_ORIGIN", "")),
+        witnesses=witnesses(env.get("DIVEX_WITNESSES", "")),
         checkpoint_every=number(env, "DIVEX_CHECKPOINT_EVERY", "1000"),
         disclosure_k=number(env, "DIVEX_DISCLOSURE_K", "5"),
         disclosure_reporters=number(env, "DIVEX_DISCLOSURE_REPORTERS", "2"),
@@ -150,6 +162,37 @@ def stream_settings(env: Mapping[str, str]) -> StreamSettings:
         resend_after_seconds=number(env, "DIVEX_RELAY_RESEND_AFTER",
                                     default.resend_after_seconds, float),
     )
+
+
+def log_origin(value: str) -> str:
+    """A checkpoint origin: one schema-less name without spaces or '+' (or empty)."""
+    origin = value.strip()
+    if (origin and not re.fullmatch(r"[^\s+]+", origin)) or "://" in origin:
+        raise ValueError(f"DIVEX_LOG_ORIGIN must be a schema-less name without spaces or "
+                         f"'+' (e.g. exchange.example.org/log), not {value!r}.")
+    return origin
+
+
+def witnesses(value: str) -> tuple[tuple[str, str], ...]:
+    """``URL VKEY`` pairs, one a line or separated by commas; each vkey a cosignature/v1 key."""
+    found = []
+    for entry in re.split(r"[,\n]", value):
+        if not entry.strip():
+            continue
+        parts = entry.split()
+        if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+            raise ValueError("DIVEX_WITNESSES holds 'URL VKEY' pairs (the witness's "
+                             f"add-checkpoint prefix and its verifier key), not {entry!r}.")
+        try:
+            verifier = parse_vkey(parts[1])
+        except CryptoError as error:
+            raise ValueError(f"DIVEX_WITNESSES: {parts[1]!r} is not a verifier key: "
+                             f"{error}.") from None
+        if not isinstance(verifier, CosignatureVerifier):
+            raise ValueError(f"DIVEX_WITNESSES: {parts[1]!r} is not a cosignature/v1 key "
+                             "(type 0x04).")
+        found.append((parts[0].rstrip("/"), parts[1]))
+    return tuple(found)
 
 
 def number(env: Mapping[str, str], name: str, default: object,

@@ -33,18 +33,21 @@ from cases.policy.facts import PolicyFacts
 from cases.policy.releases import Releases
 from cases.tracing.tracing_service import Traces, link_trace_requests
 from crypto import DERIVATIONS, KdfParams, UserKey
-from crypto.logkey import LogKey
+from crypto.logkey import LogKey, key_fingerprint
 from projections.access_ledger import AccessLedger, AccessLedgerView
 from projections.audit_index import AuditIndex, AuditIndexView
 from projections.case_index import CaseIndex, CaseIndexView
-from projections.checkpoints import Checkpointer, CheckpointStore, Witness
+from projections.checkpoints import Checkpointer, CheckpointStore
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
 from projections.policy_summary import PolicySummary, PolicySummaryView
 from projections.read_model import ReadModel
+from projections.tiles import Tiles
 from projections.trace_board import TraceBoard, TraceBoardView
+from projections.witness import Witness
 
 from .settings import Settings
+from .witness_client import ExternalWitnesses
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Exchange:
     checkpoints: CheckpointStore
     checkpointer: Checkpointer
     witness: Witness
+    external_witnesses: ExternalWitnesses
+    tiles: Tiles
     onboarding: Onboarding
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
@@ -104,7 +109,8 @@ class Exchange:
         if end is not None and end == self.followed_to:
             return 0
         applied = catch_up(self.ledger, self.followed())
-        self.checkpointer.catch_up()
+        if self.checkpointer.catch_up():
+            self.external_witnesses.submit_latest()
         self.followed_to = end
         return applied
 
@@ -116,6 +122,13 @@ class Exchange:
 # eventsourcing-sqlalchemy names every projection's tracking-record class alike; harmless here.
 warnings.filterwarnings("ignore", message="This declarative base already contains a class",
                         category=SAWarning)
+
+
+def log_origin(log_key: LogKey) -> str:
+    """The checkpoints' origin when ``DIVEX_LOG_ORIGIN`` is not set: a name no host can have
+    (RFC 2606 ``.invalid``) holding the log key's fingerprint, so two exchanges never share
+    one and it changes only with the key."""
+    return f"divex.invalid/{key_fingerprint(log_key.public_bytes)}"
 
 
 def subgroup_key_of(settings: Settings) -> UserKey:
@@ -227,7 +240,8 @@ def open_exchange(settings: Settings) -> Exchange:
     policy_summary = PolicySummary(views.policy_summary)
     policy_summary.subgroup_key = subgroup_key
     checkpoints = CheckpointStore(datastore.engine)
-    checkpointer = Checkpointer(checkpoints, views.audit_index, log_key, settings.checkpoint_every)
+    checkpointer = Checkpointer(checkpoints, views.audit_index, log_key, settings.checkpoint_every,
+                                settings.log_origin or log_origin(log_key))
     cases = Cases(ledger, keystore, directory)
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
@@ -242,4 +256,6 @@ def open_exchange(settings: Settings) -> Exchange:
                     audit=AuditTrail(ledger, keystore), checkpoints=checkpoints,
                     checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory),
+                    external_witnesses=ExternalWitnesses(checkpointer, settings.witnesses),
+                    tiles=Tiles(checkpoints, views.audit_index),
                     onboarding=Onboarding(directory, settings.invitation_days))

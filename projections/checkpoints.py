@@ -1,11 +1,10 @@
-"""Signed Merkle checkpoints over the log, the witness states' cosignatures, and the proofs.
+"""Signed Merkle checkpoints over the log, the witnesses' cosignatures, and the proofs.
 
 The checkpoint process reads the event hashes from the audit index (the tree's leaves, in
-notification order), signs the root every ``every`` events and on demand with the log key,
-and serves inclusion and consistency proofs. A member state's client is a `Witness`: it
-cosigns the newest checkpoint only when a consistency proof shows it extends the last one the
-state cosigned, so an operator cannot show two states two different histories.
-Checkpoints are signed records, not a read model: a rebuild never drops them.
+notification order), signs the root every ``every`` events and on demand with the log key as
+a c2sp.org/tlog-checkpoint note, and serves inclusion and consistency proofs. Witnesses
+(`projections.witness`) cosign them. Checkpoints are signed records, not a read model: a
+rebuild never drops them.
 """
 
 from __future__ import annotations
@@ -13,24 +12,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.exc import IntegrityError
-
-from cases.audit.log import Checkpoint, Cosignature, checkpoint_statement
-from cases.identity.directory import SECRETARIAT_CODE
-from cases.identity.directory_service import Directory
-from cases.kernel.errors import Conflict, NotFound
-from cases.kernel.viewer import Viewer
-from crypto import CryptoError
-from crypto.logkey import LogKey, key_fingerprint
-from crypto.merkle import (
-    CompactRange,
-    consistency_proof,
-    inclusion_proof,
-    leaf_hash,
-    verify_consistency,
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+    update,
 )
-from crypto.signing import verify_signature
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from cases.audit.log import Checkpoint, Cosignature, WitnessCosignature
+from cases.kernel.errors import Conflict, NotFound
+from crypto import CryptoError
+from crypto.logkey import LogKey
+from crypto.merkle import CompactRange, consistency_proof, inclusion_proof, leaf_hash
+from crypto.note import NoteSigner, parse_note
+from crypto.tlog import CheckpointBody
 
 from .audit_index import AuditIndexView
 
@@ -44,6 +47,7 @@ checkpoints = Table(
     Column("time", String(40), nullable=False),
     Column("log_key", String(16), nullable=False),
     Column("signature", String(128), nullable=False),
+    Column("origin", String(255)),  # NULL: divex's first format (see `Checkpoint`)
 )
 
 # The compact range (subtree roots) of each checkpoint's tree, so the next checkpoint hashes
@@ -67,6 +71,44 @@ cosignatures = Table(
 )
 
 
+# cosignature/v1 lines on the checkpoint notes, from member states' witnesses and external ones.
+# The root is kept so a cosignature attaches only to the checkpoint it signed.
+witness_cosignatures = Table(
+    "audit_witness_cosignatures",
+    metadata,
+    Column("size", Integer, primary_key=True),
+    Column("witness", String(255), primary_key=True),
+    Column("key_id", String(8), primary_key=True),
+    Column("root", String(64), nullable=False),
+    Column("signature", String(144), nullable=False),
+    Column("state", String(3)),
+    Column("key_version", Integer),
+)
+
+# Each member state's witness: the latest checkpoint it cosigned (tlog-witness asks a witness
+# to keep it, and to move it atomically), with its own cosignature so a changed row is seen.
+witness_heads = Table(
+    "audit_witness_heads",
+    metadata,
+    Column("witness", String(255), primary_key=True),
+    Column("origin", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("signature", String(144), nullable=False),
+)
+
+# Checkpoint notes signed by the log key that a witness refused as inconsistent with what it
+# had cosigned: the proof of a split view, which `divex audit verify` reports.
+witness_evidence = Table(
+    "audit_witness_evidence",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("witness", String(255), nullable=False),
+    Column("received", String(40), nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+
 def now_text() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -79,16 +121,26 @@ class CheckpointStore:
 
     def create_tables(self) -> None:
         metadata.create_all(self.engine)
+        if "origin" not in {c["name"] for c in inspect(self.engine).get_columns(
+                "audit_checkpoints")}:
+            try:  # a store of divex's first checkpoint format
+                with self.engine.begin() as db:
+                    db.execute(text("ALTER TABLE audit_checkpoints ADD COLUMN origin "
+                                    "VARCHAR(255)"))
+            except (OperationalError, ProgrammingError):
+                pass  # another process added it a moment ago
 
     def all(self) -> list[Checkpoint]:
         with self.engine.connect() as db:
             rows = db.execute(select(checkpoints).order_by(checkpoints.c.size)).all()
             signed = db.execute(select(cosignatures).order_by(cosignatures.c.state)).all()
+            witnessed = db.execute(select(witness_cosignatures).order_by(
+                witness_cosignatures.c.witness)).all()
         by_size: dict[int, list[Cosignature]] = {}
         for row in signed:
             by_size.setdefault(row.size, []).append(
                 Cosignature(row.state, row.key_version, row.signature, row.time))
-        return [_checkpoint(r, by_size.get(r.size, [])) for r in rows]
+        return [_checkpoint(r, by_size.get(r.size, []), witnessed) for r in rows]
 
     def latest(self) -> Checkpoint | None:
         """The newest checkpoint and its cosignatures, read alone: `Exchange.follow` asks on
@@ -100,22 +152,39 @@ class CheckpointStore:
                 return None
             signed = db.execute(select(cosignatures).where(cosignatures.c.size == row.size)
                                 .order_by(cosignatures.c.state)).all()
+            witnessed = db.execute(select(witness_cosignatures).where(
+                witness_cosignatures.c.size == row.size).order_by(
+                witness_cosignatures.c.witness)).all()
         return _checkpoint(row, [Cosignature(s.state, s.key_version, s.signature, s.time)
-                                 for s in signed])
+                                 for s in signed], witnessed)
 
     def get(self, size: int) -> Checkpoint | None:
         return next((c for c in self.all() if c.size == size), None)
 
     def last_cosigned_by(self, state: str) -> Checkpoint | None:
+        """The newest checkpoint of the first format the state cosigned."""
         mine = [c for c in self.all() if any(s.state == state for s in c.cosignatures)]
         return mine[-1] if mine else None
+
+    def for_audit(self) -> list[Checkpoint]:
+        """Every checkpoint, then the log-signed notes witnesses refused (split views)."""
+        with self.engine.connect() as db:
+            refused = db.execute(select(witness_evidence).order_by(witness_evidence.c.id)).all()
+        found = []
+        for row in refused:
+            try:
+                found.append(Checkpoint.from_note(parse_note(row.note), row.received))
+            except CryptoError:
+                continue  # only well-formed notes are stored; nothing else to report
+        return self.all() + found
 
     def add(self, checkpoint: Checkpoint, tree: CompactRange | None = None) -> None:
         """Stores a checkpoint, with the compact range of its tree when given."""
         with self.engine.begin() as db:
             db.execute(checkpoints.insert().values(
                 size=checkpoint.size, root=checkpoint.root, time=checkpoint.time,
-                log_key=checkpoint.log_key, signature=checkpoint.signature))
+                log_key=checkpoint.log_key, signature=checkpoint.signature,
+                origin=checkpoint.origin))
             if tree is not None:
                 db.execute(frontiers.insert().values(
                     size=tree.size, roots=" ".join(r.hex() for r in tree.roots())))
@@ -135,23 +204,68 @@ class CheckpointStore:
             return None
         return tree if tree.root().hex() == checkpoint.root else None
 
-    def add_cosignature(self, size: int, cosignature: Cosignature) -> None:
+    def add_witness_cosignature(self, size: int, root: str,
+                                cosignature: WitnessCosignature) -> None:
+        """Keeps a cosignature/v1 (a witness that signs the same checkpoint again replaces
+        its line: the latest time counts)."""
+        key = {"size": size, "witness": cosignature.witness, "key_id": cosignature.key_id}
         with self.engine.begin() as db:
-            db.execute(cosignatures.insert().values(size=size, **cosignature.__dict__))
+            db.execute(witness_cosignatures.delete().where(
+                *(witness_cosignatures.c[k] == v for k, v in key.items())))
+            db.execute(witness_cosignatures.insert().values(
+                **key, root=root, signature=cosignature.signature, state=cosignature.state,
+                key_version=cosignature.key_version))
+
+    def cosigned_sizes(self, witness: str) -> list[int]:
+        with self.engine.connect() as db:
+            return list(db.execute(select(witness_cosignatures.c.size).where(
+                witness_cosignatures.c.witness == witness)).scalars())
+
+    def witness_head(self, witness: str) -> Any:
+        """The witness's latest cosigned checkpoint: origin, size, root, signature."""
+        with self.engine.connect() as db:
+            return db.execute(select(witness_heads).where(
+                witness_heads.c.witness == witness)).first()
+
+    def move_witness_head(self, witness: str, old_size: int | None, origin: str, size: int,
+                          root: str, signature: str) -> bool:
+        """Moves the head from ``old_size`` (None: it has none) to the new checkpoint, in
+        one statement; False if another request moved it first."""
+        values = {"origin": origin, "size": size, "root": root, "signature": signature}
+        try:
+            with self.engine.begin() as db:
+                if old_size is None:
+                    db.execute(witness_heads.insert().values(witness=witness, **values))
+                    return True
+                moved = db.execute(update(witness_heads).where(
+                    witness_heads.c.witness == witness,
+                    witness_heads.c.size == old_size).values(**values))
+                return bool(moved.rowcount)
+        except IntegrityError:
+            return False
+
+    def add_evidence(self, witness: str, note: str) -> None:
+        with self.engine.begin() as db:
+            db.execute(witness_evidence.insert().values(witness=witness, received=now_text(),
+                                                        note=note))
 
 
-def _checkpoint(row: Any, signed: list[Cosignature]) -> Checkpoint:
-    return Checkpoint(row.size, row.root, row.time, row.log_key, row.signature, tuple(signed))
+def _checkpoint(row: Any, signed: list[Cosignature], witnessed: list[Any]) -> Checkpoint:
+    lines = tuple(WitnessCosignature(w.witness, w.key_id, w.signature, w.state, w.key_version)
+                  for w in witnessed if w.size == row.size and w.root == row.root)
+    return Checkpoint(row.size, row.root, row.time, row.log_key, row.signature, tuple(signed),
+                      row.origin, lines)
 
 
 class Checkpointer:
     """The checkpoint process: the tree over the audit index's event hashes, and its proofs."""
 
     def __init__(self, store: CheckpointStore, index: AuditIndexView, log_key: LogKey,
-                 every: int) -> None:
+                 every: int, origin: str) -> None:
         self.store = store
         self.index = index
         self.log_key = log_key
+        self.signer = NoteSigner(origin, log_key.private)  # the key name is the origin
         self.every = max(1, every)
         self._tree = CompactRange()  # the tree at the last size this process signed or read
 
@@ -211,76 +325,18 @@ class Checkpointer:
                            new_size=new_size, old_size=old_size)
         return consistency_proof(self.leaves(new_size), old_size)
 
+    @property
+    def origin(self) -> str:
+        return self.signer.name
+
     def _sign(self, tree: CompactRange) -> Checkpoint:
-        root, time = tree.root().hex(), now_text()
-        statement = checkpoint_statement(tree.size, root, time)
-        checkpoint = Checkpoint(tree.size, root, time, key_fingerprint(self.log_key.public_bytes),
-                                self.log_key.sign(statement).hex())
+        body = CheckpointBody(self.origin, tree.size, tree.root())
+        signed = self.signer.sign(body.text())
+        checkpoint = Checkpoint(tree.size, body.root.hex(), now_text(), signed.key_id.hex(),
+                                signed.signature.hex(), origin=self.origin)
         self._tree = CompactRange.resume(tree.size, tree.roots())
         try:
             self.store.add(checkpoint, tree)
         except IntegrityError:
             return self.store.get(tree.size) or checkpoint  # another process signed it first
         return checkpoint
-
-
-class Witness:
-    """A state's client, cosigning checkpoints it has seen extend the ones it cosigned."""
-
-    def __init__(self, checkpointer: Checkpointer, directory: Directory) -> None:
-        self.checkpointer = checkpointer
-        self.store = checkpointer.store
-        self.directory = directory
-
-    def cosign(self, viewer: Viewer) -> Checkpoint | None:
-        """Cosigns the newest checkpoint; `Conflict` (nothing signed) if it forks history.
-
-        Returns None when there is no checkpoint or the state already cosigned the newest.
-        """
-        latest = self.store.latest()
-        if latest is None or any(s.state == viewer.state for s in latest.cosignatures):
-            return None
-        self._check_log_signature(latest)
-        previous = self.store.last_cosigned_by(viewer.state)
-        if previous is not None:
-            self._check_own_cosignature(viewer.state, previous)
-            try:
-                verify_consistency(previous.size, latest.size, bytes.fromhex(previous.root),
-                                   bytes.fromhex(latest.root),
-                                   self.checkpointer.consistency(previous.size, latest.size))
-            except (CryptoError, NotFound):
-                raise Conflict(
-                    "The exchange presents a checkpoint of %(size)s events that does not "
-                    "extend the one of %(cosigned)s events %(code)s cosigned: the history may "
-                    "have been rewritten or split. Nothing was cosigned; alert your auditors "
-                    "and the secretariat.", size=latest.size, cosigned=previous.size,
-                    code=viewer.state) from None
-        keys = viewer.keyring.current
-        cosignature = Cosignature(viewer.state, keys.version,
-                                  keys.sign(latest.statement()).hex(), now_text())
-        try:
-            self.store.add_cosignature(latest.size, cosignature)
-        except IntegrityError:
-            return None  # another session of the same state cosigned it a moment ago
-        return latest
-
-    def _check_log_signature(self, checkpoint: Checkpoint) -> None:
-        published = {key_fingerprint(bytes.fromhex(k)): bytes.fromhex(k)
-                     for k in self.directory.state(SECRETARIAT_CODE).log_keys}
-        try:
-            verify_signature(published[checkpoint.log_key], checkpoint.statement(),
-                             bytes.fromhex(checkpoint.signature))
-        except (KeyError, CryptoError, ValueError):
-            raise Conflict("The newest checkpoint is not signed by the published log key; "
-                           "nothing was cosigned.") from None
-
-    def _check_own_cosignature(self, state: str, checkpoint: Checkpoint) -> None:
-        """The stored root the state vouched for is the one it signed, not a swapped one."""
-        own = next(s for s in checkpoint.cosignatures if s.state == state)
-        try:
-            public = self.directory.state(state).public_keys_at(own.key_version).signing
-            verify_signature(public, checkpoint.statement(), bytes.fromhex(own.signature))
-        except (CryptoError, NotFound, ValueError):
-            raise Conflict("The checkpoint of %(size)s events that %(code)s cosigned was "
-                           "altered since; nothing was cosigned.", size=checkpoint.size,
-                           code=state) from None

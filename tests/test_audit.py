@@ -20,9 +20,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from cases.audit.log import Checkpoint, checkpoint_statement, verify_log
+from cases.audit.log import Checkpoint, verify_log
 from cases.kernel.errors import Conflict
 from crypto.logkey import LogKey, key_fingerprint
+from crypto.note import NoteSigner
+from crypto.tlog import CheckpointBody
 from infra.cli import main
 from infra.settings import Settings
 from infra.wiring import Exchange, open_exchange, prepare_store
@@ -70,7 +72,7 @@ def test_checkpoints_are_signed_every_n_events_and_the_log_verifies(audited: Exc
     count = len(rows(audited))
     checkpoints = audited.checkpoints.all()
     assert [c.size for c in checkpoints] == list(range(EVERY, count + 1, EVERY))
-    assert {s.state for s in checkpoints[-1].cosignatures} == {"FRA", "DEU"}
+    assert {w.state for w in checkpoints[-1].witnessed} == {"FRA", "DEU"}
     result = full_check(audited)
     assert result.ok, result.finding
     assert result.events_checked == count
@@ -155,9 +157,11 @@ def test_log_truncated_after_a_checkpoint_is_named(audited: Exchange) -> None:
 def forged_checkpoint(exchange: Exchange, size: int) -> Checkpoint:
     """What a dishonest operator holding the log key could sign: a root of another history."""
     key = LogKey.load_or_create(exchange.settings.log_key_file)
-    root, time = ("ab" * 32), now_text()
-    return Checkpoint(size, root, time, key_fingerprint(key.public_bytes),
-                      key.sign(checkpoint_statement(size, root, time)).hex())
+    signer = NoteSigner(exchange.checkpointer.origin, key.private)
+    body = CheckpointBody(signer.name, size, bytes.fromhex("ab" * 32))
+    line = signer.sign(body.text())
+    return Checkpoint(size, body.root.hex(), now_text(), line.key_id.hex(),
+                      line.signature.hex(), origin=signer.name)
 
 
 def test_witness_refuses_a_checkpoint_that_does_not_extend_the_one_it_cosigned(
@@ -167,22 +171,30 @@ def test_witness_refuses_a_checkpoint_that_does_not_extend_the_one_it_cosigned(
     audited.checkpoints.add(forged_checkpoint(audited, size))
     with pytest.raises(Conflict, match="does not extend"):
         audited.witness.cosign(viewers["FRA.auditor"])
-    assert not audited.checkpoints.latest().cosignatures  # nothing was cosigned
+    assert not audited.checkpoints.latest().witnessed  # nothing was cosigned
     finding = full_check(audited).finding
     assert finding is not None and finding.check == "checkpoint"
 
 
-def test_witness_notices_its_earlier_checkpoint_was_swapped(audited: Exchange) -> None:
+def test_witness_keeps_its_own_record_of_what_it_cosigned(audited: Exchange) -> None:
     viewers = audited.viewers  # type: ignore[attr-defined]
     cosigned = audited.checkpoints.latest()
     execute(audited, "UPDATE audit_checkpoints SET root = :r WHERE size = :s",
             r="cd" * 32, s=cosigned.size)
-    exchange = audited
-    exchange.cases.open_case(viewers["FRA"], SUMMARY)
-    exchange.follow()
-    exchange.checkpointer.record()
+    audited.cases.open_case(viewers["FRA"], SUMMARY)
+    audited.follow()
+    latest = audited.checkpointer.record()
+    # The swapped root does not move FRA's witness: the new checkpoint extends what it saw.
+    assert audited.witness.cosign(viewers["FRA.auditor"]) is not None
+    finding = full_check(audited).finding
+    assert finding is not None and finding.version == cosigned.size
+    # Its own record, changed in the store, is noticed: it bears FRA's cosignature.
+    execute(audited, "UPDATE audit_witness_heads SET root = :r", r="cd" * 32)
+    audited.cases.open_case(viewers["FRA"], SUMMARY)
+    audited.follow()
+    assert audited.checkpointer.record().size > latest.size
     with pytest.raises(Conflict, match="altered"):
-        exchange.witness.cosign(viewers["FRA.auditor"])
+        audited.witness.cosign(viewers["FRA.auditor"])
 
 
 def test_witness_cosigns_a_checkpoint_that_extends_its_last(audited: Exchange) -> None:
@@ -190,7 +202,7 @@ def test_witness_cosigns_a_checkpoint_that_extends_its_last(audited: Exchange) -
     audited.cases.open_case(viewers["FRA"], SUMMARY)
     audited.follow()
     latest = audited.checkpointer.record()
-    assert audited.witness.cosign(viewers["DEU.auditor"]) == latest
+    assert audited.witness.cosign(viewers["DEU.auditor"]).size == latest.size
     assert audited.witness.cosign(viewers["DEU.auditor"]) is None  # already done
     assert full_check(audited).cosignatures_checked == 3
 
@@ -204,7 +216,7 @@ def test_index_size_and_latest_checkpoint_agree_with_a_full_read(audited: Exchan
     assert audited.audit_index.view.count() == rows_held
     latest = audited.checkpoints.latest()
     assert latest == audited.checkpoints.all()[-1]
-    assert {s.state for s in latest.cosignatures} == {"FRA", "DEU"}
+    assert {w.state for w in latest.witnessed} == {"FRA", "DEU"}
 
 
 def more_events(exchange: Exchange) -> None:

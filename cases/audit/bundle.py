@@ -22,9 +22,11 @@ from cases.audit.log import (
     KeyHistory,
     LogRecord,
     Verification,
+    WitnessCosignature,
     verify,
 )
 from cases.kernel.errors import InvalidInput
+from crypto.note import Verifier
 
 FORMAT = "divex-audit-bundle/1"
 
@@ -104,17 +106,24 @@ def _open(path: Path) -> Any:
 def _checkpoint(entry: dict[str, Any]) -> Checkpoint:
     try:
         cosigned = tuple(Cosignature(**c) for c in entry.get("cosignatures", ()))
+        witnessed = tuple(WitnessCosignature(**c) for c in entry.get("witnessed", ()))
+        origin = entry.get("origin")  # absent from bundles of the first checkpoint format
         return Checkpoint(int(entry["size"]), str(entry["root"]), str(entry["time"]),
-                          str(entry["log_key"]), str(entry["signature"]), cosigned)
+                          str(entry["log_key"]), str(entry["signature"]), cosigned,
+                          None if origin is None else str(origin), witnessed)
     except (KeyError, TypeError, ValueError):
         raise InvalidInput("A checkpoint in the bundle is malformed.", field="bundle") from None
 
 
-def verify_bundle(path: Path, progress: Any = None, workers: int = 1) -> Verification:
-    """Verifies a bundle with no access to the exchange: records, checkpoints, key history."""
+def verify_bundle(path: Path, progress: Any = None, workers: int = 1,
+                  observed: Iterable[Checkpoint] = (),
+                  witnesses: Iterable[Verifier] = ()) -> Verification:
+    """Verifies a bundle with no access to the exchange: records, checkpoints, key history;
+    with checkpoints seen elsewhere (``observed``) and other trusted ``witnesses``."""
     bundle = Bundle(path)
     try:
-        result = verify(bundle.records(), bundle.checkpoints, progress, workers)
+        result = verify(bundle.records(), [*bundle.checkpoints, *observed], progress, workers,
+                        witnesses)
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidInput("%(path)s holds a malformed record: %(problem)s", field="bundle",
                            path=path, problem=error) from None

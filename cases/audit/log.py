@@ -26,7 +26,18 @@ from crypto import GENESIS_HASH, CryptoError, canonical_json, sha256_hex
 from crypto.chain import event_hash_of_encoded
 from crypto.logkey import key_fingerprint
 from crypto.merkle import EMPTY_ROOT, CompactRange, leaf_hash
+from crypto.note import (
+    ED25519,
+    CosignatureVerifier,
+    Ed25519Verifier,
+    Note,
+    NoteSignature,
+    Verifier,
+    cosignature_time,
+    key_id,
+)
 from crypto.signing import signing_bytes_of_encoded, verify_signature
+from crypto.tlog import CheckpointBody, parse_checkpoint
 
 LOG_NAME = "divex"
 
@@ -34,6 +45,7 @@ _REGISTERED = get_topic(State.Registered)
 _ROTATED = get_topic(State.KeysRotated)
 _LOG_KEY = get_topic(State.LogKeyPublished)
 _INVITED = get_topic(Invitation.Issued)
+_COSIGNING_KEY = get_topic(State.CosigningKeyPublished)
 
 
 @dataclass(frozen=True)
@@ -83,18 +95,81 @@ class Cosignature:
 
 
 @dataclass(frozen=True)
+class WitnessCosignature:
+    """A cosignature/v1 (c2sp.org/tlog-cosignature) on a checkpoint note: the witness's key
+    name and ID, and its signature (8-byte POSIX time, then Ed25519). ``state`` names a
+    member state witnessing inside divex; None an external witness."""
+
+    witness: str
+    key_id: str  # 8 hex
+    signature: str  # hex of the 72 bytes
+    state: str | None = None
+    key_version: int | None = None
+
+    @classmethod
+    def of(cls, line: NoteSignature, state: str | None = None,
+           key_version: int | None = None) -> WitnessCosignature:
+        return cls(line.name, line.key_id.hex(), line.signature.hex(), state, key_version)
+
+    @property
+    def timestamp(self) -> int:
+        return cosignature_time(self.line())
+
+    def line(self) -> NoteSignature:
+        return NoteSignature(self.witness, bytes.fromhex(self.key_id),
+                             bytes.fromhex(self.signature))
+
+
+@dataclass(frozen=True)
 class Checkpoint:
-    """The Merkle root over the first ``size`` events, signed with the log key."""
+    """The Merkle root over the first ``size`` events, signed with the log key.
+
+    Two formats live side by side. With an ``origin``, a c2sp.org/tlog-checkpoint note:
+    ``log_key`` is the note key ID (8 hex) of the log key, ``signature`` its Ed25519
+    signature over the note text, and the witnesses' cosignature/v1 lines are ``witnessed``.
+    Without (divex's first format, kept so old checkpoints verify as they were signed):
+    ``log_key`` is the key's fingerprint, and the log key and the states' signing keys
+    signed `checkpoint_statement` (``cosignatures``).
+    """
 
     size: int
     root: str
     time: str
-    log_key: str  # fingerprint of the log key that signed it
+    log_key: str
     signature: str
     cosignatures: tuple[Cosignature, ...] = ()
+    origin: str | None = None
+    witnessed: tuple[WitnessCosignature, ...] = ()
 
     def statement(self) -> bytes:
         return checkpoint_statement(self.size, self.root, self.time)
+
+    def body(self) -> CheckpointBody:
+        if self.origin is None:
+            raise CryptoError("a checkpoint of the first format is not a note")
+        return CheckpointBody(self.origin, self.size, bytes.fromhex(self.root))
+
+    def note(self) -> Note:
+        """The checkpoint note: the log's signature, then every witness's cosignature."""
+        body = self.body()
+        log = NoteSignature(body.origin, bytes.fromhex(self.log_key),
+                            bytes.fromhex(self.signature))
+        return Note(body.text(), (log, *(w.line() for w in self.witnessed)))
+
+    @classmethod
+    def from_note(cls, note: Note, time: str = "") -> Checkpoint:
+        """A checkpoint note as found elsewhere (a witness, a proof file): its log
+        signature is the first one under the origin's name; its 72-byte signatures are
+        taken as cosignatures (checked, or ignored, by `verify`)."""
+        body = parse_checkpoint(note.text)
+        log = next((s for s in note.signatures
+                    if s.name == body.origin and len(s.signature) == 64), None)
+        if log is None:
+            raise CryptoError("the checkpoint carries no signature under its origin's name")
+        return cls(body.size, body.root.hex(), time, log.key_id.hex(), log.signature.hex(),
+                   origin=body.origin,
+                   witnessed=tuple(WitnessCosignature.of(s) for s in note.signatures
+                                   if len(s.signature) == 72))
 
 
 def checkpoint_statement(size: int, root: str, time: str) -> bytes:
@@ -138,6 +213,8 @@ class KeyHistory:
     def __init__(self) -> None:
         self.states: dict[str, list[tuple[datetime, int, bytes]]] = {}
         self.log_keys: dict[str, tuple[datetime, bytes]] = {}
+        # Member states' witness keys: (name, key ID hex) -> since, state, version, verifier.
+        self.witnesses: dict[tuple[str, str], tuple[datetime, str, int, CosignatureVerifier]] = {}
         self._codes: dict[str, str] = {}  # state aggregate id -> state code
         # States whose first admin the secretariat invited: their registration is
         # self-signed with the key made when the admin accepted (cases.onboarding_service).
@@ -158,6 +235,18 @@ class KeyHistory:
         elif kind == _LOG_KEY:
             public = bytes.fromhex(header["log_key"])
             self.log_keys[key_fingerprint(public)] = (record.timestamp, public)
+        elif kind == _COSIGNING_KEY:
+            verifier = CosignatureVerifier(header["name"], bytes.fromhex(header["public"]))
+            self.witnesses[(verifier.name, verifier.key_id.hex())] = (
+                record.timestamp, self._codes[record.aggregate], int(header["version"]),
+                verifier)
+
+    def log_note_key(self, origin: str, note_key_id: str) -> Ed25519Verifier | None:
+        """The published log key that has this note key ID under this origin."""
+        for _, public in self.log_keys.values():
+            if key_id(origin, ED25519, public).hex() == note_key_id:
+                return Ed25519Verifier(origin, public)
+        return None
 
     def signing_key(self, state: str, version: int, moment: datetime) -> bytes:
         """The key to check a signature with; `CryptoError` saying why there is none."""
@@ -179,6 +268,10 @@ class KeyHistory:
                for code, history in self.states.items()}
         out["log"] = [{"since": since.isoformat(), "fingerprint": fpr, "signing": public.hex()}
                       for fpr, (since, public) in self.log_keys.items()]
+        if self.witnesses:  # absent from bundles of logs without any (older bundles)
+            out["witnesses"] = [{"since": since.isoformat(), "state": state,
+                                 "version": version, "vkey": verifier.vkey()}
+                                for since, state, version, verifier in self.witnesses.values()]
         return out
 
 
@@ -186,12 +279,16 @@ Progress = Callable[[int], None]
 
 
 def verify(records: Iterable[LogRecord], checkpoints: Iterable[Checkpoint] = (),
-           progress: Progress | None = None, workers: int = 1) -> Verification:
+           progress: Progress | None = None, workers: int = 1,
+           witnesses: Iterable[Verifier] = ()) -> Verification:
     """Walks the records in notification order and names the first bad one.
 
     Signatures are checked in ``workers`` processes when there are several. The Merkle tree
     is streamed (a compact range): each checkpoint's root is taken when the walk reaches its
-    size, so no leaf is kept.
+    size, so no leaf is kept. ``checkpoints`` may hold several of one size (the log's and
+    those seen elsewhere): two log-signed roots for one size are a split view. Cosignatures
+    are checked against the member states' published witness keys and ``witnesses`` (other
+    trusted witnesses); others are ignored, as signed-note asks.
     """
     heads: dict[str, tuple[int, str]] = {}
     history = KeyHistory()
@@ -226,9 +323,16 @@ def verify(records: Iterable[LogRecord], checkpoints: Iterable[Checkpoint] = (),
     if finding is not None:
         return Verification(tree.size, finding)
     trust, keys = _trust_anchors(history), history.entries()
+    split = _split_view(history, pending)
+    if split is not None:
+        return Verification(tree.size, split, trust=trust, keys=keys)
+    trusted = {(w.name, w.key_id.hex()): w for w in witnesses}
     cosigned = 0
     for checkpoint in pending:
         failure = _check_checkpoint(history, checkpoint, roots, tree.size)
+        if failure is None and checkpoint.origin is not None:
+            failure, counted = _check_witnessed(history, trusted, checkpoint)
+            cosigned += counted
         if failure:
             at = places[-1][0] if checkpoint.size > tree.size and places else checkpoint.size
             return Verification(tree.size, Finding(at, "checkpoint", checkpoint.size,
@@ -269,6 +373,61 @@ def _check(history: KeyHistory, record: LogRecord, version: int, head: str,
         return ("signature", f"malformed header or signature: {error}"), None
 
 
+def _log_signed(history: KeyHistory, checkpoint: Checkpoint) -> bool:
+    """True when a published log key signed the checkpoint (in either format)."""
+    try:
+        if checkpoint.origin is not None:
+            verifier = history.log_note_key(checkpoint.origin, checkpoint.log_key)
+            return verifier is not None and verifier.verify(
+                checkpoint.body().text().encode(), bytes.fromhex(checkpoint.signature))
+        log_key = history.log_keys.get(checkpoint.log_key)
+        if log_key is None:
+            return False
+        verify_signature(log_key[1], checkpoint.statement(), bytes.fromhex(checkpoint.signature))
+    except (CryptoError, ValueError):
+        return False
+    return True
+
+
+def _split_view(history: KeyHistory, checkpoints: list[Checkpoint]) -> Finding | None:
+    """Two checkpoints of one size with different roots, both signed by the log key."""
+    roots: dict[int, set[str]] = {}
+    for checkpoint in checkpoints:
+        if _log_signed(history, checkpoint):
+            roots.setdefault(checkpoint.size, set()).add(checkpoint.root)
+    size = next((n for n, found in sorted(roots.items()) if len(found) > 1), None)
+    if size is None:
+        return None
+    return Finding(size, "checkpoint", size, "split view", (
+        f"the log key signed two checkpoints of {size} events with different roots "
+        f"({', '.join(sorted(roots[size]))}): it showed different histories to different "
+        "readers"))
+
+
+def _check_witnessed(history: KeyHistory, trusted: dict[tuple[str, str], Verifier],
+                     checkpoint: Checkpoint) -> tuple[tuple[str, str] | None, int]:
+    """Checks the cosignatures of known witnesses on a checkpoint note; how many held."""
+    text, counted = checkpoint.body().text().encode(), 0
+    for cosignature in checkpoint.witnessed:
+        place = (cosignature.witness, cosignature.key_id)
+        state = history.witnesses.get(place)
+        verifier = state[3] if state else trusted.get(place)
+        if verifier is None:
+            continue  # an unknown witness: ignored
+        try:
+            holds = verifier.verify(text, bytes.fromhex(cosignature.signature))
+            early = state is not None and cosignature.timestamp < int(state[0].timestamp())
+        except (CryptoError, ValueError):
+            holds, early = False, False
+        if not holds:
+            return ("cosignature", f"the cosignature of {cosignature.witness} is wrong"), counted
+        if early:
+            return ("cosignature", f"{cosignature.witness} cosigned before its key was "
+                                   "published"), counted
+        counted += 1
+    return None, counted
+
+
 def _check_checkpoint(history: KeyHistory, checkpoint: Checkpoint, roots: dict[int, bytes],
                       logged: int) -> tuple[str, str] | None:
     if checkpoint.size > logged:
@@ -278,12 +437,16 @@ def _check_checkpoint(history: KeyHistory, checkpoint: Checkpoint, roots: dict[i
         return "checkpoint", (f"the Merkle root of the first {checkpoint.size} events differs "
                               "from the checkpoint: the log was altered or reordered, or the "
                               "checkpoint does not extend the earlier ones")
-    log_key = history.log_keys.get(checkpoint.log_key)
-    if log_key is None:
+    if checkpoint.origin is not None:
+        if history.log_note_key(checkpoint.origin, checkpoint.log_key) is None:
+            return "checkpoint", (f"signed with log key ID {checkpoint.log_key} for "
+                                  f"'{checkpoint.origin}', never published")
+        if not _log_signed(history, checkpoint):
+            return "checkpoint", "the log key's signature on the checkpoint is wrong"
+        return None
+    if checkpoint.log_key not in history.log_keys:
         return "checkpoint", f"signed with log key {checkpoint.log_key}, never published"
-    try:
-        verify_signature(log_key[1], checkpoint.statement(), bytes.fromhex(checkpoint.signature))
-    except (CryptoError, ValueError):
+    if not _log_signed(history, checkpoint):
         return "checkpoint", "the log key's signature on the checkpoint is wrong"
     for cosignature in checkpoint.cosignatures:
         try:
@@ -326,6 +489,7 @@ def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Any]]
 
 
 def verify_log(ledger: Ledger, checkpoints: Iterable[Checkpoint] = (),
-               progress: Progress | None = None, workers: int = 1) -> Verification:
+               progress: Progress | None = None, workers: int = 1,
+               witnesses: Iterable[Verifier] = ()) -> Verification:
     """`verify` over the live store."""
-    return verify(stored_records(ledger), checkpoints, progress, workers)
+    return verify(stored_records(ledger), checkpoints, progress, workers, witnesses)

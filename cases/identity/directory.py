@@ -121,6 +121,8 @@ class State(SignedAggregate):
         self.contact_point: dict[str, Any] | None = None
         self.log_keys: list[str] = []  # the secretariat's checkpoint keys, hex, oldest first
         self.subgroup_keys: list[str] = []  # keys the tier-1 policy facts are sealed to
+        # Its witness's cosignature/v1 keys: {"version", "name", "public"}, oldest first.
+        self.cosigning_keys: list[dict[str, Any]] = []
         self.suspended = False  # its users cannot sign in; nothing is deleted
 
     @classmethod
@@ -182,6 +184,32 @@ class State(SignedAggregate):
         if self.code != SECRETARIAT_CODE:
             raise InvalidInput("Only the secretariat publishes a log key.", field="code")
         self._record(self.LogKeyPublished, actor, log_key=public.hex())
+
+    class CosigningKeyPublished(SignedAggregate.Event):
+        """The state names the key its witness cosigns checkpoints with (cosignature/v1),
+        one per version of its keys; not its event-signing key."""
+
+        version: int
+        name: str
+        public: str
+
+        def apply(self, state: State) -> None:
+            state.cosigning_keys.append({"version": self.version, "name": self.name,
+                                         "public": self.public})
+
+    def publish_cosigning_key(self, actor: Actor, version: int, name: str,
+                              public: bytes) -> None:
+        if self.code == SECRETARIAT_CODE:
+            raise InvalidInput("The secretariat runs the log; it does not witness it.",
+                               field="code")
+        if self.cosigning_key(version) is not None:
+            raise Conflict("%(code)s has published the cosigning key of its key version "
+                           "%(version)s already.", code=self.code, version=version)
+        self._record(self.CosigningKeyPublished, actor, version=version, name=name,
+                     public=public.hex())
+
+    def cosigning_key(self, version: int) -> dict[str, Any] | None:
+        return next((k for k in self.cosigning_keys if k["version"] == version), None)
 
     class SubgroupKeyPublished(SignedAggregate.Event):
         """The secretariat names the key the WGETI subgroup's summaries are built with."""

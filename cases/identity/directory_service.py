@@ -357,6 +357,20 @@ class Directory:
         state.set_contact_point(viewer.actor, entry)
         self.ledger.save_all(state)
 
+    def publish_cosigning_key(self, viewer: Viewer, version: int, name: str,
+                              public: bytes) -> None:
+        """Records the viewer's state's witness key for one of its key versions (any user of
+        the state: its witness cosigns at each sign-in). Two at once: one is recorded."""
+        state = self.state(viewer.state)
+        if state.cosigning_key(version) is not None:
+            return
+        state.publish_cosigning_key(viewer.actor, version, name, public)
+        try:
+            self.ledger.save_all(state)
+        except Conflict:
+            if self.state(viewer.state).cosigning_key(version) is None:
+                raise
+
     def confirm_contact_point(self, viewer: Viewer) -> None:
         self._require(viewer, STATE_ADMIN,
                       Forbidden("Only a state admin confirms the contact point."))
