@@ -1,4 +1,5 @@
-"""The `divex audit` commands: verify (live or offline), export, checkpoint, cosign, prove."""
+"""The `divex audit` commands: verify (live or offline), export, checkpoint, cosign, submit
+to witnesses, prove (a tlog-proof receipt) and verify-proof."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from pathlib import Path
 import click
 
 from cases.audit.bundle import Bundle, verify_bundle, write_bundle
-from cases.audit.log import Verification, merkle_leaf, stored_records, verify_log
+from cases.audit.log import Checkpoint, Verification, stored_records, verify_log
+from cases.audit.receipt import check_receipt
 from cases.casework.content import parse_moment
 from cases.kernel.errors import NotFound
 from crypto import CryptoError
-from crypto.merkle import verify_inclusion
+from crypto.note import Verifier, parse_note, parse_vkey
+from crypto.tlog import PROOF_HEADER, parse_tlog_proof
 from projections.checkpoints import now_text
 
 from .cli_support import CODE, exchange_of, progress_bar, refusals_as_messages, sign_in
@@ -33,21 +36,51 @@ def audit() -> None:
               help="Fail unless the checkpoints are signed with this log key.")
 @click.option("--workers", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
               show_default="the number of CPUs", help="Processes checking signatures.")
+@click.option("--checkpoint", "seen", multiple=True, metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A checkpoint note or .tlog-proof seen elsewhere (a witness, another "
+                   "state's receipt): it must agree with the log. Repeatable.")
+@click.option("--witness", "witness_keys", multiple=True, metavar="VKEY",
+              help="Also check the cosignatures of this external witness. Repeatable.")
 @click.pass_context
 @refusals_as_messages
 def verify_command(ctx: click.Context, bundle: Path | None, trust_secretariat: str | None,
-                   trust_log: str | None, workers: int) -> None:
-    """Check every event's chain, version and signature, and every checkpoint."""
+                   trust_log: str | None, workers: int, seen: tuple[Path, ...],
+                   witness_keys: tuple[str, ...]) -> None:
+    """Check every event's chain, version and signature, and every checkpoint: that it
+    covers the log as it is, and that no two of one size differ (a split view)."""
+    observed = [_seen_checkpoint(path) for path in seen]
+    witnesses = [_vkey(k, "--witness") for k in witness_keys]
     if bundle is not None:
         with progress_bar(Bundle(bundle).record_count, "Verifying bundle") as step:
-            result = verify_bundle(bundle, step, workers)
+            result = verify_bundle(bundle, step, workers, observed, witnesses)
     else:
         exchange = exchange_of(ctx)
         exchange.follow()
         total = exchange.ledger.recorder.max_notification_id() or 0
+        witnesses += exchange.external_witnesses.verifiers()
         with progress_bar(total, "Verifying log") as step:
-            result = verify_log(exchange.ledger, exchange.checkpoints.all(), step, workers)
+            result = verify_log(exchange.ledger, exchange.checkpoints.for_audit() + observed,
+                                step, workers, witnesses)
     report(result, {"secretariat": trust_secretariat, "log": trust_log})
+
+
+def _seen_checkpoint(path: Path) -> Checkpoint:
+    try:
+        text = path.read_text(encoding="utf-8")
+        note = parse_tlog_proof(text).checkpoint if text.startswith(PROOF_HEADER) \
+            else parse_note(text)
+        return Checkpoint.from_note(note, f"seen in {path.name}")
+    except (OSError, UnicodeDecodeError, CryptoError) as error:
+        raise click.ClickException(f"{path} is not a checkpoint note nor a tlog-proof: "
+                                   f"{error}") from None
+
+
+def _vkey(text: str, option: str) -> Verifier:
+    try:
+        return parse_vkey(text)
+    except CryptoError as error:
+        raise click.ClickException(f"{option} {text!r}: {error}") from None
 
 
 def report(result: Verification, pinned: dict[str, str | None]) -> None:
@@ -102,6 +135,28 @@ def checkpoint_command(ctx: click.Context) -> None:
     checkpoint = exchange.checkpointer.record()
     click.echo(f"Checkpoint: {checkpoint.size} events, root {checkpoint.root}, "
                f"at {checkpoint.time}, log key {checkpoint.log_key}.")
+    click.echo(f"Log vkey: {exchange.checkpointer.signer.verifier().vkey()}")
+    for failure in exchange.external_witnesses.submit_latest():
+        click.echo(f"Witness did not cosign: {failure}", err=True)
+
+
+@audit.command("submit")
+@click.pass_context
+@refusals_as_messages
+def submit_command(ctx: click.Context) -> None:
+    """Submit the newest checkpoint to the external witnesses (DIVEX_WITNESSES) again."""
+    exchange = exchange_of(ctx)
+    exchange.follow()
+    witnesses = exchange.external_witnesses
+    if not witnesses.witnesses:
+        raise click.ClickException("No external witness is configured (DIVEX_WITNESSES).")
+    failures = witnesses.submit_latest()
+    for failure in failures:
+        click.echo(f"Witness did not cosign: {failure}", err=True)
+    click.echo(f"{len(witnesses.witnesses) - len(failures)} of {len(witnesses.witnesses)} "
+               "witnesses cosigned the newest checkpoint.")
+    if failures:
+        raise click.exceptions.Exit(1)
 
 
 @audit.command("cosign")
@@ -125,30 +180,58 @@ def cosign_command(ctx: click.Context, username: str, password_file: Path | None
 
 @audit.command("prove")
 @click.argument("notification_id", type=int)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="The receipt file to write (default: event-ID.tlog-proof).")
 @click.pass_context
 @refusals_as_messages
-def prove_command(ctx: click.Context, notification_id: int) -> None:
-    """Prove that an event is in the newest checkpoint (RFC 6962 inclusion proof)."""
+def prove_command(ctx: click.Context, notification_id: int, out: Path | None) -> None:
+    """Write the event's receipt: a c2sp.org/tlog-proof (its index, inclusion proof and the
+    cosigned checkpoint) that `divex audit verify-proof` checks offline."""
     exchange = exchange_of(ctx)
     exchange.follow()
-    row = exchange.audit_index.view.row(notification_id)
-    checkpoint = exchange.checkpoints.latest()
-    if row is None:
-        raise click.ClickException(f"No event with notification id {notification_id}.")
-    if checkpoint is None or checkpoint.size <= row.position:
-        raise click.ClickException("No checkpoint covers that event yet; "
-                                   "run `divex audit checkpoint`.")
-    proof = exchange.checkpointer.inclusion(row.position, checkpoint.size)
+    receipt = exchange.receipt(notification_id)
+    path = out or Path(f"event-{notification_id}.tlog-proof")
     try:
-        verify_inclusion(merkle_leaf(row.event_hash), row.position, checkpoint.size, proof,
-                         bytes.fromhex(checkpoint.root))
+        path.write_text(receipt, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {path}: {error.strerror}") from None
+    checked = check_receipt(receipt, exchange.checkpointer.signer.verifier())
+    click.echo(f"Event {notification_id} is leaf {checked.index} of the checkpoint of "
+               f"{checked.size} events of {checked.origin}; receipt written to {path}.")
+    click.echo(f"Check it anywhere with: divex audit verify-proof {path} --log-key "
+               f"{exchange.checkpointer.signer.verifier().vkey()}")
+
+
+@audit.command("verify-proof")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--log-key", "log_vkey", required=True, metavar="VKEY",
+              help="The log's verifier key (its name is the log's origin).")
+@click.option("--witness", "witness_keys", multiple=True, metavar="VKEY",
+              help="A witness whose cosignature counts. Repeatable.")
+@click.option("--min-witnesses", type=click.IntRange(0), default=0, show_default=True,
+              help="Fail unless at least this many of the given witnesses cosigned.")
+def verify_proof_command(path: Path, log_vkey: str, witness_keys: tuple[str, ...],
+                         min_witnesses: int) -> None:
+    """Check a .tlog-proof receipt offline: the log's signature, the witnesses'
+    cosignatures, and the event's inclusion in the checkpoint."""
+    witnesses = [_vkey(k, "--witness") for k in witness_keys]
+    try:
+        checked = check_receipt(path.read_text(encoding="utf-8"), _vkey(log_vkey, "--log-key"),
+                                witnesses)
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"Cannot read {path}: {error}") from None
     except CryptoError as error:
-        raise click.ClickException(f"The inclusion proof FAILED: {error}") from None
-    click.echo(f"Event {notification_id} is leaf {row.position} of the checkpoint of "
-               f"{checkpoint.size} events (root {checkpoint.root}).")
-    for step in proof:
-        click.echo(f"  {step.hex()}")
-    click.echo("OK: the inclusion proof verifies.")
+        raise click.ClickException(f"FAILED: {error}") from None
+    header = checked.header
+    click.echo(f"Event {header.get('type', '?')} version {header.get('version', '?')} of "
+               f"{header.get('aggregate', '?')}, by {header.get('actor_state', '?')} at "
+               f"{header.get('timestamp', '?')}: leaf {checked.index} of {checked.size} "
+               f"in {checked.origin}.")
+    click.echo(f"Cosigned by {len(checked.witnesses)} of the {len(witnesses)} witnesses given"
+               + (f": {', '.join(checked.witnesses)}." if checked.witnesses else "."))
+    if len(checked.witnesses) < min_witnesses:
+        raise click.ClickException(f"FAILED: fewer than {min_witnesses} witnesses cosigned.")
+    click.echo("OK: the receipt verifies.")
 
 
 @audit.command("replay")

@@ -25,6 +25,7 @@ from . import (
     summaries,
     tokens,
     traces,
+    transparency,
 )
 from .extensions import babel, csrf, select_locale, template_globals
 from .labels import country, event_label, label
@@ -80,6 +81,8 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+    csrf.exempt(transparency.bp)  # its one POST takes an API token, never the cookie
+    app.register_blueprint(transparency.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)

@@ -93,6 +93,10 @@ class AuditTrail:
         return AuditedEvent(record, kind, not problem, problem, chain_ok, *neighbours,
                             withheld=bool(self.withheld(viewer, [row])))
 
+    def record(self, notification_id: int) -> LogRecord:
+        """The stored event as an auditor's record (for its receipt)."""
+        return self._load(notification_id)[0]
+
     def _load(self, notification_id: int) -> tuple[LogRecord, Any]:
         page = self.ledger.recorder.select_notifications(notification_id, limit=1)
         if not page or page[0].id != notification_id:
