@@ -63,5 +63,5 @@ def check_receipt(text: str, log_key: Verifier, witnesses: Iterable[Verifier] = 
         raise CryptoError("the log's key did not sign the receipt's checkpoint")
     leaf = leaf_hash(hashlib.sha256(proof.extra).digest())
     verify_inclusion(leaf, proof.index, signed.body.size, proof.proof, signed.body.root)
-    cosigned = tuple(v.name for v, _ in signed.verified if v is not log_key)
+    cosigned = tuple(v.name for v, _ in signed.verified.verified if v is not log_key)
     return CheckedReceipt(header, proof.index, signed.body.size, signed.body.origin, cosigned)
