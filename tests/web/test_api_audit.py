@@ -66,7 +66,7 @@ def test_checkpoints_are_listed_signed_and_cosigned(api, exchange: Exchange) -> 
     made = auditor.post("/audit/checkpoints", expect=201)
     assert made["size"] >= listed["items"][0]["size"]
     cosigned = auditor.post("/audit/cosignatures")
-    assert cosigned["cosigned"] and cosigned["checkpoint"]["cosignatures"][0]["state"] == "MLI"
+    assert cosigned["cosigned"] and cosigned["checkpoint"]["witnessed"][0]["state"] == "MLI"
     assert not auditor.post("/audit/cosignatures")["cosigned"]
     assert auditor.post("/audit/verification")["ok"]
 

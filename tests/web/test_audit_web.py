@@ -92,7 +92,7 @@ def test_a_tampered_event_shows_as_invalid_and_verify_names_it(
 def test_verify_checkpoint_and_cosign_from_the_page(app: Flask, exchange: Exchange,
                                                     logged) -> None:
     auditor = signed_in(app, "fra.auditor")  # signing in cosigned the newest checkpoint
-    assert {s.state for s in exchange.checkpoints.latest().cosignatures} == {"FRA"}
+    assert {w.state for w in exchange.checkpoints.latest().witnessed} == {"FRA"}
     assert "every event and checkpoint verifies" in auditor.post("/audit/verify").text.lower()
     viewers, case_id = logged
     exchange.cases.add_part(viewers["FRA"], case_id, 2, "note", {"text": "more"})
@@ -100,7 +100,7 @@ def test_verify_checkpoint_and_cosign_from_the_page(app: Flask, exchange: Exchan
     assert auditor.post("/audit/cosign").status_code == 302
     latest = exchange.checkpoints.latest()
     assert latest.size == exchange.audit_index.view.count()
-    assert [s.state for s in latest.cosignatures] == ["FRA"]
+    assert [w.state for w in latest.witnessed] == ["FRA"]
 
 
 def test_audit_forms_need_the_csrf_token(app: Flask, exchange: Exchange, logged) -> None:

@@ -127,13 +127,28 @@ class CosignatureOut(FromAttributes):
     time: str
 
 
+class WitnessCosignatureOut(FromAttributes):
+    witness: str = Field(description="The witness's key name")
+    key_id: str = Field(description="Its note key ID, 8 hex")
+    signature: str = Field(description="cosignature/v1: 8-byte POSIX time and Ed25519 "
+                           "signature, hex")
+    state: str | None = Field(description="The member state whose witness it is; null for "
+                              "an external witness")
+    key_version: int | None
+
+
 class CheckpointOut(FromAttributes):
     size: int
     root: str
     time: str
-    log_key: str = Field(description="Fingerprint of the log key that signed it")
+    origin: str | None = Field(description="The log's origin (c2sp.org/tlog-checkpoint); "
+                               "null for a checkpoint of divex's first format")
+    log_key: str = Field(description="The log key that signed it: its note key ID (8 hex) "
+                         "with an origin, else its fingerprint")
     signature: str
-    cosignatures: list[CosignatureOut]
+    cosignatures: list[CosignatureOut] = Field(description="The states' cosignatures of "
+                                               "the first format")
+    witnessed: list[WitnessCosignatureOut] = Field(description="cosignature/v1 lines")
 
 
 class CheckpointPage(BaseModel):
