@@ -60,7 +60,7 @@ class Witness:
 
     def _add(self, viewer: Viewer, request: AddCheckpoint) -> Cosigned:
         signer, version = self._cosigner(viewer)
-        head = self._head(signer, viewer.state)
+        head, stored = self._head(signer, viewer.state)
         try:
             signed = check_submission(request, self.origin, self.log_keys(), head)
         except WitnessRefusal as refusal:
@@ -70,10 +70,10 @@ class Witness:
         body = signed.body
         line = signer.sign(body.text(), int(time.time()))
         cosignature = WitnessCosignature.of(line, viewer.state, version)
-        if not self.store.move_witness_head(signer.name, head[0] if head else None,
+        if not self.store.move_witness_head(signer.name, stored,
                                             body.origin, body.size, body.root.hex(),
                                             cosignature.signature):
-            moved = self._head(signer, viewer.state)
+            moved, _ = self._head(signer, viewer.state)
             raise WitnessRefusal(409, "another request moved the witness meanwhile",
                                  moved[0] if moved else 0)
         self.store.add_witness_cosignature(body.size, body.root.hex(), cosignature)
@@ -87,7 +87,7 @@ class Witness:
                 or any(w.state == viewer.state for w in latest.witnessed):
             return None  # none yet, one of the first format, or cosigned already
         signer, _ = self._cosigner(viewer)
-        head = self._head(signer, viewer.state)
+        head, _ = self._head(signer, viewer.state)
         old = head[0] if head else 0
         try:
             proof = self.checkpointer.consistency(old, latest.size) if old < latest.size else []
@@ -118,17 +118,19 @@ class Witness:
                                "nothing was cosigned.", code=viewer.state)
         return NoteSigner(name, private, COSIGNATURE_V1), keys.version
 
-    def _head(self, signer: NoteSigner, state: str) -> tuple[int, bytes] | None:
+    def _head(self, signer: NoteSigner, state: str,
+              ) -> tuple[tuple[int, bytes] | None, int | None]:
         """The latest (size, root) the witness cosigned, checked against its own
-        cosignature; before its first cosignature/v1, the last checkpoint of the first
-        format the state cosigned (checked by `Witness` then) still binds it."""
+        cosignature, and the size its stored record holds (None: it has none yet). Before
+        its first cosignature/v1, the last checkpoint of the first format the state
+        cosigned, checked against that signature, still binds it."""
         row = self.store.witness_head(signer.name)
         if row is None:
             legacy = self.store.last_cosigned_by(state)
             if legacy is None:
-                return None
+                return None, None
             self._check_first_format(state, legacy)
-            return legacy.size, bytes.fromhex(legacy.root)
+            return (legacy.size, bytes.fromhex(legacy.root)), None
         try:
             text = CheckpointBody(row.origin, row.size, bytes.fromhex(row.root)).text()
             holds = CosignatureVerifier(signer.name, signer.public).verify(
@@ -138,7 +140,7 @@ class Witness:
         if not holds:
             raise Conflict("The checkpoint of %(size)s events that %(code)s cosigned was "
                            "altered since; nothing was cosigned.", size=row.size, code=state)
-        return row.size, bytes.fromhex(row.root)
+        return (row.size, bytes.fromhex(row.root)), row.size
 
     def _check_first_format(self, state: str, checkpoint: Checkpoint) -> None:
         """The stored root the state vouched for in the first format is the one it signed."""

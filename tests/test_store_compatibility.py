@@ -77,3 +77,24 @@ def test_a_new_process_resolves_the_old_topics_after_importing_the_wiring() -> N
                           check=True, timeout=120)
     assert done.stdout.split() == ["Case.Opened", "User.Added", "Meeting.Convened", "Release",
                                    "TraceRequest.Answered"]
+
+
+def test_old_checkpoints_keep_verifying_beside_new_c2sp_ones(old: Exchange) -> None:
+    """Kept, not re-issued: the states' first-format cosignatures cannot be made again (a
+    cosignature/v1 states the largest tree seen at its time), so both formats verify."""
+    legacy = old.checkpoints.latest()
+    assert legacy.origin is None and {s.state for s in legacy.cosignatures} == \
+        {"DEU", "FRA", "MEX"}
+    analyst = old.directory.authenticate("fra.analyst", DEMO_PASSWORD)
+    old.cases.open_case(analyst, {"title": "After the upgrade", "narrative": "n"})
+    old.follow()
+    new = old.checkpointer.record()
+    assert new.origin == old.checkpointer.origin and new.size > legacy.size
+    auditor = old.directory.authenticate("fra.auditor", DEMO_PASSWORD)
+    # FRA's witness goes on from the last checkpoint it cosigned in the first format.
+    assert old.witness.cosign(auditor) is not None
+    checkpoints = old.checkpoints.all()
+    assert [c.origin is None for c in checkpoints] == [True, False]
+    result = verify_log(old.ledger, checkpoints)
+    assert result.ok, result.finding
+    assert result.cosignatures_checked == 4  # three of the first format, FRA's new one
