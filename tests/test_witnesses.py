@@ -17,6 +17,7 @@ from cases.audit.log import verify_log
 from cases.audit.receipt import check_receipt
 from crypto import CryptoError
 from crypto.note import Ed25519Verifier, parse_vkey
+from crypto.tlog import CheckpointBody
 from infra.cli import main
 from infra.settings import Settings, load_settings
 from infra.wiring import Exchange, open_exchange, prepare_store
@@ -153,3 +154,31 @@ def test_prove_writes_a_receipt_that_verify_proof_accepts(
                          env={}).exit_code == 0
     missing = runner.invoke(main, ["audit", "prove", "999999"], env=env)
     assert missing.exit_code == 1 and "No event" in missing.output
+
+
+def test_a_checkpoint_seen_elsewhere_with_another_root_is_reported_as_a_split_view(
+        exchange: Exchange, tmp_path: Path) -> None:
+    size = grow(exchange)
+    env = cli_env(exchange)
+    bundle = tmp_path / "audit.jsonl.gz"
+    runner = CliRunner()
+    assert runner.invoke(main, ["audit", "export", "--out", str(bundle)], env=env).exit_code == 0
+    honest = tmp_path / "honest.checkpoint"
+    honest.write_text(exchange.checkpoints.latest().note().to_text())
+    agreed = runner.invoke(main, ["audit", "verify", "--bundle", str(bundle),
+                                  "--checkpoint", str(honest)], env={})
+    assert agreed.exit_code == 0, agreed.output
+    # What the operator, holding the log key, showed another state: another root, same size.
+    signer = exchange.checkpointer.signer
+    body = CheckpointBody(signer.name, size, b"\xcd" * 32)
+    forged = tmp_path / "forged.checkpoint"
+    forged.write_text(body.text() + "\n" + signer.sign(body.text()).line())
+    for where in (["--bundle", str(bundle)], []):
+        split = runner.invoke(main, ["audit", "verify", *where, "--checkpoint", str(forged)],
+                              env={} if where else env)
+        assert split.exit_code == 1
+        assert "split view" in split.output and "Traceback" not in split.output
+    junk = tmp_path / "junk.checkpoint"
+    junk.write_text("not a note")
+    refused = runner.invoke(main, ["audit", "verify", "--checkpoint", str(junk)], env=env)
+    assert refused.exit_code == 1 and "not a checkpoint note" in refused.output

@@ -23,6 +23,14 @@ from crypto.note import (
     parse_note,
     parse_vkey,
 )
+from crypto.tiles import (
+    entry_bundle,
+    index_path,
+    parse_entry_bundle,
+    parse_index,
+    parse_level,
+    tile_path,
+)
 from crypto.tlog import (
     PROOF_HEADER,
     AddCheckpoint,
@@ -345,3 +353,36 @@ def test_a_proof_without_index_or_with_a_short_hash_is_refused() -> None:
         parse_tlog_proof(PROOF_HEADER + "\nAAAA\n\n" + checkpoint)
     with pytest.raises(CryptoError, match="32 bytes"):
         parse_tlog_proof(PROOF_HEADER + "\nindex 1\nAAAA\n\n" + checkpoint)
+
+
+# tlog-tiles paths
+
+
+@pytest.mark.parametrize(("index", "path"), [(0, "000"), (67, "067"), (1000, "x001/000"),
+                                            (1234067, "x001/x234/067")])
+def test_tile_indexes_are_written_and_read_as_the_spec_spells_them(index: int,
+                                                                   path: str) -> None:
+    assert index_path(index) == path
+    assert parse_index(path) == (index, 256)
+    assert parse_index(path + ".p/17") == (index, 17)
+    assert tile_path(0, index, 17) == f"tile/0/{path}.p/17"
+    assert tile_path("entries", index) == f"tile/entries/{path}"
+
+
+@pytest.mark.parametrize("bad", ["0", "0000", "x000/001", "001/002", "x1/000", "000.p/0",
+                                 "000.p/256", "000.p/01", "000.p/", "-01"])
+def test_tile_indexes_spelled_otherwise_are_refused(bad: str) -> None:
+    with pytest.raises(CryptoError):
+        parse_index(bad)
+
+
+def test_entry_bundles_round_trip_and_a_truncated_one_is_refused() -> None:
+    entries = [b"", b"a" * 32, b"b" * 300]
+    bundle = entry_bundle(entries)
+    assert bundle[:2] == b"\x00\x00" and parse_entry_bundle(bundle) == entries
+    with pytest.raises(CryptoError, match="truncated"):
+        parse_entry_bundle(bundle[:-1])
+    assert [parse_level(t) for t in ("0", "9", "63")] == [0, 9, 63]
+    for bad in ("00", "64", "x", ""):
+        with pytest.raises(CryptoError):
+            parse_level(bad)
