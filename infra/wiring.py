@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
 from cases.audit.audit_service import AuditTrail
-from cases.audit.receipt import make_receipt
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.identity.api_token_service import ApiTokens
@@ -27,7 +26,7 @@ from cases.identity.directory_service import Directory
 from cases.identity.invitation_store import InvitationStore
 from cases.identity.lockout import Lockout
 from cases.identity.onboarding_service import Onboarding
-from cases.kernel.errors import Conflict, NotFound
+from cases.kernel.errors import NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.meetings.meeting_service import Meetings
@@ -121,12 +120,7 @@ class Exchange:
         row = self.audit_index.view.row(notification_id) if notification_id < 2**63 else None
         if row is None:
             raise NotFound("No event with notification id %(id)s.", id=notification_id)
-        latest = self.checkpoints.latest()
-        if latest is None or latest.origin is None or latest.size <= row.position:
-            raise Conflict("No checkpoint covers this event yet; a receipt can be made once "
-                           "the next one is signed.")
-        proof = self.checkpointer.inclusion(row.position, latest.size)
-        return make_receipt(self.audit.record(notification_id), row.position, proof, latest)
+        return self.checkpointer.receipt(self.audit.record(notification_id), row.position)
 
     def close(self) -> None:
         self.ledger.close()

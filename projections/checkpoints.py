@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from cases.audit.log import Checkpoint, Cosignature, WitnessCosignature
+from cases.audit.log import Checkpoint, Cosignature, LogRecord, WitnessCosignature
+from cases.audit.receipt import make_receipt
 from cases.kernel.errors import Conflict, NotFound
 from crypto import CryptoError
 from crypto.logkey import LogKey
@@ -318,6 +319,14 @@ class Checkpointer:
             raise NotFound("No event at position %(position)s in a tree of %(size)s events.",
                            position=position, size=size)
         return inclusion_proof(self.leaves(size), position)
+
+    def receipt(self, record: LogRecord, position: int) -> str:
+        """The tlog-proof of the event at leaf ``position`` under the newest checkpoint."""
+        latest = self.store.latest()
+        if latest is None or latest.origin is None or latest.size <= position:
+            raise Conflict("No checkpoint covers this event yet; its receipt can be made once "
+                           "the next one is signed.")
+        return make_receipt(record, position, self.inclusion(position, latest.size), latest)
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         if not 0 <= old_size <= new_size <= self.index.count():
