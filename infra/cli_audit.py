@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from cases.audit.bundle import Bundle, verify_bundle, write_bundle
-from cases.audit.log import Checkpoint, Verification, stored_records, verify_log
+from cases.audit.checkpoint import Checkpoint
+from cases.audit.log import Verification, stored_records, verify_log
 from cases.audit.receipt import check_receipt
 from cases.casework.content import parse_moment
 from cases.kernel.errors import NotFound

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from cases.audit.log import Checkpoint, WitnessCosignature
+from cases.audit.checkpoint import Checkpoint, WitnessCosignature
 from crypto import CryptoError
 from crypto.note import CosignatureVerifier, open_note, parse_note, parse_vkey
 from crypto.tlog import AddCheckpoint, cosignature_lines, decimal

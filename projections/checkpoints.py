@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from cases.audit.log import Checkpoint, Cosignature, LogRecord, WitnessCosignature
+from cases.audit.checkpoint import Checkpoint, Cosignature, WitnessCosignature
+from cases.audit.log import LogRecord
 from cases.audit.receipt import make_receipt
 from cases.kernel.errors import Conflict, NotFound
 from crypto import CryptoError

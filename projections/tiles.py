@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from cases.audit.log import Checkpoint
+from cases.audit.checkpoint import Checkpoint
 from cases.kernel.errors import NotFound
 from crypto.merkle import HASH_SIZE, leaf_hash, tree_root
 from crypto.tiles import TILE_WIDTH, entry_bundle, tile_count

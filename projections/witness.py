@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from cases.audit.log import Checkpoint, WitnessCosignature
+from cases.audit.checkpoint import Checkpoint, WitnessCosignature
 from cases.identity.directory import SECRETARIAT_CODE
 from cases.identity.directory_service import Directory
 from cases.kernel.errors import Conflict, Forbidden, NotFound

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from cases.audit.log import Checkpoint, verify_log
+from cases.audit.checkpoint import Checkpoint
+from cases.audit.log import verify_log
 from cases.kernel.errors import Conflict
 from crypto.logkey import LogKey, key_fingerprint
 from crypto.note import NoteSigner
@@ -346,14 +347,15 @@ def test_a_file_that_is_not_a_bundle_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_live_verify_and_inclusion_proof_from_the_command_line(
-        audited: Exchange, env: dict[str, str]) -> None:
+        audited: Exchange, env: dict[str, str], tmp_path: Path) -> None:
     runner = CliRunner()
     verified = runner.invoke(main, ["audit", "verify"], env=env)
     assert verified.exit_code == 0, verified.output
     first = rows(audited)[0][0]
-    proved = runner.invoke(main, ["audit", "prove", str(first)], env=env)
+    receipt = tmp_path / "first.tlog-proof"
+    proved = runner.invoke(main, ["audit", "prove", str(first), "--out", str(receipt)], env=env)
     assert proved.exit_code == 0, proved.output
-    assert "inclusion proof verifies" in proved.output
+    assert "receipt written" in proved.output and receipt.read_text().startswith("c2sp.org/")
     missing = runner.invoke(main, ["audit", "prove", "999999"], env=env)
     assert missing.exit_code == 1 and "No event" in missing.output
     execute(audited, "UPDATE audit_checkpoints SET signature = :s",

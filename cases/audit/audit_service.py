@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from cases.audit.log import Checkpoint, LogRecord, Progress, Verification, verify_log
+from cases.audit.checkpoint import Checkpoint
+from cases.audit.log import LogRecord, Progress, Verification, verify_log
 from cases.identity.directory import SECRETARIAT_CODE, State, state_id
 from cases.kernel.errors import Forbidden, NotFound
 from cases.kernel.keystore import KeyStore

@@ -15,16 +15,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from cases.audit.log import (
-    Checkpoint,
-    Cosignature,
-    Finding,
-    KeyHistory,
-    LogRecord,
-    Verification,
-    WitnessCosignature,
-    verify,
-)
+from cases.audit.checkpoint import Checkpoint, Cosignature, WitnessCosignature
+from cases.audit.log import Finding, KeyHistory, LogRecord, Verification, verify
 from cases.kernel.errors import InvalidInput
 from crypto.note import Verifier
 

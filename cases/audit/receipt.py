@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cases.audit.log import Checkpoint, LogRecord
+from cases.audit.checkpoint import Checkpoint
+from cases.audit.log import LogRecord
 from crypto import CryptoError, canonical_json
 from crypto.merkle import leaf_hash, verify_inclusion
 from crypto.note import Verifier
