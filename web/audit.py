@@ -76,7 +76,8 @@ def index() -> tuple[str, int]:
 @bp.post("/verify")
 def verify() -> str:
     exchange = caught_up_exchange()
-    result = exchange.audit.verify(current_viewer(), exchange.checkpoints.all())
+    result = exchange.audit.verify(current_viewer(), exchange.checkpoints.for_audit(),
+                                   witnesses=exchange.external_witnesses.verifiers())
     return render_template("audit/verified.html", result=result)
 
 

@@ -20,6 +20,7 @@ from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.kernel.viewer import AUDITOR, Viewer
 from crypto import GENESIS_HASH, CryptoError
+from crypto.note import Verifier
 from crypto.signing import signing_bytes_of_digest, verify_signature
 
 # Aggregates whose events concern one state's sealed case, and the header fields every auditor
@@ -69,9 +70,10 @@ class AuditTrail:
         return sealed - set(held)
 
     def verify(self, viewer: Viewer, checkpoints: list[Checkpoint],
-               progress: Progress | None = None) -> Verification:
+               progress: Progress | None = None,
+               witnesses: Iterable[Verifier] = ()) -> Verification:
         require_auditor(viewer)
-        return verify_log(self.ledger, checkpoints, progress)
+        return verify_log(self.ledger, checkpoints, progress, witnesses=witnesses)
 
     def event(self, viewer: Viewer, notification_id: int,
               neighbours: tuple[int | None, int | None]) -> AuditedEvent:

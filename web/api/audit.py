@@ -106,7 +106,8 @@ def cosign_checkpoint(viewer: Viewer) -> CosignOut:
 def verify_log(viewer: Viewer) -> VerificationOut:
     require_auditor(viewer)
     exchange = caught_up_exchange()
-    verification = exchange.audit.verify(viewer, exchange.checkpoints.all())
+    verification = exchange.audit.verify(viewer, exchange.checkpoints.for_audit(),
+                                         witnesses=exchange.external_witnesses.verifiers())
     return VerificationOut.model_validate(verification)
 
 
