@@ -2,7 +2,9 @@
 
 Both take the `CaseView`s the `Cases` service opened for the viewer, so they hold exactly
 what the viewer's pages show. Identifiers and timestamps come from the cases themselves, so
-two exports of the same data are identical.
+two exports of the same data are identical. A case's objects are created by its owner state,
+whoever exports them: STIX takes one id and ``modified`` as one version by one creator, so
+two states exporting a shared case must agree on it.
 """
 
 from __future__ import annotations
@@ -77,11 +79,13 @@ def state_identity(code: str) -> stix2.Identity:
                           created=STATE_IDENTITY_DATE, modified=STATE_IDENTITY_DATE)
 
 
-def case_objects(view: CaseView, producer: str) -> list[Any]:
-    """The report of one case and the objects it refers to (items, actors, legs, notes)."""
+def case_objects(view: CaseView) -> list[Any]:
+    """The report of one case and the objects it refers to (items, actors, legs, notes),
+    created by the case's owner state."""
     report_id = _id("report", view.id)
+    owner = _id("identity", "state", view.owner)
     made = {"created": view.opened_on, "modified": max(view.updated_on, view.opened_on),
-            "created_by_ref": producer}
+            "created_by_ref": owner}
     parts: list[Any] = []
     for part_id, item in view.items.items():
         name = " ".join(str(item.get(k) or "") for k in ("make", "model", "serial")).strip()
@@ -103,8 +107,7 @@ def case_objects(view: CaseView, producer: str) -> list[Any]:
         parts.append(stix2.Note(
             id=_id("note", view.id, "note", str(n)), content=note.get("text", ""),
             authors=[note["by"]] if note.get("by") else None, object_refs=[report_id],
-            created=on, modified=on, created_by_ref=producer))
-    owner = _id("identity", "state", view.owner)
+            created=on, modified=on, created_by_ref=owner))
     report = stix2.Report(
         id=report_id, name=view.title or "(untitled case)",
         description=view.summary.get("narrative") or None, published=view.opened_on,
@@ -120,13 +123,11 @@ def case_objects(view: CaseView, producer: str) -> list[Any]:
 
 def stix_bundle(views: list[CaseView], produced_by: str) -> str:
     """A STIX 2.1 bundle: per case a report referring to its items, actors, legs and notes,
-    with an identity for the producing state and each owner state."""
-    producer = state_identity(produced_by)
-    states = {code: state_identity(code)
-              for code in sorted({produced_by, *(v.owner for v in views)})}
-    objects: list[Any] = list(states.values())
+    with an identity for each owner state (their creator). ``produced_by``, the exporting
+    state, names the bundle only."""
+    objects: list[Any] = [state_identity(code) for code in sorted({v.owner for v in views})]
     for view in views:
-        objects += case_objects(view, producer.id)
+        objects += case_objects(view)
     contents = "/".join(f"{v.id}@{v.version}" for v in views)
     return stix2.Bundle(id=_id("bundle", produced_by, contents), objects=objects,
                         allow_custom=True).serialize(pretty=True)

@@ -128,8 +128,29 @@ def test_a_readable_case_comes_whole_in_the_bundle(app: Flask, world: dict[str, 
     notes = [o for o in objects.values() if o.type == "note" and report.id in o.object_refs]
     assert [n.content for n in notes] == [text["note"]]
     assert notes[0].authors == ["fra.analyst"]
-    producer = objects[report.created_by_ref]
-    assert (producer.type, producer.name) == ("identity", "DEU")
+    creator = objects[report.created_by_ref]
+    assert (creator.type, creator.name) == ("identity", "FRA")  # the owner, not DEU
+    assert {objects[ref].created_by_ref for ref in report.object_refs
+            if objects[ref].type != "identity" or objects[ref].name != "FRA"} == {creator.id}
+
+
+def test_two_states_exports_of_a_shared_case_agree_on_every_object(
+        app: Flask, world: dict[str, Any]) -> None:
+    case_id = world["cases"]["bilateral"]
+
+    def objects_of(user: str) -> dict[str, Any]:
+        bundle = stix2.parse(signed_in(app, user).get(STIX).text, allow_custom=True)
+        everything = {o.id: o for o in bundle.objects}
+        report = next(o for o in everything.values()
+                      if o.type == "report" and o.x_divex_case_id == case_id)
+        return {ref: everything[ref] for ref in [report.id, *report.object_refs]}
+
+    fra, deu = objects_of("fra.analyst"), objects_of("deu.reviewer")
+    assert fra.keys() == deu.keys()
+    for object_id, mine in fra.items():
+        theirs = deu[object_id]
+        assert (mine.get("created_by_ref"), mine.get("modified")) == \
+            (theirs.get("created_by_ref"), theirs.get("modified")), object_id
 
 
 def test_two_exports_of_the_same_cases_are_identical(app: Flask,
