@@ -75,6 +75,9 @@ def test_an_offline_witness_catches_up_with_a_consistency_proof(
                         witnesses=exchange.external_witnesses.verifiers())
     assert result.ok, result.finding
     assert result.cosignatures_checked == 2  # sizes `first` and `later`
+    # Without its key, the witness's cosignatures are ignored, as signed-note asks.
+    unknown = verify_log(exchange.ledger, exchange.checkpoints.all())
+    assert unknown.ok and unknown.cosignatures_checked == 0
 
 
 def test_a_witness_that_knows_more_than_the_log_remembers_says_so_and_is_caught_up(
