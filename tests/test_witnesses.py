@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from cases.audit.log import verify_log
 from cases.audit.receipt import check_receipt
@@ -21,6 +21,7 @@ from crypto.tlog import CheckpointBody
 from infra.cli import main
 from infra.settings import Settings, load_settings
 from infra.wiring import Exchange, open_exchange, prepare_store
+from projections.checkpoints import CheckpointStore
 from tests.conftest import cli_env, register_states
 from tests.test_cases import SUMMARY
 from tests.witness_server import TestWitness
@@ -185,3 +186,22 @@ def test_a_checkpoint_seen_elsewhere_with_another_root_is_reported_as_a_split_vi
     junk.write_text("not a note")
     refused = runner.invoke(main, ["audit", "verify", "--checkpoint", str(junk)], env=env)
     assert refused.exit_code == 1 and "not a checkpoint note" in refused.output
+
+
+def test_a_checkpoint_table_of_the_first_format_gains_its_origin_column(
+        settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.begin() as db:  # as divex made it before the C2SP formats
+            db.execute(text("CREATE TABLE audit_checkpoints (size INTEGER PRIMARY KEY, "
+                            "root VARCHAR(64) NOT NULL, time VARCHAR(40) NOT NULL, "
+                            "log_key VARCHAR(16) NOT NULL, signature VARCHAR(128) NOT NULL)"))
+            db.execute(text("INSERT INTO audit_checkpoints VALUES (3, :r, 't', 'k', 's')"),
+                       {"r": "ab" * 32})
+        store = CheckpointStore(engine)
+        store.create_tables()
+        store.create_tables()  # again, as every `divex` command does: nothing changes
+        [old] = store.all()
+        assert (old.size, old.origin, old.witnessed) == (3, None, ())
+    finally:
+        engine.dispose()
