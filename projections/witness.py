@@ -92,14 +92,21 @@ class Witness:
         try:
             proof = self.checkpointer.consistency(old, latest.size) if old < latest.size else []
             self._add(viewer, AddCheckpoint(old, tuple(proof), latest.note()))
-        except (WitnessRefusal, NotFound):
-            raise Conflict(
-                "The exchange presents a checkpoint of %(size)s events that does not "
-                "extend the one of %(cosigned)s events %(code)s cosigned: the history may "
-                "have been rewritten or split. Nothing was cosigned; alert your auditors "
-                "and the secretariat.", size=latest.size, cosigned=old,
-                code=viewer.state) from None
+        except WitnessRefusal as refusal:
+            if refusal.status == 409:
+                return None  # another session of the state cosigned it a moment ago
+            raise self._forked(latest, old, viewer.state) from None
+        except NotFound:
+            raise self._forked(latest, old, viewer.state) from None
         return self.store.get(latest.size)
+
+    @staticmethod
+    def _forked(latest: Checkpoint, old: int, state: str) -> Conflict:
+        return Conflict(
+            "The exchange presents a checkpoint of %(size)s events that does not "
+            "extend the one of %(cosigned)s events %(code)s cosigned: the history may "
+            "have been rewritten or split. Nothing was cosigned; alert your auditors "
+            "and the secretariat.", size=latest.size, cosigned=old, code=state)
 
     def _cosigner(self, viewer: Viewer) -> tuple[NoteSigner, int]:
         """The state's witness key for its current key version, published on first use."""
