@@ -1,6 +1,13 @@
 """Checkpoints: the Merkle root over the first events of the log, signed by the log key, and
-the witnesses' cosignatures, in the C2SP formats and in divex's first format (kept so old
-checkpoints verify as they were signed)."""
+the witnesses' cosignatures, in the C2SP formats and in divex's first format.
+
+Checkpoints of the first format are kept as they were signed, not re-issued as notes: their
+cosignatures are the member states' statements at the time, which cannot be made again, as a
+cosignature/v1 says "the largest tree I have seen now has this root", untrue later of an
+older, smaller tree. Re-signing them with the log key alone would add nothing a verifier
+needs (the tree's roots are the same) and lose the witnesses. So both formats verify side by
+side, and new checkpoints are notes only.
+"""
 
 from __future__ import annotations
 
