@@ -1,4 +1,5 @@
-"""Downloads of every case the signed-in user's state can read: STIX 2.1 and CSV."""
+"""Downloads of every case the signed-in user's state can read (STIX 2.1 and CSV), and of
+one case as a MISP event."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, Response
 from flask_login import login_required
 
 from cases.casework.exports import cases_csv, stix_bundle
+from cases.casework.misp import misp_event
 from cases.casework.view import CaseView
 from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
@@ -55,3 +57,11 @@ def stix() -> Response:
 @login_required
 def csv() -> Response:
     return download(cases_csv(readable_cases(current_viewer())), "text/csv", "divex-cases.csv")
+
+
+@bp.get("/cases/<uuid:case_id>.misp.json")
+@login_required
+def misp(case_id: UUID) -> Response:
+    """One case as a MISP event, for a state's own MISP instance."""
+    view = caught_up_exchange().cases.view(current_viewer(), case_id)
+    return download(misp_event(view), "application/json", f"divex-case-{case_id}.misp.json")

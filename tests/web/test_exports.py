@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 import stix2
 from flask import Flask
+from pymisp import MISPEvent
 
+from cases.casework.misp import DISTRIBUTION, TLP
+from cases.casework.misp import _uuid as misp_uuid
 from cases.kernel.errors import NotFound
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, register_states
@@ -199,3 +202,39 @@ def test_anonymous_exports_go_to_sign_in(app: Flask, path: str) -> None:
     response = Browser(app.test_client()).get(path)
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("kind", sorted(READERS))
+def test_a_case_exports_as_a_misp_event_to_its_readers_only(
+        app: Flask, exchange: Exchange, world: dict[str, Any], kind: str) -> None:
+    case_id, text = world["cases"][kind], secrets(kind)
+    tier = exchange.cases.view(exchange.directory.authenticate("fra.analyst", PASSWORD),
+                               case_id).tier
+    path = f"/exports/cases/{case_id}.misp.json"
+    for user in USERS:
+        state = "XAT" if user == "secretariat" else user[:3].upper()
+        answer = signed_in(app, user).get(path)
+        if state not in READERS[kind]:
+            assert answer.status_code == 404, user
+            assert all(secret not in answer.text for secret in text.values())
+            continue
+        assert answer.status_code == 200, user
+        assert answer.headers["Cache-Control"] == "no-store"
+        event = MISPEvent()
+        event.load(answer.text)  # as a MISP instance's client reads it
+        assert (event.info, str(event.uuid)) == (text["title"], misp_uuid(case_id))
+        assert event.Orgc.name == "FRA"  # the owner, whoever exports
+        assert event.distribution == DISTRIBUTION[tier]  # portal 1, bilateral 4, national 0
+        assert TLP[tier] in {t.name for t in event.tags}
+        by_name = {o.name: o for o in event.objects}
+        item = by_name["physical-item"]
+        assert item.get_attributes_by_relation("item-number")[0].value == text["serial"]
+        assert by_name["organization"].get_attributes_by_relation("name")[0].value == \
+            text["actor"]
+        places = {a.value for o in event.objects if o.name == "geolocation"
+                  for a in o.get_attributes_by_relation("countrycode")}
+        assert {"DE", "ML"} <= places
+        texts = {a.value for a in event.attributes if a.type == "text"}
+        assert {text["narrative"], text["note"]} <= texts
+    reader = signed_in(app, "fra.analyst")
+    assert reader.get(path).data == reader.get(path).data  # the same event each time
