@@ -23,6 +23,7 @@ from projections.case_index import CaseFilter
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
 from .forms import as_form, expected_version, field_errors, page_number
+from .lifecycle import lifecycle
 from .messages import refusal
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -55,21 +56,23 @@ def changeable(case_id: UUID) -> CaseView:
 
 def form_page(case: CaseView | None, heading: Any, fields: tuple[Field, ...],
               values: MultiDict[str, str], action: str, *, version: int | None = None,
-              errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+              errors: dict[str, str] | None = None, status: int = 200,
+              explained: dict[str, object] | None = None) -> tuple[str, int]:
     return render_template("cases/form.html", case=case, heading=heading, fields=fields,
                            values=values, action=action, version=version,
-                           errors=errors or {}), status
+                           errors=errors or {}, explained=explained), status
 
 
 def refused(error: DivexError, case_id: UUID | None, heading: Any,
-            fields: tuple[Field, ...]) -> tuple[str, int]:
+            fields: tuple[Field, ...],
+            explained: dict[str, object] | None = None) -> tuple[str, int]:
     """The same form again, the refusal next to its field, what was typed kept."""
     errors = field_errors(error, fields)
     case = readable(case_id) if case_id else None
     version = request.form.get("expected_version") if case_id else None
     return form_page(case, heading, fields, request.form, request.path,
                      version=int(version) if version and version.isdigit() else None,
-                     errors=errors, status=error.status)
+                     errors=errors, status=error.status, explained=explained)
 
 
 def to_case(case_id: UUID, message: str) -> Response:
@@ -173,6 +176,7 @@ def show(case_id: UUID) -> Any:
     case, history = get_exchange().cases.view_with_history(viewer, case_id)
     return render_template("cases/case.html", case=case, history=history,
                            transitions=TRANSITIONS[case.status],
+                           explained=lifecycle(case.status),
                            may_change=may_change(viewer, case) and not case.shredded_on,
                            administers=administers(viewer, case) and not case.shredded_on,
                            now=get_exchange().cases.clock(),
@@ -262,7 +266,8 @@ def remove_part(case_id: UUID, kind: str, part_id: str) -> Response:
 def edit_status(case_id: UUID) -> Any:
     case = changeable(case_id)
     return form_page(case, _("Change the status"), status_fields(TRANSITIONS[case.status]),
-                     MultiDict(), request.path, version=case.version)
+                     MultiDict(), request.path, version=case.version,
+                     explained=lifecycle(case.status))
 
 
 @bp.post("/<uuid:case_id>/status")
@@ -275,5 +280,5 @@ def change_status(case_id: UUID) -> Any:
     except DivexError as error:
         case = readable(case_id)
         return refused(error, case_id, _("Change the status"),
-                       status_fields(TRANSITIONS[case.status]))
+                       status_fields(TRANSITIONS[case.status]), lifecycle(case.status))
     return to_case(case_id, _("The status is changed."))

@@ -273,3 +273,23 @@ def test_a_server_error_shows_a_plain_page(exchange: Exchange, people: dict,
     assert response.status_code == 500
     assert "secret internals" not in response.text and "Traceback" not in response.text
     assert "Something went wrong" in response.text
+
+
+def test_the_status_panel_and_form_explain_the_lifecycle(analyst: Browser, exchange: Exchange,
+                                                         people: dict) -> None:
+    """Issue 23 item 5: 'Confirmed' is not offered from 'Suspected', and the page says why."""
+    case_id = exchange.cases.open_case(people["FRA"], {"title": "Rifles reported missing"})
+    page = analyst.get(f"/cases/{case_id}").text
+    assert "put it under investigation first" in page
+    assert "Start investigating the report." in page
+    form = analyst.get(f"/cases/{case_id}/status").text
+    assert 'value="confirmed"' not in form and 'value="under_investigation"' in form
+    assert "put it under investigation first" in form
+    assert analyst.post("/language", {"lang": "fr", "next": "/cases/"}).status_code == 302
+    french = analyst.get(f"/cases/{case_id}/status").text
+    assert "mettez-le d\u2019abord en cours d\u2019enquête" in french
+    refused = analyst.post(f"/cases/{case_id}/status",
+                           {"status": "confirmed", "reason": "Trace answered",
+                            "expected_version": "1"})
+    assert refused.status_code == 409 and "Trace answered" in refused.text
+    assert "mettez-le d\u2019abord en cours d\u2019enquête" in refused.text
