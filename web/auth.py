@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import LoginManager, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from cases.identity.accounts import Unlocked
@@ -27,7 +27,7 @@ from cases.kernel.errors import AuthenticationFailed, Busy, Conflict, NotFound
 from cases.kernel.viewer import Viewer
 from crypto import Keyring
 
-from .extensions import get_exchange
+from .extensions import current_viewer, get_exchange
 from .messages import N_, refusal
 from .sign_ins import SignIns
 
@@ -110,16 +110,27 @@ def client_address() -> str:
 
 
 def sign_in(viewer: Viewer) -> None:
-    """Opens a fresh session holding the keyring: the user is signed in."""
+    """Opens a fresh session holding the keyring: the user is signed in, in the language
+    they chose on this visit (kept with them), else the one they chose before."""
+    chosen_now = session.get("lang")
     current_app.session_interface.purge_expired(current_app)  # type: ignore[attr-defined]
     session.regenerate()  # type: ignore[attr-defined]
     session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
     session["user_id"] = viewer.user_id
+    keep_language(viewer, chosen_now)
     SignIns(current_app.session_interface.engine).record(viewer.user_id)  # type: ignore[attr-defined]
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
     tell_of_failed_sign_ins(viewer)
     witness(viewer)
+
+
+def keep_language(viewer: Viewer, chosen_now: str | None) -> None:
+    directory = get_exchange().directory
+    if chosen_now:
+        directory.choose_language(viewer, chosen_now)
+    elif kept := directory.user(viewer.username).language:
+        session["lang"] = kept
 
 
 def tell_of_failed_sign_ins(viewer: Viewer) -> None:
@@ -184,6 +195,8 @@ def language() -> Response:
     chosen = request.form.get("lang", "")
     if chosen in current_app.config["LANGUAGES"]:
         session["lang"] = chosen
+        if current_user.is_authenticated:
+            get_exchange().directory.choose_language(current_viewer(), chosen)
     return redirect(safe_next(request.form.get("next")) or url_for("index"))
 
 

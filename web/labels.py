@@ -170,6 +170,7 @@ QUALIFIED_EVENTS = {
     "User.SecondFactorReset": _l("Second factor reset"),
     "User.RecoveryCodesIssued": _l("Recovery codes issued"),
     "User.RecoveryCodeUsed": _l("Recovery code used"),
+    "User.LanguageChosen": _l("Interface language chosen"),
     "TraceRequest.Sent": _l("Trace request sent"),
     "TraceRequest.Acknowledged": _l("Trace request acknowledged"),
     "TraceRequest.MoreInfoRequested": _l("More information asked"),

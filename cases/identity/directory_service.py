@@ -300,6 +300,13 @@ class Directory:
         user.change_password(actor, own.public_bytes)
         self._store_user_keys(user, own, keyring, new_password)
 
+    def choose_language(self, viewer: Viewer, language: str) -> None:
+        """Keeps the user's interface language with the user (an event only on a change)."""
+        user = self.user(viewer.username)
+        if user.language != language:
+            user.choose_language(viewer.actor, language)
+            self.ledger.save(user)
+
     def deactivate_user(self, viewer: Viewer, username: str) -> None:
         self._require(viewer, STATE_ADMIN, Forbidden("Only a state admin deactivates users."))
         user = self.user(username)

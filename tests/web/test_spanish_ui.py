@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from flask import Flask
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
@@ -67,3 +68,17 @@ def test_spanish_pages_show_spanish_headings(analyst: Browser, exchange: Exchang
         shown = headings(page)
         assert shown, path
         assert sorted(shown & english) == [], path
+
+
+def test_the_chosen_language_is_kept_with_the_user(app: Flask, people: dict[str, Viewer]
+                                                    ) -> None:
+    """Issue 23 item 7: a language chosen once follows the user to another browser."""
+    first = Browser(app.test_client())
+    assert first.login("fra.analyst").status_code == 302
+    assert first.post("/language", {"lang": "es", "next": "/cases/"}).status_code == 302
+    elsewhere = Browser(app.test_client())
+    assert elsewhere.login("fra.analyst").status_code == 302
+    assert '<html lang="es">' in elsewhere.get("/cases/").text
+    other_user = Browser(app.test_client())
+    assert other_user.login("deu.analyst").status_code == 302
+    assert '<html lang="en">' in other_user.get("/cases/").text
