@@ -132,11 +132,21 @@ EVENTS = {
 }
 
 
+# The tier-1 regions (continents as cases.policy.facts names them) as UN M49 areas, whose
+# names in every language Babel's locale data holds.
+REGIONS = {"Africa": "002", "North America": "003", "South America": "005", "Asia": "142",
+           "Europe": "150", "Oceania": "009", "Antarctica": "AQ"}
+
+
 def label(value: object) -> str:
-    """The translated label of a code word; an unknown one is humanised as it is."""
+    """The translated label of a code word or region; an unknown one is humanised as it is."""
     text = str(value or "")
     known = LABELS.get(text)
-    return str(known) if known is not None else text.replace("_", " ").capitalize()
+    if known is not None:
+        return str(known)
+    if text in REGIONS:
+        return Locale.parse(str(get_locale())).territories[REGIONS[text]]
+    return text.replace("_", " ").capitalize()
 
 
 # Events named by their record's kind too ("User.RecoveryCodesIssued", as the audit log

@@ -226,3 +226,18 @@ def test_every_kind_of_event_has_a_name_in_each_language(app: Flask, lang: str) 
         with app.test_request_context(), force_locale("en"):
             untranslated = [n for n in names if labels.get(event_label(n))]
         assert untranslated == []
+
+
+def test_regions_are_named_in_the_users_language(app: Flask) -> None:
+    """Issue 23 item 7: "North america" was the English code word, humanised, on every page."""
+    from cases.policy.facts import region_of
+    from web.labels import label
+
+    assert region_of("MEX") == "North America" and region_of("PER") == "South America"
+    names = {}
+    for lang in ("en", *LANGUAGES):
+        with app.test_request_context(), force_locale(lang):
+            names[lang] = (label(region_of("MEX")), label(region_of("PER")))
+    assert names == {"en": ("North America", "South America"),
+                     "fr": ("Amérique du Nord", "Amérique du Sud"),
+                     "es": ("América del Norte", "Sudamérica")}
