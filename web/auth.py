@@ -16,8 +16,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -139,13 +139,13 @@ def tell_of_failed_sign_ins(viewer: Viewer) -> None:
     if missed:
         flash(ngettext(
             "%(num)s wrong password or code was tried at your account since you last signed "
-            "in, the latest at %(time)s UTC from %(address)s. If that was not you, change "
+            "in, the latest at %(time)s from %(address)s. If that was not you, change "
             "your password and tell your state admin; your security page lists them.",
             "%(num)s wrong passwords or codes were tried at your account since you last "
-            "signed in, the latest at %(time)s UTC from %(address)s. If that was not you, "
+            "signed in, the latest at %(time)s from %(address)s. If that was not you, "
             "change your password and tell your state admin; your security page lists them.",
             len(missed),
-            time=missed[0].at.strftime("%Y-%m-%d %H:%M"), address=missed[0].address),
+            time=format_datetime(missed[0].at), address=missed[0].address),
             "warning")
 
 
