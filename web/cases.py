@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from cases.casework.case import PORTAL, STATUSES, TIERS, TRANSITIONS
 from cases.casework.view import CaseView
-from cases.kernel.errors import DivexError, Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import ANALYST, Viewer
 from projections.case_index import CaseFilter
 
@@ -66,12 +66,23 @@ def form_page(case: CaseView | None, heading: Any, fields: tuple[Field, ...],
 def refused(error: DivexError, case_id: UUID | None, heading: Any,
             fields: tuple[Field, ...],
             explained: dict[str, object] | None = None) -> tuple[str, int]:
-    """The same form again, the refusal next to its field, what was typed kept."""
+    """The same form again, the refusal next to its field, what was typed kept.
+
+    A change that collides with a later one comes back with what was typed, the changes
+    made meanwhile, and the case's current version: saving again applies it over them.
+    """
+    typed = request.form.get("expected_version", "") if case_id else ""
+    if case_id and isinstance(error, Conflict) and error.field == "expected_version":
+        case, history = get_exchange().cases.view_with_history(current_viewer(), case_id)
+        meanwhile = [e for e in history if typed.isdigit() and e.version > int(typed)]
+        return render_template("cases/form.html", case=case, heading=heading, fields=fields,
+                               values=request.form, action=request.path,
+                               version=case.version, errors={}, explained=explained,
+                               conflict=refusal(error), meanwhile=meanwhile), error.status
     errors = field_errors(error, fields)
     case = readable(case_id) if case_id else None
-    version = request.form.get("expected_version") if case_id else None
     return form_page(case, heading, fields, request.form, request.path,
-                     version=int(version) if version and version.isdigit() else None,
+                     version=int(typed) if typed.isdigit() else None,
                      errors=errors, status=error.status, explained=explained)
 
 

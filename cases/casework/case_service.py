@@ -84,7 +84,7 @@ class Cases:
 
     def revise_summary(self, viewer: Viewer, case_id: UUID, expected_version: int,
                        summary: dict[str, Any]) -> None:
-        case, key = self._for_change(viewer, case_id, expected_version)
+        case, key = self._for_change(viewer, case_id, expected_version, "summary")
         content = validate_summary(summary)
         version = case.version + 1
         case.revise_content(viewer.actor, seal_title(key, case_id, version, content["title"]),
@@ -94,16 +94,16 @@ class Cases:
     def add_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                  data: dict[str, Any]) -> str:
         """Adds an item, actor, route leg or evidence note; returns its part id."""
-        case, key = self._for_change(viewer, case_id, expected_version)
-        content = self._validated(kind, data)
         part_id = uuid.uuid4().hex[:12]
+        case, key = self._for_change(viewer, case_id, expected_version, part_id)
+        content = self._validated(kind, data)
         case.add_part(viewer.actor, kind, part_id, self._seal(key, case, Case.PartAdded, content))
         self._save(case)
         return part_id
 
     def revise_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                     part_id: str, data: dict[str, Any]) -> None:
-        case, key = self._for_change(viewer, case_id, expected_version)
+        case, key = self._for_change(viewer, case_id, expected_version, part_id)
         content = self._validated(kind, data)
         case.revise_part(viewer.actor, kind, part_id,
                          self._seal(key, case, Case.PartRevised, content))
@@ -111,13 +111,13 @@ class Cases:
 
     def remove_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                     part_id: str) -> None:
-        case, _ = self._for_change(viewer, case_id, expected_version)
+        case, _ = self._for_change(viewer, case_id, expected_version, part_id)
         case.remove_part(viewer.actor, kind, part_id)
         self._save(case)
 
     def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
                       status: str, reason: str = "") -> None:
-        case, key = self._for_change(viewer, case_id, expected_version)
+        case, key = self._for_change(viewer, case_id, expected_version, "status")
         reason = (reason or "").strip()
         if len(reason) > 2000:  # refused, not cut: what is stored is what was typed
             raise InvalidInput("At most %(limit)s characters.", field="reason", limit=2_000)
@@ -374,17 +374,23 @@ class Cases:
         return case
 
     def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
-                    ) -> tuple[Case, CaseKey]:
+                    part: str | None = None) -> tuple[Case, CaseKey]:
+        """The case and its current key for a change prepared on ``expected_version``;
+        refused only if a later change touched the same ``part`` (any, if None)."""
         case = self._readable(viewer, case_id)
         self._require_change(viewer, case.owner)
         try:
-            stale = int(expected_version) != case.version
+            stale = case.changed_since(int(expected_version), part)
         except (TypeError, ValueError):
             raise InvalidInput("The case version is missing or not a number.",
                                field="expected_version") from None
-        if stale:
+        if stale and part is None:
             raise Conflict("This case was changed by someone else since you opened it; "
-                           "reload it and make your change again.")
+                           "reload it and make your change again.", field="expected_version")
+        if stale:
+            raise Conflict("This part of the case was changed by someone else since you "
+                           "opened it: look at what changed, then save again.",
+                           field="expected_version")
         if case.shredded:
             raise Conflict("This case was crypto-shredded; it cannot change.")
         keys = self._keys_of(viewer, case)

@@ -171,16 +171,50 @@ def test_bad_input_message_is_translated_to_french(
 POSTS = [r for r in CASE_ROUTES if r.method == "POST"]
 
 
+def meanwhile(exchange: Exchange, fra: Viewer, case: dict[str, str], route: CaseRoute) -> bool:
+    """Another analyst's change to the part ``route`` changes (to any part when the route
+    is a sharing one); returns whether the route's change now collides with it."""
+    case_id, at = UUID(case["case_id"]), version(exchange, {"FRA": fra}, case)
+    cases = exchange.cases
+    if route.endpoint == "cases.revise_summary":
+        cases.revise_summary(fra, case_id, at, {**SUMMARY, "title": "Renamed meanwhile"})
+    elif route.endpoint == "cases.change_status":
+        cases.change_status(fra, case_id, at, "unfounded", "Mistaken report.")
+    elif route.part in ("item", "actor"):
+        cases.revise_part(fra, case_id, at, route.part, case[route.part],
+                          ITEM if route.part == "item" else ACTOR)
+    elif route.part == "leg":
+        cases.remove_part(fra, case_id, at, "leg", case["leg"])
+    else:  # adding a part collides with nothing; sharing with any change
+        cases.add_part(fra, case_id, at, "note", {"text": "Added meanwhile."})
+        return route.endpoint.startswith("sharing.")
+    return True
+
+
 @pytest.mark.parametrize("route", POSTS, ids=[f"{r.endpoint}:{r.part}" for r in POSTS])
-def test_a_stale_version_gives_a_conflict_page_and_stores_nothing(
+def test_a_change_made_on_an_old_version_is_refused_only_if_it_collides(
         analyst: Browser, exchange: Exchange, people: dict, case: dict,
         route: CaseRoute) -> None:
+    """Issue 23 item 3: a change elsewhere in the case no longer loses the typed work; a
+    collision brings the form back with what was typed and what changed meanwhile."""
+    opened_at = version(exchange, people, case)
+    collides = meanwhile(exchange, people["FRA"], case, route)
     before = events(exchange)
-    response = analyst.post(path_of(route, case), dict(route.body, expected_version="3"))
+    response = analyst.post(path_of(route, case), dict(route.body,
+                                                       expected_version=str(opened_at)))
+    if not collides:
+        assert response.status_code == 302, response.text
+        assert events(exchange) == before + 1
+        return
     assert response.status_code == 409
     assert "changed by someone else" in response.text
-    assert f'href="/cases/{case["case_id"]}"' in response.text  # the reload link
+    assert f'href="/cases/{case["case_id"]}"' in response.text  # the case as it is now
     assert events(exchange) == before
+    if route.body and route.endpoint.startswith("cases."):  # a form: typed work is kept
+        typed = max((v for v in route.body.values() if isinstance(v, str)), key=len)
+        assert f">{typed}<" in response.text or f'value="{typed}"' in response.text
+        assert "Changed meanwhile" in response.text
+        assert f'name="expected_version" value="{opened_at + 1}"' in response.text
 
 
 @pytest.mark.parametrize("route", POSTS, ids=[f"{r.endpoint}:{r.part}" for r in POSTS])

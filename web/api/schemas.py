@@ -52,7 +52,8 @@ class FromAttributes(BaseModel):
 
 class Versioned(Strict):
     expected_version: int = Field(ge=1, description="The case version the change is based "
-                                  "on; a stale one gets 409 and changes nothing.")
+                                  "on; 409 (nothing changed) if a later change touched the "
+                                  "same part of the case.")
 
 
 class Concerned(Strict):
