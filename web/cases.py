@@ -60,7 +60,7 @@ def form_page(case: CaseView | None, heading: Any, fields: tuple[Field, ...],
               explained: dict[str, object] | None = None) -> tuple[str, int]:
     return render_template("cases/form.html", case=case, heading=heading, fields=fields,
                            values=values, action=action, version=version,
-                           errors=errors or {}, explained=explained), status
+                           errors=errors or {}, explained=explained, now=None), status
 
 
 def refused(error: DivexError, case_id: UUID | None, heading: Any,
@@ -78,12 +78,25 @@ def refused(error: DivexError, case_id: UUID | None, heading: Any,
         return render_template("cases/form.html", case=case, heading=heading, fields=fields,
                                values=request.form, action=request.path,
                                version=case.version, errors={}, explained=explained,
-                               conflict=refusal(error), meanwhile=meanwhile), error.status
+                               conflict=refusal(error), meanwhile=meanwhile,
+                               now=saved_now(case)), error.status
     errors = field_errors(error, fields)
     case = readable(case_id) if case_id else None
     return form_page(case, heading, fields, request.form, request.path,
                      version=int(typed) if typed.isdigit() else None,
                      errors=errors, status=error.status, explained=explained)
+
+
+def saved_now(case: CaseView) -> MultiDict[str, str] | None:
+    """What the part the colliding form edits holds now (the summary or that item or
+    actor), to show beside what was typed; None for a form that edits no stored values."""
+    args = request.view_args or {}
+    if request.endpoint == "cases.revise_summary":
+        return as_form(summary_values(case.summary))
+    if request.endpoint == "cases.revise_part":
+        parts = {"item": case.items, "actor": case.actors}[args["kind"]]
+        return as_form(parts[args["part_id"]]) if args["part_id"] in parts else None
+    return None
 
 
 def to_case(case_id: UUID, message: str) -> Response:

@@ -327,3 +327,16 @@ def test_the_status_panel_and_form_explain_the_lifecycle(analyst: Browser, excha
                             "expected_version": "1"})
     assert refused.status_code == 409 and "Trace answered" in refused.text
     assert "mettez-le d\u2019abord en cours d\u2019enquête" in refused.text
+
+
+def test_a_colliding_edit_shows_what_is_saved_now_beside_what_was_typed(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict) -> None:
+    opened_at = version(exchange, people, case)
+    exchange.cases.revise_part(people["FRA"], UUID(case["case_id"]), opened_at, "item",
+                               case["item"], {**ITEM, "serial": "SN-FROM-THE-OTHER-TAB"})
+    response = analyst.post(f"/cases/{case['case_id']}/item/{case['item']}/edit",
+                            {**ITEM, "serial": "SN-TYPED-HERE", "expected_version": opened_at})
+    assert response.status_code == 409
+    assert 'value="SN-TYPED-HERE"' in response.text
+    assert "Saved meanwhile: SN-FROM-THE-OTHER-TAB" in response.text
+    assert response.text.count("Saved meanwhile") == 1  # only where the two differ
