@@ -34,6 +34,8 @@ REMOVABLE = "any(item, actor, leg)"
 ADD_HEADINGS = {"item": _l("Add an item"), "actor": _l("Add an actor"),
                 "leg": _l("Add a route leg"), "note": _l("Add an evidence note")}
 EDIT_HEADINGS = {"item": _l("Revise the item"), "actor": _l("Revise the actor")}
+REMOVE_HEADINGS = {"item": _l("Remove this item?"), "actor": _l("Remove this actor?"),
+                   "leg": _l("Remove this route leg?")}
 
 
 def may_change(viewer: Viewer, case: CaseView) -> bool:
@@ -279,7 +281,33 @@ def revise_part(case_id: UUID, kind: str, part_id: str) -> Any:
 def remove_part(case_id: UUID, kind: str, part_id: str) -> Response:
     get_exchange().cases.remove_part(current_viewer(), case_id, expected_version(), kind,
                                      part_id)
-    return to_case(case_id, _("Removed."))
+    return to_case(case_id, _("Removed. The history below can restore it."))
+
+
+@bp.get(f"/<uuid:case_id>/<{REMOVABLE}:kind>/<part_id>/remove")
+@login_required
+def confirm_remove(case_id: UUID, kind: str, part_id: str) -> str:
+    """What the removal takes off the case, before it is done."""
+    case = changeable(case_id)
+    parts = {"item": case.items, "actor": case.actors, "leg": case.legs}[kind]
+    if part_id not in parts:
+        raise NotFound("This case has no %(kind)s %(part)s.", field="part_id", kind=kind,
+                       part=part_id)
+    return render_template("cases/confirm_remove.html", case=case, kind=kind,
+                           part_id=part_id, part=parts[part_id], fields=PART_FIELDS[kind],
+                           heading=REMOVE_HEADINGS[kind])
+
+
+@bp.post(f"/<uuid:case_id>/<{REMOVABLE}:kind>/<part_id>/restore")
+@login_required
+def restore_part(case_id: UUID, kind: str, part_id: str) -> Response:
+    """Undoes a removal from the history: the part comes back with what it held."""
+    removed_at = request.form.get("removed_at", "")
+    if not removed_at.isdigit():
+        raise InvalidInput("Say which removal to undo.", field="removed_at")
+    get_exchange().cases.restore_part(current_viewer(), case_id, expected_version(), kind,
+                                      part_id, int(removed_at))
+    return to_case(case_id, _("Restored."))
 
 
 # The status

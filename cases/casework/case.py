@@ -162,8 +162,11 @@ class Case(SignedAggregate):
             case._touch(self.part_id)
 
     def add_part(self, actor: Actor, kind: str, part_id: str, body: bytes) -> None:
-        """Adds an item, actor, route leg or evidence note (sealed in ``body``)."""
+        """Adds an item, actor, route leg or evidence note (sealed in ``body``); a removed
+        part comes back under its own id (a restore)."""
         self._check_kind(kind)
+        if part_id in self.parts[kind]:
+            raise Conflict("This part is on the case already.", field="part_id")
         self._record(self.PartAdded, actor, body=body, kind=kind, part_id=part_id,
                      key_version=self.key_version)
 

@@ -115,6 +115,23 @@ class Cases:
         case.remove_part(viewer.actor, kind, part_id)
         self._save(case)
 
+    def restore_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                     part_id: str, removed_at: int) -> None:
+        """Undoes the removal recorded at version ``removed_at``: the part comes back under
+        its id with what it held then, as a new event (the removal stays in the history)."""
+        case, key = self._for_change(viewer, case_id, expected_version, part_id)
+        if not 1 < removed_at <= case.version:
+            raise NotFound("No removal of this part at version %(version)s.", field="part_id",
+                           version=removed_at)
+        held = self.view(viewer, case_id, removed_at - 1)
+        content = {"item": held.items, "actor": held.actors, "leg": held.legs}[kind]
+        if part_id not in content or part_id in self._get(case_id, removed_at).parts[kind]:
+            raise NotFound("No removal of this part at version %(version)s.", field="part_id",
+                           version=removed_at)
+        case.add_part(viewer.actor, kind, part_id,
+                      self._seal(key, case, Case.PartAdded, content[part_id]))
+        self._save(case)
+
     def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
                       status: str, reason: str = "") -> None:
         case, key = self._for_change(viewer, case_id, expected_version, "status")

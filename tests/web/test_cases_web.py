@@ -6,6 +6,7 @@ import re
 from uuid import UUID
 
 import pytest
+from flask import Flask
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
@@ -340,3 +341,36 @@ def test_a_colliding_edit_shows_what_is_saved_now_beside_what_was_typed(
     assert 'value="SN-TYPED-HERE"' in response.text
     assert "Saved meanwhile: SN-FROM-THE-OTHER-TAB" in response.text
     assert response.text.count("Saved meanwhile") == 1  # only where the two differ
+
+
+def test_a_removal_is_confirmed_first_and_can_be_undone_from_the_history(
+        analyst: Browser, app: Flask, exchange: Exchange, people: dict, case: dict) -> None:
+    """Issue 23 item 3: 'Remove' deleted at once, with no way back."""
+    case_id, item = case["case_id"], case["item"]
+    page = analyst.get(f"/cases/{case_id}").text
+    assert f'href="/cases/{case_id}/item/{item}/remove"' in page  # a link, not a POST
+    confirm = analyst.get(f"/cases/{case_id}/item/{item}/remove")
+    assert confirm.status_code == 200 and "SN-123" in confirm.text
+    assert "Remove this item?" in confirm.text
+    at = version(exchange, people, case)
+    assert analyst.post(f"/cases/{case_id}/item/{item}/remove",
+                        {"expected_version": at}).status_code == 302
+    assert item not in exchange.cases.view(people["FRA"], UUID(case_id)).items
+    history = analyst.get(f"/cases/{case_id}").text
+    assert f'/cases/{case_id}/item/{item}/restore' in history
+    other = Browser(app.test_client())  # another state's analyst cannot restore it
+    assert other.login("deu.analyst").status_code == 302
+    before = events(exchange)
+    refused = other.post(f"/cases/{case_id}/item/{item}/restore",
+                         {"expected_version": at + 1, "removed_at": at + 1})
+    assert refused.status_code == 404 and events(exchange) == before
+    wrong = analyst.post(f"/cases/{case_id}/item/{item}/restore",
+                         {"expected_version": at + 1, "removed_at": at})  # not a removal
+    assert wrong.status_code == 404 and events(exchange) == before
+    assert analyst.post(f"/cases/{case_id}/item/{item}/restore",
+                        {"expected_version": at + 1, "removed_at": at + 1}).status_code == 302
+    restored = exchange.cases.view(people["FRA"], UUID(case_id)).items[item]
+    assert restored["serial"] == "SN-123" and restored["make"] == "Acme"
+    again = analyst.post(f"/cases/{case_id}/item/{item}/restore",
+                         {"expected_version": at + 2, "removed_at": at + 1})
+    assert again.status_code == 409 and events(exchange) == before + 1
