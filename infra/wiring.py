@@ -55,6 +55,9 @@ from .settings import Settings
 # indexed, and stops starting new ones after this long.
 INDEX_BATCH = 25
 INDEX_SECONDS = 0.05
+# Past this many events since a state last had nothing to index, it is looked for among all
+# the cases it reads rather than among those the events touched.
+INDEX_LOOKBACK = 1000
 
 
 @dataclass
@@ -85,6 +88,10 @@ class Exchange:
     case_search_view: CaseSearchView
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
+    # (state, search key version) -> the end of the log when this process last found nothing
+    # of that state's to index (see `index_for`).
+    indexed_to: dict[tuple[str, int], int] = field(default_factory=dict, init=False,
+                                                   repr=False)
 
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
@@ -123,10 +130,24 @@ class Exchange:
     def index_for(self, viewer: Viewer) -> int:
         """Indexes, in the viewer's request, a batch of the cases their state reads that
         wait for it (new readers, changes since, a rotated key); returns how many still
-        wait. Only such a request holds the state's keyring, hence its search key."""
-        waiting, total = self.case_search_view.unindexed(
-            viewer.state, viewer.keyring.current.version, INDEX_BATCH)
-        return total - self.search.index(viewer, waiting, INDEX_SECONDS) if waiting else 0
+        wait. Only such a request holds the state's keyring, hence its search key.
+
+        Once nothing of the state's waited at some point of the log, only the cases that
+        later events touched can wait: they are the only ones looked at (comparing every
+        case the state reads with its search rows took ~100 ms a page for 6,000 cases)."""
+        mark, end = (viewer.state, viewer.keyring.current.version), self.followed_to or 0
+        since = self.indexed_to.get(mark)
+        if since == end:
+            return 0
+        touched = None
+        if since is not None and end - since <= INDEX_LOOKBACK:
+            touched = sorted({str(n.originator_id) for n in self.ledger.recorder
+                              .select_notifications(since + 1, INDEX_LOOKBACK, stop=end)})
+        waiting, total = self.case_search_view.unindexed(*mark, INDEX_BATCH, among=touched)
+        left = total - self.search.index(viewer, waiting, INDEX_SECONDS) if waiting else 0
+        if not left:
+            self.indexed_to[mark] = end
+        return left
 
     def case_search(self, viewer: Viewer, query: Query, where: CaseFilter, offset: int = 0,
                     limit: int = 20) -> tuple[list[CaseRow], int]:

@@ -41,10 +41,11 @@ class CaseSearchView:
             rows = self.index.rows(session, page)
         return rows, int(total)
 
-    def unindexed(self, state: str, key_version: int, limit: int) -> tuple[list[str], int]:
-        """Cases the state reads (not shredded) whose search rows are missing or older than
-        the case or the state's search key: up to ``limit`` of them, latest change first, and
-        how many in all."""
+    def unindexed(self, state: str, key_version: int, limit: int,
+                  among: list[str] | None = None) -> tuple[list[str], int]:
+        """Cases the state reads (not shredded; of ``among`` only, if given) whose search
+        rows are missing or older than the case or the state's search key: up to ``limit``
+        of them, latest change first, and how many in all."""
         r, c, s = case_readers.c, case_index.c, search_cases.c
         waiting = (select(r.case_id, r.updated)
                    .join(case_index, c.case_id == r.case_id)
@@ -52,6 +53,8 @@ class CaseSearchView:
                    .where(r.state == state, c.shredded_on.is_(None),
                           or_(s.case_id.is_(None), s.version < c.version,
                               s.key_version != key_version)))
+        if among is not None:
+            waiting = waiting.where(r.case_id.in_(among))
         with self.index.transaction(commit=False) as session:
             total = session.execute(select(func.count()).select_from(waiting.subquery())
                                     ).scalar() or 0

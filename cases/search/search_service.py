@@ -78,9 +78,9 @@ class CaseSearch:
         with no tokens, so it does not wait in front of the others until it changes."""
         key = SearchKey.of(viewer.keyring, viewer.state)
         deadline = None if seconds is None else time.monotonic() + seconds
-        done = 0
+        indexed: list[tuple[str, int, list[bytes]]] = []
         for case_id in case_ids:
-            if done and deadline is not None and time.monotonic() > deadline:
+            if indexed and deadline is not None and time.monotonic() > deadline:
                 break
             try:
                 view: CaseView | None = self.cases.view(viewer, UUID(str(case_id)))
@@ -90,11 +90,13 @@ class CaseSearch:
                 view = None
             tokens = [key.token(term) for term in case_terms(view)] if view else []
             version = view.version if view else self.cases.version_of(UUID(str(case_id)))
-            with self.cases.ledger.transaction() as session:
-                self.store.replace(session, viewer.state, str(case_id), version, key.version,
-                                   tokens)
-            done += 1
-        return done
+            indexed.append((str(case_id), version, tokens))
+        # One transaction for the batch: a commit per case (an fsync each on SQLite) made
+        # indexing ~20 cases/s on a busy disk.
+        with self.cases.ledger.transaction() as session:
+            for case_id, version, tokens in indexed:
+                self.store.replace(session, viewer.state, case_id, version, key.version, tokens)
+        return len(indexed)
 
     def match(self, viewer: Viewer, query: Query) -> TokenMatch:
         """The query's tokens under each of the state's search keys (rows written before a
