@@ -25,7 +25,7 @@ from cases.identity.accounts import Unlocked
 from cases.identity.directory import SECRETARIAT_CODE
 from cases.kernel.errors import AuthenticationFailed, Busy, Conflict, NotFound
 from cases.kernel.viewer import Viewer
-from crypto import Keyring
+from crypto import CryptoError, Keyring, UserKey
 
 from .extensions import current_viewer, get_exchange
 from .messages import N_, refusal
@@ -70,7 +70,16 @@ def load_user(username: str) -> SignedIn | None:
         session.regenerate()  # type: ignore[attr-defined]
         return None
     return SignedIn(user_id=str(user.id), username=user.username, state=user.state,
-                    roles=frozenset(user.roles), keyring=keyring)
+                    roles=frozenset(user.roles), keyring=keyring, own_key=own_key())
+
+
+def own_key() -> UserKey | None:
+    """The user's own key the session holds (sealed like all session data): it opens what
+    only they may read, e.g. their saved searches. None in a session from before it was kept."""
+    try:
+        return UserKey.from_bytes(bytes.fromhex(session.get("user_key", "")))
+    except (CryptoError, ValueError):
+        return None
 
 
 def keys_rotated_since_sign_in(state: str, keyring: Keyring) -> bool:
@@ -118,6 +127,8 @@ def sign_in(viewer: Viewer) -> None:
     session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
     session["user_id"] = viewer.user_id
     keep_language(viewer, chosen_now)
+    if viewer.own_key is not None:
+        session["user_key"] = viewer.own_key.to_bytes().hex()
     SignIns(current_app.session_interface.engine).record(viewer.user_id)  # type: ignore[attr-defined]
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))

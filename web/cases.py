@@ -15,9 +15,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from cases.casework.case import PORTAL, STATUSES, TIERS, TRANSITIONS
+from cases.casework.content import ITEM_CATEGORIES, POINTS_OF_DIVERSION
 from cases.casework.view import CaseView
 from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import ANALYST, Viewer
+from cases.search.terms import Query, read_query
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
@@ -126,6 +128,26 @@ def case_filter(args: MultiDict[str, str]) -> CaseFilter:
                       updated_from=day("updated_from", False), updated_to=day("updated_to", True))
 
 
+def search_query(args: MultiDict[str, str]) -> Query:
+    """The words typed in the search box and the filters on sealed content (Art. 2(1)
+    category, point of diversion, concerned state); unknown choices are ignored."""
+    return read_query(args.get("q", ""), {
+        "category": args.get("category", "") if args.get("category") in ITEM_CATEGORIES
+        else "",
+        "point_of_diversion": args.get("point_of_diversion", "")
+        if args.get("point_of_diversion") in POINTS_OF_DIVERSION else "",
+        "concerned": args.get("concerned", "").strip().upper()[:3]})
+
+
+def list_page(status: int = 200, **shown: Any) -> tuple[str, int]:
+    page: dict[str, Any] = {"rows": [], "titles": {}, "total": 0, "page": 1, "pages": 1,
+                            "matches": {}, "waiting": 0, "errors": {}, **shown}
+    return render_template("cases/list.html", statuses=STATUSES, tiers=TIERS,
+                           categories=ITEM_CATEGORIES, points=POINTS_OF_DIVERSION,
+                           chosen={k: v for k, v in request.args.items(multi=False)
+                                   if v.strip() and k != "page"}, **page), status
+
+
 @bp.get("/")
 @login_required
 def index() -> Any:
@@ -133,11 +155,9 @@ def index() -> Any:
     size = int(current_app.config["PAGE_SIZE"])
     page = page_number()
     try:
-        where = case_filter(request.args)
+        where, query = case_filter(request.args), search_query(request.args)
     except InvalidInput as error:
-        return render_template("cases/list.html", rows=[], titles={}, total=0, page=1,
-                               pages=1, statuses=STATUSES, tiers=TIERS,
-                               errors={error.field: refusal(error)}), 422
+        return list_page(422, errors={error.field: refusal(error)})
     exchange = caught_up_exchange()
     opened = open_portal_to_new_parties(exchange, viewer)
     if opened:
@@ -147,11 +167,13 @@ def index() -> Any:
                        "joined as States Parties since they were shared.", len(opened),
                        states=", ".join(sorted({s for added in opened.values()
                                                 for s in added}))), "info")
-    rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
-    titles = exchange.cases.titles(viewer, rows)
-    return render_template("cases/list.html", rows=rows, titles=titles, total=total, page=page,
-                           pages=max(1, -(-total // size)), statuses=STATUSES, tiers=TIERS,
-                           errors={})
+    waiting = exchange.index_for(viewer)
+    rows, total = exchange.case_search(viewer, query, where, (page - 1) * size, size)
+    matches = exchange.search.matches(viewer, [r.case_id for r in rows], query) \
+        if query.terms else {}
+    return list_page(rows=rows, titles=exchange.cases.titles(viewer, rows), total=total,
+                     page=page, pages=max(1, -(-total // size)), matches=matches,
+                     waiting=waiting)
 
 
 PORTAL_BATCH = 20  # portal cases opened to new States Parties in one request
