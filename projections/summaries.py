@@ -16,7 +16,7 @@ from cases.kernel.viewer import SECRETARIAT, Viewer
 from cases.policy.releases import Release, Releases
 
 from .audit import Audit, Equation, Finding, protect_release
-from .disclosure import TOTAL, Fact, Grid, Table, Thresholds, primary, table_of
+from .disclosure import TOTAL, Fact, Grid, Table, Thresholds, primary, table_of, tables_of
 
 DIMENSIONS = ("point_of_diversion", "category", "region", "status")
 TRACED, NOT_TRACED = "traced", "not_traced"
@@ -119,6 +119,19 @@ def preview(viewer: Viewer, facts: list[dict[str, Any]], thresholds: Thresholds)
         raise Forbidden("Member states read the frozen releases; the live preview is the "
                         "secretariat's.")
     return summarise(facts, thresholds)
+
+
+def from_release(edition: dict[str, Any]) -> Summary:
+    """A release's edition as a summary to show (what member states read)."""
+    published = dict(edition["figures"])
+    rules = {k: v for k, v in edition.get("rules", {}).items()
+             if k in Thresholds.__dataclass_fields__}
+    shown = tables_of({f: v for f, v in published.items() if not f.startswith("cases|")})
+    share = {}
+    for name in ("traced", "traced_by_region"):
+        if name in shown:
+            share.update(_shares(shown[name]))
+    return Summary(Thresholds(**rules), published.get(HEADLINE), shown, share)
 
 
 def publish(releases: Releases, viewer: Viewer, facts: list[dict[str, Any]],
