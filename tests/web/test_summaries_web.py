@@ -41,7 +41,8 @@ def test_members_read_the_release_and_the_secretariat_the_preview_and_its_audit(
     assert preview.status_code == 200 and ">6<" in preview.text and 'id="audit"' in preview.text
     exchange.follow()
     year = exchange.policy_summary.view.included()[0]["year"]
-    publish(exchange.releases, exchange.directory.authenticate("secretariat", PASSWORD), exchange.policy_summary.view.included(), exchange.thresholds, year,
+    publish(exchange.releases, exchange.directory.authenticate("secretariat", PASSWORD),
+            exchange.policy_summary.view.included(), exchange.thresholds, year,
             this_year=year + 1)
     page = member.get("/summaries/")
     assert page.status_code == 200 and page.text.count("<svg") >= 3

@@ -60,7 +60,7 @@ class SummaryOut(BaseModel):
                    traced_share=summary.traced_share)
 
 
-class FindingOut(BaseModel):
+class AuditFindingOut(BaseModel):
     figure: str = Field(description='"table|row|column"')
     reason: str = Field(description="The rule that suppressed it, or the figure it protects")
     lower: str = Field(description="The least value anyone can derive from the release")
@@ -78,7 +78,7 @@ class EditionOut(BaseModel):
     figures: dict[str, int | None] = Field(
         description='"table|row|column" -> cases; null marks a suppressed figure; the '
                     'headline is "cases|total|total"')
-    audit: list[FindingOut] | None = Field(
+    audit: list[AuditFindingOut] | None = Field(
         default=None, description="The audit report (secretariat only; null for others)")
 
 
