@@ -92,33 +92,36 @@ def protect_release(audit: Audit, values: dict[str, int], reasons: dict[str, str
     ``reasons`` are the figures suppressed by a rule; ``protection`` the margin each needs.
     Returns the published figures (None: suppressed) and the audit report.
     """
-    hidden = set(reasons)
+    hidden, ruled = set(reasons), set(reasons)
     reasons = dict(reasons)
-    while True:
+
+    def check(figure: str) -> Finding:
+        """The figure's interval; one hidden only to protect another needs no margin."""
         published = {f: v for f, v in values.items() if f not in hidden}
-        report, failing = [], None
-        for figure in sorted(reasons):
-            lower, upper = audit.interval(figure, published)
-            low, high = required(values[figure], protection[figure])
-            ok = lower <= low + 1e-6 and upper >= high - 1e-6
-            report.append(Finding(figure, reasons[figure], round(lower, 3), round(upper, 3), ok))
-            if not ok and failing is None:
-                failing = figure
-        if failing is None:
-            break
-        partner = _partner(audit, failing, hidden, values, protection[failing])
-        if partner is None:
-            break  # nothing left to hide: the report says which figure is not protected
-        hidden.add(partner)
-        reasons[partner] = f"protects {failing}"
+        lower, upper = audit.interval(figure, published)
+        low, high = required(values[figure], protection[figure])
+        ok = figure not in ruled or (lower <= low + 1e-6 and upper >= high - 1e-6)
+        return Finding(figure, reasons[figure], round(lower, 3), round(upper, 3), ok)
+
+    # Hiding more only removes constraints, so an interval only widens: a figure found
+    # protected stays protected, and each is worked on once.
+    for figure in sorted(reasons):
+        while not check(figure).protected:
+            partner = _partner(audit, figure, hidden, values, protection[figure])
+            if partner is None:
+                break  # nothing left to hide: the report says it is not protected
+            hidden.add(partner)
+            reasons[partner] = f"protects {figure}"
+    report = [check(f) for f in sorted(reasons)]
     return {f: (None if f in hidden else v) for f, v in values.items()}, report
 
 
 def _partner(audit: Audit, exposed: str, hidden: set[str], values: dict[str, int],
              protection: int) -> str | None:
     """The published figure to hide next: one in a relation with ``exposed`` (or, failing
-    that, with any hidden figure), the smallest that is at least the protection level (it
-    can give or take that much), zeros last (they give nothing upwards)."""
+    that, with the hidden figures it is related to, and so on outwards), the smallest that
+    is at least the protection level (it can give or take that much), zeros last (they give
+    nothing upwards)."""
     matrices = [m for m in (audit.a_eq, audit.a_ub) if m is not None]
     figures = list(audit.index)
 
@@ -128,9 +131,14 @@ def _partner(audit: Audit, exposed: str, hidden: set[str], values: dict[str, int
         for matrix in matrices:
             rows = np.nonzero(matrix[:, columns].any(axis=1))[0]
             found |= {figures[j] for j in np.nonzero(matrix[rows].any(axis=0))[0]}
-        return found - hidden
+        return found
 
-    candidates = related({exposed}) or related(hidden)
-    if not candidates:
-        return None
-    return min(candidates, key=lambda f: (values[f] < protection, values[f], f))
+    reached = {exposed}
+    while True:
+        around = related(reached)
+        candidates = around - hidden
+        if candidates:
+            return min(candidates, key=lambda f: (values[f] < protection, values[f], f))
+        if around <= reached:
+            return None
+        reached |= around
