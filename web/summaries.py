@@ -88,8 +88,6 @@ def index() -> str:
 def printable() -> str:
     """A release (or, for the secretariat, the preview) to print or save as PDF."""
     summary, release = shown(request.args.get("year", type=int))
-    if summary is None:
-        raise NotFound("No release yet.")
     return render_template("summaries/print.html", summary=summary, release=release,
                            titles=table_titles(), order=ORDER, generated=datetime.now(UTC))
 
