@@ -112,7 +112,8 @@ class Exchange:
 
     @property
     def thresholds(self) -> Thresholds:
-        return Thresholds(self.settings.disclosure_k, self.settings.disclosure_reporters)
+        return Thresholds(self.settings.disclosure_k, self.settings.disclosure_reporters,
+                          self.settings.disclosure_dominance, self.settings.disclosure_protection)
 
     def follow(self) -> int:
         """Brings the read models this process follows up to the end of the log, then signs

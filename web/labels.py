@@ -191,6 +191,8 @@ QUALIFIED_EVENTS = {
     "TraceRequest.AnswerAttached": _l("Answer attached"),
     "Release.Published": _l("Tier-1 release published"),
     "Release.Corrected": _l("Tier-1 release corrected"),
+    "Release.Issued": _l("Tier-1 release published with its audit"),
+    "Release.Reissued": _l("Tier-1 release corrected with its audit"),
 }
 
 

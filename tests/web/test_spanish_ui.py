@@ -56,7 +56,7 @@ def test_spanish_pages_show_spanish_headings(analyst: Browser, exchange: Exchang
                               "Caso registrado", "Elemento añadido",
                               "Enviar una solicitud de rastreo"],
         "/summaries/": ["Síntesis de políticas (nivel 1)", "Publicaciones",
-                        "Casos por punto de desvío y año", "subgrupo de trabajo del WGETI"],
+                        "Todavía no hay publicaciones.", "subgrupo de trabajo del WGETI"],
     }
     english = english_msgids()
     for path, spanish in expected.items():
