@@ -66,7 +66,9 @@ class Settings:
     witnesses: tuple[tuple[str, str], ...] = ()
     checkpoint_every: int = 1000
     disclosure_k: int = 5
-    disclosure_reporters: int = 2
+    disclosure_reporters: int = 3
+    disclosure_dominance: int = 60  # percent of a figure one state (or case) may hold
+    disclosure_protection: int = 3  # cases a suppressed count stays uncertain by, at least
     secure_cookies: bool = True
     proxy_hops: int = 0
     login_rate_limit: str = "10 per minute"
@@ -131,7 +133,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         witnesses=witnesses(env.get("DIVEX_WITNESSES", "")),
         checkpoint_every=number(env, "DIVEX_CHECKPOINT_EVERY", "1000"),
         disclosure_k=number(env, "DIVEX_DISCLOSURE_K", "5"),
-        disclosure_reporters=number(env, "DIVEX_DISCLOSURE_REPORTERS", "2"),
+        disclosure_reporters=number(env, "DIVEX_DISCLOSURE_REPORTERS", "3"),
+        disclosure_dominance=number(env, "DIVEX_DISCLOSURE_DOMINANCE", "60", minimum=1),
+        disclosure_protection=number(env, "DIVEX_DISCLOSURE_PROTECTION", "3", minimum=1),
         secure_cookies=flag(env.get("DIVEX_SECURE_COOKIES", "1"), "DIVEX_SECURE_COOKIES"),
         proxy_hops=number(env, "DIVEX_PROXY_HOPS", "0"),
         login_rate_limit=env.get("DIVEX_LOGIN_RATE_LIMIT", "10 per minute"),

@@ -1,36 +1,42 @@
-"""Disclosure control for the tier-1 tables: thresholds, then complementary suppression.
+"""Disclosure control for the tier-1 tables: primary suppression with states as contributors,
+then complementary suppression until a linear-programming audit (projections.audit) proves
+every suppressed figure protected.
 
-A table counts distinct cases by row (e.g. year) and column (e.g. Art. 2(1) category), each
-case in exactly one cell, with row, column and grand totals. A cell or total is published only
-if it counts at least ``k`` cases from at least ``min_reporters`` reporting states; the rest
-is suppressed. Then complementary suppression: as long as the published figures still pin
-down a suppressed one (the totals are linear equations over the suppressed figures), one more
-published cell next to it is suppressed. Published tables carry counts only: no case ids, no
-reporting state, no free text.
+A table counts cases (or, weighted, their items) by row (e.g. year) and column (e.g. Art. 2(1)
+category), each case in exactly one cell, with row, column and grand totals. Every figure is
+named "table|row|column" ("total" for a margin). The contributors whose share is limited are
+the reporting states, because the members themselves are the adversary: a state that removes
+its own cases from a figure must still face at least two other states mixed together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 TOTAL = "total"
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    k: int = 5
-    min_reporters: int = 2
+    """The rules a published figure passes; every one is a setting."""
+
+    k: int = 5  # at least k cases behind a non-zero figure
+    min_reporters: int = 3  # from at least this many reporting states
+    dominance: int = 60  # no state (and, weighted, no case) above this % of the figure
+    protection: int = 3  # a suppressed count stays uncertain by at least this many cases
 
 
 @dataclass(frozen=True)
 class Fact:
-    """One case's place in a table, and the state that reported it."""
+    """One case's place in a table, the state that reported it and its weight (1 for a
+    count, its number of items for an item table)."""
 
     row: str
     column: str
     reporter: str
+    case: str = ""
+    weight: int = 1
 
 
 @dataclass
@@ -50,108 +56,121 @@ class Table:
         return sum(v is None for v in figures)
 
 
-# A figure of the table: ("cell", row, column), ("row", row, ""), ("column", "", column)
-# or ("total", "", "").
-Figure = tuple[str, str, str]
+@dataclass(frozen=True)
+class Grid:
+    """A table before protection: its name, rows, columns and facts."""
+
+    name: str
+    rows: list[str]
+    columns: list[str]
+    facts: list[Fact]
+    weighted: bool = False
+
+    def figures(self) -> list[str]:
+        rows, columns = [*self.rows, TOTAL], [*self.columns, TOTAL]
+        return [f"{self.name}|{r}|{c}" for r in rows for c in columns]
+
+    def equations(self) -> list[dict[str, int]]:
+        """The additive relations of the table, each as coefficients summing to zero."""
+        name = self.name
+        across = [{**{f"{name}|{r}|{c}": 1 for c in self.columns}, f"{name}|{r}|{TOTAL}": -1}
+                  for r in [*self.rows, TOTAL]]
+        down = [{**{f"{name}|{r}|{c}": 1 for r in self.rows}, f"{name}|{TOTAL}|{c}": -1}
+                for c in [*self.columns, TOTAL]]
+        return across + down
 
 
-def protect(facts: Iterable[Fact], rows: list[str], columns: list[str],
-            thresholds: Thresholds = Thresholds()) -> Table:
-    """The table of ``facts`` with every unsafe figure suppressed."""
-    counts: dict[Figure, int] = {}
-    reporters: dict[Figure, set[str]] = {}
-    for fact in facts:
-        for figure in (("cell", fact.row, fact.column), ("row", fact.row, ""),
-                       ("column", "", fact.column), (TOTAL, "", "")):
-            counts[figure] = counts.get(figure, 0) + 1
-            reporters.setdefault(figure, set()).add(fact.reporter)
-    figures = figures_of(rows, columns)
-    hidden = {f for f in figures
-              if counts.get(f, 0) > 0 and (counts[f] < thresholds.k
-                                           or len(reporters[f]) < thresholds.min_reporters)}
-    while True:
-        exposed = determined(hidden, rows, columns)
-        if not exposed:
-            break
-        hidden.add(_partner(min(exposed), hidden, counts, rows, columns))
-    value = {f: (None if f in hidden else counts.get(f, 0)) for f in figures}
-    return Table(rows=list(rows), columns=list(columns),
-                 cells={(r, c): value[("cell", r, c)] for r in rows for c in columns},
-                 row_totals={r: value[("row", r, "")] for r in rows},
-                 column_totals={c: value[("column", "", c)] for c in columns},
-                 total=value[(TOTAL, "", "")])
+@dataclass
+class Contribution:
+    """What a figure is made of: its value, cases, and the share of each state and case."""
+
+    value: int = 0
+    cases: set[str] = field(default_factory=set)
+    by_state: dict[str, int] = field(default_factory=dict)
+    largest_case: int = 0
 
 
-def figures_of(rows: list[str], columns: list[str]) -> list[Figure]:
-    return ([("cell", r, c) for r in rows for c in columns] + [("row", r, "") for r in rows]
-            + [("column", "", c) for c in columns] + [(TOTAL, "", "")])
-
-
-def equations(rows: list[str], columns: list[str]) -> list[list[tuple[Figure, int]]]:
-    """The additive relations between the figures, each as terms summing to zero."""
-    found = [[*(((("cell", r, c)), 1) for c in columns), (("row", r, ""), -1)] for r in rows]
-    found += [[*((("cell", r, c), 1) for r in rows), (("column", "", c), -1)] for c in columns]
-    found.append([*((("row", r, ""), 1) for r in rows), ((TOTAL, "", ""), -1)])
-    found.append([*((("column", "", c), 1) for c in columns), ((TOTAL, "", ""), -1)])
+def contributions(grid: Grid) -> dict[str, Contribution]:
+    found = {f: Contribution() for f in grid.figures()}
+    for n, fact in enumerate(grid.facts):
+        case = fact.case or str(n)
+        for r in (fact.row, TOTAL):
+            for c in (fact.column, TOTAL):
+                entry = found[f"{grid.name}|{r}|{c}"]
+                entry.value += fact.weight
+                entry.cases.add(case)
+                entry.by_state[fact.reporter] = entry.by_state.get(fact.reporter, 0) + fact.weight
+                entry.largest_case = max(entry.largest_case, fact.weight)
     return found
 
 
-def determined(hidden: set[Figure], rows: list[str], columns: list[str]) -> set[Figure]:
-    """The suppressed figures that the published ones pin down exactly.
+def primary_reason(entry: Contribution, thresholds: Thresholds, weighted: bool) -> str | None:
+    """Why a figure may not be published on its own, or None when it passes every rule."""
+    if entry.value == 0:
+        return None
+    if len(entry.cases) < thresholds.k:
+        return f"fewer than {thresholds.k} cases"
+    if len(entry.by_state) < thresholds.min_reporters:
+        return f"fewer than {thresholds.min_reporters} reporting states"
+    if max(entry.by_state.values()) * 100 > thresholds.dominance * entry.value:
+        return f"one state holds more than {thresholds.dominance}%"
+    if weighted and entry.largest_case * 100 > thresholds.dominance * entry.value:
+        return f"one case holds more than {thresholds.dominance}%"
+    return None
 
-    Each relation, with the published figures moved to the other side, is a linear equation
-    over the suppressed ones; a suppressed figure is determined when its unit vector lies in
-    the span of the equations (a pivot of the reduced row echelon form with no other term).
+
+def primary(grids: Iterable[Grid], thresholds: Thresholds) -> tuple[dict[str, int],
+                                                                    dict[str, str]]:
+    """Every figure's true value, and the figures each rule suppresses with the reason.
+
+    A zero in a row or column holding a suppressed cell is suppressed too: published, it
+    would say that all of that line's cases share the other attribute.
     """
-    unknowns = sorted(hidden)
-    index = {f: i for i, f in enumerate(unknowns)}
-    matrix = []
-    for terms in equations(rows, columns):
-        row = [Fraction(0)] * len(unknowns)
-        for figure, coefficient in terms:
-            if figure in index:
-                row[index[figure]] += coefficient
-        if any(row):
-            matrix.append(row)
-    pinned = set()
-    for row in _reduced(matrix):
-        nonzero = [j for j, v in enumerate(row) if v]
-        if len(nonzero) == 1:
-            pinned.add(unknowns[nonzero[0]])
-    return pinned
+    values: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for grid in grids:
+        found = contributions(grid)
+        values.update({f: e.value for f, e in found.items()})
+        for figure, entry in found.items():
+            reason = primary_reason(entry, thresholds, grid.weighted)
+            if reason:
+                reasons[figure] = reason
+        lines = {part for figure in reasons if figure.startswith(f"{grid.name}|")
+                 for part in _lines(figure)}
+        for r in grid.rows:
+            for c in grid.columns:
+                figure = f"{grid.name}|{r}|{c}"
+                if found[figure].value == 0 and (_lines(figure) & lines) \
+                        and figure not in reasons:
+                    reasons[figure] = "a zero beside a suppressed figure"
+    return values, reasons
 
 
-def _reduced(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
-    """Reduced row echelon form (exact arithmetic)."""
-    rows = [list(r) for r in matrix]
-    pivot_row = 0
-    width = len(rows[0]) if rows else 0
-    for column in range(width):
-        pivot = next((i for i in range(pivot_row, len(rows)) if rows[i][column]), None)
-        if pivot is None:
-            continue
-        rows[pivot_row], rows[pivot] = rows[pivot], rows[pivot_row]
-        lead = rows[pivot_row][column]
-        rows[pivot_row] = [v / lead for v in rows[pivot_row]]
-        for i in range(len(rows)):
-            if i != pivot_row and rows[i][column]:
-                factor = rows[i][column]
-                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[pivot_row], strict=True)]
-        pivot_row += 1
-    return rows[:pivot_row]
+def _lines(figure: str) -> set[str]:
+    _, row, column = figure.split("|")
+    return {f"row:{row}", f"column:{column}"} - {f"row:{TOTAL}", f"column:{TOTAL}"}
 
 
-def _partner(exposed: Figure, hidden: set[Figure], counts: dict[Figure, int],
-             rows: list[str], columns: list[str]) -> Figure:
-    """The published figure to suppress so that ``exposed`` is no longer pinned down.
+def table_of(grid: Grid, published: dict[str, int | None]) -> Table:
+    """The grid's published figures as a table."""
+    def value(r: str, c: str) -> int | None:
+        return published[f"{grid.name}|{r}|{c}"]
+    return Table(rows=list(grid.rows), columns=list(grid.columns),
+                 cells={(r, c): value(r, c) for r in grid.rows for c in grid.columns},
+                 row_totals={r: value(r, TOTAL) for r in grid.rows},
+                 column_totals={c: value(TOTAL, c) for c in grid.columns},
+                 total=value(TOTAL, TOTAL))
 
-    Among the figures sharing a relation with it, the one that leaves the fewest figures
-    pinned down (looking one step ahead keeps the cascade short), then the smallest (fewest
-    cases lost; an empty cell costs nothing).
-    """
-    neighbours = {f for terms in equations(rows, columns) if any(f == exposed for f, _ in terms)
-                  for f, _ in terms if f not in hidden}
-    if not neighbours:  # every figure around it is hidden already: hide what remains
-        neighbours = {f for f in figures_of(rows, columns) if f not in hidden}
-    return min(neighbours, key=lambda f: (len(determined(hidden | {f}, rows, columns)),
-                                          counts.get(f, 0), f))
+
+def tables_of(figures: dict[str, int | None]) -> dict[str, Table]:
+    """Tables rebuilt from a release's flat figures ("table|row|column")."""
+    grids: dict[str, tuple[list[str], list[str]]] = {}
+    for key in figures:
+        name, row, column = key.split("|")
+        rows, columns = grids.setdefault(name, ([], []))
+        if row != TOTAL and row not in rows:
+            rows.append(row)
+        if column != TOTAL and column not in columns:
+            columns.append(column)
+    return {name: table_of(Grid(name, rows, columns, []), figures)
+            for name, (rows, columns) in grids.items()}

@@ -1,7 +1,7 @@
 """Tier-1 policy summaries: the public face of the exchange, counts only.
 
-Every signed-in user sees the same disclosure-controlled tables and charts; no page here
-touches a case.
+Member states and the subgroup read the frozen releases; the secretariat also sees the live
+preview (same rules) and each release's audit report. No page here touches a case.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from cases.kernel.errors import InvalidInput, NotFound
-from cases.kernel.viewer import Viewer
+from cases.kernel.viewer import SECRETARIAT, Viewer
 from cases.policy.releases import Release
-from projections.summaries import DIMENSIONS, Summary, figures, summarise
+from projections.summaries import DIMENSIONS, Summary, figures, from_release, preview, publish
 
 from .charts import bar_chart, share_chart
 from .extensions import caught_up_exchange, current_viewer, get_exchange
@@ -28,9 +28,27 @@ from .labels import label
 bp = Blueprint("summaries", __name__, url_prefix="/summaries")
 
 
-def current_summary() -> Summary:
+ORDER = [*DIMENSIONS, "items", "traced", "traced_by_region", "response"]
+
+
+def current_summary(viewer: Viewer) -> Summary:
+    """The live preview (the secretariat's only: members get Forbidden)."""
     exchange = caught_up_exchange()
-    return summarise(exchange.policy_summary.view.included(), exchange.thresholds)
+    return preview(viewer, exchange.policy_summary.view.included(),
+                   exchange.thresholds)
+
+
+def shown(year: int | None) -> tuple[Summary | None, Release | None]:
+    """What the viewer reads: a release (the given year's, else the latest), or for the
+    secretariat without a year, the live preview."""
+    releases = get_exchange().releases.all()
+    if year is None and current_viewer().has(SECRETARIAT):
+        return current_summary(current_viewer()), None
+    release = next((r for r in releases if r.year == year), None) if year is not None \
+        else (releases[-1] if releases else None)
+    if year is not None and release is None:
+        raise NotFound("No release for %(year)s.", year=year)
+    return (from_release(release.editions[-1]), release) if release else (None, None)
 
 
 def table_titles() -> dict[str, str]:
@@ -40,44 +58,45 @@ def table_titles() -> dict[str, str]:
             "status": _("Cases by status and year"),
             "traced": _("Trace requests: origin traced, by year"),
             "traced_by_region": _("Trace requests: origin traced, by year and region"),
-            "response": _("Trace requests answered within the deadline, by year")}
+            "response": _("Trace requests answered within the deadline, by year"),
+            "items": _("Items by category and year")}
 
 
 @bp.get("/")
 @login_required
 def index() -> str:
-    summary = current_summary()
-    labels = {c: str(label(c)) for t in summary.tables.values() for c in t.columns}
-    charts = {
-        "point_of_diversion": bar_chart(summary.tables["point_of_diversion"],
-                                        table_titles()["point_of_diversion"], labels,
-                                        _("cases")),
-        "category": bar_chart(summary.tables["category"], table_titles()["category"], labels,
-                              _("cases")),
-        "traced": share_chart({y: s for y, s in summary.traced_share.items() if " " not in y},
-                              _("Share of traced cases (SDG 16.4.2-style)"), _("% traced")),
-    }
-    return render_template("summaries/index.html", summary=summary, charts=charts,
-                           releases=get_exchange().releases.all(),
-                           titles=table_titles(), order=[*DIMENSIONS, "traced",
-                                                         "traced_by_region", "response"])
+    summary, release = shown(request.args.get("year", type=int))
+    charts = {}
+    if summary is not None:
+        labels = {c: str(label(c)) for t in summary.tables.values() for c in t.columns}
+        charts = {name: bar_chart(summary.tables[name], table_titles()[name], labels,
+                                  _("cases"))
+                  for name in ("point_of_diversion", "category") if name in summary.tables}
+        charts["traced"] = share_chart(
+            {y: s for y, s in summary.traced_share.items() if " " not in y},
+            _("Share of traced cases (SDG 16.4.2-style)"), _("% traced"))
+    findings = release.editions[-1]["audit"] if release else \
+        [f.as_record() for f in summary.report] if summary else []
+    return render_template("summaries/index.html", summary=summary, release=release,
+                           charts=charts, findings=findings, releases=get_exchange().releases.all(),
+                           thresholds=get_exchange().thresholds, titles=table_titles(),
+                           order=ORDER)
 
 
 @bp.get("/print")
 @login_required
 def printable() -> str:
-    """The summary for the subgroup, to print or save as PDF, with date and thresholds."""
-    summary = current_summary()
-    return render_template("summaries/print.html", summary=summary, titles=table_titles(),
-                           order=[*DIMENSIONS, "traced", "traced_by_region", "response"],
-                           generated=datetime.now(UTC))
+    """A release (or, for the secretariat, the preview) to print or save as PDF."""
+    summary, release = shown(request.args.get("year", type=int))
+    return render_template("summaries/print.html", summary=summary, release=release,
+                           titles=table_titles(), order=ORDER, generated=datetime.now(UTC))
 
 
 @bp.get("/tables.csv")
 @login_required
 def tables_csv() -> Response:
-    """Every published table, one row per figure; suppressed figures say so, never a number."""
-    return _csv(figures(current_summary()), "divex-tier1-summaries.csv")
+    """The preview's tables (secretariat), one row per figure; suppressed figures say so."""
+    return _csv(figures(current_summary(current_viewer())), "divex-tier1-summaries.csv")
 
 
 @bp.get("/releases/<int:year>.csv")
@@ -104,13 +123,10 @@ def publish_release() -> Any:
 
 
 def publish_year(viewer: Viewer, year: int) -> Release:
-    """Freezes the year's tables as they are published now (the page's and the API's way)."""
+    """Freezes the year's tables, audited (the page's and the API's way)."""
     exchange = caught_up_exchange()
-    facts = [f for f in exchange.policy_summary.view.included() if f["year"] == year]
-    return exchange.releases.publish(viewer, year, exchange.thresholds.k,
-                                     exchange.thresholds.min_reporters,
-                                     figures(summarise(facts, exchange.thresholds)),
-                                     datetime.now(UTC).year)
+    return publish(exchange.releases, viewer, exchange.policy_summary.view.included(),
+                   exchange.thresholds, year, datetime.now(UTC).year)
 
 
 def _csv(published: dict[str, Any], filename: str) -> Response:

@@ -1,8 +1,10 @@
 """Frozen releases of the tier-1 tables: one per closed year, published by the secretariat.
 
-A release is an event holding the published counts (already disclosure-controlled; counts
-only). A correction of a year already released is refused when a figure published in both
-would move by less than k: the difference of two releases must not reveal a small cell.
+A release is an event holding the published counts (already disclosure-controlled and
+audited; counts only) with its audit report. Member states read releases only, never the
+live tables. A correction is refused when it would publish a figure an earlier edition
+suppressed or move one by fewer than k: the difference of two editions must not reveal a
+small cell (projections.summaries suppresses such figures before it comes to that).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from cases.kernel.errors import Conflict, Forbidden, InvalidInput
 from cases.kernel.ledger import Actor, Ledger, SignedAggregate, stored_as
 from cases.kernel.viewer import SECRETARIAT, Viewer
 
-Figures = dict[str, int | None]
+Figures = dict[str, int | None]  # "table|row|column" -> count, None when suppressed
 # The Arms Trade Treaty entered into force on 24 December 2014: no earlier year has cases.
-FIRST_YEAR = 2014  # "table|row|column" -> count, None when suppressed
+FIRST_YEAR = 2014
 
 
 def release_id(year: int) -> UUID:
@@ -28,57 +30,99 @@ def release_id(year: int) -> UUID:
 
 @stored_as("cases.releases")
 class Release(SignedAggregate):
-    """Every release of one year's tables, the first and its corrections."""
+    """Every release of one year's tables, the first and its corrections, each edition with
+    the rules it obeyed and its audit report (which figures were suppressed, why, and the
+    interval an attacker can derive for each)."""
 
     class Published(SignedAggregate.Created):
+        """Before the audit (kept so that early releases stay readable)."""
+
         year: int
         k: int
         min_reporters: int
         figures: dict[str, Any]
 
-    def __init__(self, year: int, k: int, min_reporters: int, figures: Figures) -> None:
+    class Issued(SignedAggregate.Created):
+        year: int
+        rules: dict[str, Any]
+        figures: dict[str, Any]
+        audit: list[Any]
+
+    def __init__(self, year: int, figures: Figures, k: int = 0, min_reporters: int = 0,
+                 rules: dict[str, Any] | None = None, audit: list[Any] | None = None) -> None:
         self.year = year
         self.editions: list[dict[str, Any]] = [
-            {"k": k, "min_reporters": min_reporters, "figures": dict(figures),
-             "on": self.created_on}]
+            _edition(rules or {"k": k, "min_reporters": min_reporters}, figures, audit or [],
+                     self.created_on)]
 
     @classmethod
-    def publish(cls, actor: Actor, year: int, k: int, min_reporters: int,
-                figures: Figures) -> Release:
-        return cls._start(cls.Published, release_id(year), actor, year=year, k=k,
-                          min_reporters=min_reporters, figures=figures)
+    def publish(cls, actor: Actor, year: int, rules: dict[str, Any], figures: Figures,
+                audit: list[Any]) -> Release:
+        return cls._start(cls.Issued, release_id(year), actor, year=year, rules=rules,
+                          figures=figures, audit=audit)
 
     class Corrected(SignedAggregate.Event):
+        """Before the audit (kept so that early releases stay readable)."""
+
         k: int
         min_reporters: int
         figures: dict[str, Any]
 
         def apply(self, release: Release) -> None:
-            release.editions.append({"k": self.k, "min_reporters": self.min_reporters,
-                                     "figures": dict(self.figures), "on": self.timestamp})
+            release.editions.append(_edition({"k": self.k, "min_reporters": self.min_reporters},
+                                             self.figures, [], self.timestamp))
 
-    def correct(self, actor: Actor, k: int, min_reporters: int, figures: Figures) -> None:
+    class Reissued(SignedAggregate.Event):
+        rules: dict[str, Any]
+        figures: dict[str, Any]
+        audit: list[Any]
+
+        def apply(self, release: Release) -> None:
+            release.editions.append(_edition(self.rules, self.figures, self.audit,
+                                             self.timestamp))
+
+    def correct(self, actor: Actor, rules: dict[str, Any], figures: Figures,
+                audit: list[Any]) -> None:
+        """A new edition; refused if it would publish a figure an earlier edition suppressed,
+        or move one by fewer than k cases (the two editions could be compared)."""
+        k = int(rules["k"])
+        hidden = {name for edition in self.editions
+                  for name, value in edition["figures"].items() if value is None}
         latest = self.editions[-1]["figures"]
         small = sorted(name for name, value in figures.items()
-                       if value is not None and latest.get(name) is not None
-                       and 0 < abs(value - latest[name]) < k)
+                       if value is not None and (name in hidden or (
+                           latest.get(name) is not None and 0 < abs(value - latest[name]) < k)))
         if small:
             raise Conflict("This correction would change %(count)s published figure(s) by "
-                           "fewer than %(k)s cases (e.g. %(example)s): the two releases could "
-                           "be compared to reveal a small cell.", count=len(small), k=k,
-                           example=small[0].replace("|", " / "))
+                           "fewer than %(k)s cases or publish one suppressed before (e.g. "
+                           "%(example)s): the two releases could be compared to reveal a small "
+                           "cell.", count=len(small), k=k, example=small[0].replace("|", " / "))
         if figures == latest:
             raise Conflict("Nothing changed since the last release of this year.")
-        self._record(self.Corrected, actor, k=k, min_reporters=min_reporters, figures=figures)
+        self._record(self.Reissued, actor, rules=rules, figures=figures, audit=audit)
+
+
+def _edition(rules: dict[str, Any], figures: Figures, audit: list[Any],
+             on: Any) -> dict[str, Any]:
+    return {"k": rules.get("k"), "min_reporters": rules.get("min_reporters"),
+            "rules": dict(rules), "figures": dict(figures), "audit": list(audit), "on": on}
 
 
 class Releases:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
 
-    def publish(self, viewer: Viewer, year: int, k: int, min_reporters: int,
-                figures: Figures, this_year: int) -> Release:
-        """Publishes (or corrects) the release of a closed year."""
+    def latest(self, year: int) -> Figures | None:
+        """The figures of the year's latest edition, None before its first release."""
+        try:
+            release: Release = self.ledger.repository.get(release_id(year))
+        except AggregateNotFoundError:
+            return None
+        return dict(release.editions[-1]["figures"])
+
+    def publish(self, viewer: Viewer, year: int, rules: dict[str, Any], figures: Figures,
+                audit: list[Any], this_year: int) -> Release:
+        """Publishes (or corrects) the release of a closed year, with its audit report."""
         if not viewer.has(SECRETARIAT):
             raise Forbidden("Only the secretariat publishes releases.")
         if year < FIRST_YEAR:
@@ -92,13 +136,14 @@ class Releases:
         except AggregateNotFoundError:
             existing = None
         if existing is None:
-            release = Release.publish(viewer.actor, year, k, min_reporters, figures)
+            release = Release.publish(viewer.actor, year, rules, figures, audit)
         else:
             release = existing
-            release.correct(viewer.actor, k, min_reporters, figures)
+            release.correct(viewer.actor, rules, figures, audit)
         self.ledger.save_all(release)
         return release
 
     def all(self) -> list[Release]:
-        ids = self.ledger.ids_created_by(Release.Published)
+        ids = {*self.ledger.ids_created_by(Release.Published),
+               *self.ledger.ids_created_by(Release.Issued)}
         return sorted((self.ledger.repository.get(i) for i in ids), key=lambda r: r.year)

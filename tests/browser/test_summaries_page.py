@@ -1,4 +1,4 @@
-"""In a real browser: the summaries page renders its charts (server-side SVG) with a size."""
+"""In a real browser: a member reads a release, its charts (server-side SVG) with a size."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from infra.wiring import Exchange
+from projections.summaries import publish
 from tests.browser.conftest import record_console
 from tests.browser.test_analyst_flow import sign_in
 from tests.conftest import PASSWORD
@@ -23,7 +24,7 @@ def test_summaries_page_shows_its_charts(live_server: str, live_exchange: Exchan
     analysts = {code: live_exchange.directory.authenticate(f"{code.lower()}.analyst", PASSWORD)
                 for code in ("FRA", "DEU", "MLI")}
     for n in range(6):
-        owner = ("FRA", "MLI")[n % 2]
+        owner = ("FRA", "DEU", "MLI")[n % 3]
         case_id = live_exchange.cases.open_case(analysts[owner], SUMMARY)
         live_exchange.cases.add_part(analysts[owner], case_id, 1, "item",
                                      {"category": "small_arms", "quantity": "2"})
@@ -31,6 +32,10 @@ def test_summaries_page_shows_its_charts(live_server: str, live_exchange: Exchan
                                   sorted({"DEU", "MLI"} - {owner}))
         for state in live_exchange.policy.propose(analysts[owner], case_id):
             live_exchange.policy.consent(analysts[state], case_id, True)
+    live_exchange.follow()
+    facts = live_exchange.policy_summary.view.included()
+    publish(live_exchange.releases, live_exchange.directory.authenticate("secretariat", PASSWORD),
+            facts, live_exchange.thresholds, facts[0]["year"], this_year=facts[0]["year"] + 1)
     page = browser.new_page()
     console = record_console(page)
     sign_in(page, live_server, "deu.analyst")

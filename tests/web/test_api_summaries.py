@@ -1,5 +1,5 @@
-"""Summary operations of the API: the same counts-only, suppressed tables as the page, and
-releases only the secretariat publishes."""
+"""Summary operations of the API: the secretariat's live preview, releases every user reads
+(the audit report the secretariat's only), published by the secretariat."""
 
 from __future__ import annotations
 
@@ -20,15 +20,16 @@ def api(app: Flask, exchange: Exchange, username: str) -> Api:
     return Api(app, exchange, exchange.directory.authenticate(username, PASSWORD))
 
 
-def test_every_user_reads_the_tables_and_small_cells_are_suppressed(
-        app: Flask, exchange: Exchange) -> None:
+def test_only_the_secretariat_reads_the_live_preview(app: Flask, exchange: Exchange) -> None:
     case_ids = consented_cases(exchange, 6)
-    mli = api(app, exchange, "mli.analyst")
-    summary = mli.get("/summaries")
-    assert summary["k"] == 5 and summary["cases"] == 6
+    assert api(app, exchange, "mli.analyst").get("/summaries", expect=403)[
+        "error"] == "forbidden"
+    secretariat = api(app, exchange, "secretariat")
+    summary = secretariat.get("/summaries")
+    assert summary["k"] == 5 and summary["cases"] == 6 and summary["min_reporters"] == 3
     assert summary["tables"]["category"]["cells"][YEAR]["small_arms"] == 6
     for secret in (SUMMARY["title"], ITEM["serial"], *map(str, case_ids)):
-        assert secret not in mli.last_text
+        assert secret not in secretariat.last_text
 
 
 def test_below_the_threshold_figures_are_null(app: Flask, exchange: Exchange) -> None:
@@ -56,5 +57,8 @@ def test_only_the_secretariat_publishes_a_release_of_a_closed_year(
     assert release["year"] == last_year and len(release["editions"]) == 1
     secretariat.post("/summaries/releases", {"year": last_year}, expect=409)
     assert analyst.get("/summaries/releases")["items"][0]["year"] == last_year
-    assert analyst.get(f"/summaries/releases/{last_year}")["editions"][0]["k"] == 5
+    [edition] = analyst.get(f"/summaries/releases/{last_year}")["editions"]
+    assert edition["k"] == 5 and edition["rules"]["dominance"] == 60
+    assert edition["audit"] is None  # the audit report is the secretariat's
+    assert secretariat.get(f"/summaries/releases/{last_year}")["editions"][0]["audit"] == []
     assert analyst.get("/summaries/releases/1999", expect=404)["error"] == "not_found"

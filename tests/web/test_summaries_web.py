@@ -1,4 +1,5 @@
-"""The summaries page: every signed-in user sees the same counts-only tables and charts."""
+"""The summaries page: members read frozen releases; the secretariat also the live preview
+and the audit report. Counts only."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import io
 from flask import Flask
 
 from infra.wiring import Exchange
-from tests.conftest import register_states
+from projections.summaries import publish
+from tests.conftest import PASSWORD, register_states
 from tests.web.conftest import ITEM, SUMMARY, Browser
 
 
 def consented_cases(exchange: Exchange, count: int) -> list:
-    """Cases of FRA and DEU about small arms found in MLI, with full tier-1 consent."""
+    """Cases of FRA, DEU and MLI about small arms found in MLI, with full tier-1 consent."""
     people = register_states(exchange.directory, ("FRA", "DEU", "MLI"))
     case_ids = []
     for n in range(count):
-        owner = ("FRA", "DEU")[n % 2]
+        owner = ("FRA", "DEU", "MLI")[n % 3]
         case_id = exchange.cases.open_case(people[owner], SUMMARY)
         exchange.cases.add_part(people[owner], case_id, 1, "item", ITEM)
         exchange.cases.share(people[owner], case_id, 2, "bilateral",
@@ -28,27 +30,36 @@ def consented_cases(exchange: Exchange, count: int) -> list:
     return case_ids
 
 
-def test_summaries_page_shows_tables_and_svg_charts_without_case_data(
+def test_members_read_the_release_and_the_secretariat_the_preview_and_its_audit(
         app: Flask, exchange: Exchange) -> None:
     case_ids = consented_cases(exchange, 6)
-    browser = Browser(app.test_client())
-    assert browser.login("mli.analyst").status_code == 302
-    page = browser.get("/summaries/")
-    assert page.status_code == 200
-    assert page.text.count("<svg") >= 3
-    assert ">6<" in page.text  # six small-arms cases this year, above k = 5
+    member, secretariat = Browser(app.test_client()), Browser(app.test_client())
+    assert member.login("mli.analyst").status_code == 302
+    secretariat.login("secretariat")
+    assert "No release yet" in member.get("/summaries/").text  # the live tables are not theirs
+    preview = secretariat.get("/summaries/")
+    assert preview.status_code == 200 and ">6<" in preview.text and 'id="audit"' in preview.text
+    exchange.follow()
+    year = exchange.policy_summary.view.included()[0]["year"]
+    publish(exchange.releases, exchange.directory.authenticate("secretariat", PASSWORD),
+            exchange.policy_summary.view.included(), exchange.thresholds, year,
+            this_year=year + 1)
+    page = member.get("/summaries/")
+    assert page.status_code == 200 and page.text.count("<svg") >= 3
+    assert ">6<" in page.text and 'id="audit"' not in page.text
     for secret in (SUMMARY["title"], ITEM["serial"].strip(), *map(str, case_ids)):
         assert secret not in page.text
-    printable = browser.get("/summaries/print")
+    printable = member.get("/summaries/print")
     assert "at least 5 cases" in printable.text and "Generated on" in printable.text
 
 
-def test_tables_csv_has_counts_and_marks_suppressed_figures(app: Flask,
-                                                           exchange: Exchange) -> None:
+def test_preview_csv_is_the_secretariats_and_marks_suppressed_figures(
+        app: Flask, exchange: Exchange) -> None:
     consented_cases(exchange, 3)  # below k: everything that counts them is suppressed
-    browser = Browser(app.test_client())
-    browser.login("fra.analyst")
-    response = browser.get("/summaries/tables.csv")
+    member, secretariat = Browser(app.test_client()), Browser(app.test_client())
+    member.login("fra.analyst"), secretariat.login("secretariat")
+    assert member.get("/summaries/tables.csv").status_code == 403
+    response = secretariat.get("/summaries/tables.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert rows and all(r["cases"] in ("suppressed", "0") for r in rows

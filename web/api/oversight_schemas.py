@@ -41,6 +41,9 @@ class SummaryTableOut(BaseModel):
 class SummaryOut(BaseModel):
     k: int = Field(description="A figure counts at least k cases ...")
     min_reporters: int = Field(description="... from at least this many reporting states")
+    dominance: int = Field(description="... none of which holds more than this % of it")
+    protection: int = Field(description="The audit keeps every suppressed count uncertain "
+                                        "by at least this many cases")
     cases: int | None = Field(description="Consented cases behind the tables; null below k")
     tables: dict[str, SummaryTableOut] = Field(
         description="By year and point_of_diversion, category, region, status; traced, "
@@ -51,17 +54,32 @@ class SummaryOut(BaseModel):
     @classmethod
     def of(cls, summary: Summary) -> SummaryOut:
         return cls(k=summary.thresholds.k, min_reporters=summary.thresholds.min_reporters,
-                   cases=summary.cases or None,
+                   dominance=summary.thresholds.dominance,
+                   protection=summary.thresholds.protection, cases=summary.cases,
                    tables={name: SummaryTableOut.of(t) for name, t in summary.tables.items()},
                    traced_share=summary.traced_share)
+
+
+class AuditFindingOut(BaseModel):
+    figure: str = Field(description='"table|row|column"')
+    reason: str = Field(description="The rule that suppressed it, or the figure it protects")
+    lower: str = Field(description="The least value anyone can derive from the release")
+    upper: str | None = Field(description="The greatest; null when unbounded")
+    protected: bool
 
 
 class EditionOut(BaseModel):
     k: int
     min_reporters: int
+    rules: dict[str, int] = Field(default_factory=dict,
+                                  description="Every rule of the edition (k, min_reporters, "
+                                              "dominance, protection)")
     on: datetime
     figures: dict[str, int | None] = Field(
-        description='"table|row|column" -> cases; null marks a suppressed figure')
+        description='"table|row|column" -> cases; null marks a suppressed figure; the '
+                    'headline is "cases|total|total"')
+    audit: list[AuditFindingOut] | None = Field(
+        default=None, description="The audit report (secretariat only; null for others)")
 
 
 class ReleaseOut(FromAttributes):
