@@ -40,6 +40,7 @@ from projections.case_index import CaseIndex, CaseIndexView
 from projections.checkpoints import Checkpointer, CheckpointStore, Witness
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
+from projections.inbox import Inbox, InboxView
 from projections.policy_summary import PolicySummary, PolicySummaryView
 from projections.read_model import ReadModel
 from projections.trace_board import TraceBoard, TraceBoardView
@@ -71,13 +72,14 @@ class Exchange:
     checkpointer: Checkpointer
     witness: Witness
     onboarding: Onboarding
+    inbox: Inbox
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
 
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
         return [self.case_index, self.trace_board, self.audit_index, self.access_ledger,
-                self.policy_summary]
+                self.policy_summary, self.inbox]
 
     def streamable(self) -> list[Projection]:
         """The projections that need only each record's own order, so Kafka workers can
@@ -148,6 +150,7 @@ class ReadModelViews:
     audit_index: AuditIndexView
     access_ledger: AccessLedgerView
     policy_summary: PolicySummaryView
+    inbox: InboxView
 
     @classmethod
     def on(cls, datastore: SQLAlchemyDatastore) -> ReadModelViews:
@@ -156,11 +159,12 @@ class ReadModelViews:
             TraceBoardView(datastore, tracking_table_name="trace_board_tracking"),
             AuditIndexView(datastore, tracking_table_name="audit_index_tracking"),
             AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking"),
-            PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking"))
+            PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking"),
+            InboxView(datastore, tracking_table_name="inbox_tracking"))
 
     def all(self) -> tuple[ReadModel, ...]:
         return (self.case_index, self.trace_board, self.audit_index, self.access_ledger,
-                self.policy_summary)
+                self.policy_summary, self.inbox)
 
 
 def private_data_dir(settings: Settings) -> None:
@@ -232,7 +236,7 @@ def open_exchange(settings: Settings) -> Exchange:
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(views.case_index),
-                    traces=Traces(ledger, keystore, directory, cases),
+                    traces=Traces(ledger, keystore, directory, cases, zone=settings.zone),
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(views.trace_board),
                     audit_index=AuditIndex(views.audit_index),
@@ -242,4 +246,5 @@ def open_exchange(settings: Settings) -> Exchange:
                     audit=AuditTrail(ledger, keystore), checkpoints=checkpoints,
                     checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory),
-                    onboarding=Onboarding(directory, settings.invitation_days))
+                    onboarding=Onboarding(directory, settings.invitation_days),
+                    inbox=Inbox(views.inbox))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, tzinfo
 from typing import Any
 from uuid import UUID
 
@@ -70,12 +70,13 @@ class Traces:
     """Commands and queries on trace requests, for a given `Viewer`."""
 
     def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory, cases: Cases,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, zone: tzinfo = UTC) -> None:
         self.ledger = ledger
         self.keystore = keystore
         self.directory = directory
         self.cases = cases
         self.clock = clock
+        self.zone = zone  # the deployment's calendar: days and deadlines are its days
 
     # Commands
 
@@ -100,7 +101,7 @@ class Traces:
             raise InvalidInput("Say what you ask the requested state.", field="questions")
         if len(text) > 20_000:
             raise InvalidInput("At most %(limit)s characters.", field="questions", limit=20_000)
-        today = day_of(self.clock())
+        today = self._today()
         deadline = deadline_after(today, deadline_days)
         readers = {viewer.state, requested}
         if share_with_case_readers:
@@ -209,7 +210,7 @@ class Traces:
             requested=trace.requested, item_ids=list(trace.item_ids), status=trace.status,
             outcome=trace.outcome, sent_on=trace.sent_on, deadline=trace.deadline,
             acknowledged_on=trace.acknowledged_on, answered_on=trace.answered_on,
-            closed_on=trace.closed_on, overdue=trace.overdue(self.clock()),
+            closed_on=trace.closed_on, overdue=trace.overdue(self._today()),
             recipients=list(trace.recipients), version=trace.version,
             attached_part_id=trace.attached_part_id,
             case_shredded=self.cases.is_shredded(UUID(trace.case_id)))
@@ -239,7 +240,7 @@ class Traces:
             view.feedback = content["feedback"]
 
     def _today(self) -> date:
-        return day_of(self.clock())
+        return day_of(self.clock().astimezone(self.zone))
 
     def _requestable(self, viewer: Viewer, code: str) -> str:
         code = str(code or "").strip().upper()

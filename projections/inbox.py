@@ -1,0 +1,617 @@
+"""The inbox: what each state's users (and each user) should know happened, built from the clear
+headers of the log; no key is needed to know that something happened (DESIGN §7).
+
+Items are per state, seen by the roles of their kind (`cases.notifications.kinds`), or per
+user. An item about a case shows only while the state can read the case now: the inbox keeps
+each case's readers, so after an unshare the removed state sees nothing of it. Titles stay
+sealed here (the token of the latest title) and are opened on the way out with the viewer's
+keys. Deadlines ("due in 3 days", "overdue") and checkpoints awaiting a cosignature are
+computed when read, from the requests' deadlines in the deployment's time zone.
+
+Read markers are per user, in a table a rebuild keeps; items have ids derived from the event
+(or, for computed items, from what they are about), so a rebuilt item keeps its marker. Each
+stored item is queued for mail in the same transaction (`projections.outbox`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import singledispatchmethod
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from cases.audit.log import Checkpoint
+from cases.casework.case import Case
+from cases.identity.directory import SECRETARIAT_CODE, State, User
+from cases.kernel.errors import NotFound
+from cases.kernel.viewer import Viewer
+from cases.meetings.meeting import Meeting
+from cases.notifications.kinds import DUE_SOON_DAYS, KINDS, kinds_seen_by
+from cases.tracing.trace_request import AWAITING_REPLY, TraceRequest
+
+from . import outbox
+from .read_model import ReadModel
+
+NAMESPACE = uuid5(NAMESPACE_URL, "urn:divex:inbox")
+
+metadata = MetaData()
+
+inbox_items = Table(
+    "inbox_items",
+    metadata,
+    Column("item_id", String(36), primary_key=True),
+    Column("state", String(3), nullable=False),  # "" for an item about one user
+    Column("user_id", String(36), nullable=False),  # "" for a state's item
+    Column("kind", String(32), nullable=False),
+    Column("case_id", String(36), nullable=False),
+    Column("case_gated", Boolean, nullable=False),  # shown only while the state reads it
+    Column("trace_id", String(36), nullable=False),
+    Column("meeting_id", String(36), nullable=False),
+    Column("ref", String(36), nullable=False),  # a lesson id, a state's code
+    Column("actor_state", String(3), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("settled", Boolean, nullable=False),  # what it asked for was done
+    Index("inbox_items_by_state", "state", "at"),
+    Index("inbox_items_by_user", "user_id", "at"),
+)
+
+inbox_cases = Table(
+    "inbox_cases",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("owner", String(3), nullable=False),
+    Column("title_token", Text, nullable=False),
+    Column("title_key_version", Integer, nullable=False),
+    Column("policy_concerned", Text, nullable=False),
+    Column("policy_consents", Text, nullable=False),
+)
+
+inbox_case_readers = Table(
+    "inbox_case_readers",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("state", String(3), primary_key=True),
+)
+
+inbox_traces = Table(
+    "inbox_traces",
+    metadata,
+    Column("trace_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False),
+    Column("requester", String(3), nullable=False, index=True),
+    Column("requested", String(3), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("deadline", Date, nullable=False),
+)
+
+inbox_meetings = Table(
+    "inbox_meetings",
+    metadata,
+    Column("meeting_id", String(36), primary_key=True),
+    Column("participants", Text, nullable=False),
+)
+
+# Per-user read markers: not rebuilt from the log, so a rebuild keeps them.
+markers = MetaData()
+inbox_read = Table(
+    "inbox_read",
+    markers,
+    Column("user_id", String(36), primary_key=True),
+    Column("item_id", String(36), primary_key=True),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One item as a user sees it; the title token is opened by the caller."""
+
+    item_id: str
+    kind: str
+    at: datetime
+    case_id: str
+    trace_id: str
+    meeting_id: str
+    ref: str
+    actor_state: str
+    settled: bool
+    read: bool
+    title_token: str = ""
+    title_key_version: int = 0
+    due: date | None = None  # the deadline, for computed trace items
+
+    @property
+    def unread(self) -> bool:
+        return not self.read and not self.settled
+
+
+def item_id(*parts: object) -> str:
+    return str(uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class InboxView(ReadModel):
+    """The inbox tables; each write commits with its tracking record and its mail rows."""
+
+    metadata = metadata
+
+    def create_table(self) -> None:
+        super().create_table()
+        markers.create_all(self.datastore.engine)
+        outbox.metadata.create_all(self.datastore.engine)
+
+    def record(self, tracking: Tracking, items: Sequence[dict[str, Any]] = (),
+               statements: Iterable[Any] = ()) -> None:
+        with self.transaction(commit=True) as session:
+            for statement in statements:
+                session.execute(statement)
+            if items:
+                session.execute(insert(inbox_items), list(items))
+                outbox.queue(session, items)
+            self._insert_tracking(session, tracking)
+
+    def scalar(self, query: Any) -> Any:
+        with self.transaction(commit=False) as session:
+            return session.execute(query).scalar()
+
+    # Reading
+
+    def items_for(self, viewer: Viewer, now: datetime, zone: tzinfo, *, kind: str = "",
+                  latest_checkpoint: Checkpoint | None = None, offset: int = 0,
+                  limit: int = 20) -> tuple[list[InboxItem], int]:
+        """A page of the viewer's items, the computed ones (deadlines, checkpoints) first,
+        then the stored ones, latest first; and the total."""
+        computed = [i for i in self._computed(viewer, now, zone, latest_checkpoint)
+                    if kind in ("", i.kind)]
+        shown = computed[offset:offset + limit]
+        with self.transaction(commit=False) as session:
+            chosen = self._visible(viewer, kind)
+            total = session.execute(select(func.count()).select_from(inbox_items)
+                                    .where(chosen)).scalar() or 0
+            rows = session.execute(
+                self._listed(viewer).where(chosen)
+                .order_by(inbox_items.c.at.desc(), inbox_items.c.item_id)
+                .offset(max(offset - len(computed), 0))
+                .limit(limit - len(shown))).all() if limit > len(shown) else []
+        return shown + [_item(r) for r in rows], len(computed) + int(total)
+
+    def unread_count(self, viewer: Viewer, now: datetime, zone: tzinfo,
+                     latest_checkpoint: Checkpoint | None = None) -> int:
+        computed = self._computed(viewer, now, zone, latest_checkpoint)
+        r = inbox_read.c
+        read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
+        with self.transaction(commit=False) as session:
+            stored = session.execute(select(func.count()).select_from(inbox_items).where(
+                self._visible(viewer, ""), inbox_items.c.settled.is_(False), ~read)).scalar()
+        return sum(i.unread for i in computed) + int(stored or 0)
+
+    def mark_read(self, viewer: Viewer, ids: Sequence[str], now: datetime, zone: tzinfo,
+                  latest_checkpoint: Checkpoint | None = None) -> int:
+        """Marks the viewer's items read; an id that is not one of their items is `NotFound`
+        and nothing is marked. Returns how many were unread."""
+        wanted = set(ids)
+        computed = {i.item_id: i for i in self._computed(viewer, now, zone, latest_checkpoint)}
+        with self.transaction(commit=False) as session:
+            stored = {r.item_id: r.read for r in session.execute(
+                self._listed(viewer).where(self._visible(viewer, ""),
+                                           inbox_items.c.item_id.in_(wanted - set(computed))))}
+        unknown = wanted - set(computed) - set(stored)
+        if unknown:
+            raise NotFound("No such item in your inbox: %(item)s.", field="item_ids",
+                           item=sorted(unknown)[0])
+        fresh = [i for i in wanted if not (stored[i] if i in stored else computed[i].read)]
+        self._write_markers(viewer, fresh, now)
+        return len(fresh)
+
+    def mark_all_read(self, viewer: Viewer, now: datetime, zone: tzinfo,
+                      latest_checkpoint: Checkpoint | None = None) -> int:
+        computed = [i.item_id for i in self._computed(viewer, now, zone, latest_checkpoint)
+                    if not i.read]
+        r = inbox_read.c
+        read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
+        with self.transaction(commit=False) as session:
+            stored = list(session.execute(select(inbox_items.c.item_id).where(
+                self._visible(viewer, ""), ~read)).scalars())
+        self._write_markers(viewer, computed + stored, now)
+        return len(computed) + len(stored)
+
+    def _write_markers(self, viewer: Viewer, ids: Sequence[str], now: datetime) -> None:
+        if not ids:
+            return
+        with self.transaction(commit=True) as session:
+            known = set(session.execute(select(inbox_read.c.item_id).where(
+                inbox_read.c.user_id == viewer.user_id,
+                inbox_read.c.item_id.in_(list(ids)))).scalars())
+            rows = [{"user_id": viewer.user_id, "item_id": i, "read_at": now}
+                    for i in sorted(set(ids) - known)]
+            if rows:
+                session.execute(insert(inbox_read), rows)
+
+    def case_readable(self, case_id: str, state: str) -> bool | None:
+        """Whether the state reads the case now; None when the inbox has not seen the case."""
+        with self.transaction(commit=False) as session:
+            if session.execute(select(inbox_cases.c.case_id).where(
+                    inbox_cases.c.case_id == case_id)).first() is None:
+                return None
+            return session.execute(select(inbox_case_readers.c.state).where(
+                inbox_case_readers.c.case_id == case_id,
+                inbox_case_readers.c.state == state)).first() is not None
+
+    def traces_due(self, now: datetime, zone: tzinfo) -> list[dict[str, Any]]:
+        """Every computed trace item of every state at ``now``, as mail rows."""
+        today = now.astimezone(zone).date()
+        with self.transaction(commit=False) as session:
+            rows = session.execute(select(inbox_traces).where(
+                inbox_traces.c.status.in_(AWAITING_REPLY),
+                inbox_traces.c.deadline <= today + timedelta(days=DUE_SOON_DAYS))).all()
+        return [dict(item_id=item.item_id, state=state, user_id="", kind=item.kind,
+                     case_id=item.case_id, case_gated=False, at=item.at)
+                for row in rows for state in (row.requester, row.requested)
+                for item in [_trace_item(row, state, today, zone)]]
+
+    def _computed(self, viewer: Viewer, now: datetime, zone: tzinfo,
+                  latest: Checkpoint | None) -> list[InboxItem]:
+        roles, found = viewer.roles, []
+        if KINDS["trace_due_soon"].audience & roles:
+            today = now.astimezone(zone).date()
+            t = inbox_traces.c
+            with self.transaction(commit=False) as session:
+                rows = session.execute(select(inbox_traces).where(
+                    or_(t.requester == viewer.state, t.requested == viewer.state),
+                    t.status.in_(AWAITING_REPLY),
+                    t.deadline <= today + timedelta(days=DUE_SOON_DAYS))
+                    .order_by(t.deadline, t.trace_id)).all()
+            found = [_trace_item(r, viewer.state, today, zone) for r in rows]
+        if (latest is not None and KINDS["checkpoint_to_cosign"].audience & roles
+                and viewer.state != SECRETARIAT_CODE
+                and all(s.state != viewer.state for s in latest.cosignatures)):
+            found.append(InboxItem(
+                item_id=item_id("checkpoint_to_cosign", latest.size, viewer.state),
+                kind="checkpoint_to_cosign", at=datetime.fromisoformat(latest.time),
+                case_id="", trace_id="", meeting_id="", ref=str(latest.size),
+                actor_state=SECRETARIAT_CODE, settled=False, read=False))
+        if not found:
+            return []
+        with self.transaction(commit=False) as session:
+            read = set(session.execute(select(inbox_read.c.item_id).where(
+                inbox_read.c.user_id == viewer.user_id,
+                inbox_read.c.item_id.in_([i.item_id for i in found]))).scalars())
+            tokens = {r.case_id: r for r in session.execute(select(inbox_cases).where(
+                inbox_cases.c.case_id.in_([i.case_id for i in found])))}
+            readable = set(session.execute(select(inbox_case_readers.c.case_id).where(
+                inbox_case_readers.c.state == viewer.state,
+                inbox_case_readers.c.case_id.in_(list(tokens)))).scalars())
+        return [_with(i, read=i.item_id in read, case=tokens.get(i.case_id)
+                      if i.case_id in readable else None) for i in found]
+
+    @staticmethod
+    def _visible(viewer: Viewer, kind: str) -> Any:
+        """The stored items the viewer sees: their state's items of kinds their roles see,
+        about a case only while the state reads it, and their own items."""
+        i = inbox_items.c
+        kinds = [k for k in kinds_seen_by(viewer.roles) if kind in ("", k)]
+        reads_case = exists().where(inbox_case_readers.c.case_id == i.case_id,
+                                    inbox_case_readers.c.state == viewer.state)
+        own = and_(i.user_id == viewer.user_id, i.state == "")
+        if kind:
+            own = and_(own, i.kind == kind)
+        return or_(and_(i.state == viewer.state, i.user_id == "", i.kind.in_(kinds),
+                        or_(i.case_gated.is_(False), reads_case)), own)
+
+    @staticmethod
+    def _listed(viewer: Viewer) -> Any:
+        """Stored items with their read marker and, where the state reads the case now, the
+        sealed title."""
+        i, c, r = inbox_items.c, inbox_cases.c, inbox_read.c
+        reads_case = exists().where(inbox_case_readers.c.case_id == i.case_id,
+                                    inbox_case_readers.c.state == viewer.state)
+        read = exists().where(r.user_id == viewer.user_id, r.item_id == i.item_id)
+        return (select(inbox_items, read.label("read"), c.title_token, c.title_key_version,
+                       reads_case.label("reads_case"))
+                .select_from(inbox_items.outerjoin(inbox_cases, c.case_id == i.case_id)))
+
+
+def _trace_item(row: Any, state: str, today: date, zone: tzinfo) -> InboxItem:
+    overdue = today > row.deadline
+    kind = "trace_overdue" if overdue else "trace_due_soon"
+    since = row.deadline + timedelta(days=1) if overdue else \
+        row.deadline - timedelta(days=DUE_SOON_DAYS)
+    return InboxItem(item_id=item_id(kind, row.trace_id, row.deadline.isoformat(), state),
+                     kind=kind, at=datetime.combine(since, time(), zone), case_id=row.case_id,
+                     trace_id=row.trace_id, meeting_id="",
+                     ref=row.requested if state == row.requester else row.requester,
+                     actor_state="", settled=False, read=False, due=row.deadline)
+
+
+def _with(item: InboxItem, *, read: bool, case: Any) -> InboxItem:
+    return InboxItem(**{**item.__dict__, "read": read,
+                        "title_token": case.title_token if case else "",
+                        "title_key_version": case.title_key_version if case else 0})
+
+
+def _item(row: Any) -> InboxItem:
+    m = row._mapping
+    opened = m["reads_case"] and m["title_token"]
+    return InboxItem(item_id=m["item_id"], kind=m["kind"], at=_aware(m["at"]),
+                     case_id=m["case_id"], trace_id=m["trace_id"], meeting_id=m["meeting_id"],
+                     ref=m["ref"], actor_state=m["actor_state"], settled=bool(m["settled"]),
+                     read=bool(m["read"]), title_token=m["title_token"] if opened else "",
+                     title_key_version=m["title_key_version"] if opened else 0)
+
+
+def _codes(text: str) -> list[str]:
+    return [s for s in text.split(",") if s]
+
+
+class Inbox(Projection[InboxView]):
+    """Projects the events that concern someone into inbox items."""
+
+    name = "inbox"
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)  # nothing to tell anyone: only move the position
+
+    # Cases
+
+    @process_event.register
+    def _(self, event: Case.Opened, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        readers = sorted({g["recipient"] for g in event.grants})
+        self.view.record(tracking, statements=[
+            insert(inbox_cases).values(case_id=case, owner=event.owner, title_token=event.title,
+                                       title_key_version=event.key_version,
+                                       policy_concerned="", policy_consents=""),
+            *(insert(inbox_case_readers).values(case_id=case, state=s) for s in readers)])
+
+    @process_event.register
+    def _(self, event: Case.ContentRevised, tracking: Tracking) -> None:
+        self.view.record(tracking, statements=[self._case_update(
+            event, title_token=event.title, title_key_version=event.key_version)])
+
+    @process_event.register
+    def _(self, event: Case.Shredded, tracking: Tracking) -> None:
+        self.view.record(tracking, statements=[self._case_update(
+            event, title_token="", title_key_version=0)])
+
+    @process_event.register
+    def _(self, event: Case.Shared, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        # A share to a meeting's participants is told by the meeting's tabling.
+        items = [] if event.meeting else [
+            _new(event, "case_shared", state, case_id=case, case_gated=True)
+            for state in event.added if state != event.actor_state]
+        self.view.record(tracking, items, statements=[
+            insert(inbox_case_readers).values(case_id=case, state=s) for s in event.added])
+
+    @process_event.register
+    def _(self, event: Case.Unshared, tracking: Tracking) -> None:
+        r = inbox_case_readers.c
+        self.view.record(tracking, statements=[delete(inbox_case_readers).where(
+            r.case_id == str(event.originator_id), r.state.in_(list(event.removed)))])
+
+    @process_event.register
+    def _(self, event: Case.PolicyFactsSealed, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        row = self._case(case)
+        consents = set(_codes(row.policy_consents)) \
+            if _codes(row.policy_concerned) == list(event.concerned) else set()
+        consents.add(row.owner)
+        items = [_new(event, "policy_consent_awaited", state, case_id=case, case_gated=True)
+                 for state in event.concerned if state not in consents]
+        self.view.record(tracking, items, statements=[self._case_update(
+            event, policy_concerned=",".join(event.concerned),
+            policy_consents=",".join(sorted(consents)))])
+
+    @process_event.register
+    def _(self, event: Case.PolicyConsentGiven, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        consents = set(_codes(self._case(case).policy_consents)) | {event.actor_state}
+        self.view.record(tracking, statements=[
+            self._case_update(event, policy_consents=",".join(sorted(consents))),
+            _settle("policy_consent_awaited", event.actor_state, case_id=case)])
+
+    @process_event.register
+    def _(self, event: Case.PolicyConsentWithdrawn, tracking: Tracking) -> None:
+        case = str(event.originator_id)
+        consents = set(_codes(self._case(case).policy_consents)) - {event.actor_state}
+        self.view.record(tracking, statements=[
+            self._case_update(event, policy_consents=",".join(sorted(consents)))])
+
+    def _case(self, case_id: str) -> Any:
+        with self.view.transaction(commit=False) as session:
+            return session.execute(select(inbox_cases).where(
+                inbox_cases.c.case_id == case_id)).one()
+
+    @staticmethod
+    def _case_update(event: Any, **values: Any) -> Any:
+        return update(inbox_cases).where(
+            inbox_cases.c.case_id == str(event.originator_id)).values(**values)
+
+    # Trace requests: each step tells the other party
+
+    @process_event.register
+    def _(self, event: TraceRequest.Sent, tracking: Tracking) -> None:
+        trace = str(event.originator_id)
+        self.view.record(tracking, [_new(event, "trace_received", event.requested,
+                                         case_id=event.case_id, trace_id=trace,
+                                         ref=event.requester)],
+                         statements=[insert(inbox_traces).values(
+                             trace_id=trace, case_id=event.case_id, requester=event.requester,
+                             requested=event.requested, status="sent",
+                             deadline=date.fromisoformat(event.deadline))])
+
+    @process_event.register
+    def _(self, event: TraceRequest.Acknowledged, tracking: Tracking) -> None:
+        self._trace_step(event, tracking, "trace_acknowledged", "acknowledged",
+                         settles=("trace_received", "trace_info_supplied"))
+
+    @process_event.register
+    def _(self, event: TraceRequest.MoreInfoRequested, tracking: Tracking) -> None:
+        self._trace_step(event, tracking, "trace_more_info", "more_info_requested",
+                         settles=("trace_received", "trace_info_supplied"))
+
+    @process_event.register
+    def _(self, event: TraceRequest.InformationSupplied, tracking: Tracking) -> None:
+        self._trace_step(event, tracking, "trace_info_supplied", "sent",
+                         settles=("trace_more_info",))
+
+    @process_event.register
+    def _(self, event: TraceRequest.Answered, tracking: Tracking) -> None:
+        self._trace_step(event, tracking, "trace_answered", "answered",
+                         settles=("trace_received", "trace_info_supplied"))
+
+    @process_event.register
+    def _(self, event: TraceRequest.Closed, tracking: Tracking) -> None:
+        self._trace_step(event, tracking, "trace_closed", "closed", settles=("trace_answered",))
+
+    @process_event.register
+    def _(self, event: TraceRequest.DeadlineChanged, tracking: Tracking) -> None:
+        self._trace_step(event, tracking, "trace_deadline_changed", "",
+                         deadline=date.fromisoformat(event.deadline))
+
+    def _trace_step(self, event: Any, tracking: Tracking, kind: str, status: str,
+                    settles: tuple[str, ...] = (), **changes: Any) -> None:
+        trace = str(event.originator_id)
+        with self.view.transaction(commit=False) as session:
+            row = session.execute(select(inbox_traces).where(
+                inbox_traces.c.trace_id == trace)).one()
+        other = row.requested if event.actor_state == row.requester else row.requester
+        if status:
+            changes["status"] = status
+        self.view.record(tracking, [_new(event, kind, other, case_id=row.case_id,
+                                         trace_id=trace, ref=event.actor_state)],
+                         statements=[
+                             update(inbox_traces).where(inbox_traces.c.trace_id == trace)
+                             .values(**changes),
+                             *(_settle(k, event.actor_state, trace_id=trace)
+                               for k in settles)])
+
+    # Meetings
+
+    @process_event.register
+    def _(self, event: Meeting.Convened, tracking: Tracking) -> None:
+        meeting = str(event.originator_id)
+        self.view.record(tracking, [_new(event, "meeting_convened", state, meeting_id=meeting)
+                                    for state in event.participants],
+                         statements=[insert(inbox_meetings).values(
+                             meeting_id=meeting, participants=",".join(event.participants))])
+
+    @process_event.register
+    def _(self, event: Meeting.ParticipantJoined, tracking: Tracking) -> None:
+        meeting = str(event.originator_id)
+        participants = sorted({*self._participants(meeting), event.state})
+        self.view.record(tracking, [_new(event, "meeting_convened", event.state,
+                                         meeting_id=meeting)],
+                         statements=[self._meeting_update(meeting, participants)])
+
+    @process_event.register
+    def _(self, event: Meeting.ParticipantLeft, tracking: Tracking) -> None:
+        meeting = str(event.originator_id)
+        participants = [s for s in self._participants(meeting) if s != event.state]
+        self.view.record(tracking, statements=[self._meeting_update(meeting, participants)])
+
+    @process_event.register
+    def _(self, event: Meeting.CaseTabled, tracking: Tracking) -> None:
+        self._tell_participants(event, tracking, "case_tabled")
+
+    @process_event.register
+    def _(self, event: Meeting.OutcomeRecorded, tracking: Tracking) -> None:
+        self._tell_participants(event, tracking, "outcome_recorded")
+
+    @process_event.register
+    def _(self, event: Meeting.LessonProposed, tracking: Tracking) -> None:
+        meeting = str(event.originator_id)
+        self.view.record(tracking, [
+            _new(event, "lesson_consent_awaited", state, meeting_id=meeting,
+                 ref=event.lesson_id)
+            for state in event.concerned if state != event.actor_state])
+
+    @process_event.register
+    def _(self, event: Meeting.ConsentGiven, tracking: Tracking) -> None:
+        self.view.record(tracking, statements=[_settle(
+            "lesson_consent_awaited", event.actor_state, meeting_id=str(event.originator_id),
+            ref=event.lesson_id)])
+
+    def _tell_participants(self, event: Any, tracking: Tracking, kind: str) -> None:
+        meeting = str(event.originator_id)
+        self.view.record(tracking, [
+            _new(event, kind, state, meeting_id=meeting, case_id=event.case_id,
+                 case_gated=True)
+            for state in self._participants(meeting) if state != event.actor_state])
+
+    def _participants(self, meeting_id: str) -> list[str]:
+        return _codes(self.view.scalar(select(inbox_meetings.c.participants).where(
+            inbox_meetings.c.meeting_id == meeting_id)) or "")
+
+    @staticmethod
+    def _meeting_update(meeting_id: str, participants: list[str]) -> Any:
+        return update(inbox_meetings).where(inbox_meetings.c.meeting_id == meeting_id).values(
+            participants=",".join(participants))
+
+    # The directory
+
+    @process_event.register
+    def _(self, event: State.Registered, tracking: Tracking) -> None:
+        items = [] if event.code == SECRETARIAT_CODE else [
+            _new(event, "state_registered", SECRETARIAT_CODE, ref=event.code)]
+        self.view.record(tracking, items)
+
+    @process_event.register
+    def _(self, event: User.Added, tracking: Tracking) -> None:
+        self.view.record(tracking, [_new(event, "user_added", event.state,
+                                         ref=event.username[:36])])
+
+    @process_event.register
+    def _(self, event: User.SecondFactorReset, tracking: Tracking) -> None:
+        self.view.record(tracking, [_new(event, "second_factor_reset", "",
+                                         user_id=str(event.originator_id))])
+
+
+def _new(event: Any, kind: str, state: str, *, user_id: str = "", case_id: str = "",
+         case_gated: bool = False, trace_id: str = "", meeting_id: str = "",
+         ref: str = "") -> dict[str, Any]:
+    """A stored item: its id is the event's and its recipient's, so a replay makes it again
+    with the same id."""
+    return dict(item_id=item_id(event.originator_id, event.originator_version,
+                                state or user_id, kind),
+                state=state, user_id=user_id, kind=kind, case_id=case_id,
+                case_gated=case_gated, trace_id=trace_id, meeting_id=meeting_id, ref=ref,
+                actor_state=event.actor_state, at=event.timestamp, settled=False)
+
+
+def _settle(kind: str, state: str, **about: str) -> Any:
+    """Settles a state's items of a kind about a record: someone of the state acted."""
+    i = inbox_items.c
+    return update(inbox_items).where(
+        i.kind == kind, i.state == state, *(i[k] == v for k, v in about.items())
+    ).values(settled=True)
+
