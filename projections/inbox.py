@@ -128,6 +128,20 @@ inbox_read = Table(
 
 
 @dataclass(frozen=True)
+class Moment:
+    """When an inbox is read: the clock, the deployment's time zone (deadline days are its
+    days) and the newest checkpoint (auditors are asked to cosign it)."""
+
+    now: datetime
+    zone: tzinfo
+    latest_checkpoint: Checkpoint | None = None
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+
+@dataclass(frozen=True)
 class InboxItem:
     """One item as a user sees it; the title token is opened by the caller."""
 
@@ -184,13 +198,11 @@ class InboxView(ReadModel):
 
     # Reading
 
-    def items_for(self, viewer: Viewer, now: datetime, zone: tzinfo, *, kind: str = "",
-                  latest_checkpoint: Checkpoint | None = None, offset: int = 0,
+    def items_for(self, viewer: Viewer, moment: Moment, *, kind: str = "", offset: int = 0,
                   limit: int = 20) -> tuple[list[InboxItem], int]:
         """A page of the viewer's items, the computed ones (deadlines, checkpoints) first,
         then the stored ones, latest first; and the total."""
-        computed = [i for i in self._computed(viewer, now, zone, latest_checkpoint)
-                    if kind in ("", i.kind)]
+        computed = [i for i in self._computed(viewer, moment) if kind in ("", i.kind)]
         shown = computed[offset:offset + limit]
         with self.transaction(commit=False) as session:
             chosen = self._visible(viewer, kind)
@@ -203,9 +215,8 @@ class InboxView(ReadModel):
                 .limit(limit - len(shown))).all() if limit > len(shown) else []
         return shown + [_item(r) for r in rows], len(computed) + int(total)
 
-    def unread_count(self, viewer: Viewer, now: datetime, zone: tzinfo,
-                     latest_checkpoint: Checkpoint | None = None) -> int:
-        computed = self._computed(viewer, now, zone, latest_checkpoint)
+    def unread_count(self, viewer: Viewer, moment: Moment) -> int:
+        computed = self._computed(viewer, moment)
         r = inbox_read.c
         read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
         with self.transaction(commit=False) as session:
@@ -213,12 +224,11 @@ class InboxView(ReadModel):
                 self._visible(viewer, ""), inbox_items.c.settled.is_(False), ~read)).scalar()
         return sum(i.unread for i in computed) + int(stored or 0)
 
-    def mark_read(self, viewer: Viewer, ids: Sequence[str], now: datetime, zone: tzinfo,
-                  latest_checkpoint: Checkpoint | None = None) -> int:
+    def mark_read(self, viewer: Viewer, ids: Sequence[str], moment: Moment) -> int:
         """Marks the viewer's items read; an id that is not one of their items is `NotFound`
         and nothing is marked. Returns how many were unread."""
         wanted = set(ids)
-        computed = {i.item_id: i for i in self._computed(viewer, now, zone, latest_checkpoint)}
+        computed = {i.item_id: i for i in self._computed(viewer, moment)}
         with self.transaction(commit=False) as session:
             stored = {r.item_id: r.read for r in session.execute(
                 self._listed(viewer).where(self._visible(viewer, ""),
@@ -228,19 +238,17 @@ class InboxView(ReadModel):
             raise NotFound("No such item in your inbox: %(item)s.", field="item_ids",
                            item=sorted(unknown)[0])
         fresh = [i for i in wanted if not (stored[i] if i in stored else computed[i].read)]
-        self._write_markers(viewer, fresh, now)
+        self._write_markers(viewer, fresh, moment.now)
         return len(fresh)
 
-    def mark_all_read(self, viewer: Viewer, now: datetime, zone: tzinfo,
-                      latest_checkpoint: Checkpoint | None = None) -> int:
-        computed = [i.item_id for i in self._computed(viewer, now, zone, latest_checkpoint)
-                    if not i.read]
+    def mark_all_read(self, viewer: Viewer, moment: Moment) -> int:
+        computed = [i.item_id for i in self._computed(viewer, moment) if not i.read]
         r = inbox_read.c
         read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
         with self.transaction(commit=False) as session:
             stored = list(session.execute(select(inbox_items.c.item_id).where(
                 self._visible(viewer, ""), ~read)).scalars())
-        self._write_markers(viewer, computed + stored, now)
+        self._write_markers(viewer, computed + stored, moment.now)
         return len(computed) + len(stored)
 
     def _write_markers(self, viewer: Viewer, ids: Sequence[str], now: datetime) -> None:
@@ -265,9 +273,9 @@ class InboxView(ReadModel):
                 inbox_case_readers.c.case_id == case_id,
                 inbox_case_readers.c.state == state)).first() is not None
 
-    def traces_due(self, now: datetime, zone: tzinfo) -> list[dict[str, Any]]:
-        """Every computed trace item of every state at ``now``, as mail rows."""
-        today = now.astimezone(zone).date()
+    def traces_due(self, moment: Moment) -> list[dict[str, Any]]:
+        """Every computed trace item of every state at the moment, as mail rows."""
+        today = moment.today
         with self.transaction(commit=False) as session:
             rows = session.execute(select(inbox_traces).where(
                 inbox_traces.c.status.in_(AWAITING_REPLY),
@@ -275,13 +283,12 @@ class InboxView(ReadModel):
         return [dict(item_id=item.item_id, state=state, user_id="", kind=item.kind,
                      case_id=item.case_id, case_gated=False, at=item.at)
                 for row in rows for state in (row.requester, row.requested)
-                for item in [_trace_item(row, state, today, zone)]]
+                for item in [_trace_item(row, state, today, moment.zone)]]
 
-    def _computed(self, viewer: Viewer, now: datetime, zone: tzinfo,
-                  latest: Checkpoint | None) -> list[InboxItem]:
-        roles, found = viewer.roles, []
+    def _computed(self, viewer: Viewer, moment: Moment) -> list[InboxItem]:
+        roles, found, latest = viewer.roles, [], moment.latest_checkpoint
         if KINDS["trace_due_soon"].audience & roles:
-            today = now.astimezone(zone).date()
+            today = moment.today
             t = inbox_traces.c
             with self.transaction(commit=False) as session:
                 rows = session.execute(select(inbox_traces).where(
@@ -289,7 +296,7 @@ class InboxView(ReadModel):
                     t.status.in_(AWAITING_REPLY),
                     t.deadline <= today + timedelta(days=DUE_SOON_DAYS))
                     .order_by(t.deadline, t.trace_id)).all()
-            found = [_trace_item(r, viewer.state, today, zone) for r in rows]
+            found = [_trace_item(r, viewer.state, today, moment.zone) for r in rows]
         if (latest is not None and KINDS["checkpoint_to_cosign"].audience & roles
                 and viewer.state != SECRETARIAT_CODE
                 and all(s.state != viewer.state for s in latest.cosignatures)):

@@ -15,12 +15,13 @@ from cases.kernel.viewer import Viewer
 from cases.tracing.tracing_service import Traces
 from infra.wiring import Exchange
 from projections import outbox
-from projections.inbox import InboxItem
+from projections.inbox import InboxItem, Moment
 from projections.outbox import mail_items
 from tests.conftest import PASSWORD, enrolled, rebuilt_from_zero, register_states
 from tests.test_cases import ITEM, SUMMARY
 
 UTC_ZONE = ZoneInfo("UTC")
+NOW = Moment(datetime.now(UTC), UTC_ZONE)  # the tests below are seconds apart
 
 
 @pytest.fixture
@@ -32,8 +33,8 @@ def inbox(exchange: Exchange, viewer: Viewer, now: datetime | None = None,
           zone: ZoneInfo = UTC_ZONE, kind: str = "") -> list[InboxItem]:
     exchange.follow()
     items, total = exchange.inbox.view.items_for(
-        viewer, now or datetime.now(UTC), zone, kind=kind,
-        latest_checkpoint=exchange.checkpoints.latest(), limit=100)
+        viewer, Moment(now or datetime.now(UTC), zone, exchange.checkpoints.latest()),
+        kind=kind, limit=100)
     assert total == len(items)
     return items
 
@@ -81,7 +82,7 @@ def test_after_unsharing_the_removed_state_sees_nothing_about_the_case(
     exchange.cases.unshare(people["FRA"], case_id, 3, ["DEU"])
     for user in ("DEU.analyst", "DEU.reviewer", "DEU.auditor"):
         assert [i for i in inbox(exchange, people[user]) if i.case_id] == []
-        assert exchange.inbox.view.unread_count(people[user], datetime.now(UTC), UTC_ZONE) == 0
+        assert exchange.inbox.view.unread_count(people[user], NOW) == 0
     # The requested state of a trace request is told of it without reading the case, and
     # sees no title.
     received = inbox(exchange, people["MLI"], kind="trace_received")
@@ -151,31 +152,29 @@ def test_an_answered_request_is_no_longer_due(exchange: Exchange,
 def test_read_markers_are_per_user_and_outlive_a_rebuild(
         exchange: Exchange, people: dict[str, Viewer]) -> None:
     shared_case(exchange, people)
-    now = datetime.now(UTC)
     view = exchange.inbox.view
     mine = inbox(exchange, people["DEU.analyst"], kind="case_shared")
-    assert view.unread_count(people["DEU.analyst"], now, UTC_ZONE) == 1
-    assert view.mark_read(people["DEU.analyst"], [mine[0].item_id], now, UTC_ZONE) == 1
-    assert view.unread_count(people["DEU.analyst"], now, UTC_ZONE) == 0
-    assert view.unread_count(people["DEU.reviewer"], now, UTC_ZONE) == 1
+    assert view.unread_count(people["DEU.analyst"], NOW) == 1
+    assert view.mark_read(people["DEU.analyst"], [mine[0].item_id], NOW) == 1
+    assert view.unread_count(people["DEU.analyst"], NOW) == 0
+    assert view.unread_count(people["DEU.reviewer"], NOW) == 1
     live = view.dump()
     assert rebuilt_from_zero(exchange, exchange.inbox) == live
     assert inbox(exchange, people["DEU.analyst"], kind="case_shared")[0].read
-    assert view.mark_all_read(people["DEU.reviewer"], now, UTC_ZONE) == 1
-    assert view.unread_count(people["DEU.reviewer"], now, UTC_ZONE) == 0
+    assert view.mark_all_read(people["DEU.reviewer"], NOW) == 1
+    assert view.unread_count(people["DEU.reviewer"], NOW) == 0
 
 
 def test_marking_an_item_that_is_not_yours_is_refused_and_marks_nothing(
         exchange: Exchange, people: dict[str, Viewer]) -> None:
     shared_case(exchange, people)
     deu = inbox(exchange, people["DEU"], kind="case_shared")[0]
-    now = datetime.now(UTC)
     for ids in ([deu.item_id], [deu.item_id, "not-an-item"]):
         with pytest.raises(NotFound):
             exchange.inbox.view.mark_read(people["MLI"] if len(ids) == 1 else people["DEU"],
-                                          ids, now, UTC_ZONE)
+                                          ids, NOW)
     assert not inbox(exchange, people["DEU"], kind="case_shared")[0].read
-    assert exchange.inbox.view.unread_count(people["MLI"], now, UTC_ZONE) == \
+    assert exchange.inbox.view.unread_count(people["MLI"], NOW) == \
         len([i for i in inbox(exchange, people["MLI"]) if i.unread])
 
 
