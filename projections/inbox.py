@@ -142,6 +142,13 @@ class Moment:
 
 
 @dataclass(frozen=True)
+class SealedCaseTitle:
+    case_id: str
+    title_token: str
+    title_key_version: int
+
+
+@dataclass(frozen=True)
 class InboxItem:
     """One item as a user sees it; the title token is opened by the caller."""
 
@@ -262,6 +269,16 @@ class InboxView(ReadModel):
                     for i in sorted(set(ids) - known)]
             if rows:
                 session.execute(insert(inbox_read), rows)
+
+    def readable_titles(self, state: str, case_ids: Iterable[str]) -> list[SealedCaseTitle]:
+        """The sealed latest titles of those of the cases the state reads now, for the pages
+        that name a case (a trace request's, the board's) to open with the viewer's keys."""
+        c, r = inbox_cases.c, inbox_case_readers.c
+        with self.transaction(commit=False) as session:
+            return [SealedCaseTitle(*row) for row in session.execute(
+                select(c.case_id, c.title_token, c.title_key_version)
+                .join(inbox_case_readers, r.case_id == c.case_id)
+                .where(r.state == state, c.case_id.in_(set(case_ids))))]
 
     def case_readable(self, case_id: str, state: str) -> bool | None:
         """Whether the state reads the case now; None when the inbox has not seen the case."""
