@@ -29,6 +29,7 @@ from cases.identity.onboarding_service import Onboarding
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.meetings.meeting_service import Meetings
+from cases.notifications.addresses import MailAddresses
 from cases.policy.facts import PolicyFacts
 from cases.policy.releases import Releases
 from cases.tracing.tracing_service import Traces, link_trace_requests
@@ -73,6 +74,7 @@ class Exchange:
     witness: Witness
     onboarding: Onboarding
     inbox: Inbox
+    mail_addresses: MailAddresses
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
 
@@ -194,9 +196,10 @@ def private_data_dir(settings: Settings) -> None:
 
 def prepare_store(settings: Settings) -> None:
     """Makes the store ready to open: creates what is missing (the event store's tables and
-    topic index, the keystore, lockout and checkpoint tables, the read models' tables, a read
-    model of an older shape being dropped to be rebuilt as it catches up) and backfills what
-    an older store lacks (the trace-request links). Safe to run again, and by several
+    topic index, the keystore, lockout, checkpoint and mail address tables, the read models'
+    tables with the inbox's read markers and mail outbox, a read model of an older shape
+    being dropped to be rebuilt as it catches up) and backfills what an older store lacks
+    (the trace-request links). Safe to run again, and by several
     processes at once; run by `divex` commands and the WSGI entry before `open_exchange`."""
     private_data_dir(settings)
     ledger = _ledger(settings, create_tables=True)
@@ -208,6 +211,7 @@ def prepare_store(settings: Settings) -> None:
         Lockout(datastore.engine).create_table()
         InvitationStore(datastore.engine).create_table()
         CheckpointStore(datastore.engine).create_tables()
+        MailAddresses(datastore.engine).create_tables()
         for view in ReadModelViews.on(datastore).all():
             view.create_table()
         if links_are_new:
@@ -247,4 +251,5 @@ def open_exchange(settings: Settings) -> Exchange:
                     checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory),
                     onboarding=Onboarding(directory, settings.invitation_days),
-                    inbox=Inbox(views.inbox))
+                    inbox=Inbox(views.inbox),
+                    mail_addresses=MailAddresses(datastore.engine))

@@ -18,6 +18,7 @@ from . import (
     errors,
     exports,
     inbox,
+    mail,
     meetings,
     retention,
     second_factor,
@@ -83,6 +84,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(mail.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)
