@@ -45,7 +45,7 @@ CLOSE = (Field("feedback", _l("Feedback on the answer"), "textarea"),)
 
 # What a request waits for from the viewer's state (cases.tracing.trace_request.action_for).
 ACTIONS = {trace_request.ACKNOWLEDGE: _l("Acknowledge and answer"),
-           trace_request.ANSWER: _l("Answer"),
+           trace_request.ANSWER: _l("Answer the request"),
            trace_request.SUPPLY: _l("Supply the missing information"),
            trace_request.CLOSE: _l("Read the answer and close")}
 

@@ -48,7 +48,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          N_("Supply the missing information")),
     Kind("trace_info_supplied", READERS,
          N_("The requesting state supplied the information asked for a trace request."),
-         N_("Answer")),
+         N_("Answer the request")),
     Kind("trace_answered", READERS, N_("A trace request of your state was answered."),
          N_("Read the answer and close")),
     Kind("trace_closed", READERS, N_("A trace request your state answered was closed.")),
