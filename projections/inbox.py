@@ -611,8 +611,10 @@ class Inbox(Projection[InboxView]):
 
     @process_event.register
     def _(self, event: User.Added, tracking: Tracking) -> None:
-        self.view.record(tracking, [_new(event, "user_added", event.state,
-                                         ref=event.username[:36])])
+        # A user who made their own account (the first secretariat user) is told nothing.
+        items = [] if event.actor_user == str(event.originator_id) else [
+            _new(event, "user_added", event.state, ref=event.username[:36])]
+        self.view.record(tracking, items)
 
     @process_event.register
     def _(self, event: User.SecondFactorReset, tracking: Tracking) -> None:
