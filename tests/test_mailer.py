@@ -10,14 +10,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from cases.kernel.viewer import Viewer
+from infra.cli import main
 from infra.mailer import MAX_ATTEMPTS, Mailer
-from infra.settings import MailSettings
+from infra.settings import MailSettings, load_settings
 from infra.wiring import Exchange
 from projections.outbox import mail_messages
-from tests.conftest import register_states
+from tests.conftest import cli_env, register_states
 from tests.smtp import SmtpServer, free_port, smtp_server
 from tests.test_cases import ITEM, SUMMARY
 
@@ -230,3 +232,29 @@ def test_a_removed_address_gets_nothing(exchange: Exchange, people: dict[str, Vi
     exchange.mail_addresses.remove(people["DEU.analyst"])
     share(exchange, people)
     assert mailer(exchange, server).run_once().counts["sent"] == 0
+
+
+def test_divex_mailer_sends_once_and_refuses_without_a_server(
+        exchange: Exchange, people: dict[str, Viewer], server: SmtpServer,
+        tmp_path: Path) -> None:
+    confirmed(exchange, people["DEU.analyst"])
+    share(exchange, people)
+    refused = CliRunner().invoke(main, ["mailer", "--once"], env=cli_env(exchange))
+    assert refused.exit_code == 1 and "DIVEX_SMTP_URL is not set" in refused.output
+    cert = tmp_path / "smtp-cert.pem"  # the test server's certificate, trusted as a CA
+    env = cli_env(exchange, DIVEX_SMTP_URL=server.url, DIVEX_MAIL_FROM="divex@example.org",
+                  SSL_CERT_FILE=str(cert))
+    result = CliRunner().invoke(main, ["mailer", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output and len(server.inbox.messages) == 1
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"DIVEX_SMTP_URL": "http://mail.example"}, "must start with smtp://"),
+    ({"DIVEX_SMTP_URL": "smtp://mail.example"}, "DIVEX_MAIL_FROM"),
+    ({"DIVEX_BASE_URL": "divex.example.org"}, "DIVEX_BASE_URL"),
+    ({"DIVEX_TIME_ZONE": "Mars/Olympus"}, "DIVEX_TIME_ZONE")])
+def test_bad_mail_settings_are_refused_naming_the_variable(env: dict[str, str],
+                                                           problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        load_settings(env)

@@ -71,9 +71,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          N_("Your second factor was reset; set up a new one.")),
 )}
 
-# Items computed when read, from deadlines and checkpoints, rather than stored from an event.
-DERIVED = ("trace_due_soon", "trace_overdue", "checkpoint_to_cosign")
-DUE_SOON_DAYS = 3
+DUE_SOON_DAYS = 3  # trace_due_soon: the deadline is at most this many days away
 
 
 def kinds_seen_by(roles: frozenset[str]) -> list[str]:
