@@ -44,7 +44,7 @@ from cases.notifications import mail_text
 from cases.notifications.addresses import DAILY, IMMEDIATELY
 from cases.notifications.kinds import KINDS
 from projections import outbox
-from projections.inbox import NAMESPACE, Moment, item_id
+from projections.inbox_view import NAMESPACE, Moment, item_id
 from projections.outbox import (
     EXPANDED,
     FAILED,

@@ -41,7 +41,8 @@ from projections.case_index import CaseIndex, CaseIndexView
 from projections.checkpoints import Checkpointer, CheckpointStore, Witness
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
-from projections.inbox import Inbox, InboxView
+from projections.inbox import Inbox
+from projections.inbox_view import InboxView
 from projections.policy_summary import PolicySummary, PolicySummaryView
 from projections.read_model import ReadModel
 from projections.trace_board import TraceBoard, TraceBoardView

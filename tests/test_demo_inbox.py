@@ -16,7 +16,7 @@ from infra.mailer import Mailer
 from infra.settings import MailSettings
 from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.case_index import CaseFilter
-from projections.inbox import Moment
+from projections.inbox_view import Moment
 from tests.conftest import make_settings
 from tests.smtp import smtp_server
 

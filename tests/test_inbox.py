@@ -15,7 +15,7 @@ from cases.kernel.viewer import Viewer
 from cases.tracing.tracing_service import Traces
 from infra.wiring import Exchange
 from projections import outbox
-from projections.inbox import InboxItem, Moment
+from projections.inbox_view import InboxItem, Moment
 from projections.outbox import mail_items
 from tests.conftest import PASSWORD, enrolled, rebuilt_from_zero, register_states
 from tests.test_cases import ITEM, SUMMARY

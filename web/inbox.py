@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from cases.kernel.errors import InvalidInput
 from cases.kernel.viewer import Viewer
 from cases.notifications.kinds import KINDS, kinds_seen_by
-from projections.inbox import InboxItem, Moment
+from projections.inbox_view import InboxItem, Moment
 
 from .auth import safe_next
 from .extensions import caught_up_exchange, current_viewer, get_exchange

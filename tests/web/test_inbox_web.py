@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
-from projections.inbox import inbox_read
+from projections.inbox_view import inbox_read
 from tests.conftest import PASSWORD
 from tests.web.conftest import ITEM, SUMMARY, Browser
 

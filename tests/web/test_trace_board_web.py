@@ -5,11 +5,13 @@ sorted by deadline; linked both ways with the case page."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 
 from cases.kernel.viewer import Viewer
+from cases.tracing.tracing_service import Traces
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import ITEM, SUMMARY, Browser
@@ -20,7 +22,8 @@ OTHER_TITLE = "Pistols seized at an airstrip"
 @pytest.fixture
 def traced(exchange: Exchange, people: dict[str, Viewer]) -> dict[str, str]:
     """Two FRA cases: one shared with DEU and traced with DEU (deadline in 10 days), one
-    national and traced with MLI (deadline in 5 days), which does not read it."""
+    national and traced with MLI a day later (deadline 5 days after), which does not read
+    it."""
     cases, fra = exchange.cases, people["FRA"]
     shared = cases.open_case(fra, SUMMARY)
     item = cases.add_part(fra, shared, 1, "item", ITEM)
@@ -28,8 +31,10 @@ def traced(exchange: Exchange, people: dict[str, Viewer]) -> dict[str, str]:
     national = cases.open_case(fra, dict(SUMMARY, title=OTHER_TITLE))
     other_item = cases.add_part(fra, national, 1, "item", dict(ITEM, serial="PX-777"))
     to_deu = exchange.traces.send(fra, shared, "DEU", [item], "Where?", deadline_days=10)
-    to_mli = exchange.traces.send(fra, national, "MLI", [other_item], "Where?",
-                                  deadline_days=5)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)  # sent a day later: sorts first by sent
+    to_mli = Traces(exchange.ledger, exchange.keystore, exchange.directory, exchange.cases,
+                    clock=lambda: tomorrow).send(fra, national, "MLI", [other_item], "Where?",
+                                                 deadline_days=5)
     return {"shared": str(shared), "national": str(national), "to_deu": str(to_deu),
             "to_mli": str(to_mli)}
 
@@ -80,7 +85,7 @@ def test_rows_sort_by_deadline_or_by_latest_sent(app: Flask, traced: dict[str, s
     by_deadline = fra.get("/traces/").text
     assert by_deadline.index("PX-777") < by_deadline.index("SN-123")  # 5 days before 10
     by_sent = fra.get("/traces/?sort=sent").text
-    assert by_sent.index("PX-777") < by_sent.index("SN-123")  # sent last, listed first
+    assert by_sent.index("PX-777") < by_sent.index("SN-123")  # sent later, listed first
     headers = {"Authorization": "Bearer " + token(app, "fra.analyst")}
     client = app.test_client()
     api = client.get("/api/v1/traces", headers=headers).json["items"]
