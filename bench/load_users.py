@@ -6,8 +6,8 @@ edits only its own slice of its state's cases, so two users never race on one ca
 conflict (409) is an error of the product, not of the bench.
 
 Weights (per analyst; reviewers do the reads only, same proportions):
-list 30, list filtered 20, open a case 30, add an evidence note 6, revise the summary 3,
-change the sharing 3, baseline GET /login 4. Think time between tasks
+list 30, list filtered 20, search 15, open a case 30, add an evidence note 6, revise the
+summary 3, change the sharing 3, baseline GET /login 4. Think time between tasks
 (DIVEX_LOAD_THINK, default 2-8 s: ~10 requests/s from 50 users). The statistics restart
 a warm-up (DIVEX_LOAD_WARMUP, default 15 s) after the last user signed in, and the run stops
 DIVEX_LOAD_SECONDS later. The 50 sign-ins (Argon2id, ~0.7 CPU s each) arrive within seconds
@@ -58,6 +58,13 @@ def _measure(environment: Any) -> None:
 
 # Names under which locust reports each route (bench/load.py reads them back).
 LIST, FILTERED, CASE, BASELINE = ("list", "list filtered", "case page", "baseline GET /login")
+SEARCH = "search"
+# Words, names and serial starts the seeded cases hold (bench/load_seed.py), and one that none
+# does; a search takes one or two, sometimes with a filter.
+SEARCHED = ("rifles", "pistols", "cartridges", "warehouse", "checkpoint", "norvik",
+            "castellane", "meridian", "heron", "sahel trading", "dx-12", "DX 4", "licence",
+            "photographs markings", "saloum")
+CATEGORIES = ("small_arms", "light_weapons", "ammunition", "parts_and_components")
 
 
 class LoadUser(HttpUser):
@@ -107,6 +114,13 @@ class LoadUser(HttpUser):
         with self.client.get(f"/cases/?{query}", name=FILTERED, catch_response=True) as r:
             self.expect(r, 200, "cases your state can read")
 
+    def search(self) -> None:
+        query = {"q": " ".join(random.sample(SEARCHED, random.choice((1, 1, 2))))}
+        if random.random() < 0.3:
+            query["category"] = random.choice(CATEGORIES)
+        with self.client.get("/cases/", params=query, name=SEARCH, catch_response=True) as r:
+            self.expect(r, 200, "cases your state can read")
+
     def open_case(self) -> None:
         case_id = random.choice(self.seen if self.seen and random.random() < 0.5 else self.own)
         with self.client.get(f"/cases/{case_id}", name=CASE, catch_response=True) as r:
@@ -146,6 +160,10 @@ class Reviewer(LoadUser):
     @task(20)
     def t_filtered(self) -> None:
         self.list_filtered()
+
+    @task(15)
+    def t_search(self) -> None:
+        self.search()
 
     @task(30)
     def t_case(self) -> None:

@@ -44,6 +44,9 @@ POINTS = ["before_transfer", "in_transit", "at_or_after_delivery", "unauthorised
 ACTORS = [("broker", "Meridian Logistics Ltd"), ("carrier", "Blue Heron Shipping"),
           ("end_user", "Ministry of Interior depot 4"), ("non_state_armed_group", "Group 'Falcon'"),
           ("importer", "Sahel Trading House"), ("exporter", "Castellane SA")]
+# Case 1 (FRA's, tabled at the meeting) carries these, for the README's search example.
+SEARCH_EXAMPLE_SERIAL = "KR-2291-7734"
+SEARCH_EXAMPLE_ACTOR = ("broker", "Saloum Trading SARL")
 # Status paths that reach every lifecycle state.
 PATHS = [[], ["under_investigation"], ["under_investigation", "confirmed"],
          ["unfounded"], ["under_investigation", "confirmed", "closed"],
@@ -206,14 +209,16 @@ def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Ran
     cases = exchange.cases
     case_id = cases.open_case(analyst, summary)
     version = 1
+    make, model = rng.choice(MAKERS), f"M{rng.randint(10, 99)}"
+    serial = f"DX-{rng.randint(100000, 999999)}"  # drawn for case 1 too: same demo after
+    serial = serial if number else SEARCH_EXAMPLE_SERIAL
     cases.add_part(analyst, case_id, version, "item", {
         "category": category, "hs_code": hs_code, "quantity": str(quantity),
-        "make": rng.choice(MAKERS), "model": f"M{rng.randint(10, 99)}",
-        "serial": f"DX-{rng.randint(100000, 999999)}", "year": str(rng.randint(1975, 2022)),
+        "make": make, "model": model, "serial": serial, "year": str(rng.randint(1975, 2022)),
         "calibre": calibre, "country_of_manufacture": exporter,
         "marking_condition": rng.choice(["intact", "altered", "erased"]),
         "flags": ["modular"] if number % 7 == 0 else []})
-    role, name = ACTORS[number % len(ACTORS)]
+    role, name = ACTORS[number % len(ACTORS)] if number else SEARCH_EXAMPLE_ACTOR
     cases.add_part(analyst, case_id, version + 1, "actor",
                    {"role": role, "name": name, "country": transit})
     cases.add_part(analyst, case_id, version + 2, "leg", {

@@ -28,16 +28,21 @@ from cases.identity.lockout import Lockout
 from cases.identity.onboarding_service import Onboarding
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
+from cases.kernel.viewer import Viewer
 from cases.meetings.meeting_service import Meetings
 from cases.notifications.addresses import MailAddresses
 from cases.policy.facts import PolicyFacts
 from cases.policy.releases import Releases
+from cases.search.index import SearchStore
+from cases.search.search_service import CaseSearch
+from cases.search.terms import Query
 from cases.tracing.tracing_service import Traces, link_trace_requests
 from crypto import DERIVATIONS, KdfParams, UserKey
 from crypto.logkey import LogKey
 from projections.access_ledger import AccessLedger, AccessLedgerView
 from projections.audit_index import AuditIndex, AuditIndexView
-from projections.case_index import CaseIndex, CaseIndexView
+from projections.case_index import CaseFilter, CaseIndex, CaseIndexView, CaseRow
+from projections.case_search import CaseSearchView
 from projections.checkpoints import Checkpointer, CheckpointStore, Witness
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
@@ -48,6 +53,14 @@ from projections.read_model import ReadModel
 from projections.trace_board import TraceBoard, TraceBoardView
 
 from .settings import Settings
+
+# A request of a state's user indexes at most this many of the cases its state waits to have
+# indexed, and stops starting new ones after this long.
+INDEX_BATCH = 25
+INDEX_SECONDS = 0.05
+# Past this many events since a state last had nothing to index, it is looked for among all
+# the cases it reads rather than among those the events touched.
+INDEX_LOOKBACK = 1000
 
 
 @dataclass
@@ -76,8 +89,14 @@ class Exchange:
     onboarding: Onboarding
     inbox: Inbox
     mail_addresses: MailAddresses
+    search: CaseSearch
+    case_search_view: CaseSearchView
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
+    # (state, search key version) -> the end of the log when this process last found nothing
+    # of that state's to index (see `index_for`).
+    indexed_to: dict[tuple[str, int], int] = field(default_factory=dict, init=False,
+                                                   repr=False)
 
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
@@ -112,6 +131,42 @@ class Exchange:
         self.checkpointer.catch_up()
         self.followed_to = end
         return applied
+
+    def index_for(self, viewer: Viewer) -> int:
+        """Indexes, in the viewer's request, a batch of the cases their state reads that
+        wait for it (new readers, changes since, a rotated key); returns how many still
+        wait. Only such a request holds the state's keyring, hence its search key.
+
+        Once nothing of the state's waited at some point of the log, only the cases that
+        later events touched can wait: they are the only ones looked at (comparing every
+        case the state reads with its search rows took ~100 ms a page for 6,000 cases)."""
+        mark, end = (viewer.state, viewer.keyring.current.version), self.followed_to or 0
+        since = self.indexed_to.get(mark)
+        if since == end:
+            return 0
+        touched = None
+        if since is not None and end - since <= INDEX_LOOKBACK:
+            touched = sorted({str(n.originator_id) for n in self.ledger.recorder
+                              .select_notifications(since + 1, INDEX_LOOKBACK, stop=end)})
+        waiting, total = self.case_search_view.unindexed(*mark, INDEX_BATCH, among=touched)
+        left = total - self.search.index(viewer, waiting, INDEX_SECONDS) if waiting else 0
+        if not left:
+            self.indexed_to[mark] = end
+        return left
+
+    def case_search(self, viewer: Viewer, query: Query, where: CaseFilter, offset: int = 0,
+                    limit: int = 20) -> tuple[list[CaseRow], int]:
+        """A page of the cases the viewer's state reads now that the filter keeps and the
+        query matches (all of them for an empty query, newest change first; else most terms
+        matched first), and how many in all."""
+        if not query:
+            return self.case_index.view.list_for(viewer.state, where, offset, limit)
+        rows, total = self.case_search_view.search_for(
+            viewer.state, where, self.search.match(viewer, query), offset, limit)
+        shredded = [row.case_id for row in rows if row.shredded_on]
+        if shredded:  # indexed while it was shredded: its rows go now
+            self.search.forget_stale(viewer, shredded)
+        return [row for row in rows if not row.shredded_on], total - len(shredded)
 
     def close(self) -> None:
         self.ledger.close()
@@ -213,6 +268,7 @@ def prepare_store(settings: Settings) -> None:
         InvitationStore(datastore.engine).create_table()
         CheckpointStore(datastore.engine).create_tables()
         MailAddresses(datastore.engine).create_tables()
+        SearchStore(datastore.engine).create_tables()
         for view in ReadModelViews.on(datastore).all():
             view.create_table()
         if links_are_new:
@@ -238,6 +294,8 @@ def open_exchange(settings: Settings) -> Exchange:
     checkpoints = CheckpointStore(datastore.engine)
     checkpointer = Checkpointer(checkpoints, views.audit_index, log_key, settings.checkpoint_every)
     cases = Cases(ledger, keystore, directory)
+    search = CaseSearch(cases, SearchStore(datastore.engine))
+    cases.indexer = search.index
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(views.case_index),
@@ -253,4 +311,5 @@ def open_exchange(settings: Settings) -> Exchange:
                     witness=Witness(checkpointer, directory),
                     onboarding=Onboarding(directory, settings.invitation_days),
                     inbox=Inbox(views.inbox),
-                    mail_addresses=MailAddresses(datastore.engine))
+                    mail_addresses=MailAddresses(datastore.engine),
+                    search=search, case_search_view=CaseSearchView(views.case_index))

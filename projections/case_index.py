@@ -213,22 +213,20 @@ class CaseIndexView(ReadModel):
         filter's fact; its rows are then fetched by key. The total is read from the counts
         when the filter names at most one counted fact, else counted from the reader rows."""
         r = case_readers.c
-        chosen = r.state == state
-        for fact in ("status", "tier", "owner"):
-            if getattr(where, fact):
-                chosen &= r[fact] == getattr(where, fact)
-        if where.updated_from:
-            chosen &= r.updated >= where.updated_from
-        if where.updated_to:
-            chosen &= r.updated <= where.updated_to
+        chosen = chosen_by(state, where)
         with self.transaction(commit=False) as session:
             total = session.execute(_total(state, where, chosen)).scalar() or 0
             page = session.execute(select(r.case_id).where(chosen)
                                    .order_by(r.updated.desc(), r.case_id.desc())
                                    .offset(offset).limit(limit)).scalars().all()
-            rows = {row.case_id: row for row in session.execute(
-                select(case_index).where(case_index.c.case_id.in_(page))).all()}
-        return [_row(rows[case_id]) for case_id in page], int(total)
+            return self.rows(session, page), int(total)
+
+    @staticmethod
+    def rows(session: Any, case_ids: list[str]) -> list[CaseRow]:
+        """The index rows of ``case_ids``, in that order."""
+        rows = {row.case_id: row for row in session.execute(
+            select(case_index).where(case_index.c.case_id.in_(case_ids))).all()}
+        return [_row(rows[case_id]) for case_id in case_ids if case_id in rows]
 
     def portal_cases_lacking(self, owner: str, parties: list[str], limit: int) -> list[str]:
         """The owner's portal cases (not shredded) that some of ``parties`` cannot read yet,
@@ -244,6 +242,20 @@ class CaseIndexView(ReadModel):
                   .order_by(r.updated.desc()).limit(limit))
         with self.transaction(commit=False) as session:
             return list(session.execute(chosen).scalars())
+
+
+def chosen_by(state: str, where: CaseFilter) -> Any:
+    """The condition on a state's reader rows that the filter keeps."""
+    r = case_readers.c
+    chosen = r.state == state
+    for fact in ("status", "tier", "owner"):
+        if getattr(where, fact):
+            chosen &= r[fact] == getattr(where, fact)
+    if where.updated_from:
+        chosen &= r.updated >= where.updated_from
+    if where.updated_to:
+        chosen &= r.updated <= where.updated_to
+    return chosen
 
 
 def _reader_rows(session: Any, mine: Any) -> list[dict]:

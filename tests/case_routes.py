@@ -55,8 +55,11 @@ CASE_ROUTES: tuple[CaseRoute, ...] = (
                           "cases.edit_part", "owner_analyst", part=kind),
                 CaseRoute("POST", f"/cases/{{case_id}}/{kind}/{{part_id}}/edit",
                           "cases.revise_part", "owner_analyst", body, part=kind))),
-    *(CaseRoute("POST", f"/cases/{{case_id}}/{kind}/{{part_id}}/remove", "cases.remove_part",
-                "owner_analyst", part=kind) for kind in ("item", "actor", "leg")),
+    *(r for kind in ("item", "actor", "leg")
+      for r in (CaseRoute("GET", f"/cases/{{case_id}}/{kind}/{{part_id}}/remove",
+                          "cases.confirm_remove", "owner_analyst", part=kind),
+                CaseRoute("POST", f"/cases/{{case_id}}/{kind}/{{part_id}}/remove",
+                          "cases.remove_part", "owner_analyst", part=kind))),
     CaseRoute("GET", "/cases/{case_id}/status", "cases.edit_status", "owner_analyst"),
     CaseRoute("POST", "/cases/{case_id}/status", "cases.change_status", "owner_analyst",
               {"status": "under_investigation", "reason": "Serials checked."}),

@@ -127,14 +127,18 @@ def test_status_lifecycle_and_illegal_transition(exchange: Exchange, people: dic
     assert view.status_changes[0]["reason"] == "trace sent"
 
 
-def test_stale_version_is_refused(exchange: Exchange, people: dict) -> None:
+def test_a_stale_share_is_refused_a_stale_note_is_added(exchange: Exchange,
+                                                         people: dict) -> None:
+    """Sharing is checked against the whole case; a new part collides with nothing."""
     fra = people["FRA"]
     case_id = exchange.cases.open_case(fra, SUMMARY)
     exchange.cases.add_part(fra, case_id, 1, "note", {"text": "first"})
     before = count(exchange)
     with pytest.raises(Conflict):
-        exchange.cases.add_part(fra, case_id, 1, "note", {"text": "stale"})
+        exchange.cases.share(fra, case_id, 1, "bilateral", ["DEU"])
     assert count(exchange) == before
+    exchange.cases.add_part(fra, case_id, 1, "note", {"text": "written on version 1"})
+    assert count(exchange) == before + 1
 
 
 @pytest.mark.parametrize(("kind", "data", "field"), [
@@ -407,3 +411,48 @@ def test_an_item_without_a_marking_condition_keeps_it_unknown(
     exchange.cases.add_part(fra, case_id, 1, "item", {"category": "small_arms", "quantity": "3"})
     item = next(iter(exchange.cases.view(fra, case_id).items.values()))
     assert item["marking_condition"] == "" and item["flags"] == []
+
+
+def test_two_analysts_editing_different_parts_both_succeed_the_same_part_collides(
+        exchange: Exchange, people: dict) -> None:
+    """Issue 23 item 3: the aggregate's rule, not a blanket version check."""
+    fra = people["FRA"]
+    cases = exchange.cases
+    case_id = cases.open_case(fra, SUMMARY)
+    first = cases.add_part(fra, case_id, 1, "item", ITEM)
+    second = cases.add_part(fra, case_id, 2, "item", ITEM)
+    opened_at = 3  # both analysts opened the case at version 3
+    cases.revise_part(fra, case_id, opened_at, "item", first, {**ITEM, "serial": "A-1"})
+    cases.revise_part(fra, case_id, opened_at, "item", second, {**ITEM, "serial": "B-2"})
+    cases.add_part(fra, case_id, opened_at, "note", {"text": "Seen at the port."})
+    cases.revise_summary(fra, case_id, opened_at, {**SUMMARY, "title": "Rifles (revised)"})
+    before = count(exchange)
+    with pytest.raises(Conflict):
+        cases.revise_part(fra, case_id, opened_at, "item", first, {**ITEM, "serial": "C-3"})
+    with pytest.raises(Conflict):
+        cases.revise_summary(fra, case_id, opened_at, SUMMARY)
+    with pytest.raises(Conflict):  # a version the case never had
+        cases.revise_part(fra, case_id, 99, "item", first, ITEM)
+    assert count(exchange) == before
+    view = cases.view(fra, case_id)
+    assert [view.items[first]["serial"], view.items[second]["serial"]] == ["A-1", "B-2"]
+    assert view.title == "Rifles (revised)" and view.version == 7
+
+
+def test_a_case_from_a_snapshot_without_part_versions_checks_older_changes_whole(
+        exchange: Exchange, people: dict) -> None:
+    """A snapshot taken before parts were tracked has no `touched`: changes prepared on
+    versions before the first event after it are checked against the whole case."""
+    from cases.casework.case import Case
+
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    item = exchange.cases.add_part(fra, case_id, 1, "item", ITEM)
+    case: Case = exchange.ledger.repository.get(case_id)
+    del case.__dict__["touched"]  # as loaded from such a snapshot, at version 2
+    assert case.changed_since(1, item) and not case.changed_since(2, item)
+    case.add_part(fra.actor, "note", "n1", b"")  # version 3 starts the tracking at 2
+    assert case.touched == {"*": 2, "n1": 3}
+    assert case.changed_since(1, item)  # before tracking: whole-case check
+    assert not case.changed_since(2, item)  # since tracking: only the note changed
+    assert case.changed_since(2, "n1")

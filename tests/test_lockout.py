@@ -112,7 +112,7 @@ def test_the_user_is_told_once_of_wrong_tries_and_sees_them_on_the_security_page
     assert browser.login("fra.analyst").status_code == 302
     page = browser.get("/cases/")
     assert "3 wrong passwords or codes were tried at your account" in page.text
-    assert "2026-03-01 09:02 UTC from 203.0.113.66" in page.text
+    assert "1 Mar 2026, 09:02 UTC from 203.0.113.66" in page.text
     security = browser.get("/account/security").text
     assert security.count("203.0.113.66") == 3
     browser.post("/logout", {})

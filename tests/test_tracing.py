@@ -282,7 +282,7 @@ def test_attaching_stores_neither_the_leg_nor_the_mark_when_either_fails(
     traces.answer(people["DEU"], trace_id, **ANSWER)
     before = count(exchange)
     with pytest.raises(Conflict):
-        traces.attach_answer_to_case(fra, trace_id, case["version"] - 1)  # stale case
+        traces.attach_answer_to_case(fra, trace_id, case["version"] + 5)  # no such version
     original = TraceRequest.attach_answer
 
     def fail_after_the_leg(self, *args, **kwargs):

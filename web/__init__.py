@@ -21,6 +21,7 @@ from . import (
     mail,
     meetings,
     retention,
+    searches,
     second_factor,
     security,
     sharing,
@@ -71,6 +72,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     auth.login_manager.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(second_factor.bp)
+    app.register_blueprint(searches.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(sharing.bp)
     app.register_blueprint(retention.bp)

@@ -16,18 +16,18 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
-from flask_login import LoginManager, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from cases.identity.accounts import Unlocked
 from cases.identity.directory import SECRETARIAT_CODE
 from cases.kernel.errors import AuthenticationFailed, Busy, Conflict, NotFound
 from cases.kernel.viewer import Viewer
-from crypto import Keyring
+from crypto import CryptoError, Keyring, UserKey
 
-from .extensions import get_exchange
+from .extensions import current_viewer, get_exchange
 from .messages import N_, refusal
 from .sign_ins import SignIns
 
@@ -70,7 +70,16 @@ def load_user(username: str) -> SignedIn | None:
         session.regenerate()  # type: ignore[attr-defined]
         return None
     return SignedIn(user_id=str(user.id), username=user.username, state=user.state,
-                    roles=frozenset(user.roles), keyring=keyring)
+                    roles=frozenset(user.roles), keyring=keyring, own_key=own_key())
+
+
+def own_key() -> UserKey | None:
+    """The user's own key the session holds (sealed like all session data): it opens what
+    only they may read, e.g. their saved searches. None in a session from before it was kept."""
+    try:
+        return UserKey.from_bytes(bytes.fromhex(session.get("user_key", "")))
+    except (CryptoError, ValueError):
+        return None
 
 
 def keys_rotated_since_sign_in(state: str, keyring: Keyring) -> bool:
@@ -110,16 +119,29 @@ def client_address() -> str:
 
 
 def sign_in(viewer: Viewer) -> None:
-    """Opens a fresh session holding the keyring: the user is signed in."""
+    """Opens a fresh session holding the keyring: the user is signed in, in the language
+    they chose on this visit (kept with them), else the one they chose before."""
+    chosen_now = session.get("lang")
     current_app.session_interface.purge_expired(current_app)  # type: ignore[attr-defined]
     session.regenerate()  # type: ignore[attr-defined]
     session.set_keyring(viewer.keyring)  # type: ignore[attr-defined]
     session["user_id"] = viewer.user_id
+    keep_language(viewer, chosen_now)
+    if viewer.own_key is not None:
+        session["user_key"] = viewer.own_key.to_bytes().hex()
     SignIns(current_app.session_interface.engine).record(viewer.user_id)  # type: ignore[attr-defined]
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
     tell_of_failed_sign_ins(viewer)
     witness(viewer)
+
+
+def keep_language(viewer: Viewer, chosen_now: str | None) -> None:
+    directory = get_exchange().directory
+    if chosen_now:
+        directory.choose_language(viewer, chosen_now)
+    elif kept := directory.user(viewer.username).language:
+        session["lang"] = kept
 
 
 def tell_of_failed_sign_ins(viewer: Viewer) -> None:
@@ -128,13 +150,13 @@ def tell_of_failed_sign_ins(viewer: Viewer) -> None:
     if missed:
         flash(ngettext(
             "%(num)s wrong password or code was tried at your account since you last signed "
-            "in, the latest at %(time)s UTC from %(address)s. If that was not you, change "
+            "in, the latest at %(time)s from %(address)s. If that was not you, change "
             "your password and tell your state admin; your security page lists them.",
             "%(num)s wrong passwords or codes were tried at your account since you last "
-            "signed in, the latest at %(time)s UTC from %(address)s. If that was not you, "
+            "signed in, the latest at %(time)s from %(address)s. If that was not you, "
             "change your password and tell your state admin; your security page lists them.",
             len(missed),
-            time=missed[0].at.strftime("%Y-%m-%d %H:%M"), address=missed[0].address),
+            time=format_datetime(missed[0].at), address=missed[0].address),
             "warning")
 
 
@@ -184,6 +206,8 @@ def language() -> Response:
     chosen = request.form.get("lang", "")
     if chosen in current_app.config["LANGUAGES"]:
         session["lang"] = chosen
+        if current_user.is_authenticated:
+            get_exchange().directory.choose_language(current_viewer(), chosen)
     return redirect(safe_next(request.form.get("next")) or url_for("index"))
 
 

@@ -15,14 +15,17 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from cases.casework.case import PORTAL, STATUSES, TIERS, TRANSITIONS
+from cases.casework.content import ITEM_CATEGORIES, POINTS_OF_DIVERSION
 from cases.casework.view import CaseView
-from cases.kernel.errors import DivexError, Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import ANALYST, Viewer
+from cases.search.terms import Query, read_query
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
 from .forms import as_form, expected_version, field_errors, page_number
+from .lifecycle import lifecycle
 from .messages import refusal
 from .traces import ACTIONS as TRACE_ACTIONS
 from .traces import today_of
@@ -35,6 +38,8 @@ REMOVABLE = "any(item, actor, leg)"
 ADD_HEADINGS = {"item": _l("Add an item"), "actor": _l("Add an actor"),
                 "leg": _l("Add a route leg"), "note": _l("Add an evidence note")}
 EDIT_HEADINGS = {"item": _l("Revise the item"), "actor": _l("Revise the actor")}
+REMOVE_HEADINGS = {"item": _l("Remove this item?"), "actor": _l("Remove this actor?"),
+                   "leg": _l("Remove this route leg?")}
 
 
 def may_change(viewer: Viewer, case: CaseView) -> bool:
@@ -57,21 +62,47 @@ def changeable(case_id: UUID) -> CaseView:
 
 def form_page(case: CaseView | None, heading: Any, fields: tuple[Field, ...],
               values: MultiDict[str, str], action: str, *, version: int | None = None,
-              errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+              errors: dict[str, str] | None = None, status: int = 200,
+              explained: dict[str, object] | None = None) -> tuple[str, int]:
     return render_template("cases/form.html", case=case, heading=heading, fields=fields,
                            values=values, action=action, version=version,
-                           errors=errors or {}), status
+                           errors=errors or {}, explained=explained, now=None), status
 
 
 def refused(error: DivexError, case_id: UUID | None, heading: Any,
-            fields: tuple[Field, ...]) -> tuple[str, int]:
-    """The same form again, the refusal next to its field, what was typed kept."""
+            fields: tuple[Field, ...],
+            explained: dict[str, object] | None = None) -> tuple[str, int]:
+    """The same form again, the refusal next to its field, what was typed kept.
+
+    A change that collides with a later one comes back with what was typed, the changes
+    made meanwhile, and the case's current version: saving again applies it over them.
+    """
+    typed = request.form.get("expected_version", "") if case_id else ""
+    if case_id and isinstance(error, Conflict) and error.field == "expected_version":
+        case, history = get_exchange().cases.view_with_history(current_viewer(), case_id)
+        meanwhile = [e for e in history if typed.isdigit() and e.version > int(typed)]
+        return render_template("cases/form.html", case=case, heading=heading, fields=fields,
+                               values=request.form, action=request.path,
+                               version=case.version, errors={}, explained=explained,
+                               conflict=refusal(error), meanwhile=meanwhile,
+                               now=saved_now(case)), error.status
     errors = field_errors(error, fields)
     case = readable(case_id) if case_id else None
-    version = request.form.get("expected_version") if case_id else None
     return form_page(case, heading, fields, request.form, request.path,
-                     version=int(version) if version and version.isdigit() else None,
-                     errors=errors, status=error.status)
+                     version=int(typed) if typed.isdigit() else None,
+                     errors=errors, status=error.status, explained=explained)
+
+
+def saved_now(case: CaseView) -> MultiDict[str, str] | None:
+    """What the part the colliding form edits holds now (the summary or that item or
+    actor), to show beside what was typed; None for a form that edits no stored values."""
+    args = request.view_args or {}
+    if request.endpoint == "cases.revise_summary":
+        return as_form(summary_values(case.summary))
+    if request.endpoint == "cases.revise_part":
+        parts = {"item": case.items, "actor": case.actors}[args["kind"]]
+        return as_form(parts[args["part_id"]]) if args["part_id"] in parts else None
+    return None
 
 
 def to_case(case_id: UUID, message: str) -> Response:
@@ -99,6 +130,26 @@ def case_filter(args: MultiDict[str, str]) -> CaseFilter:
                       updated_from=day("updated_from", False), updated_to=day("updated_to", True))
 
 
+def search_query(args: MultiDict[str, str]) -> Query:
+    """The words typed in the search box and the filters on sealed content (Art. 2(1)
+    category, point of diversion, concerned state); unknown choices are ignored."""
+    return read_query(args.get("q", ""), {
+        "category": args.get("category", "") if args.get("category") in ITEM_CATEGORIES
+        else "",
+        "point_of_diversion": args.get("point_of_diversion", "")
+        if args.get("point_of_diversion") in POINTS_OF_DIVERSION else "",
+        "concerned": args.get("concerned", "").strip().upper()[:3]})
+
+
+def list_page(status: int = 200, **shown: Any) -> tuple[str, int]:
+    page: dict[str, Any] = {"rows": [], "titles": {}, "total": 0, "page": 1, "pages": 1,
+                            "matches": {}, "waiting": 0, "errors": {}, **shown}
+    return render_template("cases/list.html", statuses=STATUSES, tiers=TIERS,
+                           categories=ITEM_CATEGORIES, points=POINTS_OF_DIVERSION,
+                           chosen={k: v for k, v in request.args.items(multi=False)
+                                   if v.strip() and k != "page"}, **page), status
+
+
 @bp.get("/")
 @login_required
 def index() -> Any:
@@ -106,11 +157,9 @@ def index() -> Any:
     size = int(current_app.config["PAGE_SIZE"])
     page = page_number()
     try:
-        where = case_filter(request.args)
+        where, query = case_filter(request.args), search_query(request.args)
     except InvalidInput as error:
-        return render_template("cases/list.html", rows=[], titles={}, total=0, page=1,
-                               pages=1, statuses=STATUSES, tiers=TIERS,
-                               errors={error.field: refusal(error)}), 422
+        return list_page(422, errors={error.field: refusal(error)})
     exchange = caught_up_exchange()
     opened = open_portal_to_new_parties(exchange, viewer)
     if opened:
@@ -120,11 +169,13 @@ def index() -> Any:
                        "joined as States Parties since they were shared.", len(opened),
                        states=", ".join(sorted({s for added in opened.values()
                                                 for s in added}))), "info")
-    rows, total = exchange.case_index.view.list_for(viewer.state, where, (page - 1) * size, size)
-    titles = exchange.cases.titles(viewer, rows)
-    return render_template("cases/list.html", rows=rows, titles=titles, total=total, page=page,
-                           pages=max(1, -(-total // size)), statuses=STATUSES, tiers=TIERS,
-                           errors={})
+    waiting = exchange.index_for(viewer)
+    rows, total = exchange.case_search(viewer, query, where, (page - 1) * size, size)
+    matches = exchange.search.matches(viewer, [r.case_id for r in rows], query) \
+        if query.terms else {}
+    return list_page(rows=rows, titles=exchange.cases.titles(viewer, rows), total=total,
+                     page=page, pages=max(1, -(-total // size)), matches=matches,
+                     waiting=waiting)
 
 
 PORTAL_BATCH = 20  # portal cases opened to new States Parties in one request
@@ -178,6 +229,7 @@ def show(case_id: UUID) -> Any:
                            trace_items=exchange.traces.items_of(viewer, traces),
                            trace_actions=TRACE_ACTIONS,
                            transitions=TRANSITIONS[case.status],
+                           explained=lifecycle(case.status),
                            may_change=may_change(viewer, case) and not case.shredded_on,
                            administers=administers(viewer, case) and not case.shredded_on,
                            now=get_exchange().cases.clock(),
@@ -256,7 +308,33 @@ def revise_part(case_id: UUID, kind: str, part_id: str) -> Any:
 def remove_part(case_id: UUID, kind: str, part_id: str) -> Response:
     get_exchange().cases.remove_part(current_viewer(), case_id, expected_version(), kind,
                                      part_id)
-    return to_case(case_id, _("Removed."))
+    return to_case(case_id, _("Removed. The history below can restore it."))
+
+
+@bp.get(f"/<uuid:case_id>/<{REMOVABLE}:kind>/<part_id>/remove")
+@login_required
+def confirm_remove(case_id: UUID, kind: str, part_id: str) -> str:
+    """What the removal takes off the case, before it is done."""
+    case = changeable(case_id)
+    parts = {"item": case.items, "actor": case.actors, "leg": case.legs}[kind]
+    if part_id not in parts:
+        raise NotFound("This case has no %(kind)s %(part)s.", field="part_id", kind=kind,
+                       part=part_id)
+    return render_template("cases/confirm_remove.html", case=case, kind=kind,
+                           part_id=part_id, part=parts[part_id], fields=PART_FIELDS[kind],
+                           heading=REMOVE_HEADINGS[kind])
+
+
+@bp.post(f"/<uuid:case_id>/<{REMOVABLE}:kind>/<part_id>/restore")
+@login_required
+def restore_part(case_id: UUID, kind: str, part_id: str) -> Response:
+    """Undoes a removal from the history: the part comes back with what it held."""
+    removed_at = request.form.get("removed_at", "")
+    if not removed_at.isdigit():
+        raise InvalidInput("Say which removal to undo.", field="removed_at")
+    get_exchange().cases.restore_part(current_viewer(), case_id, expected_version(), kind,
+                                      part_id, int(removed_at))
+    return to_case(case_id, _("Restored."))
 
 
 # The status
@@ -267,7 +345,8 @@ def remove_part(case_id: UUID, kind: str, part_id: str) -> Response:
 def edit_status(case_id: UUID) -> Any:
     case = changeable(case_id)
     return form_page(case, _("Change the status"), status_fields(TRANSITIONS[case.status]),
-                     MultiDict(), request.path, version=case.version)
+                     MultiDict(), request.path, version=case.version,
+                     explained=lifecycle(case.status))
 
 
 @bp.post("/<uuid:case_id>/status")
@@ -280,5 +359,5 @@ def change_status(case_id: UUID) -> Any:
     except DivexError as error:
         case = readable(case_id)
         return refused(error, case_id, _("Change the status"),
-                       status_fields(TRANSITIONS[case.status]))
+                       status_fields(TRANSITIONS[case.status]), lifecycle(case.status))
     return to_case(case_id, _("The status is changed."))

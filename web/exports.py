@@ -1,18 +1,21 @@
-"""Downloads of every case the signed-in user's state can read: STIX 2.1 and CSV."""
+"""Downloads of the cases the signed-in user's state can read, as the case list filters and
+searches them: STIX 2.1 and CSV."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask_login import login_required
 
 from cases.casework.exports import cases_csv, stix_bundle
 from cases.casework.view import CaseView
 from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
+from cases.search.terms import Query
 from projections.case_index import CaseFilter
 
+from .cases import case_filter, search_query
 from .extensions import caught_up_exchange, current_viewer
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -20,13 +23,17 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 PAGE = 200
 
 
-def readable_cases(viewer: Viewer) -> list[CaseView]:
-    """Every case the viewer's state reads, opened through the service (the access check)."""
+def readable_cases(viewer: Viewer, where: CaseFilter | None = None,
+                   query: Query | None = None) -> list[CaseView]:
+    """Every case the viewer's state reads that the filter keeps and the search finds (all
+    of them by default), opened through the service (the access check)."""
     exchange = caught_up_exchange()
+    where, query = where or CaseFilter(), query or Query()
+    if query:
+        exchange.index_for(viewer)
     views, offset = [], 0
     while True:
-        rows, total = exchange.case_index.view.list_for(viewer.state, CaseFilter(),
-                                                        offset=offset, limit=PAGE)
+        rows, total = exchange.case_search(viewer, query, where, offset=offset, limit=PAGE)
         for row in rows:
             try:
                 views.append(exchange.cases.view(viewer, UUID(row.case_id)))
@@ -35,6 +42,12 @@ def readable_cases(viewer: Viewer) -> list[CaseView]:
         offset += PAGE
         if offset >= total:
             return views
+
+
+def chosen_cases() -> list[CaseView]:
+    """The cases of the list as filtered and searched by the request's arguments."""
+    return readable_cases(current_viewer(), case_filter(request.args),
+                          search_query(request.args))
 
 
 def download(body: str, mimetype: str, filename: str) -> Response:
@@ -47,11 +60,11 @@ def download(body: str, mimetype: str, filename: str) -> Response:
 @bp.get("/cases.stix.json")
 @login_required
 def stix() -> Response:
-    return download(stix_bundle(readable_cases(current_viewer()), current_viewer().state),
+    return download(stix_bundle(chosen_cases(), current_viewer().state),
                     "application/stix+json;version=2.1", "divex-cases.stix.json")
 
 
 @bp.get("/cases.csv")
 @login_required
 def csv() -> Response:
-    return download(cases_csv(readable_cases(current_viewer())), "text/csv", "divex-cases.csv")
+    return download(cases_csv(chosen_cases()), "text/csv", "divex-cases.csv")

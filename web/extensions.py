@@ -11,7 +11,13 @@ from flask_wtf.csrf import CSRFProtect
 
 from cases.kernel.viewer import Viewer
 
-babel = Babel()
+# One way to write a moment on every page and in every language: day, month's name, year
+# and a 24-hour time in UTC ("3 Dec 2026, 06:56 UTC"; "3 déc. 2026, 06:56 UTC"), never the
+# locale's numeric short form (12/3/26 reads as 12 March in most member states).
+MOMENT = "d MMM y, HH:mm 'UTC'"
+DAY = "d MMM y"
+babel = Babel(date_formats={**Babel.default_date_formats, "datetime.short": MOMENT,
+                            "datetime.medium": MOMENT, "date.short": DAY, "date.medium": DAY})
 csrf = CSRFProtect()
 
 

@@ -136,15 +136,71 @@ EVENTS = {
 }
 
 
+# The tier-1 regions (continents as cases.policy.facts names them) as UN M49 areas, whose
+# names in every language Babel's locale data holds.
+REGIONS = {"Africa": "002", "North America": "003", "South America": "005", "Asia": "142",
+           "Europe": "150", "Oceania": "009", "Antarctica": "AQ"}
+
+
 def label(value: object) -> str:
-    """The translated label of a code word; an unknown one is humanised as it is."""
+    """The translated label of a code word or region; an unknown one is humanised as it is."""
     text = str(value or "")
     known = LABELS.get(text)
-    return str(known) if known is not None else text.replace("_", " ").capitalize()
+    if known is not None:
+        return str(known)
+    if text in REGIONS:
+        return Locale.parse(str(get_locale())).territories[REGIONS[text]]
+    return text.replace("_", " ").capitalize()
+
+
+# Events named by their record's kind too ("User.RecoveryCodesIssued", as the audit log
+# lists them); a qualified name not here falls back to its event's name above.
+QUALIFIED_EVENTS = {
+    "Case.PolicyFactsSealed": _l("Proposed for the tier-1 summaries"),
+    "Case.PolicyConsentGiven": _l("Tier-1 consent given"),
+    "Case.PolicyConsentWithdrawn": _l("Tier-1 consent withdrawn"),
+    "Meeting.StatusChanged": _l("Meeting status changed"),
+    "Invitation.Issued": _l("Invitation issued"),
+    "Invitation.Accepted": _l("Invitation accepted"),
+    "Invitation.Revoked": _l("Invitation revoked"),
+    "Invitation.Expired": _l("Invitation expired"),
+    "State.Registered": _l("State registered"),
+    "State.KeysRotated": _l("State keys rotated"),
+    "State.StatusChanged": _l("State status changed"),
+    "State.Suspended": _l("State access suspended"),
+    "State.Reinstated": _l("State access restored"),
+    "State.LogKeyPublished": _l("Log key published"),
+    "State.SubgroupKeyPublished": _l("Subgroup key published"),
+    "State.ContactPointSet": _l("Contact point set"),
+    "State.ContactPointConfirmed": _l("Contact point confirmed"),
+    "User.Added": _l("User added"),
+    "User.PasswordChanged": _l("Password changed"),
+    "User.RolesChanged": _l("Roles changed"),
+    "User.Deactivated": _l("User deactivated"),
+    "User.Reactivated": _l("User reactivated"),
+    "User.ApiTokenIssued": _l("API token issued"),
+    "User.ApiTokenRevoked": _l("API token revoked"),
+    "User.SecondFactorEnrolled": _l("Second factor enrolled"),
+    "User.SecondFactorReset": _l("Second factor reset"),
+    "User.RecoveryCodesIssued": _l("Recovery codes issued"),
+    "User.RecoveryCodeUsed": _l("Recovery code used"),
+    "User.LanguageChosen": _l("Interface language chosen"),
+    "TraceRequest.Sent": _l("Trace request sent"),
+    "TraceRequest.Acknowledged": _l("Trace request acknowledged"),
+    "TraceRequest.MoreInfoRequested": _l("More information asked"),
+    "TraceRequest.InformationSupplied": _l("Information supplied"),
+    "TraceRequest.Answered": _l("Trace request answered"),
+    "TraceRequest.Closed": _l("Trace request closed"),
+    "TraceRequest.DeadlineChanged": _l("Deadline changed"),
+    "TraceRequest.AnswerAttached": _l("Answer attached"),
+    "Release.Published": _l("Tier-1 release published"),
+    "Release.Corrected": _l("Tier-1 release corrected"),
+}
 
 
 def event_label(name: str) -> str:
-    known = EVENTS.get(name)
+    """An event's name in the user's language, from its bare or qualified name."""
+    known = QUALIFIED_EVENTS.get(name) or EVENTS.get(name.rsplit(".", 1)[-1])
     return str(known) if known is not None else name
 
 

@@ -96,6 +96,26 @@ class Case(SignedAggregate):
         # Tier 1: the member states whose consent the policy facts wait for, and who gave it.
         self.policy_concerned: list[str] | None = None
         self.policy_consents: set[str] = set()
+        # The version that last changed each part of the case ("summary", "status",
+        # "sharing" or a part id): what a change made on an older version may collide with.
+        self.touched: dict[str, int] = {}
+
+    def _touch(self, key: str) -> None:
+        """Called from an event's apply, before the version moves on. A case loaded from a
+        snapshot taken before parts were tracked starts tracking here; "*" remembers from
+        which version, and changes made on older versions are checked against the whole
+        case (`changed_since`)."""
+        touched = self.__dict__.setdefault("touched", {"*": self.version})
+        touched[key] = self.version + 1
+
+    def changed_since(self, version: int, part: str | None) -> bool:
+        """Whether a change prepared on ``version`` collides with a later one: one that
+        touched the same ``part``, or any later change when ``part`` is None."""
+        touched = self.__dict__.get("touched")
+        if part is None or touched is None or version < touched.get("*", 0) \
+                or version > self.version:
+            return version != self.version
+        return touched.get(part, 0) > version
 
     @classmethod
     def open(cls, actor: Actor, case_id: UUID, grants: list[dict[str, Any]], title: str,
@@ -110,6 +130,7 @@ class Case(SignedAggregate):
 
         def apply(self, case: Case) -> None:
             case.title = self.title
+            case._touch("summary")
 
     def revise_content(self, actor: Actor, title: str, body: bytes) -> None:
         self._record(self.ContentRevised, actor, body=body, key_version=self.key_version,
@@ -122,11 +143,15 @@ class Case(SignedAggregate):
 
         def apply(self, case: Case) -> None:
             case.parts[self.kind].add(self.part_id)
+            case._touch(self.part_id)
 
     class PartRevised(SignedAggregate.Event):
         kind: str
         part_id: str
         key_version: int
+
+        def apply(self, case: Case) -> None:
+            case._touch(self.part_id)
 
     class PartRemoved(SignedAggregate.Event):
         kind: str
@@ -134,10 +159,14 @@ class Case(SignedAggregate):
 
         def apply(self, case: Case) -> None:
             case.parts[self.kind].discard(self.part_id)
+            case._touch(self.part_id)
 
     def add_part(self, actor: Actor, kind: str, part_id: str, body: bytes) -> None:
-        """Adds an item, actor, route leg or evidence note (sealed in ``body``)."""
+        """Adds an item, actor, route leg or evidence note (sealed in ``body``); a removed
+        part comes back under its own id (a restore)."""
         self._check_kind(kind)
+        if part_id in self.parts[kind]:
+            raise Conflict("This part is on the case already.", field="part_id")
         self._record(self.PartAdded, actor, body=body, kind=kind, part_id=part_id,
                      key_version=self.key_version)
 
@@ -164,6 +193,7 @@ class Case(SignedAggregate):
             case.status = self.status
             case.closed_on = self.timestamp if self.status == CLOSED else None
             case.shred_requested_by = ""  # a request holds only for the case as it was
+            case._touch("status")
 
     def change_status(self, actor: Actor, status: str, body: bytes) -> None:
         """Moves the case along its lifecycle; ``body`` seals the reason given."""

@@ -31,6 +31,7 @@ from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Actor, Ledger
 from cases.kernel.sealing import Grant, Sealing, open_body, open_title, seal_body, seal_title
 from cases.kernel.viewer import ANALYST, AUDITOR, STATE_ADMIN, Viewer
+from cases.search.index import SearchStore
 from cases.tracing.trace_request import TraceRequest
 from crypto import CaseKey, CryptoError
 
@@ -65,6 +66,9 @@ class Cases:
         self.sealing = Sealing(ledger, keystore, directory)
         self.clock = clock  # retention periods are measured against it
         self._usernames: dict[str, str] = {}  # user id -> name, see `usernames`
+        # Indexes a case for the viewer's state after each change they make (the search
+        # service, set by the wiring): the author's own state finds its changes at once.
+        self.indexer: Callable[[Viewer, Iterable[str]], Any] | None = None
 
     # Commands
 
@@ -79,51 +83,68 @@ class Cases:
         case = Case.open(viewer.actor, case_id, granted.grants,
                          title=seal_title(key, case_id, 1, content["title"]),
                          body=seal_body(key, case_id, 1, Case.Opened, content))
-        self._save(case, granted)
+        self._save(case, granted, by=viewer)
         return case_id
 
     def revise_summary(self, viewer: Viewer, case_id: UUID, expected_version: int,
                        summary: dict[str, Any]) -> None:
-        case, key = self._for_change(viewer, case_id, expected_version)
+        case, key = self._for_change(viewer, case_id, expected_version, "summary")
         content = validate_summary(summary)
         version = case.version + 1
         case.revise_content(viewer.actor, seal_title(key, case_id, version, content["title"]),
                             self._seal(key, case, Case.ContentRevised, content))
-        self._save(case)
+        self._save(case, by=viewer)
 
     def add_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                  data: dict[str, Any]) -> str:
         """Adds an item, actor, route leg or evidence note; returns its part id."""
-        case, key = self._for_change(viewer, case_id, expected_version)
-        content = self._validated(kind, data)
         part_id = uuid.uuid4().hex[:12]
+        case, key = self._for_change(viewer, case_id, expected_version, part_id)
+        content = self._validated(kind, data)
         case.add_part(viewer.actor, kind, part_id, self._seal(key, case, Case.PartAdded, content))
-        self._save(case)
+        self._save(case, by=viewer)
         return part_id
 
     def revise_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                     part_id: str, data: dict[str, Any]) -> None:
-        case, key = self._for_change(viewer, case_id, expected_version)
+        case, key = self._for_change(viewer, case_id, expected_version, part_id)
         content = self._validated(kind, data)
         case.revise_part(viewer.actor, kind, part_id,
                          self._seal(key, case, Case.PartRevised, content))
-        self._save(case)
+        self._save(case, by=viewer)
 
     def remove_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                     part_id: str) -> None:
-        case, _ = self._for_change(viewer, case_id, expected_version)
+        case, _ = self._for_change(viewer, case_id, expected_version, part_id)
         case.remove_part(viewer.actor, kind, part_id)
+        self._save(case, by=viewer)
+
+    def restore_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
+                     part_id: str, removed_at: int) -> None:
+        """Undoes the removal recorded at version ``removed_at``: the part comes back under
+        its id with what it held then, as a new event (the removal stays in the history)."""
+        case, key = self._for_change(viewer, case_id, expected_version, part_id)
+        if not 1 < removed_at <= case.version:
+            raise NotFound("No removal of this part at version %(version)s.", field="part_id",
+                           version=removed_at)
+        held = self.view(viewer, case_id, removed_at - 1)
+        content = {"item": held.items, "actor": held.actors, "leg": held.legs}[kind]
+        if part_id not in content or part_id in self._get(case_id, removed_at).parts[kind]:
+            raise NotFound("No removal of this part at version %(version)s.", field="part_id",
+                           version=removed_at)
+        case.add_part(viewer.actor, kind, part_id,
+                      self._seal(key, case, Case.PartAdded, content[part_id]))
         self._save(case)
 
     def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
                       status: str, reason: str = "") -> None:
-        case, key = self._for_change(viewer, case_id, expected_version)
+        case, key = self._for_change(viewer, case_id, expected_version, "status")
         reason = (reason or "").strip()
         if len(reason) > 2000:  # refused, not cut: what is stored is what was typed
             raise InvalidInput("At most %(limit)s characters.", field="reason", limit=2_000)
         case.change_status(viewer.actor, status,
                            self._seal(key, case, Case.StatusChanged, {"reason": reason}))
-        self._save(case)
+        self._save(case, by=viewer)
 
     def share(self, viewer: Viewer, case_id: UUID, expected_version: int, tier: str,
               states: list[str] | None = None, meeting: str = "") -> list[str]:
@@ -140,7 +161,7 @@ class Cases:
         added = sorted(set(self.audience(viewer, tier, states)) - set(case.recipients))
         granted = self.sealing.grant(case_id, self._keys_of(viewer, case).values(), added)
         case.share(viewer.actor, tier, added, granted.grants, meeting)
-        self._save(case, granted)
+        self._save(case, granted, by=viewer)
         return added
 
     def open_portal_to_new_parties(self, viewer: Viewer,
@@ -183,7 +204,7 @@ class Cases:
         key = CaseKey.generate(case.key_version + 1)
         granted = self.sealing.grant(case_id, [key], remaining)
         case.unshare(actor, gone, case.tier if others else NATIONAL, granted.grants)
-        self._save(case, granted)
+        self._save(case, granted, forget=gone)
 
     def unshare(self, viewer: Viewer, case_id: UUID, expected_version: int,
                 states: list[str]) -> None:
@@ -195,7 +216,7 @@ class Cases:
         key = CaseKey.generate(case.key_version + 1)
         granted = self.sealing.grant(case_id, [key], remaining)
         case.unshare(viewer.actor, list(states), tier, granted.grants)
-        self._save(case, granted)
+        self._save(case, granted, by=viewer, forget=list(states))
 
     # Retention and crypto-shredding (state admins of the owner state)
 
@@ -225,6 +246,7 @@ class Cases:
         with self.ledger.transaction() as session:
             self.ledger.save(case)
             case_rows = self.keystore.drop_keys(session, str(case_id))
+            SearchStore.forget(session, str(case_id))
             trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
         self.keystore.scrub()
         return case_rows, trace_rows
@@ -234,6 +256,10 @@ class Cases:
         with self.ledger.transaction() as session:
             ids = self.keystore.trace_requests_of(session, str(case_id))
         return [self.ledger.repository.get(UUID(t)) for t in ids]
+
+    def version_of(self, case_id: UUID) -> int:
+        """The case's version (a clear fact: no access check needed)."""
+        return int(self._get(case_id).version)
 
     def is_shredded(self, case_id: UUID) -> bool:
         """Whether the case's keys were deleted (a clear fact: no access check needed)."""
@@ -374,17 +400,23 @@ class Cases:
         return case
 
     def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
-                    ) -> tuple[Case, CaseKey]:
+                    part: str | None = None) -> tuple[Case, CaseKey]:
+        """The case and its current key for a change prepared on ``expected_version``;
+        refused only if a later change touched the same ``part`` (any, if None)."""
         case = self._readable(viewer, case_id)
         self._require_change(viewer, case.owner)
         try:
-            stale = int(expected_version) != case.version
+            stale = case.changed_since(int(expected_version), part)
         except (TypeError, ValueError):
             raise InvalidInput("The case version is missing or not a number.",
                                field="expected_version") from None
-        if stale:
+        if stale and part is None:
             raise Conflict("This case was changed by someone else since you opened it; "
-                           "reload it and make your change again.")
+                           "reload it and make your change again.", field="expected_version")
+        if stale:
+            raise Conflict("This part of the case was changed by someone else since you "
+                           "opened it: look at what changed, then save again.",
+                           field="expected_version")
         if case.shredded:
             raise Conflict("This case was crypto-shredded; it cannot change.")
         keys = self._keys_of(viewer, case)
@@ -413,11 +445,18 @@ class Cases:
             raise InvalidInput("Unknown part '%(value)s'.", field="kind", value=kind)
         return VALIDATORS[kind](data)
 
-    def _save(self, case: Case, granted: Grant | None = None) -> None:
+    def _save(self, case: Case, granted: Grant | None = None, *, by: Viewer | None = None,
+              forget: list[str] | None = None) -> None:
+        """Saves the case with the keys it grants; ``forget``: states whose search rows of
+        the case go with it (narrowed away). The change is then indexed for ``by``'s state."""
         with self.ledger.transaction() as session:
             self.ledger.save(case)
             if granted and granted.wrapped:
                 self.keystore.put_wrapped_keys(session, str(case.id), granted.wrapped)
+            if forget:
+                SearchStore.forget(session, str(case.id), forget)
+        if by is not None and self.indexer is not None:
+            self.indexer(by, [str(case.id)])
 
     def usernames(self) -> Callable[[str], str]:
         """User id -> user name. A user's id derives from its name, which never changes, so

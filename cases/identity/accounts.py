@@ -28,7 +28,7 @@ class Unlocked:
     def viewer(self) -> Viewer:
         return Viewer(user_id=str(self.user.id), username=self.user.username,
                       state=self.user.state, roles=frozenset(self.user.roles),
-                      keyring=self.keyring)
+                      keyring=self.keyring, own_key=self.user_key)
 
 
 class Accounts(Protocol):

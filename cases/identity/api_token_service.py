@@ -121,7 +121,7 @@ class ApiTokens:
             raise _refused()
         return Viewer(user_id=str(user.id), username=user.username, state=user.state,
                       roles=frozenset(fields["roles"]) & frozenset(user.roles),
-                      keyring=unlocked.keyring)
+                      keyring=unlocked.keyring, own_key=unlocked.user_key)
 
     def _user_of(self, viewer: Viewer, username: str) -> User:
         user = self.directory.user(username)

@@ -245,6 +245,9 @@ class State(SignedAggregate):
 class User(SignedAggregate):
     """A person of one state with roles; their keys are in the keystore, not here."""
 
+    language = ""  # the interface language the user chose ("": none yet); a class default
+    # so that users recorded before the choice existed read as "none yet"
+
     class Added(SignedAggregate.Created):
         username: str
         state: str
@@ -296,6 +299,15 @@ class User(SignedAggregate):
 
     def change_roles(self, actor: Actor, roles: list[str]) -> None:
         self._record(self.RolesChanged, actor, roles=roles)
+
+    class LanguageChosen(SignedAggregate.Event):
+        language: str
+
+        def apply(self, user: User) -> None:
+            user.language = self.language
+
+    def choose_language(self, actor: Actor, language: str) -> None:
+        self._record(self.LanguageChosen, actor, language=language)
 
     class Deactivated(SignedAggregate.Event):
         def apply(self, user: User) -> None:

@@ -38,6 +38,7 @@ from cases.kernel.errors import (
 from cases.kernel.keystore import Credential, KeyStore
 from cases.kernel.ledger import Actor, Ledger
 from cases.kernel.viewer import SECRETARIAT, STATE_ADMIN, Viewer
+from cases.search.index import reseal_saved_searches
 from crypto import (
     CryptoError,
     DerivationsBusy,
@@ -300,6 +301,13 @@ class Directory:
         user.change_password(actor, own.public_bytes)
         self._store_user_keys(user, own, keyring, new_password)
 
+    def choose_language(self, viewer: Viewer, language: str) -> None:
+        """Keeps the user's interface language with the user (an event only on a change)."""
+        user = self.user(viewer.username)
+        if user.language != language:
+            user.choose_language(viewer.actor, language)
+            self.ledger.save(user)
+
     def deactivate_user(self, viewer: Viewer, username: str) -> None:
         self._require(viewer, STATE_ADMIN, Forbidden("Only a state admin deactivates users."))
         user = self.user(username)
@@ -338,7 +346,8 @@ class Directory:
             self.keystore.put_recovery_keyring(session, state.code, seal_to(
                 bytes.fromhex(state.recovery_public), keyring.to_bytes(),
                 _recovery_context(state.code)))
-        return Viewer(viewer.user_id, viewer.username, viewer.state, viewer.roles, keyring)
+        return Viewer(viewer.user_id, viewer.username, viewer.state, viewer.roles, keyring,
+                      viewer.own_key)
 
     def set_contact_point(self, viewer: Viewer, *, name: str, office: str, channel: str,
                           volunteers_to_assist: bool) -> None:
@@ -410,8 +419,8 @@ class Directory:
 
     def _store_user_keys(self, user: User, own: UserKey, keyring: Keyring,
                          password: str, old_key: UserKey | None = None) -> None:
-        """Stores a new user key; the second factor, sealed to the old one, is re-sealed with
-        ``old_key`` or, without it, dropped."""
+        """Stores a new user key; the second factor and the saved searches, sealed to the old
+        one, are re-sealed with ``old_key`` or, without it, dropped."""
         with self.ledger.transaction() as session:
             self.ledger.save(user)
             self.keystore.put_credential(session, self._credential(user, own, keyring, password))
@@ -420,6 +429,7 @@ class Directory:
                 self.keystore.drop_second_factor(session, str(user.id))
             else:
                 self.second_factors.reseal(session, str(user.id), old_key, own.public_bytes)
+            reseal_saved_searches(session, str(user.id), old_key, own.public_bytes)
 
     def find(self, aggregate_id: Any) -> Any:
         """The aggregate of that id (a state or a user), or None."""

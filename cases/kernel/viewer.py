@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cases.kernel.ledger import Actor
-from crypto import Keyring
+from crypto import Keyring, UserKey
 
 ANALYST = "analyst"
 REVIEWER = "reviewer"
@@ -17,13 +17,15 @@ ROLES = (ANALYST, REVIEWER, AUDITOR, STATE_ADMIN, SECRETARIAT)
 
 @dataclass(frozen=True)
 class Viewer:
-    """The acting user. ``keyring`` holds every version of the state's private keys."""
+    """The acting user. ``keyring`` holds every version of the state's private keys;
+    ``own_key`` is the user's own key where the sign-in kept it (web sessions, API tokens)."""
 
     user_id: str
     username: str
     state: str
     roles: frozenset[str]
     keyring: Keyring = field(repr=False)
+    own_key: UserKey | None = field(default=None, repr=False, compare=False)
 
     def has(self, role: str) -> bool:
         return role in self.roles

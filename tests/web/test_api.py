@@ -252,10 +252,10 @@ def test_a_body_that_is_not_a_json_object_is_a_400(api: Api, exchange: Exchange)
 
 def test_a_stale_version_is_a_409_and_changes_nothing(api: Api, exchange: Exchange) -> None:
     case = open_case(api)
-    assert api.call("POST", f"/cases/{case['id']}/items",
-                    json=dict(ITEM, expected_version=1)).status_code == 201
+    assert api.call("PUT", f"/cases/{case['id']}/summary",
+                    json=dict(SUMMARY, title="First", expected_version=1)).status_code == 200
     before = events(exchange)
-    stale = api.call("PUT", f"/cases/{case['id']}/summary",
+    stale = api.call("PUT", f"/cases/{case['id']}/summary",  # made on version 1 too
                      json=dict(SUMMARY, title="Other", expected_version=1))
     assert stale.status_code == 409 and stale.json["error"] == "conflict"
     assert events(exchange) == before

@@ -43,7 +43,7 @@ def test_log_browser_filters_by_state_and_kind(app: Flask, logged) -> None:
     everything = auditor.get("/audit/")
     assert everything.status_code == 200 and "Case.Opened" in everything.text
     only_fra = auditor.get("/audit/?actor_state=FRA&aggregate_kind=Case")
-    rows = re.findall(r"<td>(\w+\.\w+)</td>", only_fra.text)
+    rows = re.findall(r"<code class=\"hint\">(\w+\.\w+)</code>", only_fra.text)
     assert rows and set(rows) <= {"Case.Opened", "Case.PartAdded"}
     assert "2 events" in only_fra.text
     far = auditor.get("/audit/?page=" + "9" * 30)  # an offset beyond a 64-bit integer

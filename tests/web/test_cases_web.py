@@ -6,6 +6,7 @@ import re
 from uuid import UUID
 
 import pytest
+from flask import Flask
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
@@ -171,16 +172,50 @@ def test_bad_input_message_is_translated_to_french(
 POSTS = [r for r in CASE_ROUTES if r.method == "POST"]
 
 
+def meanwhile(exchange: Exchange, fra: Viewer, case: dict[str, str], route: CaseRoute) -> bool:
+    """Another analyst's change to the part ``route`` changes (to any part when the route
+    is a sharing one); returns whether the route's change now collides with it."""
+    case_id, at = UUID(case["case_id"]), version(exchange, {"FRA": fra}, case)
+    cases = exchange.cases
+    if route.endpoint == "cases.revise_summary":
+        cases.revise_summary(fra, case_id, at, {**SUMMARY, "title": "Renamed meanwhile"})
+    elif route.endpoint == "cases.change_status":
+        cases.change_status(fra, case_id, at, "unfounded", "Mistaken report.")
+    elif route.part in ("item", "actor"):
+        cases.revise_part(fra, case_id, at, route.part, case[route.part],
+                          ITEM if route.part == "item" else ACTOR)
+    elif route.part == "leg":
+        cases.remove_part(fra, case_id, at, "leg", case["leg"])
+    else:  # adding a part collides with nothing; sharing with any change
+        cases.add_part(fra, case_id, at, "note", {"text": "Added meanwhile."})
+        return route.endpoint.startswith("sharing.")
+    return True
+
+
 @pytest.mark.parametrize("route", POSTS, ids=[f"{r.endpoint}:{r.part}" for r in POSTS])
-def test_a_stale_version_gives_a_conflict_page_and_stores_nothing(
+def test_a_change_made_on_an_old_version_is_refused_only_if_it_collides(
         analyst: Browser, exchange: Exchange, people: dict, case: dict,
         route: CaseRoute) -> None:
+    """Issue 23 item 3: a change elsewhere in the case no longer loses the typed work; a
+    collision brings the form back with what was typed and what changed meanwhile."""
+    opened_at = version(exchange, people, case)
+    collides = meanwhile(exchange, people["FRA"], case, route)
     before = events(exchange)
-    response = analyst.post(path_of(route, case), dict(route.body, expected_version="3"))
+    response = analyst.post(path_of(route, case), dict(route.body,
+                                                       expected_version=str(opened_at)))
+    if not collides:
+        assert response.status_code == 302, response.text
+        assert events(exchange) == before + 1
+        return
     assert response.status_code == 409
     assert "changed by someone else" in response.text
-    assert f'href="/cases/{case["case_id"]}"' in response.text  # the reload link
+    assert f'href="/cases/{case["case_id"]}"' in response.text  # the case as it is now
     assert events(exchange) == before
+    if route.body and route.endpoint.startswith("cases."):  # a form: typed work is kept
+        typed = max((v for v in route.body.values() if isinstance(v, str)), key=len)
+        assert f">{typed}<" in response.text or f'value="{typed}"' in response.text
+        assert "Changed meanwhile" in response.text
+        assert f'name="expected_version" value="{opened_at + 1}"' in response.text
 
 
 @pytest.mark.parametrize("route", POSTS, ids=[f"{r.endpoint}:{r.part}" for r in POSTS])
@@ -273,3 +308,69 @@ def test_a_server_error_shows_a_plain_page(exchange: Exchange, people: dict,
     assert response.status_code == 500
     assert "secret internals" not in response.text and "Traceback" not in response.text
     assert "Something went wrong" in response.text
+
+
+def test_the_status_panel_and_form_explain_the_lifecycle(analyst: Browser, exchange: Exchange,
+                                                         people: dict) -> None:
+    """Issue 23 item 5: 'Confirmed' is not offered from 'Suspected', and the page says why."""
+    case_id = exchange.cases.open_case(people["FRA"], {"title": "Rifles reported missing"})
+    page = analyst.get(f"/cases/{case_id}").text
+    assert "put it under investigation first" in page
+    assert "Start investigating the report." in page
+    form = analyst.get(f"/cases/{case_id}/status").text
+    assert 'value="confirmed"' not in form and 'value="under_investigation"' in form
+    assert "put it under investigation first" in form
+    assert analyst.post("/language", {"lang": "fr", "next": "/cases/"}).status_code == 302
+    french = analyst.get(f"/cases/{case_id}/status").text
+    assert "mettez-le d\u2019abord en cours d\u2019enquête" in french
+    refused = analyst.post(f"/cases/{case_id}/status",
+                           {"status": "confirmed", "reason": "Trace answered",
+                            "expected_version": "1"})
+    assert refused.status_code == 409 and "Trace answered" in refused.text
+    assert "mettez-le d\u2019abord en cours d\u2019enquête" in refused.text
+
+
+def test_a_colliding_edit_shows_what_is_saved_now_beside_what_was_typed(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict) -> None:
+    opened_at = version(exchange, people, case)
+    exchange.cases.revise_part(people["FRA"], UUID(case["case_id"]), opened_at, "item",
+                               case["item"], {**ITEM, "serial": "SN-FROM-THE-OTHER-TAB"})
+    response = analyst.post(f"/cases/{case['case_id']}/item/{case['item']}/edit",
+                            {**ITEM, "serial": "SN-TYPED-HERE", "expected_version": opened_at})
+    assert response.status_code == 409
+    assert 'value="SN-TYPED-HERE"' in response.text
+    assert "Saved meanwhile: SN-FROM-THE-OTHER-TAB" in response.text
+    assert response.text.count("Saved meanwhile") == 1  # only where the two differ
+
+
+def test_a_removal_is_confirmed_first_and_can_be_undone_from_the_history(
+        analyst: Browser, app: Flask, exchange: Exchange, people: dict, case: dict) -> None:
+    """Issue 23 item 3: 'Remove' deleted at once, with no way back."""
+    case_id, item = case["case_id"], case["item"]
+    page = analyst.get(f"/cases/{case_id}").text
+    assert f'href="/cases/{case_id}/item/{item}/remove"' in page  # a link, not a POST
+    confirm = analyst.get(f"/cases/{case_id}/item/{item}/remove")
+    assert confirm.status_code == 200 and "SN-123" in confirm.text
+    assert "Remove this item?" in confirm.text
+    at = version(exchange, people, case)
+    assert analyst.post(f"/cases/{case_id}/item/{item}/remove",
+                        {"expected_version": at}).status_code == 302
+    assert item not in exchange.cases.view(people["FRA"], UUID(case_id)).items
+    history = analyst.get(f"/cases/{case_id}").text
+    assert f'/cases/{case_id}/item/{item}/restore' in history
+    other = Browser(app.test_client())  # another state's analyst cannot restore it
+    assert other.login("deu.analyst").status_code == 302
+    before = events(exchange)
+    refused = other.post(f"/cases/{case_id}/item/{item}/restore",
+                         {"expected_version": at + 1, "removed_at": at + 1})
+    assert refused.status_code == 404 and events(exchange) == before
+    wrong = analyst.post(f"/cases/{case_id}/item/{item}/restore",
+                         {"expected_version": at + 1, "removed_at": at})  # not a removal
+    assert wrong.status_code == 404 and events(exchange) == before
+    assert analyst.post(f"/cases/{case_id}/item/{item}/restore",
+                        {"expected_version": at + 1, "removed_at": at + 1}).status_code == 302
+    restored = exchange.cases.view(people["FRA"], UUID(case_id)).items[item]
+    assert restored["serial"] == "SN-123" and restored["make"] == "Acme"
+    again = analyst.post(f"/cases/{case_id}/item/{item}/restore",
+                         {"expected_version": at + 2, "removed_at": at + 1})
+    assert again.status_code == 409 and events(exchange) == before + 1

@@ -189,3 +189,55 @@ def test_a_refusal_shows_code_words_translated_and_codes_and_names_as_given(
     assert code == "FRA ne peut pas recevoir de dossiers."
     assert name == "Aucun utilisateur nommé « jean_dupont »."
     assert {"code", "name", "choices"}.isdisjoint(LABELLED)
+
+
+def signed_event_names() -> list[str]:
+    """Every kind of event the log can hold, as the audit log names it ("User.Added")."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import cases
+    from cases.kernel.ledger import SignedAggregate
+
+    names = []
+    for module in pkgutil.walk_packages(cases.__path__, "cases."):
+        for record in vars(importlib.import_module(module.name)).values():
+            if inspect.isclass(record) and issubclass(record, SignedAggregate) \
+                    and record.__module__ == module.name:
+                names += [f"{record.__name__}.{name}" for name, kind in vars(record).items()
+                          if inspect.isclass(kind) and issubclass(kind, SignedAggregate.Event)
+                          and name not in ("Event", "Created")]
+    return names
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_kind_of_event_has_a_name_in_each_language(app: Flask, lang: str) -> None:
+    """Issue 23 item 7: the audit log shows no raw event name in any language."""
+    from web.labels import event_label
+
+    names = signed_event_names()
+    assert "User.RecoveryCodesIssued" in names and len(names) > 50
+    with app.test_request_context(), force_locale(lang):
+        raw = [n for n in names if event_label(n) == n]
+        labels = Counter(event_label(n) for n in names)
+    assert raw == []
+    if lang != "en":
+        with app.test_request_context(), force_locale("en"):
+            untranslated = [n for n in names if labels.get(event_label(n))]
+        assert untranslated == []
+
+
+def test_regions_are_named_in_the_users_language(app: Flask) -> None:
+    """Issue 23 item 7: "North america" was the English code word, humanised, on every page."""
+    from cases.policy.facts import region_of
+    from web.labels import label
+
+    assert region_of("MEX") == "North America" and region_of("PER") == "South America"
+    names = {}
+    for lang in ("en", *LANGUAGES):
+        with app.test_request_context(), force_locale(lang):
+            names[lang] = (label(region_of("MEX")), label(region_of("PER")))
+    assert names == {"en": ("North America", "South America"),
+                     "fr": ("Amérique du Nord", "Amérique du Sud"),
+                     "es": ("América del Norte", "Sudamérica")}

@@ -6,7 +6,9 @@ import html
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
+from flask import Flask
 
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
@@ -67,3 +69,31 @@ def test_spanish_pages_show_spanish_headings(analyst: Browser, exchange: Exchang
         shown = headings(page)
         assert shown, path
         assert sorted(shown & english) == [], path
+
+
+def test_the_chosen_language_is_kept_with_the_user(app: Flask, people: dict[str, Viewer]
+                                                    ) -> None:
+    """Issue 23 item 7: a language chosen once follows the user to another browser."""
+    first = Browser(app.test_client())
+    assert first.login("fra.analyst").status_code == 302
+    assert first.post("/language", {"lang": "es", "next": "/cases/"}).status_code == 302
+    elsewhere = Browser(app.test_client())
+    assert elsewhere.login("fra.analyst").status_code == 302
+    assert '<html lang="es">' in elsewhere.get("/cases/").text
+    other_user = Browser(app.test_client())
+    assert other_user.login("deu.analyst").status_code == 302
+    assert '<html lang="en">' in other_user.get("/cases/").text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es"])
+def test_moments_are_written_one_way_with_their_time_zone(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer], lang: str) -> None:
+    """Issue 23 item 7: dates appeared in three formats on one page, US-style in English."""
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    browser = Browser(app.test_client())
+    assert browser.login("fra.analyst").status_code == 302
+    browser.post("/language", {"lang": lang, "next": "/cases/"})
+    page = html.unescape(browser.get(f"/cases/{case_id}").text)
+    moments = re.findall(r"\d{1,2} \w+\.? \d{4}, \d{2}:\d{2} UTC", page)
+    assert moments, page
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\d{4}-\d{2}-\d{2} \d{2}:\d{2}", page)

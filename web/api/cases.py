@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from cases.casework.exports import stix_bundle
 from cases.kernel.viewer import Viewer
 
-from ..cases import case_filter
+from ..cases import case_filter, search_query
 from ..exports import readable_cases
 from ..extensions import caught_up_exchange, get_exchange
 from .schemas import (
@@ -23,6 +23,7 @@ from .schemas import (
     CaseOut,
     CasePage,
     CaseRowOut,
+    CaseSearchQuery,
     CaseSummary,
     ConsentIn,
     HistoryEntryOut,
@@ -32,6 +33,9 @@ from .schemas import (
     NoteIn,
     PolicyOut,
     RetentionIn,
+    SavedSearchIn,
+    SavedSearchList,
+    SavedSearchOut,
     ShareIn,
     ShareOut,
     SharePreviewOut,
@@ -63,15 +67,43 @@ def _content(body: Any) -> dict[str, Any]:
 
 
 @operation(bp, "GET", "/cases", summary="The cases your state can read, newest change "
-           "first", tag="cases", query=CaseListQuery, response=CasePage)
+           "first; with q, those that match, most words matched first", tag="cases",
+           query=CaseListQuery, response=CasePage)
 def list_cases(viewer: Viewer, query: CaseListQuery) -> CasePage:
-    where = case_filter(MultiDict(query.model_dump(exclude={"page", "per_page"})))
+    args = MultiDict(query.model_dump(exclude={"page", "per_page"}))
+    where, words = case_filter(args), search_query(args)
     exchange = caught_up_exchange()
-    rows, total = exchange.case_index.view.list_for(
-        viewer.state, where, (query.page - 1) * query.per_page, query.per_page)
+    waiting = exchange.index_for(viewer)
+    rows, total = exchange.case_search(viewer, words, where,
+                                       (query.page - 1) * query.per_page, query.per_page)
     titles = exchange.cases.titles(viewer, rows)
-    return CasePage(page=query.page, per_page=query.per_page, total=total,
-                    items=[CaseRowOut.of(row, titles[row.case_id]) for row in rows])
+    matches = exchange.search.matches(viewer, [r.case_id for r in rows], words) \
+        if words.terms else {}
+    return CasePage(page=query.page, per_page=query.per_page, total=total, not_indexed=waiting,
+                    items=[CaseRowOut.of(row, titles[row.case_id], matches.get(row.case_id, []))
+                           for row in rows])
+
+
+@operation(bp, "GET", "/searches", summary="Your saved searches (sealed to your own key)",
+           tag="search", response=SavedSearchList, errors=(403,))
+def saved_searches(viewer: Viewer) -> SavedSearchList:
+    return SavedSearchList(items=[SavedSearchOut.model_validate(s)
+                                  for s in get_exchange().search.saved(viewer)])
+
+
+@operation(bp, "POST", "/searches", summary="Save a search of the case list", tag="search",
+           body=SavedSearchIn, response=SavedSearchOut, status=201, errors=(403,))
+def save_search(viewer: Viewer, body: SavedSearchIn) -> SavedSearchOut:
+    search = get_exchange().search
+    search_id = search.save(viewer, body.name, body.model_dump(exclude={"name"}))
+    return SavedSearchOut.model_validate(
+        next(s for s in search.saved(viewer) if s.search_id == search_id))
+
+
+@operation(bp, "DELETE", "/searches/<search_id>", summary="Delete a saved search",
+           tag="search", status=204, errors=(403, 404))
+def delete_search(viewer: Viewer, search_id: str) -> None:
+    get_exchange().search.delete(viewer, search_id)
 
 
 @operation(bp, "POST", "/cases", summary="Log a new case (only your state can read it)",
@@ -197,11 +229,13 @@ def share_case(viewer: Viewer, case_id: UUID, body: ShareIn) -> ShareOut:
     return ShareOut(added=list(added), case=_case(viewer, case_id))
 
 
-@operation(bp, "GET", "/exports/stix", summary="Every case your state can read, as one "
-           "STIX 2.1 bundle (the page's STIX download)", tag="exports",
-           response=StixBundleOut)
-def export_stix(viewer: Viewer) -> StixBundleOut:
-    bundle = stix_bundle(readable_cases(viewer), viewer.state)
+@operation(bp, "GET", "/exports/stix", summary="The cases your state can read, filtered and "
+           "searched as the list is, as one STIX 2.1 bundle (the page's STIX download)",
+           tag="exports", query=CaseSearchQuery, response=StixBundleOut)
+def export_stix(viewer: Viewer, query: CaseSearchQuery) -> StixBundleOut:
+    args = MultiDict(query.model_dump())
+    bundle = stix_bundle(readable_cases(viewer, case_filter(args), search_query(args)),
+                         viewer.state)
     return StixBundleOut.model_validate_json(bundle)
 
 

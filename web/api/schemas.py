@@ -22,6 +22,7 @@ from cases.casework.content import (
     TEXT,
     Spec,
 )
+from cases.search.terms import MAX_QUERY_CHARS, MAX_QUERY_WORDS
 from projections.case_index import CaseRow
 
 from ..forms import MAX_PAGE
@@ -52,7 +53,8 @@ class FromAttributes(BaseModel):
 
 class Versioned(Strict):
     expected_version: int = Field(ge=1, description="The case version the change is based "
-                                  "on; a stale one gets 409 and changes nothing.")
+                                  "on; 409 (nothing changed) if a later change touched the "
+                                  "same part of the case.")
 
 
 class Concerned(Strict):
@@ -137,18 +139,39 @@ class SharePreviewQuery(BaseModel):
     states: list[str] = Field([], description="ISO 3166-1 alpha-3 codes (bilateral)")
 
 
-class CaseListQuery(BaseModel):
+class CaseSearchQuery(BaseModel):
+    """What the case list filters and searches by, as the page's form has it."""
+
     model_config = ConfigDict(extra="forbid")
+    q: str = Field("", description="Words, names, makes or serials (with or without "
+                   "separators, or their first 4 characters or more); every word must match. "
+                   f"At most {MAX_QUERY_CHARS} characters and {MAX_QUERY_WORDS} words.")
     status: str = ""
     tier: str = ""
     owner: str = ""
+    category: str = Field("", description="ATT Art. 2(1) category of an item")
+    point_of_diversion: str = ""
+    concerned: str = Field("", description="ISO 3166-1 alpha-3 code of a concerned state")
     updated_from: str = Field("", description="YYYY-MM-DD")
     updated_to: str = Field("", description="YYYY-MM-DD")
+
+
+class CaseListQuery(CaseSearchQuery):
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
+class SavedSearchIn(CaseSearchQuery):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(max_length=100)
+
+
 # Responses
+
+
+class MatchOut(FromAttributes):
+    kind: str = Field(description="item, actor, leg or note")
+    text: str
 
 
 class CaseRowOut(BaseModel):
@@ -162,12 +185,15 @@ class CaseRowOut(BaseModel):
     version: int
     recipients: list[str]
     shredded_on: Timestamp | None
+    matches: list[MatchOut] = Field([], description="The parts that matched the words "
+                                    "searched")
 
     @classmethod
-    def of(cls, row: CaseRow, title: str | None) -> CaseRowOut:
+    def of(cls, row: CaseRow, title: str | None, matches: list[Any] = ()) -> CaseRowOut:
         return cls(id=row.case_id, title=title, owner=row.owner, status=row.status,
                    tier=row.tier, opened=row.opened, updated=row.updated, version=row.version,
-                   recipients=row.recipients, shredded_on=row.shredded_on)
+                   recipients=row.recipients, shredded_on=row.shredded_on,
+                   matches=[MatchOut.model_validate(m) for m in matches])
 
 
 class CasePage(BaseModel):
@@ -175,6 +201,18 @@ class CasePage(BaseModel):
     page: int
     per_page: int
     total: int
+    not_indexed: int = Field(0, description="Cases your state reads that are not indexed "
+                             "for search yet (each call indexes some)")
+
+
+class SavedSearchOut(FromAttributes):
+    search_id: str
+    name: str
+    args: dict[str, str]
+
+
+class SavedSearchList(BaseModel):
+    items: list[SavedSearchOut]
 
 
 class CaseOut(FromAttributes):

@@ -1,0 +1,122 @@
+"""The blind index's tables: per-state tokens of the cases each state reads, and saved searches.
+
+Written only in a request of a signed-in user of the state (who holds its keyring, hence its
+search key), deleted without any key: a narrowing drops the removed states' rows, shredding
+every row of the case, in the same transaction as the event. Nothing here is a word: a token is
+128 bits of HMAC under the state's search key (`crypto.searchkey`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from crypto import UserKey, open_sealed, seal_to
+
+metadata = MetaData()
+
+search_tokens = Table(
+    "divex_search_tokens",
+    metadata,
+    Column("state", String(3), primary_key=True),
+    Column("key_version", Integer, primary_key=True),
+    Column("token", LargeBinary(16), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Index("divex_search_tokens_by_case", "case_id", "state"),
+)
+
+# Which case each state has indexed, at which case version and search key version: a readable
+# case without a row here, or with an older one, waits to be indexed (see `CaseIndexView`).
+search_cases = Table(
+    "divex_search_cases",
+    metadata,
+    Column("state", String(3), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("key_version", Integer, nullable=False),
+)
+
+# A user's saved searches, each sealed (HPKE) to the user's own key: a query is case text.
+saved_searches = Table(
+    "divex_saved_searches",
+    metadata,
+    Column("search_id", String(32), primary_key=True),
+    Column("user_id", String(36), nullable=False, index=True),
+    Column("saved_on", DateTime(timezone=True), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+)
+
+
+class SearchStore:
+    """Reads and writes the index's rows inside the caller's transaction (a session)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
+
+    @staticmethod
+    def replace(session: Session, state: str, case_id: str, version: int, key_version: int,
+                tokens: Iterable[bytes]) -> None:
+        """A state's tokens of one case, instead of those it had."""
+        SearchStore.forget(session, case_id, [state])
+        rows = [{"state": state, "key_version": key_version, "token": t, "case_id": case_id}
+                for t in set(tokens)]
+        if rows:
+            session.execute(insert(search_tokens), rows)
+        session.execute(insert(search_cases).values(state=state, case_id=case_id,
+                                                    version=version, key_version=key_version))
+
+    @staticmethod
+    def forget(session: Session, case_id: str, states: Iterable[str] | None = None) -> None:
+        """Drops the rows of a case for ``states`` (every state if None)."""
+        for table in (search_tokens, search_cases):
+            chosen = table.c.case_id == case_id
+            if states is not None:
+                chosen &= table.c.state.in_(list(states))
+            session.execute(delete(table).where(chosen))
+
+    @staticmethod
+    def forget_all(session: Session, state: str, case_ids: Iterable[str]) -> None:
+        """Drops a state's rows of cases it no longer reads (found stale by a search)."""
+        for table in (search_tokens, search_cases):
+            session.execute(delete(table).where(table.c.state == state,
+                                                table.c.case_id.in_(list(case_ids))))
+
+
+def saved_context(user_id: str, search_id: str) -> dict[str, str]:
+    """The HPKE context a saved search is sealed under: its user and its id."""
+    return {"purpose": "divex saved search", "user": user_id, "search": search_id}
+
+
+def reseal_saved_searches(session: Session, user_id: str, old_key: UserKey | None,
+                          new_public: bytes) -> None:
+    """A user's saved searches sealed to their new key (a password change), or dropped when
+    the old key is lost (a recovery): what no key opens is kept by no one."""
+    s = saved_searches.c
+    if old_key is None:
+        session.execute(delete(saved_searches).where(s.user_id == user_id))
+        return
+    for search_id, sealed in session.execute(select(s.search_id, s.sealed).where(
+            s.user_id == user_id)).all():
+        context = saved_context(user_id, search_id)
+        session.execute(update(saved_searches).where(s.search_id == search_id).values(
+            sealed=seal_to(new_public, open_sealed(old_key.private, sealed, context),
+                           context)))

@@ -1,0 +1,81 @@
+"""Searching the case index by blind tokens, and what each state has left to index.
+
+The tokens come from a `cases.search` service in a request of the state's user; here they are
+opaque bytes matched against the state's rows of the index tables, joined to the state's
+reader rows, so a result is always a case the state reads now, whatever rows lag behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+
+from cases.search.index import search_cases, search_tokens
+from cases.search.search_service import TokenMatch
+
+from .case_index import CaseFilter, CaseIndexView, CaseRow, case_index, case_readers, chosen_by
+
+
+class CaseSearchView:
+    """Queries over the case index and the search index together."""
+
+    def __init__(self, index: CaseIndexView) -> None:
+        self.index = index
+
+    def search_for(self, state: str, where: CaseFilter, match: TokenMatch, offset: int = 0,
+                   limit: int = 20) -> tuple[list[CaseRow], int]:
+        """A page of the cases the state reads that match, most terms matched first, then
+        latest change; and how many match."""
+        r = case_readers.c
+        found = _matching(state, match)
+        chosen = chosen_by(state, where)
+        joined = case_readers.join(found, found.c.case_id == r.case_id)
+        with self.index.transaction(commit=False) as session:
+            total = session.execute(select(func.count()).select_from(joined)
+                                    .where(chosen)).scalar() or 0
+            page = session.execute(select(r.case_id).select_from(joined).where(chosen)
+                                   .order_by(found.c.rank.desc(), r.updated.desc(),
+                                             r.case_id.desc())
+                                   .offset(offset).limit(limit)).scalars().all()
+            rows = self.index.rows(session, page)
+        return rows, int(total)
+
+    def unindexed(self, state: str, key_version: int, limit: int,
+                  among: list[str] | None = None) -> tuple[list[str], int]:
+        """Cases the state reads (not shredded; of ``among`` only, if given) whose search
+        rows are missing or older than the case or the state's search key: up to ``limit``
+        of them, latest change first, and how many in all."""
+        r, c, s = case_readers.c, case_index.c, search_cases.c
+        waiting = (select(r.case_id, r.updated)
+                   .join(case_index, c.case_id == r.case_id)
+                   .outerjoin(search_cases, and_(s.state == r.state, s.case_id == r.case_id))
+                   .where(r.state == state, c.shredded_on.is_(None),
+                          or_(s.case_id.is_(None), s.version < c.version,
+                              s.key_version != key_version)))
+        if among is not None:
+            waiting = waiting.where(r.case_id.in_(among))
+        with self.index.transaction(commit=False) as session:
+            total = session.execute(select(func.count()).select_from(waiting.subquery())
+                                    ).scalar() or 0
+            ids = session.execute(waiting.order_by(r.updated.desc(), r.case_id.desc())
+                                  .limit(limit)).scalars().all() if total else []
+        return list(ids), int(total)
+
+
+def _matching(state: str, match: TokenMatch) -> Any:
+    """The state's cases whose tokens satisfy the match, with how many tokens matched.
+
+    Each token stands for a term (a number >= 0), the whole text (`WHOLE`) or a filter (a
+    number below `WHOLE`); every term or the whole text, and every filter, must match."""
+    t = search_tokens.c
+    code = case(match.codes, value=t.token)
+    terms = func.count(func.distinct(case((code >= 0, code))))
+    filters = func.count(func.distinct(case((code < TokenMatch.WHOLE, code))))
+    whole = func.max(case((code == TokenMatch.WHOLE, 1), else_=0))
+    return (select(t.case_id, func.count().label("rank"))
+            .where(t.state == state, t.key_version.in_(match.versions),
+                   t.token.in_(list(match.codes)))
+            .group_by(t.case_id)
+            .having(or_(terms == match.terms, whole == 1), filters == match.filters)
+            .subquery("found"))

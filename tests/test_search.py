@@ -1,0 +1,184 @@
+"""Search from the attacker's side: a state finds only what it reads now, and the database
+holds tokens, never the words searched."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import func, select
+
+from cases.kernel.errors import InvalidInput
+from cases.search.index import search_cases, search_tokens
+from cases.search.terms import read_query
+from infra.wiring import Exchange
+from projections.case_index import CaseFilter
+from tests.conftest import PASSWORD, register_states
+from tests.test_no_secrets_at_rest import raw_database_bytes
+
+SUMMARY = {"title": "Fusils d'assaut saisis au poste frontière",
+           "narrative": "Quarante fusils marqués, trouvés dans un entrepôt portuaire.",
+           "point_of_diversion": "in_transit", "concerned": {"exporter": "DEU"}}
+ITEM = {"category": "small_arms", "quantity": "40", "make": "Norvik Arms",
+        "model": "NA-47", "serial": "KR-2291-7734", "calibre": "7.62x39mm"}
+ACTOR = {"role": "broker", "name": "Saloum Trading SARL", "country": "SEN"}
+SEARCHED = [b"Saloum", b"saloum", b"SALOUM", b"KR-2291", b"KR2291", b"kr 2291", b"22917734",
+            b"Norvik", b"norvik", b"Fusils", b"fusils", b"portuaire"]
+
+
+@pytest.fixture
+def people(exchange: Exchange) -> dict[str, Any]:
+    people = register_states(exchange.directory, ("FRA", "DEU", "MLI"), ("analyst",))
+    exchange.directory.add_user(people["FRA.admin"], "fra.admin2", PASSWORD, ["state_admin"])
+    people["FRA.admin2"] = exchange.directory.authenticate("fra.admin2", PASSWORD)
+    return people
+
+
+@pytest.fixture
+def case_id(exchange: Exchange, people: dict[str, Any]) -> UUID:
+    """FRA's national case, with an item and an actor."""
+    cases, fra = exchange.cases, people["FRA"]
+    case_id = cases.open_case(fra, SUMMARY)
+    cases.add_part(fra, case_id, 1, "item", ITEM)
+    cases.add_part(fra, case_id, 2, "actor", ACTOR)
+    return case_id
+
+
+def found(exchange: Exchange, viewer: Any, text: str, **filters: str) -> list[str]:
+    """What the viewer's search finds, after the indexing their requests do."""
+    exchange.follow()
+    while exchange.index_for(viewer):
+        pass
+    rows, total = exchange.case_search(viewer, read_query(text, filters), CaseFilter())
+    assert total == len(rows)
+    return [row.case_id for row in rows]
+
+
+def rows_of(exchange: Exchange, table: Any, **where: str) -> int:
+    with exchange.ledger.transaction() as session:
+        return session.execute(select(func.count()).select_from(table).where(
+            *(table.c[k] == v for k, v in where.items()))).scalar()
+
+
+@pytest.mark.parametrize("text", ["kr 2291", "KR-2291-7734", "kr22917734", "KR2291",
+                                  "saloum", "SALOUM trading", "fusil fusils", "FRONTIERE",
+                                  "norvik na47", "7.62x39mm", "Sénégal", "senegal"])
+def test_the_author_finds_its_case_at_once(exchange, people, case_id, text):
+    if text == "fusil fusils":
+        text = "fusils"
+    assert found(exchange, people["FRA"], text) == [str(case_id)]
+
+
+def test_every_word_must_match(exchange, people, case_id):
+    assert found(exchange, people["FRA"], "saloum kr-2291") == [str(case_id)]
+    assert found(exchange, people["FRA"], "saloum pistolet") == []
+    assert found(exchange, people["FRA"], "KR-2292") == []
+
+
+def test_filters_are_not_words(exchange, people, case_id):
+    fra = people["FRA"]
+    assert found(exchange, fra, "", category="small_arms") == [str(case_id)]
+    assert found(exchange, fra, "saloum", category="ammunition") == []
+    assert found(exchange, fra, "", point_of_diversion="in_transit",
+                 concerned="DEU") == [str(case_id)]
+    assert found(exchange, fra, "", concerned="MLI") == []
+    assert found(exchange, fra, "small arms in transit") == []
+
+
+def test_a_word_of_a_national_case_is_never_found_by_another_state(exchange, people,
+                                                                  case_id):
+    for text in ("saloum", "kr 2291", "fusils"):
+        assert found(exchange, people["DEU"], text) == []
+    assert found(exchange, people["DEU"], "", category="small_arms") == []
+    assert rows_of(exchange, search_tokens, state="DEU") == 0
+
+
+def test_a_reader_indexes_what_is_shared_and_forgets_it_when_unshared(exchange, people,
+                                                                     case_id):
+    fra, deu = people["FRA"], people["DEU"]
+    exchange.cases.share(fra, case_id, 3, "bilateral", ["DEU"])
+    exchange.follow()
+    assert exchange.case_search_view.unindexed("DEU", 1, 25) == ([str(case_id)], 1)
+    assert found(exchange, deu, "saloum") == [str(case_id)]
+    assert exchange.case_search_view.unindexed("DEU", 1, 25) == ([], 0)
+    exchange.cases.unshare(fra, case_id, 4, ["DEU"])
+    assert rows_of(exchange, search_tokens, state="DEU") == 0
+    assert rows_of(exchange, search_cases, state="DEU") == 0
+    assert found(exchange, deu, "saloum") == []
+    assert found(exchange, fra, "saloum") == [str(case_id)]
+
+
+def test_after_shredding_no_one_finds_the_case(exchange, people, case_id):
+    fra = people["FRA"]
+    cases = exchange.cases
+    cases.share(fra, case_id, 3, "portal")
+    assert found(exchange, people["MLI"], "saloum") == [str(case_id)]
+    for version, status in ((4, "under_investigation"), (5, "confirmed"), (6, "closed")):
+        cases.change_status(fra, case_id, version, status)
+    cases.set_retention(people["FRA.admin"], case_id, 0)
+    cases.request_shred(people["FRA.admin"], case_id)
+    cases.confirm_shred(people["FRA.admin2"], case_id)
+    assert rows_of(exchange, search_tokens, case_id=str(case_id)) == 0
+    for viewer in (fra, people["DEU"], people["MLI"]):
+        assert found(exchange, viewer, "saloum") == []
+    assert rows_of(exchange, search_tokens, case_id=str(case_id)) == 0
+
+
+def test_a_key_rotation_indexes_again_under_the_new_search_key(exchange, people, case_id):
+    before = rows_of(exchange, search_tokens, state="FRA", key_version=1)
+    rotated = exchange.directory.rotate_state_keys(people["FRA.admin"])
+    exchange.follow()
+    assert exchange.case_search_view.unindexed("FRA", 2, 25) == ([str(case_id)], 1)
+    assert found(exchange, rotated, "saloum") == [str(case_id)]
+    assert rows_of(exchange, search_tokens, state="FRA", key_version=1) == 0
+    assert rows_of(exchange, search_tokens, state="FRA", key_version=2) == before
+
+
+def test_the_database_holds_no_word_searched(exchange, people, case_id):
+    fra = people["FRA"]
+    exchange.cases.share(fra, case_id, 3, "bilateral", ["DEU"])
+    for viewer in (fra, people["DEU"]):
+        assert found(exchange, viewer, "kr 2291 saloum") == [str(case_id)]
+    exchange.search.save(fra, "Saloum KR-2291", {"q": "saloum kr 2291"})
+    exchange.ledger.close()  # SQLite: the WAL checkpointed into the file as well
+    held = raw_database_bytes(exchange.settings)
+    assert [word for word in SEARCHED if word in held] == []
+
+
+def test_the_matching_item_or_actor_is_shown(exchange, people, case_id):
+    fra = people["FRA"]
+    matches = exchange.search.matches(fra, [str(case_id)], read_query("saloum"))
+    assert [(m.kind, m.text) for m in matches[str(case_id)]] == [
+        ("actor", "Saloum Trading SARL · SEN")]
+    matches = exchange.search.matches(fra, [str(case_id)], read_query("kr 2291"))
+    assert [m.kind for m in matches[str(case_id)]] == ["item"]
+
+
+def test_saved_searches_are_the_users_own(exchange, people):
+    fra = people["FRA"]
+    search_id = exchange.search.save(fra, "Saloum", {"q": "saloum", "status": "suspected"})
+    assert [(s.name, s.args) for s in exchange.search.saved(fra)] == [
+        ("Saloum", {"q": "saloum", "status": "suspected"})]
+    exchange.directory.add_user(people["FRA.admin"], "fra.colleague", PASSWORD, ["analyst"])
+    colleague = exchange.directory.authenticate("fra.colleague", PASSWORD)
+    assert exchange.search.saved(colleague) == []
+    exchange.directory.change_password(fra, PASSWORD, "another long passphrase 42")
+    again = exchange.directory.authenticate("fra.analyst", "another long passphrase 42")
+    assert [s.search_id for s in exchange.search.saved(again)] == [search_id]
+    exchange.search.delete(again, search_id)
+    assert exchange.search.saved(again) == []
+
+
+@pytest.mark.parametrize("text", ["a" * 201, "x\x00y", " ".join(f"w{n}" for n in range(13)),
+                                  "!!! --- ...", "a b c", " ".join(["ab"] * 10_000)])
+def test_queries_no_search_can_be_made_of_are_refused(text):
+    with pytest.raises(InvalidInput) as refused:
+        read_query(text)
+    assert refused.value.field == "q"
+
+
+def test_quotes_are_ignored_and_repeated_words_count_once():
+    assert read_query('"saloum trading') == read_query("saloum trading")
+    assert len(read_query(" ".join(["saloum"] * 20)).terms) == 1
+    assert not read_query("   ")
