@@ -17,6 +17,8 @@ from . import (
     directory,
     errors,
     exports,
+    inbox,
+    mail,
     meetings,
     retention,
     searches,
@@ -56,6 +58,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         SESSION_ABSOLUTE_HOURS=12,
         LANGUAGES=LANGUAGES,
         BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_TIMEZONE=settings.time_zone,  # times are shown in the deployment's
         WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds a token's life
         PAGE_SIZE=20,
     )
@@ -82,10 +85,13 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tokens.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(mail.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)
     app.context_processor(template_globals)
+    app.context_processor(inbox.unread_count)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["country"] = country
     app.jinja_env.filters["event_label"] = event_label
