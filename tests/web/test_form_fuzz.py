@@ -104,7 +104,8 @@ COVERED = CASE_FORMS | ADMIN_FORMS | {
     "audit.verify", "audit.checkpoint", "audit.cosign", "tokens.issue", "tokens.revoke",
     "second_factor.code", "second_factor.enrol_at_sign_in", "second_factor.enrol",
     "second_factor.regenerate", "second_factor.reset", "inbox.mark_read", "inbox.mark_all_read",
-    "mail.set_address", "mail.set_preferences", "mail.remove",
+    "mail.set_address", "mail.set_preferences", "mail.remove", "searches.save",
+    "searches.delete",
     *(f"traces.{step.replace('-', '_')}" for step in TRACE_STEPS),
     *(f"meetings.act:{action}" for action in MEETING_ACTIONS)}
 
@@ -523,3 +524,21 @@ def test_mail_settings_survive_any_body(world: dict[str, Any], exchange: Exchang
             max_size=3))
     submit(world["analyst"], exchange, f"/account/mail/{form}", body,
            ["address", "mode-case_shared", "mode-trace_received"])
+
+
+SAVED_SEARCH_FIELDS = ("name", "q", "status", "tier", "category", "point_of_diversion",
+                       "concerned")
+
+
+@FUZZ
+@given(body=st.lists(st.tuples(st.sampled_from(SAVED_SEARCH_FIELDS), hostile_text()),
+                     max_size=8),
+       search_id=st.one_of(hostile_text(), st.just("")))
+@example(body=[("name", "Serials"), ("q", "kr 2291")], search_id="")
+@example(body=[("name", "x" * 5000), ("q", "\x00")], search_id="..")
+def test_saved_search_forms_survive_any_body(world: dict[str, Any], exchange: Exchange,
+                                             body: list, search_id: str) -> None:
+    submit(world["analyst"], exchange, "/cases/searches/", body, SAVED_SEARCH_FIELDS,
+           shows=True)
+    if search_id.strip() and not set("/?#%") & set(search_id):
+        submit(world["analyst"], exchange, f"/cases/searches/{search_id}/delete", [])
