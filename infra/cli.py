@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import shutil
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -125,12 +127,55 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 def serve_exchange(exchange: Exchange, host: str, port: int) -> None:
     from web import create_app
 
+    if exchange.settings.mail.smtp_url:
+        start_mailer(exchange)
+        click.echo("Sending notification mails (DIVEX_SMTP_URL) from this process.")
     click.echo(f"\nServing on http://{host}:{port}/ (Ctrl+C stops)")
     if exchange.settings.secure_cookies:
         click.echo("Secure cookies are on: put an HTTPS reverse proxy in front (it must send "
                    "X-Forwarded-Proto: https; see DIVEX_PROXY_HOPS); plain HTTP requests are "
                    "redirected to HTTPS.")
     create_app(exchange).run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def start_mailer(exchange: Exchange) -> None:
+    """The sender thread of `divex serve`: a daemon, so it ends with the server."""
+    from .mailer import Mailer
+
+    threading.Thread(target=Mailer(exchange).run, args=(threading.Event(),), daemon=True,
+                     name="divex-mailer").start()
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One pass (queue, expand, send what is due), then "
+              "exit.")
+@click.option("--every", default=15.0, show_default=True, help="Seconds between passes.")
+@click.pass_context
+@refusals_as_messages
+def mailer(ctx: click.Context, once: bool, every: float) -> None:
+    """Send the notification mails (for the Scale-out set-up, or a server without `divex
+    serve`): needs DIVEX_SMTP_URL and DIVEX_MAIL_FROM. Any number may run at once."""
+    from .mailer import Mailer
+
+    exchange = exchange_of(ctx)
+    if not exchange.settings.mail.smtp_url:
+        raise click.ClickException("DIVEX_SMTP_URL is not set: there is no server to send "
+                                   "mails through.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    sender = Mailer(exchange)
+    if once:
+        if exchange.settings.projection_source == "log":
+            exchange.follow()
+        done = sender.run_once()
+        click.echo(", ".join(f"{k} {v}" for k, v in sorted(done.counts.items()) if v)
+                   or "nothing to do")
+        return
+    click.echo("Sending notification mails (Ctrl+C stops).")
+    stop = threading.Event()
+    try:
+        sender.run(stop, every)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def is_loopback(host: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pyotp
@@ -149,7 +149,8 @@ def _seed_contact_points(exchange: Exchange, codes: list[str]) -> None:
 
 
 def _seed_traces(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:
-    """Three trace requests: one just sent, one waiting for information, one answered."""
+    """Three trace requests: one just sent and due in two days (so both states' inboxes
+    warn of it), one waiting for information, one answered."""
     traces = exchange.traces
     for step, case_id in enumerate(case_ids):
         owner = exchange.cases.view(analysts[DEMO_STATES[step][0]], case_id)
@@ -157,6 +158,9 @@ def _seed_traces(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list
         requested = owner.summary["concerned"]["exporter"]
         trace_id = traces.send(analyst, case_id, requested, list(owner.items),
                                "Please trace these items: to whom were they exported?")
+        if step == 0:
+            traces.change_deadline(analyst, trace_id, datetime.now(
+                exchange.settings.zone).date() + timedelta(days=2))
         if step >= 1:
             traces.acknowledge(analysts[requested], trace_id)
             traces.request_more_info(analysts[requested], trace_id, ["markings_photos"],

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crypto import CryptoError
 from crypto.note import CosignatureVerifier, parse_vkey
@@ -36,6 +37,20 @@ class StreamSettings:
     # Workers stalled this long re-get everything from their low-water mark. Keep it well
     # above session_timeout_ms, or a dead worker's partitions trigger needless re-sends.
     resend_after_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Notification e-mail (README, "Inbox and e-mail"). No ``smtp_url``: no mail is sent.
+
+    ``smtp_url`` is ``smtp://user:password@host:587`` (STARTTLS, required) or
+    ``smtps://user:password@host:465`` (TLS from the start). ``base_url`` is where the
+    sign-in links of the mails point.
+    """
+
+    smtp_url: str = ""
+    sender: str = ""
+    base_url: str = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,14 @@ class Settings:
     invitation_days: int = 7  # an invitation code is valid this long
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
+    # The deployment's calendar: a deadline day ends at midnight here, and digests cover its
+    # days. An IANA name, e.g. "Europe/Vienna".
+    time_zone: str = "UTC"
+    mail: MailSettings = MailSettings()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def log_key_file(self) -> Path:
@@ -146,7 +169,33 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
                                  "DIVEX_PROJECTION_SOURCE"),
         stream=stream_settings(env),
+        time_zone=time_zone(env.get("DIVEX_TIME_ZONE", "UTC")),
+        mail=mail_settings(env),
     )
+
+
+def time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"DIVEX_TIME_ZONE must be an IANA time zone such as Europe/Vienna, "
+                         f"not {name!r}.") from None
+    return name
+
+
+def mail_settings(env: Mapping[str, str]) -> MailSettings:
+    url = env.get("DIVEX_SMTP_URL", "").strip()
+    if url and not url.startswith(("smtp://", "smtps://")):
+        raise ValueError("DIVEX_SMTP_URL must start with smtp:// (STARTTLS) or smtps:// "
+                         "(TLS).")
+    sender = env.get("DIVEX_MAIL_FROM", "").strip()
+    if url and "@" not in sender:
+        raise ValueError("DIVEX_MAIL_FROM must be the address mails are sent from, e.g. "
+                         "divex@example.org, when DIVEX_SMTP_URL is set.")
+    base = env.get("DIVEX_BASE_URL", MailSettings.base_url).strip().rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ValueError(f"DIVEX_BASE_URL must start with https:// or http://, not {base!r}.")
+    return MailSettings(smtp_url=url, sender=sender, base_url=base)
 
 
 def stream_settings(env: Mapping[str, str]) -> StreamSettings:

@@ -31,6 +31,7 @@ from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.kernel.viewer import Viewer
 from cases.meetings.meeting_service import Meetings
+from cases.notifications.addresses import MailAddresses
 from cases.policy.facts import PolicyFacts
 from cases.policy.releases import Releases
 from cases.search.index import SearchStore
@@ -46,6 +47,8 @@ from projections.case_search import CaseSearchView
 from projections.checkpoints import Checkpointer, CheckpointStore
 from projections.disclosure import Thresholds
 from projections.follower import catch_up
+from projections.inbox import Inbox
+from projections.inbox_view import InboxView
 from projections.policy_summary import PolicySummary, PolicySummaryView
 from projections.read_model import ReadModel
 from projections.tiles import Tiles
@@ -90,6 +93,8 @@ class Exchange:
     external_witnesses: ExternalWitnesses
     tiles: Tiles
     onboarding: Onboarding
+    inbox: Inbox
+    mail_addresses: MailAddresses
     search: CaseSearch
     case_search_view: CaseSearchView
     # The end of the log when this process last brought its read models up to it.
@@ -102,7 +107,7 @@ class Exchange:
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
         return [self.case_index, self.trace_board, self.audit_index, self.access_ledger,
-                self.policy_summary]
+                self.policy_summary, self.inbox]
 
     def streamable(self) -> list[Projection]:
         """The projections that need only each record's own order, so Kafka workers can
@@ -225,6 +230,7 @@ class ReadModelViews:
     audit_index: AuditIndexView
     access_ledger: AccessLedgerView
     policy_summary: PolicySummaryView
+    inbox: InboxView
 
     @classmethod
     def on(cls, datastore: SQLAlchemyDatastore) -> ReadModelViews:
@@ -233,11 +239,12 @@ class ReadModelViews:
             TraceBoardView(datastore, tracking_table_name="trace_board_tracking"),
             AuditIndexView(datastore, tracking_table_name="audit_index_tracking"),
             AccessLedgerView(datastore, tracking_table_name="access_ledger_tracking"),
-            PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking"))
+            PolicySummaryView(datastore, tracking_table_name="policy_summary_tracking"),
+            InboxView(datastore, tracking_table_name="inbox_tracking"))
 
     def all(self) -> tuple[ReadModel, ...]:
         return (self.case_index, self.trace_board, self.audit_index, self.access_ledger,
-                self.policy_summary)
+                self.policy_summary, self.inbox)
 
 
 def private_data_dir(settings: Settings) -> None:
@@ -267,9 +274,10 @@ def private_data_dir(settings: Settings) -> None:
 
 def prepare_store(settings: Settings) -> None:
     """Makes the store ready to open: creates what is missing (the event store's tables and
-    topic index, the keystore, lockout and checkpoint tables, the read models' tables, a read
-    model of an older shape being dropped to be rebuilt as it catches up) and backfills what
-    an older store lacks (the trace-request links). Safe to run again, and by several
+    topic index, the keystore, lockout, checkpoint and mail address tables, the read models'
+    tables with the inbox's read markers and mail outbox, a read model of an older shape
+    being dropped to be rebuilt as it catches up) and backfills what an older store lacks
+    (the trace-request links). Safe to run again, and by several
     processes at once; run by `divex` commands and the WSGI entry before `open_exchange`."""
     private_data_dir(settings)
     ledger = _ledger(settings, create_tables=True)
@@ -281,6 +289,7 @@ def prepare_store(settings: Settings) -> None:
         Lockout(datastore.engine).create_table()
         InvitationStore(datastore.engine).create_table()
         CheckpointStore(datastore.engine).create_tables()
+        MailAddresses(datastore.engine).create_tables()
         SearchStore(datastore.engine).create_tables()
         for view in ReadModelViews.on(datastore).all():
             view.create_table()
@@ -313,7 +322,7 @@ def open_exchange(settings: Settings) -> Exchange:
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(views.case_index),
-                    traces=Traces(ledger, keystore, directory, cases),
+                    traces=Traces(ledger, keystore, directory, cases, zone=settings.zone),
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(views.trace_board),
                     audit_index=AuditIndex(views.audit_index),
@@ -326,4 +335,6 @@ def open_exchange(settings: Settings) -> Exchange:
                     external_witnesses=ExternalWitnesses(checkpointer, settings.witnesses),
                     tiles=Tiles(checkpoints, views.audit_index),
                     onboarding=Onboarding(directory, settings.invitation_days),
+                    inbox=Inbox(views.inbox),
+                    mail_addresses=MailAddresses(datastore.engine),
                     search=search, case_search_view=CaseSearchView(views.case_index))

@@ -21,6 +21,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
+    and_,
     func,
     insert,
     or_,
@@ -31,6 +33,7 @@ from sqlalchemy import (
 from cases.tracing.trace_request import (
     PROMPT_ACKNOWLEDGEMENT_DAYS,
     TraceRequest,
+    action_for,
     day_of,
     is_overdue,
 )
@@ -56,6 +59,9 @@ trace_board = Table(
     Column("closed_on", Date),
     Column("updated", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
+    # The sealed body of the request as sent (its questions and items), opened on the way
+    # out with a party's key: the board lists the items without replaying each request.
+    Column("request_token", Text, nullable=False),
 )
 
 
@@ -75,6 +81,12 @@ class BoardRow:
     closed_on: date | None
     days_open: int
     overdue: bool
+    request_token: str = ""
+    action: str = ""  # what the request waits for from the board's state (`action_for`)
+
+    @property
+    def done(self) -> bool:
+        return self.answered_on is not None
 
 
 @dataclass(frozen=True)
@@ -112,17 +124,28 @@ class TraceBoardView(ReadModel):
                                 .values(**changes))
             self._insert_tracking(session, tracking)
 
-    def board_for(self, state: str, now: date | datetime) -> Board:
-        """A state's incoming and outgoing requests: overdue first, then nearest deadline."""
-        today = day_of(now)
-        query = select(trace_board).where(or_(trace_board.c.requester == state,
-                                              trace_board.c.requested == state))
-        with self.transaction(commit=False) as session:
-            rows = [_row(r, today) for r in session.execute(query).all()]
-        rows.sort(key=lambda r: (not r.overdue, r.answered_on is not None, r.deadline,
-                                 r.sent_on, r.trace_id))
+    def board_for(self, state: str, now: date | datetime, sort: str = "deadline") -> Board:
+        """A state's incoming and outgoing requests, by deadline (the nearest first, the
+        answered after the open ones), or by ``sort="sent"`` (the latest sent first)."""
+        rows = self._rows(state, now, or_(trace_board.c.requester == state,
+                                          trace_board.c.requested == state))
+        if sort == "sent":
+            rows.sort(key=lambda r: (r.sent_on, r.trace_id), reverse=True)
         return Board(incoming=[r for r in rows if r.requested == state],
                      outgoing=[r for r in rows if r.requester == state])
+
+    def for_case(self, case_id: str, state: str, now: date | datetime) -> list[BoardRow]:
+        """The requests about a case that the state sent or received, by deadline."""
+        return self._rows(state, now, and_(trace_board.c.case_id == case_id, or_(
+            trace_board.c.requester == state, trace_board.c.requested == state)))
+
+    def _rows(self, state: str, now: date | datetime, where: Any) -> list[BoardRow]:
+        today = day_of(now)
+        with self.transaction(commit=False) as session:
+            rows = [_row(r, today, state)
+                    for r in session.execute(select(trace_board).where(where)).all()]
+        rows.sort(key=lambda r: (r.done, r.deadline, r.sent_on, r.trace_id))
+        return rows
 
     def pair_stats(self) -> list[PairStats]:
         """Per (requester, requested) pair: requests, prompt acknowledgements, timely answers."""
@@ -142,13 +165,14 @@ class TraceBoardView(ReadModel):
 
 
 
-def _row(r: Any, today: date) -> BoardRow:
+def _row(r: Any, today: date, state: str = "") -> BoardRow:
     m = dict(r._mapping)
     m.pop("updated")
     m.pop("version")
     end = m["answered_on"] or today
     return BoardRow(**m, days_open=max((end - m["sent_on"]).days, 0),
-                    overdue=is_overdue(m["status"], m["deadline"], today))
+                    overdue=is_overdue(m["status"], m["deadline"], today),
+                    action=action_for(state, m["requester"], m["requested"], m["status"]))
 
 
 class TraceBoard(Projection[TraceBoardView]):
@@ -166,7 +190,8 @@ class TraceBoard(Projection[TraceBoardView]):
             case_id=event.case_id, requester=event.requester, requested=event.requested,
             status="sent", outcome="", items=len(event.item_ids),
             sent_on=date.fromisoformat(event.on), deadline=date.fromisoformat(event.deadline),
-            updated=event.timestamp, version=event.originator_version))
+            updated=event.timestamp, version=event.originator_version,
+            request_token=event.body))
 
     @process_event.register
     def _(self, event: TraceRequest.Acknowledged, tracking: Tracking) -> None:

@@ -8,6 +8,7 @@ and a refused POST stores nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,31 @@ def test_case_list_shows_a_case_exactly_to_its_readers(world: dict, tier: str) -
     for (state, role), client in world["clients"].items():
         page = client.get("/cases/").get_data(as_text=True)
         assert (title in page) == (state in readers(tier)), (state, role, tier)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_inbox_tells_of_a_case_exactly_the_roles_of_its_reader_states(world: dict,
+                                                                      tier: str) -> None:
+    """The inbox routes: a share is told to the reading roles of the states added, who can
+    mark it read; everyone else sees nothing of it and cannot mark it (404, nothing
+    written)."""
+    exchange: Exchange = world["exchange"]
+    title = f"Inbox {tier} case"
+    case_id, _ = new_case(exchange, tier, title)
+    exchange.follow()
+    told_roles = ("analyst", "reviewer", "auditor")
+    items = {}  # each told state's item about the case
+    for (state, role), client in world["clients"].items():
+        page = client.get("/inbox/").get_data(as_text=True)
+        told = state in readers(tier) - {OWNER} and role in told_roles
+        assert (title in page) == told, (state, role, tier)
+        assert (case_id in page) == told, (state, role, tier)
+        if told:
+            items[state] = re.search(
+                rf'href="/cases/{case_id}".*?name="item_id" value="([^"]+)"',
+                page, re.S).group(1)  # type: ignore[union-attr]
+    for (state, role), client in world["clients"].items():
+        for owner_of_item, item in items.items():
+            response = client.post("/inbox/read", data={"item_id": item})
+            mine = owner_of_item == state and role in told_roles
+            assert response.status_code == (302 if mine else 404), (state, role, tier)

@@ -17,6 +17,8 @@ from . import (
     directory,
     errors,
     exports,
+    inbox,
+    mail,
     meetings,
     retention,
     searches,
@@ -57,6 +59,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         SESSION_ABSOLUTE_HOURS=12,
         LANGUAGES=LANGUAGES,
         BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_TIMEZONE=settings.time_zone,  # times are shown in the deployment's
         WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds a token's life
         PAGE_SIZE=20,
     )
@@ -85,10 +88,13 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(account.bp)
     csrf.exempt(transparency.bp)  # its one POST takes an API token, never the cookie
     app.register_blueprint(transparency.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(mail.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)
     security.throttle(app)
     app.context_processor(template_globals)
+    app.context_processor(inbox.unread_count)
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["country"] = country
     app.jinja_env.filters["event_label"] = event_label

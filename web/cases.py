@@ -27,6 +27,8 @@ from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fiel
 from .forms import as_form, expected_version, field_errors, page_number
 from .lifecycle import lifecycle
 from .messages import refusal
+from .traces import ACTIONS as TRACE_ACTIONS
+from .traces import today_of
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -220,9 +222,12 @@ def create() -> Any:
 @bp.get("/<uuid:case_id>")
 @login_required
 def show(case_id: UUID) -> Any:
-    viewer = current_viewer()
-    case, history = get_exchange().cases.view_with_history(viewer, case_id)
-    return render_template("cases/case.html", case=case, history=history,
+    viewer, exchange = current_viewer(), caught_up_exchange()
+    case, history = exchange.cases.view_with_history(viewer, case_id)
+    traces = exchange.trace_board.view.for_case(str(case_id), viewer.state, today_of(exchange))
+    return render_template("cases/case.html", case=case, history=history, traces=traces,
+                           trace_items=exchange.traces.items_of(viewer, traces),
+                           trace_actions=TRACE_ACTIONS,
                            transitions=TRANSITIONS[case.status],
                            explained=lifecycle(case.status),
                            may_change=may_change(viewer, case) and not case.shredded_on,

@@ -11,6 +11,10 @@ from cases.identity.directory import SECRETARIAT_CODE
 
 LABELS = {
     "yes": _l("Yes"),
+    # how a kind of inbox item is mailed (cases.notifications.addresses)
+    "immediately": _l("At once"),
+    "daily": _l("Daily digest"),
+    "never": _l("Never"),
     # ATT Art. 2(1) categories, ammunition, parts and components (cases.casework.content)
     "battle_tanks": _l("Battle tanks"),
     "armoured_combat_vehicles": _l("Armoured combat vehicles"),

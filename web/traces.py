@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +15,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from cases.kernel.errors import DivexError
+from cases.kernel.viewer import Viewer
+from cases.tracing import trace_request
 from cases.tracing.trace_request import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOMES
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
@@ -41,27 +43,53 @@ ANSWER = (Field("outcome", _l("Outcome"), "select", OUTCOMES, required=True),
 CLOSE = (Field("feedback", _l("Feedback on the answer"), "textarea"),)
 
 
+# What a request waits for from the viewer's state (cases.tracing.trace_request.action_for).
+ACTIONS = {trace_request.ACKNOWLEDGE: _l("Acknowledge and answer"),
+           trace_request.ANSWER: _l("Answer the request"),
+           trace_request.SUPPLY: _l("Supply the missing information"),
+           trace_request.CLOSE: _l("Read the answer and close")}
+
+
+def case_titles(exchange: Any, viewer: Viewer, case_ids: Iterable[str]) -> dict[str, str | None]:
+    """The titles of those cases the viewer's state reads now, by case id."""
+    return exchange.cases.titles(viewer, exchange.inbox.view.readable_titles(viewer.state,
+                                                                             case_ids))
+
+
+def today_of(exchange: Any) -> date:
+    """Today in the deployment's time zone: deadlines are its days."""
+    return datetime.now(exchange.settings.zone).date()
+
+
 @bp.get("/")
 @login_required
 def board() -> str:
     exchange = caught_up_exchange()
     viewer = current_viewer()
     view = exchange.trace_board.view
-    board = view.board_for(viewer.state, datetime.now(UTC))
+    sort = "sent" if request.args.get("sort") == "sent" else "deadline"
+    board = view.board_for(viewer.state, today_of(exchange), sort)
+    rows = board.incoming + board.outgoing
     stats = [s for s in view.pair_stats() if viewer.state in (s.requester, s.requested)]
-    return render_template("traces/board.html", board=board, stats=stats)
+    return render_template("traces/board.html", board=board, stats=stats, sort=sort,
+                           titles=case_titles(exchange, viewer, {r.case_id for r in rows}),
+                           items=exchange.traces.items_of(viewer, rows), actions=ACTIONS)
 
 
 @bp.get("/<uuid:trace_id>")
 @login_required
 def show(trace_id: UUID) -> str:
     """A request as its readers see it, with the next steps the viewer may take."""
-    exchange, viewer = get_exchange(), current_viewer()
+    exchange, viewer = caught_up_exchange(), current_viewer()
     trace = exchange.traces.view(viewer, trace_id)
     case_version = None
     if viewer.state == trace.requester:  # the requester owns the case: it may attach to it
         case_version = exchange.cases.view(viewer, UUID(trace.case_id)).version
-    return render_template("traces/trace.html", trace=trace, case_version=case_version)
+    title = case_titles(exchange, viewer, [trace.case_id]).get(trace.case_id)
+    return render_template("traces/trace.html", trace=trace, case_version=case_version,
+                           case_title=title,
+                           reads_case=exchange.inbox.view.case_readable(trace.case_id,
+                                                                        viewer.state))
 
 
 def form_page(heading: Any, fields: tuple[Field, ...], values: MultiDict[str, str],

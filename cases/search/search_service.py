@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import OperationalError
 from sqlalchemy import delete, func, insert, select
 
 from cases.casework.case_service import Cases
@@ -93,9 +94,15 @@ class CaseSearch:
             indexed.append((str(case_id), version, tokens))
         # One transaction for the batch: a commit per case (an fsync each on SQLite) made
         # indexing ~20 cases/s on a busy disk.
-        with self.cases.ledger.transaction() as session:
-            for case_id, version, tokens in indexed:
-                self.store.replace(session, viewer.state, case_id, version, key.version, tokens)
+        try:
+            with self.cases.ledger.transaction() as session:
+                for case_id, version, tokens in indexed:
+                    self.store.replace(session, viewer.state, case_id, version, key.version,
+                                       tokens)
+        except OperationalError:
+            # The store is busy (SQLite's one writer, under load): indexing is a side job of
+            # the request, so the cases stay waiting for a later one rather than fail it.
+            return 0
         return len(indexed)
 
     def match(self, viewer: Viewer, query: Query) -> TokenMatch:

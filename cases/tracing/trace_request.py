@@ -59,6 +59,20 @@ MAX_DEADLINE_DAYS = 365
 PROMPT_ACKNOWLEDGEMENT_DAYS = 7
 
 
+# What a request waits for from one of its two states (`action_for`).
+ACKNOWLEDGE, ANSWER, SUPPLY, CLOSE = "acknowledge", "answer", "supply", "close"
+
+
+def action_for(state: str, requester: str, requested: str, status: str) -> str:
+    """What the request waits for from ``state`` now, or "" when it waits for the other
+    state or for nothing."""
+    if state == requested:
+        return {SENT: ACKNOWLEDGE, ACKNOWLEDGED: ANSWER}.get(status, "")
+    if state == requester:
+        return {MORE_INFO_REQUESTED: SUPPLY, ANSWERED: CLOSE}.get(status, "")
+    return ""
+
+
 def day_of(moment: date | datetime) -> date:
     """The calendar day of a clock reading."""
     return moment.date() if isinstance(moment, datetime) else moment

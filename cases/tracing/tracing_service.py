@@ -8,11 +8,13 @@ does not exist). Every refusal stores nothing.
 
 from __future__ import annotations
 
+import base64
 import uuid
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from datetime import UTC, date, tzinfo
+from typing import Any, Protocol
 from uuid import UUID
 
 from cases.casework.case_service import Cases, Clock, utc_now
@@ -21,7 +23,7 @@ from cases.identity.directory_service import Directory
 from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
-from cases.kernel.sealing import Grant, open_body, seal_body
+from cases.kernel.sealing import Grant, body_context, open_body, open_json, seal_body
 from cases.kernel.viewer import ANALYST, Viewer
 from cases.tracing.trace_request import (
     DEFAULT_DEADLINE_DAYS,
@@ -32,7 +34,14 @@ from cases.tracing.trace_request import (
     validate_checklist,
     validate_supplied,
 )
-from crypto import CaseKey
+from crypto import CaseKey, CryptoError
+
+
+class SealedRequest(Protocol):
+    """A request as the trace board holds it: its sealed body as sent."""
+
+    trace_id: str
+    request_token: str
 
 
 @dataclass
@@ -70,12 +79,13 @@ class Traces:
     """Commands and queries on trace requests, for a given `Viewer`."""
 
     def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory, cases: Cases,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, zone: tzinfo = UTC) -> None:
         self.ledger = ledger
         self.keystore = keystore
         self.directory = directory
         self.cases = cases
         self.clock = clock
+        self.zone = zone  # the deployment's calendar: days and deadlines are its days
 
     # Commands
 
@@ -100,7 +110,7 @@ class Traces:
             raise InvalidInput("Say what you ask the requested state.", field="questions")
         if len(text) > 20_000:
             raise InvalidInput("At most %(limit)s characters.", field="questions", limit=20_000)
-        today = day_of(self.clock())
+        today = self._today()
         deadline = deadline_after(today, deadline_days)
         readers = {viewer.state, requested}
         if share_with_case_readers:
@@ -209,13 +219,34 @@ class Traces:
             requested=trace.requested, item_ids=list(trace.item_ids), status=trace.status,
             outcome=trace.outcome, sent_on=trace.sent_on, deadline=trace.deadline,
             acknowledged_on=trace.acknowledged_on, answered_on=trace.answered_on,
-            closed_on=trace.closed_on, overdue=trace.overdue(self.clock()),
+            closed_on=trace.closed_on, overdue=trace.overdue(self._today()),
             recipients=list(trace.recipients), version=trace.version,
             attached_part_id=trace.attached_part_id,
             case_shredded=self.cases.is_shredded(UUID(trace.case_id)))
         for event in self.ledger.events.get(trace.id):
             self._fold(view, event, open_body(keys, trace.id, event))
         return view
+
+    def items_of(self, viewer: Viewer, rows: Iterable[SealedRequest]
+                 ) -> dict[str, list[dict[str, Any]]]:
+        """The items each request was sent about, by trace id, opened from the sealed
+        request with the viewer's keys (the page's wrapped keys in one query); none where
+        the viewer's state holds no key (a shredded case's requests)."""
+        rows = [r for r in rows if r.request_token]
+        wrapped = self.cases.sealing.wrapped_of(viewer, (r.trace_id for r in rows))
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            blob = wrapped.get(row.trace_id, {}).get(1)
+            if blob is None:
+                continue
+            try:
+                key = self.cases.sealing.unwrap(viewer, row.trace_id, blob)
+                content = open_json(key, base64.b64decode(row.request_token),
+                                    body_context(row.trace_id, 1, TraceRequest.Sent))
+            except (CryptoError, ValueError):
+                continue
+            found[row.trace_id] = list(content["items"].values())
+        return found
 
     # Helpers
 
@@ -239,7 +270,7 @@ class Traces:
             view.feedback = content["feedback"]
 
     def _today(self) -> date:
-        return day_of(self.clock())
+        return day_of(self.clock().astimezone(self.zone))
 
     def _requestable(self, viewer: Viewer, code: str) -> str:
         code = str(code or "").strip().upper()

@@ -147,3 +147,30 @@ def test_every_token_gets_exactly_the_allowed_result(world: dict[str, Any], op: 
         if response.status_code >= 400:
             assert exchange.ledger.recorder.max_notification_id() == before, user
             assert set(response.json) == {"error", "message", "field"}
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_inbox_operations_tell_of_a_case_only_its_reader_states(
+        world: dict[str, Any], tier: str) -> None:
+    exchange: Exchange = world["exchange"]
+    title = f"API inbox {tier} case"
+    case_id = exchange.cases.open_case(world["people"]["FRA"], {"title": title, "narrative": "n"})
+    if tier != "national":
+        exchange.cases.share(world["people"]["FRA"], case_id, 1, tier,
+                             ["DEU"] if tier == "bilateral" else None)
+    readers = exchange.cases.view(world["people"]["FRA"], case_id).recipients
+    for user in USERS:
+        headers = {"Authorization": f"Bearer {world['tokens'][user]}"}
+        listed = world["client"].get("/api/v1/inbox?per_page=100", headers=headers)
+        assert listed.status_code == 200
+        about = [i for i in listed.json["items"] if i["case_id"] == str(case_id)]
+        viewer = world["people"][user]
+        told = viewer.state in set(readers) - {"FRA"} and bool(
+            {"analyst", "reviewer", "auditor"} & viewer.roles)
+        assert bool(about) == told, user
+        assert (title in listed.get_data(as_text=True)) == told, user
+        if told:
+            assert about[0]["title"] == title
+            marked = world["client"].post("/api/v1/inbox/read", headers=headers,
+                                          json={"item_ids": [about[0]["id"]]})
+            assert marked.status_code == 200 and marked.json["marked"] == 1

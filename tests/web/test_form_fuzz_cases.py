@@ -116,7 +116,8 @@ GARBAGE_VERSION = st.one_of(hostile_text(), st.integers(-5, 10**6).map(str))
 COVERED = {"cases.create", "cases.revise_summary", "cases.change_status",
            *(f"cases.add_part:{kind}" for kind in PARTS),
            *(f"cases.revise_part:{kind}" for kind in ("item", "actor")),
-           *(f"cases.remove_part:{kind}" for kind in ("item", "actor", "leg"))}
+           *(f"cases.{action}_part:{kind}" for action in ("remove", "restore")
+             for kind in ("item", "actor", "leg"))}
 
 
 @pytest.fixture
@@ -274,12 +275,15 @@ def test_valid_parts_are_accepted_and_shown_as_typed(world: dict[str, Any],
 def test_part_revision_and_removal_survive_any_body(world: dict[str, Any],
                                                     exchange: Exchange, data: Any) -> None:
     kind = data.draw(st.sampled_from(["item", "actor", "leg"]))
-    action = "remove" if kind == "leg" else data.draw(st.sampled_from(["edit", "remove"]))
+    action = data.draw(st.sampled_from(["remove", "restore"] if kind == "leg"
+                                       else ["edit", "remove", "restore"]))
     part_id = data.draw(st.one_of(st.just(world["parts"][kind]), st.sampled_from(
         list(world["parts"].values())), st.text("abcdef0123456789", min_size=1, max_size=12),
         st.sampled_from(["..", "%00", "x" * 300])))
     case_id = target(data.draw, world)
-    body = data.draw(anything(PARTS[kind])) if action == "edit" else []
+    body = data.draw(anything(PARTS[kind])) if action == "edit" else \
+        [("removed_at", data.draw(st.one_of(st.integers(-3, 40).map(str), hostile_text())))] \
+        if action == "restore" else []
     body += version_pairs(data.draw, exchange, world["fra"], case_id)
     submit(world["analyst"], exchange, f"/cases/{case_id}/{kind}/{part_id}/{action}", body,
            field_names(PARTS[kind]))

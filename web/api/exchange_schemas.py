@@ -131,6 +131,9 @@ class AccessConfirmedOut(BaseModel):
 class BoardQuery(PageQuery):
     direction: str = Field("", pattern="^(|incoming|outgoing)$",
                            description="incoming, outgoing, or empty for both")
+    sort: str = Field("deadline", pattern="^(deadline|sent)$",
+                      description="deadline: the nearest first, answered ones last; sent: the "
+                      "latest sent first")
 
 
 class SendTraceIn(Strict):
@@ -187,11 +190,21 @@ class TraceRowOut(BaseModel):
     closed_on: date | None
     days_open: int
     overdue: bool
+    action: str = Field(description="What the request waits for from your state: acknowledge, "
+                        "answer, supply (the missing information), close, or empty")
+    case_title: str | None = Field(description="The case's title, where your state reads the "
+                                   "case now")
+    item_list: list[dict[str, Any]] = Field(description="The items the request is about, as "
+                                            "sent")
 
     @classmethod
-    def of(cls, row: BoardRow, direction: str) -> TraceRowOut:
-        """The row's fields, its trace_id as id, and which way it goes for the viewer."""
-        return cls.model_validate({**asdict(row), "id": row.trace_id, "direction": direction})
+    def of(cls, row: BoardRow, direction: str, title: str | None,
+           items: list[dict[str, Any]]) -> TraceRowOut:
+        """The row's fields, its trace_id as id, which way it goes for the viewer, the case's
+        title and the items."""
+        fields = {k: v for k, v in asdict(row).items() if k != "request_token"}
+        return cls.model_validate({**fields, "id": row.trace_id, "direction": direction,
+                                   "case_title": title, "item_list": items})
 
 
 class TracePage(BaseModel):
