@@ -123,9 +123,10 @@ def case_objects(view: CaseView) -> list[Any]:
 
 def stix_bundle(views: list[CaseView], produced_by: str) -> str:
     """A STIX 2.1 bundle: per case a report referring to its items, actors, legs and notes,
-    with an identity for each owner state (their creator). ``produced_by``, the exporting
-    state, names the bundle only."""
-    objects: list[Any] = [state_identity(code) for code in sorted({v.owner for v in views})]
+    with an identity for each owner state (their creator) and for ``produced_by``, the
+    exporting state (so a bundle of no case still holds an object, as STIX requires)."""
+    owners = {v.owner for v in views}
+    objects: list[Any] = [state_identity(code) for code in sorted({produced_by, *owners})]
     for view in views:
         objects += case_objects(view)
     contents = "/".join(f"{v.id}@{v.version}" for v in views)
