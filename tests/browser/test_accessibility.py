@@ -25,7 +25,7 @@ from .conftest import CHROMIUM, CHROMIUM_FLAGS
 
 LANGUAGES = ("en", "fr", "es")
 ROLES = ("fra.analyst", "fra.admin", "fra.auditor", "secretariat")
-SKIPPED = re.compile(r"\.(csv|json)$|/logout|/export")
+SKIPPED = re.compile(r"\.(csv|json)$|/logout|/export|/receipts/|/tile/|/checkpoint$")  # files
 ROUTE_PARTS = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+")
 
 
