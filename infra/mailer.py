@@ -133,13 +133,12 @@ class Mailer:
         moment = Moment(now, self.zone, self.exchange.checkpoints.latest())
         rows = self.exchange.inbox.view.traces_due(moment)
         latest = moment.latest_checkpoint
-        if latest is not None:
-            signed = {s.state for s in latest.cosignatures}
+        if latest is not None and latest.origin is not None:
             rows += [dict(item_id=item_id("checkpoint_to_cosign", latest.size, state.code),
                           state=state.code, user_id="", kind="checkpoint_to_cosign", case_id="",
                           case_gated=False, at=datetime.fromisoformat(latest.time))
                      for state in self.exchange.directory.states()
-                     if state.code != SECRETARIAT_CODE and state.code not in signed]
+                     if state.code != SECRETARIAT_CODE and not latest.cosigned_by(state.code)]
         with self.engine.begin() as db:
             outbox.queue(db, rows, now)
 

@@ -300,7 +300,8 @@ class InboxView(ReadModel):
             found = [_trace_item(r, viewer.state, today, moment.zone) for r in rows]
         if (latest is not None and KINDS["checkpoint_to_cosign"].audience & roles
                 and viewer.state != SECRETARIAT_CODE
-                and all(s.state != viewer.state for s in latest.cosignatures)):
+                and latest.origin is not None  # the first format is no longer cosigned
+                and not latest.cosigned_by(viewer.state)):
             found.append(InboxItem(
                 item_id=item_id("checkpoint_to_cosign", latest.size, viewer.state),
                 kind="checkpoint_to_cosign", at=datetime.fromisoformat(latest.time),

@@ -84,7 +84,7 @@ class Witness:
         `Conflict` (nothing signed) if it does not. None when there is nothing to cosign."""
         latest = self.store.latest()
         if latest is None or latest.origin != self.origin \
-                or any(w.state == viewer.state for w in latest.witnessed):
+                or latest.cosigned_by(viewer.state):
             return None  # none yet, one of the first format, or cosigned already
         signer, _ = self._cosigner(viewer)
         head, _ = self._head(signer, viewer.state)

@@ -258,3 +258,16 @@ def test_bad_mail_settings_are_refused_naming_the_variable(env: dict[str, str],
                                                            problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         load_settings(env)
+
+
+def test_auditors_are_mailed_a_checkpoint_until_their_state_cosigns_it(
+        exchange: Exchange, server: SmtpServer) -> None:
+    people = register_states(exchange.directory, roles=("auditor",))
+    mailing(exchange, server.url)
+    confirmed(exchange, people["FRA.auditor"])
+    german = confirmed(exchange, people["DEU.auditor"])
+    exchange.follow()
+    exchange.checkpointer.record()
+    exchange.witness.cosign(people["FRA.auditor"])
+    assert mailer(exchange, server).run_once().counts["sent"] == 1
+    assert [m["To"] for m in server.inbox.messages] == [german]

@@ -77,6 +77,10 @@ class Checkpoint:
     origin: str | None = None
     witnessed: tuple[WitnessCosignature, ...] = ()
 
+    def cosigned_by(self, state: str) -> bool:
+        """Whether the state vouched for this checkpoint, in either format."""
+        return any(s.state == state for s in (*self.cosignatures, *self.witnessed))
+
     def statement(self) -> bytes:
         return checkpoint_statement(self.size, self.root, self.time)
 
