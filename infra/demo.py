@@ -8,13 +8,14 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pyotp
 
 from cases.identity.second_factor import STEP_SECONDS
 from cases.kernel.viewer import Viewer
+from projections.summaries import publish
 
 from .wiring import Exchange
 
@@ -85,6 +86,7 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     _seed_meeting(exchange, secretariat, analysts, case_ids)
     _seed_policy(exchange, analysts, [c for n, c in enumerate(case_ids) if n % 3])
     exchange.follow()
+    _seed_release(exchange, secretariat)
     _seed_checkpoint(exchange, codes[:3])
     _seed_second_factors(exchange, logins)
     return logins
@@ -130,6 +132,13 @@ def _seed_policy(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list
         owner = exchange.ledger.repository.get(case_id).owner
         for state in exchange.policy.propose(analysts[owner], case_id):
             exchange.policy.consent(analysts[state], case_id, True)
+
+
+def _seed_release(exchange: Exchange, secretariat: Viewer) -> None:
+    """Last year's tier-1 release, frozen by the secretariat, for the members to read."""
+    this_year = datetime.now(UTC).year
+    publish(exchange.releases, secretariat, exchange.policy_summary.included(),
+            exchange.thresholds, this_year - 1, this_year)
 
 
 def _seed_checkpoint(exchange: Exchange, witnesses: list[str]) -> None:
@@ -204,6 +213,9 @@ def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Ran
                       f"{what}. Markings point to a transfer authorised to another end user. "
                       "Fictional demo case."),
         "point_of_diversion": POINTS[number % len(POINTS)],
+        # Found over the last twenty months, so last year's tier-1 release has cases to count.
+        "found_on": (date.today() - timedelta(days=12 + 17 * number)).isoformat(),
+        "found_at": place,
         "concerned": {"exporter": exporter, "transit": transit, "discovery": analyst.state},
     }
     cases = exchange.cases

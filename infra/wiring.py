@@ -313,6 +313,7 @@ def open_exchange(settings: Settings) -> Exchange:
     views = ReadModelViews.on(datastore)
     policy_summary = PolicySummary(views.policy_summary)
     policy_summary.subgroup_key = subgroup_key
+    policy_summary.keystore = keystore
     checkpoints = CheckpointStore(datastore.engine)
     checkpointer = Checkpointer(checkpoints, views.audit_index, log_key, settings.checkpoint_every,
                                 settings.log_origin or log_origin(log_key))

@@ -27,7 +27,7 @@ def shared_case(exchange: Exchange, people: dict, owner: str = "FRA") -> object:
 
 def included(exchange: Exchange) -> list[dict]:
     exchange.follow()
-    return exchange.policy_summary.view.included()
+    return exchange.policy_summary.included()
 
 
 def test_a_case_reaches_the_summary_only_when_every_concerned_member_consents(
@@ -108,3 +108,16 @@ def test_published_tables_carry_counts_only_and_respect_k(exchange: Exchange,
     exchange.policy.consent(people["DEU"], case_ids[0], False)
     fewer = summarise(included(exchange), exchange.thresholds)
     assert fewer.tables["category"].cells[(year, "small_arms")] == 5
+
+
+def test_a_case_counts_in_the_year_its_items_were_found_else_the_year_it_was_logged(
+        exchange: Exchange, people: dict) -> None:
+    national = dict(SUMMARY, concerned={"discovery": "ITA"})  # no consent to wait for
+    found_last_year = exchange.cases.open_case(
+        people["FRA"], dict(national, found_on="2025-11-30", found_at="Port of Genoa"))
+    unknown = exchange.cases.open_case(people["FRA"], national)
+    for case_id in (found_last_year, unknown):
+        exchange.policy.propose(people["FRA"], case_id)
+    years = {f["case_id"]: f["year"] for f in included(exchange)}
+    logged = exchange.cases.view(people["FRA"], unknown).opened_on.year
+    assert years == {str(found_last_year): 2025, str(unknown): logged}

@@ -9,11 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from cases.kernel.errors import Forbidden
+from cases.kernel.keystore import policy_fact_keys
+from cases.policy.facts import open_facts
+from crypto import CryptoError
 from infra.wiring import Exchange
+from projections.policy_summary import policy_facts
 from projections.summaries import figures, preview, publish, summarise
-from tests.conftest import register_states
+from tests.conftest import PASSWORD, register_states
 from tests.test_cases import ITEM, SUMMARY
 from tests.test_tracing import QUESTIONS
 
@@ -46,14 +51,14 @@ def proposed(exchange: Exchange, people: dict, owner: str, discovery: str,
 
 def live(exchange: Exchange, people: dict) -> Any:
     exchange.follow()
-    return preview(people["secretariat"], exchange.policy_summary.view.included(),
+    return preview(people["secretariat"], exchange.policy_summary.included(),
                    exchange.thresholds)
 
 
 def release(exchange: Exchange, people: dict) -> dict[str, int | None]:
     exchange.follow()
     published = publish(exchange.releases, people["secretariat"],
-                        exchange.policy_summary.view.included(), exchange.thresholds, YEAR,
+                        exchange.policy_summary.included(), exchange.thresholds, YEAR,
                         this_year=YEAR + 1)
     return published.editions[-1]["figures"]
 
@@ -80,7 +85,7 @@ def test_members_never_read_the_live_tables_and_a_release_does_not_move_by_one_c
     for state in ("DEU", "FRA", "GHA"):
         proposed(exchange, people, state, IN_EUROPE, 3)
     with pytest.raises(Forbidden):
-        preview(people["DEU"], exchange.policy_summary.view.included(), exchange.thresholds)
+        preview(people["DEU"], exchange.policy_summary.included(), exchange.thresholds)
     first = release(exchange, people)
     assert first[f"region|{YEAR}|Europe"] == 9
     proposed(exchange, people, "FRA", IN_EUROPE, 1)  # one more FRA case enters
@@ -120,10 +125,54 @@ def test_a_correction_does_not_uncover_what_an_earlier_edition_suppressed(
         proposed(exchange, people, state, IN_NORTH_AMERICA, 2)
         proposed(exchange, people, state, IN_SOUTH_AMERICA, 2)
     exchange.follow()
-    fresh = figures(summarise(exchange.policy_summary.view.included(), exchange.thresholds))
+    fresh = figures(summarise(exchange.policy_summary.included(), exchange.thresholds))
     assert fresh[north] == 9 and fresh[south] == 8  # a first release would publish them
     second = release(exchange, people)
     assert second[north] is None and second[south] is None
     edition = exchange.releases.all()[0].editions[-1]
     assert {f["figure"] for f in edition["audit"]} >= {north, south}
     assert all(f["protected"] for f in edition["audit"])
+
+
+def facts_read_with_the_subgroup_key(exchange: Exchange, case_id: Any) -> list[dict]:
+    """What a thief holding the database and subgroup.key opens of a case's proposals."""
+    with exchange.ledger.transaction() as session:
+        keys = {r.version: r.sealed for r in session.execute(select(policy_fact_keys).where(
+            policy_fact_keys.c.case_id == str(case_id)))}
+    opened = []
+    for event in exchange.ledger.events.get(case_id):
+        if type(event).__name__ == "PolicyFactsSealed":
+            try:
+                opened.append(open_facts(event.body_bytes(), keys.get(event.originator_version),
+                                         exchange.policy_summary.subgroup_key.private, case_id,
+                                         event.originator_version))
+            except CryptoError:
+                continue
+    return opened
+
+
+def test_the_summary_store_holds_no_fact_in_clear_and_a_shredded_case_opens_no_more(
+        exchange: Exchange, people: dict) -> None:
+    [kept, shredded] = proposed(exchange, people, "DEU", IN_AFRICA, 2)
+    exchange.follow()
+    with exchange.ledger.transaction() as session:
+        stored = session.execute(select(policy_facts)).all()
+    assert len(stored) == 2
+    for row in stored:  # owner, consents and the sealed proposal: no category, region, year
+        text = repr(tuple(row)).encode()
+        for fact in (b"small_arms", b"Africa", b"at_or_after_delivery", b"2026", b"suspected"):
+            assert fact not in text and fact not in row.sealed
+    assert facts_read_with_the_subgroup_key(exchange, shredded)[0]["region"] == "Africa"
+    assert len(exchange.policy_summary.included()) == 2
+
+    exchange.directory.add_user(people["DEU.admin"], "deu.admin2", PASSWORD, ["state_admin"])
+    second = exchange.directory.authenticate("deu.admin2", PASSWORD)
+    exchange.cases.change_status(people["DEU"], shredded, 3, "unfounded")
+    exchange.cases.change_status(people["DEU"], shredded, 4, "closed")
+    exchange.cases.set_retention(people["DEU.admin"], shredded, 0)
+    exchange.cases.request_shred(people["DEU.admin"], shredded)
+    exchange.cases.confirm_shred(second, shredded)
+    exchange.follow()
+    assert facts_read_with_the_subgroup_key(exchange, shredded) == []
+    assert len(facts_read_with_the_subgroup_key(exchange, kept)) == 1
+    assert [f["case_id"] for f in exchange.policy_summary.included()] == [str(kept)]

@@ -55,7 +55,9 @@ def country_field(name: str, label: Any, required: bool = False) -> Field:
 
 SUMMARY = (
     *fields_of(content.SUMMARY, {"title": _l("Title"), "narrative": _l("Narrative"),
-                                 "point_of_diversion": _l("Point of diversion")}),
+                                 "point_of_diversion": _l("Point of diversion"),
+                                 "found_on": _l("Seized or found on"),
+                                 "found_at": _l("Seized or found at (place)")}),
     *(country_field(f"concerned_{role}", label)
       for role, label in zip(CONCERNED_ROLES, (
           _l("Concerned state: exporter"), _l("Concerned state: transit"),

@@ -34,7 +34,7 @@ ORDER = [*DIMENSIONS, "items", "traced", "traced_by_region", "response"]
 def current_summary(viewer: Viewer) -> Summary:
     """The live preview (the secretariat's only: members get Forbidden)."""
     exchange = caught_up_exchange()
-    return preview(viewer, exchange.policy_summary.view.included(),
+    return preview(viewer, exchange.policy_summary.included(),
                    exchange.thresholds)
 
 
@@ -125,7 +125,7 @@ def publish_release() -> Any:
 def publish_year(viewer: Viewer, year: int) -> Release:
     """Freezes the year's tables, audited (the page's and the API's way)."""
     exchange = caught_up_exchange()
-    return publish(exchange.releases, viewer, exchange.policy_summary.view.included(),
+    return publish(exchange.releases, viewer, exchange.policy_summary.included(),
                    exchange.thresholds, year, datetime.now(UTC).year)
 
 

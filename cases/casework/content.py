@@ -59,6 +59,10 @@ SUMMARY = (
     Spec("title", required=True),
     Spec("narrative", LONG_TEXT, limit=20_000),
     Spec("point_of_diversion", CHOICE, choices=POINTS_OF_DIVERSION, default="unknown"),
+    # When and where the items were seized or found: the tier-1 tables count a case in the
+    # year of its finding (the year it was logged when that is not known).
+    Spec("found_on", DAY),
+    Spec("found_at"),
 )
 ITEM = (
     Spec("category", CHOICE, required=True, choices=ITEM_CATEGORIES),

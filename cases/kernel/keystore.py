@@ -61,6 +61,17 @@ case_keys = Table(
     Column("wrapped", LargeBinary, nullable=False),
 )
 
+# The key of each proposal of a case's tier-1 facts (cases.policy.facts), sealed to the
+# subgroup key. The facts themselves are in the log under this key; deleting a case's rows
+# shreds them, so the subgroup key opens nothing of a shredded case.
+policy_fact_keys = Table(
+    "divex_policy_fact_keys",
+    metadata,
+    Column("case_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+)
+
 # The case each trace request is about (in clear, as in its Sent event), written with the
 # request: shredding a case finds the keys of its trace requests here, without reading the log.
 trace_request_cases = Table(
@@ -247,8 +258,27 @@ class KeyStore:
         """
         if self.engine.dialect.name == "sqlite":
             session.execute(text("PRAGMA secure_delete = ON"))
+        session.execute(delete(policy_fact_keys).where(
+            policy_fact_keys.c.case_id == aggregate_id))
         return session.execute(delete(case_keys).where(case_keys.c.case_id == aggregate_id)
                                ).rowcount
+
+    def put_policy_fact_key(self, session: Session, case_id: str, version: int,
+                            sealed: bytes) -> None:
+        session.execute(policy_fact_keys.insert().values(case_id=case_id, version=version,
+                                                         sealed=sealed))
+
+    def policy_fact_keys(self, pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], bytes]:
+        """The sealed facts keys of the given (case, version) proposals that still exist."""
+        wanted, found = set(pairs), {}
+        cases = sorted({case_id for case_id, _ in wanted})
+        with self.engine.connect() as db:
+            for start in range(0, len(cases), 500):
+                rows = db.execute(select(policy_fact_keys).where(
+                    policy_fact_keys.c.case_id.in_(cases[start:start + 500])))
+                found.update({(r.case_id, r.version): r.sealed for r in rows
+                              if (r.case_id, r.version) in wanted})
+        return found
 
     def scrub(self) -> None:
         """After a shredding commits: on SQLite, empties the write-ahead log, whose older

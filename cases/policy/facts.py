@@ -2,8 +2,13 @@
 
 The owner proposes a case (WGTR co-chairs' report §41: trends go to the subgroup only "if the
 states concerned find it useful and acceptable"); every concerned member state consents or
-withdraws. The facts are coarse categories only and are sealed to the subgroup key, which
-only the summary projection holds; they count once consent is complete.
+withdraws. The facts are coarse categories only; they count once consent is complete.
+
+Each proposal seals its facts under a fresh key, and that key to the subgroup key, which only
+the summary projection holds. The facts go into the log; the key goes into the keystore, so
+shredding the case deletes it and the subgroup key opens nothing of a shredded case. (Stores
+written before this kept the facts sealed to the subgroup key itself: `open_facts` still reads
+them, and those stay readable with the subgroup key after a shredding.)
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from cases.casework.view import CaseView
 from cases.identity.directory import SECRETARIAT_CODE, STATE_PARTY
 from cases.kernel.errors import Conflict, Forbidden, NotFound
 from cases.kernel.viewer import ANALYST, STATE_ADMIN, Viewer
-from crypto import canonical_json, open_sealed, seal_to
+from crypto import CaseKey, CryptoError, canonical_json, open_sealed, seal_to
+from crypto.boxes import BOX_FORMAT
 
 UNKNOWN = "unknown"
 MIXED = "mixed"
@@ -47,8 +53,9 @@ def coarse_facts(view: CaseView, traces: list[Any]) -> dict[str, Any]:
     """The only facts of a case that ever reach tier 1: categories and yes/no, no text."""
     categories = {item.get("category") or UNKNOWN for item in view.items.values()}
     answered = [t for t in traces if t.answered_on is not None]
+    found_on = view.summary.get("found_on")
     return {
-        "year": view.opened_on.year,
+        "year": int(found_on[:4]) if found_on else view.opened_on.year,
         "region": region_of((view.summary.get("concerned") or {}).get("discovery", "")),
         "category": categories.pop() if len(categories) == 1 else
         (MIXED if categories else UNKNOWN),
@@ -87,10 +94,12 @@ class PolicyFacts:
         concerned = self._member_states(view)
         case = self.ledger.get_as(Case, case_id, NotFound("No such case."))
         facts = coarse_facts(view, self.cases.trace_requests_of(case.id))
-        body = seal_to(bytes.fromhex(keys[-1]), canonical_json(facts),
-                       policy_context(case.id, case.version + 1))
+        version = case.version + 1
+        body, sealed_key = seal_facts(facts, bytes.fromhex(keys[-1]), case.id, version)
         case.seal_policy_facts(viewer.actor, concerned, body)
-        self.ledger.save_all(case)
+        with self.ledger.transaction() as session:
+            self.ledger.save(case)
+            self.cases.keystore.put_policy_fact_key(session, str(case.id), version, sealed_key)
         return sorted(set(concerned) - {view.owner})
 
     def consent(self, viewer: Viewer, case_id: UUID, given: bool) -> None:
@@ -123,6 +132,25 @@ class PolicyFacts:
         return members
 
 
-def open_facts(body: bytes, private: Any, case_id: UUID, version: int) -> dict[str, Any]:
-    """The facts as the summary projection reads them with the subgroup key."""
-    return json.loads(open_sealed(private, body, policy_context(case_id, version)))
+def seal_facts(facts: dict[str, Any], subgroup_public: bytes, case_id: UUID,
+               version: int) -> tuple[bytes, bytes]:
+    """A proposal's facts sealed under a fresh facts key (for the log), and that key sealed
+    to the subgroup key (for the keystore)."""
+    context = policy_context(case_id, version)
+    facts_key = CaseKey.generate()
+    return (facts_key.seal(canonical_json(facts), canonical_json(context)),
+            seal_to(subgroup_public, facts_key.secret, context))
+
+
+def open_facts(body: bytes, sealed_key: bytes | None, private: Any, case_id: UUID | str,
+               version: int) -> dict[str, Any]:
+    """The facts of one proposal as the summary projection reads them with the subgroup
+    key: through the proposal's facts key (`CryptoError` if it was shredded), or, for a
+    proposal of a store before facts keys, directly."""
+    context = policy_context(UUID(str(case_id)), version)
+    if body[:1] == bytes([BOX_FORMAT]):
+        return json.loads(open_sealed(private, body, context))
+    if sealed_key is None:
+        raise CryptoError("the facts key of this proposal is gone")
+    facts_key = CaseKey(1, open_sealed(private, sealed_key, context))
+    return json.loads(facts_key.open(body, canonical_json(context)))

@@ -96,7 +96,7 @@ def part_terms(kind: str, part: dict[str, Any]) -> set[str]:
 def case_terms(view: Any) -> set[str]:
     """Every term of a case as its reader opened it (a `CaseView`), filters included."""
     summary = view.summary
-    found = _words([summary.get("title"), summary.get("narrative")])
+    found = _words([summary.get("title"), summary.get("narrative"), summary.get("found_at")])
     found |= {f"f:category:{i['category']}" for i in view.items.values() if i.get("category")}
     found |= {f"f:concerned:{c}" for c in (summary.get("concerned") or {}).values() if c}
     if summary.get("point_of_diversion"):

@@ -33,7 +33,7 @@ def test_summaries_page_shows_its_charts(live_server: str, live_exchange: Exchan
         for state in live_exchange.policy.propose(analysts[owner], case_id):
             live_exchange.policy.consent(analysts[state], case_id, True)
     live_exchange.follow()
-    facts = live_exchange.policy_summary.view.included()
+    facts = live_exchange.policy_summary.included()
     publish(live_exchange.releases, live_exchange.directory.authenticate("secretariat", PASSWORD),
             facts, live_exchange.thresholds, facts[0]["year"], this_year=facts[0]["year"] + 1)
     page = browser.new_page()

@@ -40,9 +40,9 @@ def test_members_read_the_release_and_the_secretariat_the_preview_and_its_audit(
     preview = secretariat.get("/summaries/")
     assert preview.status_code == 200 and ">6<" in preview.text and 'id="audit"' in preview.text
     exchange.follow()
-    year = exchange.policy_summary.view.included()[0]["year"]
+    year = exchange.policy_summary.included()[0]["year"]
     publish(exchange.releases, exchange.directory.authenticate("secretariat", PASSWORD),
-            exchange.policy_summary.view.included(), exchange.thresholds, year,
+            exchange.policy_summary.included(), exchange.thresholds, year,
             this_year=year + 1)
     page = member.get("/summaries/")
     assert page.status_code == 200 and page.text.count("<svg") >= 3
@@ -88,7 +88,7 @@ def test_consent_from_the_case_page_and_refusals_for_others(app: Flask,
     assert deu.post(f"/summaries/cases/{case_id}/consent", {"given": "yes"}).status_code == 302
     assert mli.post(f"/summaries/cases/{case_id}/consent", {"given": "yes"}).status_code == 302
     exchange.follow()
-    assert len(exchange.policy_summary.view.included()) == 1
+    assert len(exchange.policy_summary.included()) == 1
     assert "counts in the summaries" in fra.get(f"/cases/{case_id}").text
 
 
