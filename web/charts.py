@@ -52,8 +52,11 @@ def _set_declarations(element: ET.Element, css: str) -> None:
             element.set(name.strip(), value.strip())
 
 
-def bar_chart(table: Table, title: str, labels: dict[str, str], y_label: str) -> str:
-    """Grouped bars: one group per year, one bar per column; suppressed cells omitted."""
+def bar_chart(table: Table, title: str, labels: dict[str, str], y_label: str) -> str | None:
+    """Grouped bars: one group per year, one bar per column; suppressed cells omitted. None
+    when no published figure is above zero: an empty axis would say nothing."""
+    if not any(table.cells.values()):
+        return None
     figure = Figure(figsize=(7, 3.2))
     axes = figure.subplots()
     width = 0.8 / max(1, len(table.columns))
@@ -65,16 +68,20 @@ def bar_chart(table: Table, title: str, labels: dict[str, str], y_label: str) ->
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(table.rows))], table.rows)
     axes.set_title(title)
     axes.set_ylabel(y_label)
-    if table.columns:
-        axes.legend(fontsize="small", frameon=False)
+    if table.columns:  # beside the axes, never over a bar
+        axes.legend(fontsize="small", frameon=False, loc="upper left",
+                    bbox_to_anchor=(1.01, 1.0))
     return _svg(figure)
 
 
-def share_chart(shares: dict[str, float | None], title: str, y_label: str) -> str:
-    """A line of the traced share per year (years with a suppressed share are skipped)."""
+def share_chart(shares: dict[str, float | None], title: str, y_label: str) -> str | None:
+    """A line of the traced share per year (years with a suppressed share are skipped);
+    None when no year has one."""
+    points = [(year, share) for year, share in sorted(shares.items()) if share is not None]
+    if not points:
+        return None
     figure = Figure(figsize=(7, 2.6))
     axes = figure.subplots()
-    points = [(year, share) for year, share in sorted(shares.items()) if share is not None]
     axes.plot([y for y, _ in points], [s * 100 for _, s in points], marker="o")
     axes.set_ylim(0, 100)
     axes.set_ylabel(y_label)

@@ -62,24 +62,29 @@ def table_titles() -> dict[str, str]:
             "items": _("Items by category and year")}
 
 
+def chart_titles() -> dict[str, str]:
+    return {**table_titles(), "traced": _("Share of traced cases (SDG 16.4.2-style)")}
+
+
 @bp.get("/")
 @login_required
 def index() -> str:
     summary, release = shown(request.args.get("year", type=int))
-    charts = {}
+    charts: dict[str, str | None] = {}
     if summary is not None:
         labels = {c: str(label(c)) for t in summary.tables.values() for c in t.columns}
-        charts = {name: bar_chart(summary.tables[name], table_titles()[name], labels,
+        charts = {name: bar_chart(summary.tables[name], chart_titles()[name], labels,
                                   _("cases"))
                   for name in ("point_of_diversion", "category") if name in summary.tables}
         charts["traced"] = share_chart(
             {y: s for y, s in summary.traced_share.items() if " " not in y},
-            _("Share of traced cases (SDG 16.4.2-style)"), _("% traced"))
+            chart_titles()["traced"], _("% traced"))
     findings = release.editions[-1]["audit"] if release else \
         [f.as_record() for f in summary.report] if summary else []
     return render_template("summaries/index.html", summary=summary, release=release,
                            charts=charts, findings=findings, releases=get_exchange().releases.all(),
                            thresholds=get_exchange().thresholds, titles=table_titles(),
+                           chart_titles=chart_titles(),
                            order=ORDER)
 
 

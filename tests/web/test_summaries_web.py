@@ -45,7 +45,8 @@ def test_members_read_the_release_and_the_secretariat_the_preview_and_its_audit(
             exchange.policy_summary.included(), exchange.thresholds, year,
             this_year=year + 1)
     page = member.get("/summaries/")
-    assert page.status_code == 200 and page.text.count("<svg") >= 3
+    assert page.status_code == 200 and page.text.count("<svg") == 2
+    assert page.text.count("Nothing to show yet") == 1  # no trace request: no traced share
     assert ">6<" in page.text and 'id="audit"' not in page.text
     for secret in (SUMMARY["title"], ITEM["serial"].strip(), *map(str, case_ids)):
         assert secret not in page.text
@@ -103,3 +104,16 @@ def test_only_the_secretariat_publishes_releases(app: Flask, exchange: Exchange)
     released = analyst.get("/summaries/releases/2025.csv")
     assert released.status_code == 200 and "table,row,column,cases" in released.text
     assert analyst.get("/summaries/releases/2019.csv").status_code == 404
+
+
+def test_a_chart_with_nothing_to_draw_says_so_instead_of_an_empty_axis(
+        app: Flask, exchange: Exchange) -> None:
+    consented_cases(exchange, 2)  # too few: every figure is suppressed
+    secretariat = Browser(app.test_client())
+    secretariat.login("secretariat")
+    page = secretariat.get("/summaries/")
+    assert page.status_code == 200 and "<svg" not in page.text
+    assert page.text.count("Nothing to show yet") == 3
+    assert "Share of traced cases" in page.text  # each empty chart keeps its title
+    assert secretariat.post("/language", {"lang": "fr"}).status_code == 302
+    assert secretariat.get("/summaries/").text.count("Rien à afficher") == 3
