@@ -35,10 +35,14 @@ SEND = (Field("requested_state", _l("Requested state (its national contact point
 MORE_INFO = (Field("checklist", _l("Missing information"), "checkboxes", CHECKLIST),
              Field("note", _l("Note"), "textarea"))
 COMPLETE = (Field("note", _l("Information supplied"), "textarea", required=True),)
+# The ITI's answer to a trace: where the items went, to whom, when, under which licence, and
+# the last legal holder the requested state knows of.
 ANSWER = (Field("outcome", _l("Outcome"), "select", OUTCOMES, required=True),
-          Field("destination", _l("Exported to (state)"), "country"),
-          Field("date", _l("Date"), "date"),
-          Field("licence", _l("Licence"), ),
+          Field("destination", _l("Transferred to (state)"), "country"),
+          Field("recipient", _l("Transferred to (consignee or end user)")),
+          Field("date", _l("Date of transfer"), "date"),
+          Field("licence", _l("Export licence")),
+          Field("last_legal_holder", _l("Last legal holder known")),
           Field("text", _l("Answer"), "textarea"))
 CLOSE = (Field("feedback", _l("Feedback on the answer"), "textarea"),)
 
@@ -94,9 +98,10 @@ def show(trace_id: UUID) -> str:
 
 def form_page(heading: Any, fields: tuple[Field, ...], values: MultiDict[str, str],
               errors: dict[str, str] | None = None, status: int = 200,
-              items: dict[str, Any] | None = None) -> tuple[str, int]:
+              items: dict[str, Any] | None = None, trace: Any = None) -> tuple[str, int]:
     return render_template("traces/form.html", heading=heading, fields=fields, values=values,
-                           errors=errors or {}, items=items, action=request.path), status
+                           errors=errors or {}, items=items, trace=trace,
+                           action=request.path), status
 
 
 @bp.route("/new/<uuid:case_id>", methods=["GET", "POST"])
@@ -132,14 +137,16 @@ def send(case_id: UUID) -> Any:
 
 def step(trace_id: UUID, heading: Any, fields: tuple[Field, ...],
          act: Callable[[Any], None], done: Any) -> Any:
-    """A lifecycle step: its form on GET (if it has fields), the service call on POST."""
+    """A lifecycle step: its form on GET, below the request it is about; the service call
+    on POST."""
+    trace = get_exchange().traces.view(current_viewer(), trace_id)  # 404 for non-readers
     if request.method == "GET":
-        get_exchange().traces.view(current_viewer(), trace_id)  # 404 for non-readers
-        return form_page(heading, fields, MultiDict())
+        return form_page(heading, fields, MultiDict(), trace=trace)
     try:
         act(request.form)
     except DivexError as error:
-        return form_page(heading, fields, request.form, field_errors(error, fields), error.status)
+        return form_page(heading, fields, request.form, field_errors(error, fields), error.status,
+                         trace=trace)
     flash(done, "success")
     return redirect(url_for("traces.show", trace_id=trace_id))
 
@@ -177,7 +184,9 @@ def answer(trace_id: UUID) -> Any:
                 lambda f: get_exchange().traces.answer(
                     current_viewer(), trace_id, f.get("outcome", ""),
                     destination=f.get("destination", ""), date=f.get("date", ""),
-                    licence=f.get("licence", ""), text=f.get("text", "")),
+                    licence=f.get("licence", ""), text=f.get("text", ""),
+                    recipient=f.get("recipient", ""),
+                    last_legal_holder=f.get("last_legal_holder", "")),
                 _("The answer is sent."))
 
 

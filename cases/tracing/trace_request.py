@@ -330,9 +330,10 @@ def validate_supplied(answers: Any, note: Any) -> dict[str, Any]:
     return content
 
 
-def validate_answer(today: date, destination: Any, on: Any, licence: Any,
-                    text: Any) -> dict[str, Any]:
-    """The sealed part of an answer: where the items went, when, under which licence."""
+def validate_answer(today: date, destination: Any, on: Any, licence: Any, text: Any,
+                    recipient: Any = "", last_legal_holder: Any = "") -> dict[str, Any]:
+    """The sealed part of an answer (the ITI's): where the items went and to whom, when,
+    under which licence, and the last legal holder known. Empty stays unknown."""
     raw_day = str(on or "").strip()
     day = ""
     if raw_day:
@@ -344,4 +345,6 @@ def validate_answer(today: date, destination: Any, on: Any, licence: Any,
             raise InvalidInput("The date cannot be in the future.", field="date")
         day = parsed.isoformat()
     return {"destination": country(destination, "destination"), "date": day,
-            "licence": _text(licence, "licence", limit=200), "text": _text(text, "text")}
+            "licence": _text(licence, "licence", limit=200), "text": _text(text, "text"),
+            "recipient": _text(recipient, "recipient", limit=200),
+            "last_legal_holder": _text(last_legal_holder, "last_legal_holder", limit=200)}

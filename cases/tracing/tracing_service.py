@@ -151,11 +151,13 @@ class Traces:
         self._save(trace)
 
     def answer(self, viewer: Viewer, trace_id: UUID, outcome: str, destination: str = "",
-               date: str = "", licence: str = "", text: str = "") -> None:
+               date: str = "", licence: str = "", text: str = "", recipient: str = "",
+               last_legal_holder: str = "") -> None:
         """The requested state answers: traced, not traced or untraceable, with details."""
         trace, key = self._for_change(viewer, trace_id)
         today = self._today()
-        content = validate_answer(today, destination, date, licence, text)
+        content = validate_answer(today, destination, date, licence, text, recipient,
+                                  last_legal_holder)
         trace.answer(viewer.actor, today, str(outcome or "").strip(),
                      self._seal(key, trace, TraceRequest.Answered, content))
         self._save(trace)
@@ -196,6 +198,8 @@ class Traces:
             raise InvalidInput("The answer names no destination to route the items to.",
                                field="destination")
         notes = f"Traced by {trace.requested} (trace request {trace.id})"
+        if answer.get("recipient"):
+            notes += f", to {answer['recipient']}"
         if answer.get("licence"):
             notes += f", licence {answer['licence']}"
         notes = f"{notes}. {answer.get('text', '')}".strip()[:2000]

@@ -111,3 +111,46 @@ def test_send_form_can_open_the_request_to_the_case_readers(app: Flask, people: 
     assert response.status_code == 302
     trace_path = response.headers["Location"]
     assert QUESTIONS in signed_in(app, "mli.analyst").get(trace_path).text
+
+
+AMMUNITION = {"category": "ammunition", "quantity": "900", "hs_code": "930630",
+              "make": "Kestrel Works", "serial": "", "year": "2014", "calibre": "5.56x45mm",
+              "country_of_manufacture": "ITA", "import_marking": "ML 19",
+              "marking_condition": "altered", "lot": "LOT-77-B", "headstamp": "KW 14"}
+
+
+def test_the_answer_form_repeats_the_questions_and_every_field_of_the_items(
+        app: Flask, people: dict, exchange: Exchange) -> None:
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    item = exchange.cases.add_part(fra, case_id, 1, "item", AMMUNITION)
+    trace_id = exchange.traces.send(fra, case_id, "DEU", [item], QUESTIONS)
+    deu = signed_in(app, "deu.analyst")
+    shown = ("930630", "Kestrel Works", "2014", "5.56x45mm", "Italy (ITA)", "ML 19", "Altered",
+             "LOT-77-B", "KW 14", "900", QUESTIONS)
+    for path in ("", "/answer", "/more-info"):
+        page = deu.get(f"/traces/{trace_id}{path}").text
+        assert all(value in page for value in shown), path
+    french = deu.post("/language", {"lang": "fr"})
+    assert french.status_code == 302 and "Italie (ITA)" in deu.get(f"/traces/{trace_id}/answer").text
+    for user in ("mli.analyst", "secretariat"):  # a state the request is not for
+        response = signed_in(app, user).get(f"/traces/{trace_id}/answer")
+        assert response.status_code == 404 and "LOT-77-B" not in response.text
+
+
+def test_an_answer_carries_the_iti_details_to_both_states(app: Flask, people: dict,
+                                                          exchange: Exchange) -> None:
+    trace_id = sent_request(exchange, people)
+    deu = signed_in(app, "deu.analyst")
+    response = deu.post(f"/traces/{trace_id}/answer", {
+        "outcome": "traced", "destination": "MLI", "recipient": "Ministry of Defence, Bamako",
+        "date": "2019-03-14", "licence": "DE-EX-2019-0042",
+        "last_legal_holder": "Army depot 4, Kati", "text": "Shipped by sea via Dakar."})
+    assert response.status_code == 302
+    for user in ("fra.analyst", "deu.analyst"):
+        page = signed_in(app, user).get(f"/traces/{trace_id}").text
+        for value in ("Mali (MLI)", "Ministry of Defence, Bamako", "2019-03-14",
+                      "DE-EX-2019-0042", "Army depot 4, Kati"):
+            assert value in page
+    answer = exchange.traces.view(people["FRA"], trace_id).answer
+    assert answer is not None and answer["last_legal_holder"] == "Army depot 4, Kati"

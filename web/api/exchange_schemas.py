@@ -156,9 +156,11 @@ class SupplyIn(Strict):
 
 class AnswerIn(Strict):
     outcome: str = Field(description="traced, not_traced or untraceable")
-    destination: str = ""
-    date: str = Field("", description="YYYY-MM-DD")
-    licence: str = ""
+    destination: str = Field("", description="state the items were transferred to (ISO alpha-3)")
+    recipient: str = Field("", description="consignee or end user they were transferred to")
+    date: str = Field("", description="date of the transfer, YYYY-MM-DD")
+    licence: str = Field("", description="export licence")
+    last_legal_holder: str = Field("", description="last legal holder the state knows of")
     text: str = ""
 
 

@@ -121,7 +121,9 @@ def supply_information(viewer: Viewer, trace_id: UUID, body: SupplyIn) -> TraceO
 def answer_trace(viewer: Viewer, trace_id: UUID, body: AnswerIn) -> TraceOut:
     get_exchange().traces.answer(viewer, trace_id, body.outcome,
                                  destination=body.destination, date=body.date,
-                                 licence=body.licence, text=body.text)
+                                 licence=body.licence, text=body.text,
+                                 recipient=body.recipient,
+                                 last_legal_holder=body.last_legal_holder)
     return trace_out(viewer, trace_id)
 
 
