@@ -39,7 +39,7 @@ class Field:
 # How each type of content field is drawn.
 WIDGETS = {TEXT: "text", LONG_TEXT: "textarea", CHOICE: "select", CHOICES: "checkboxes",
            INTEGER: "number", COUNTRY: "country", DAY: "date", HS_CODE: "text"}
-HINTS = {COUNTRY: _l("ISO 3166-1 alpha-3 code, e.g. FRA"),
+HINTS = {COUNTRY: _l("Type the country's name or its ISO code, e.g. FRA"),
          HS_CODE: _l("6 to 10 digits, e.g. 930190")}
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pycountry
 from babel import Locale
+from flask import g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from cases.identity.directory import SECRETARIAT_CODE
 
@@ -205,6 +209,25 @@ def event_label(name: str) -> str:
     """An event's name in the user's language, from its bare or qualified name."""
     known = QUALIFIED_EVENTS.get(name) or EVENTS.get(name.rsplit(".", 1)[-1])
     return str(known) if known is not None else name
+
+
+@lru_cache(maxsize=8)
+def countries(language: str) -> tuple[tuple[str, str], ...]:
+    """Every ISO 3166-1 country as (alpha-3 code, name in ``language``), by name."""
+    names = Locale.parse(language).territories
+    return tuple(sorted(((c.alpha_3, names.get(c.alpha_2, c.name))
+                         for c in pycountry.countries), key=lambda pair: pair[1]))
+
+
+def country_list() -> Markup:
+    """The page's list of countries that country fields suggest from (`list="countries"`),
+    once per page: typing a name offers its code, which stays the stored value."""
+    if g.get("country_list_drawn"):
+        return Markup("")
+    g.country_list_drawn = True
+    options = "".join(f'<option value="{code}">{escape(name)}</option>'
+                      for code, name in countries(str(get_locale() or "en")))
+    return Markup(f'<datalist id="countries">{options}</datalist>')
 
 
 def country(code: str, fallback: str = "") -> str:

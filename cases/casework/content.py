@@ -162,10 +162,13 @@ def _country(spec: Spec, value: Any) -> str:
 
 
 def country(value: Any, field: str, *, required: bool = False) -> str:
-    """An ISO 3166-1 alpha-3 code, upper-cased; empty if allowed."""
+    """An ISO 3166-1 alpha-3 code, upper-cased; empty if allowed. An alpha-2 code (``DE``)
+    is taken for its alpha-3 twin."""
     code = str(value or "").strip().upper()
     if not code and not required:
         return ""
+    if len(code) == 2 and (twin := pycountry.countries.get(alpha_2=code)) is not None:
+        return twin.alpha_3
     if len(code) != 3 or pycountry.countries.get(alpha_3=code) is None:
         raise InvalidInput("'%(code)s' is not an ISO 3166-1 alpha-3 country code.",
                            field=field, code=code)

@@ -374,3 +374,22 @@ def test_a_removal_is_confirmed_first_and_can_be_undone_from_the_history(
     again = analyst.post(f"/cases/{case_id}/item/{item}/restore",
                          {"expected_version": at + 2, "removed_at": at + 1})
     assert again.status_code == 409 and events(exchange) == before + 1
+
+
+def test_countries_are_picked_by_name_in_the_users_language_and_stored_as_codes(
+        analyst: Browser, exchange: Exchange, people: dict) -> None:
+    form = analyst.get("/cases/new").text
+    assert form.count('list="countries"') == 4 and form.count('<datalist id="countries">') == 1
+    assert '<option value="DEU">Germany</option>' in form
+    assert analyst.post("/language", {"lang": "fr"}).status_code == 302
+    assert '<option value="DEU">Allemagne</option>' in analyst.get("/cases/new").text
+    response = analyst.post("/cases/new", {"title": "Rifles at the border",
+                                           "concerned_exporter": "de",
+                                           "found_on": "2026-02-03", "found_at": "Kidira"})
+    assert response.status_code == 302, response.text
+    case_id = UUID(response.location.rstrip("/").rsplit("/", 1)[-1])
+    summary = exchange.cases.view(people["FRA"], case_id).summary
+    assert summary["concerned"]["exporter"] == "DEU"  # the code, whatever was typed
+    assert (summary["found_on"], summary["found_at"]) == ("2026-02-03", "Kidira")
+    page = analyst.get(response.location).text
+    assert "Allemagne (DEU)" in page and "2026-02-03, Kidira" in page
