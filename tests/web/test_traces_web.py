@@ -131,8 +131,8 @@ def test_the_answer_form_repeats_the_questions_and_every_field_of_the_items(
     for path in ("", "/answer", "/more-info"):
         page = deu.get(f"/traces/{trace_id}{path}").text
         assert all(value in page for value in shown), path
-    french = deu.post("/language", {"lang": "fr"})
-    assert french.status_code == 302 and "Italie (ITA)" in deu.get(f"/traces/{trace_id}/answer").text
+    assert deu.post("/language", {"lang": "fr"}).status_code == 302
+    assert "Italie (ITA)" in deu.get(f"/traces/{trace_id}/answer").text
     for user in ("mli.analyst", "secretariat"):  # a state the request is not for
         response = signed_in(app, user).get(f"/traces/{trace_id}/answer")
         assert response.status_code == 404 and "LOT-77-B" not in response.text
