@@ -72,10 +72,10 @@ LABELS = {
     "unfounded": _l("Unfounded"),
     "closed": _l("Closed"),
     # tiers
-    "national": _l("National (own state only)"),
-    "bilateral": _l("Bilateral (named states)"),
-    "meeting": _l("Informal meeting"),
-    "portal": _l("Portal (all States Parties)"),
+    "national": _l("National — own state only"),
+    "bilateral": _l("Bilateral — named states"),
+    "meeting": _l("Tier 3 — informal meeting"),
+    "portal": _l("Tier 2 — exchange portal"),
     # part kinds
     "item": _l("item"),
     "actor": _l("actor"),
@@ -203,6 +203,23 @@ QUALIFIED_EVENTS = {
     "Release.Issued": _l("Tier-1 release published with its audit"),
     "Release.Reissued": _l("Tier-1 release corrected with its audit"),
 }
+
+
+# One sentence on each level of sharing, where it is chosen (DESIGN: the three-tier model).
+TIERS_EXPLAINED = {
+    "national": _l("Only your own state reads the case."),
+    "bilateral": _l("The states you name read the case, and no one else."),
+    "meeting": _l("The states taking part in an informal meeting read the case once you "
+                  "table it there, to review it together."),
+    "portal": _l("Every State Party on the exchange reads the case."),
+    "tier1": _l("The WGETI diversion sub-working group never reads the case: only counts "
+                "of coarse facts, above the disclosure threshold, once every concerned "
+                "state consents."),
+}
+
+
+def tier_explained(tier: str) -> str:
+    return str(TIERS_EXPLAINED.get(tier, ""))
 
 
 def event_label(name: str) -> str:

@@ -52,7 +52,7 @@ def test_a_case_logged_through_the_form_is_listed_with_its_title(
 def test_the_case_page_shows_tier_readers_parts_and_history(analyst: Browser,
                                                             case: dict) -> None:
     page = analyst.get(f"/cases/{case['case_id']}").text
-    for text in ("National (own state only)", "Readable by", "SN-123", "Example Trading Ltd",
+    for text in ("National — own state only", "Readable by", "SN-123", "Example Trading Ltd",
                  "Sea", "Under investigation", "Case logged", "Part added", "Small arms"):
         assert text in page, text
 

@@ -38,7 +38,7 @@ def test_bilateral_share_confirms_the_readers_then_shares(
                                                     "expected_version": "1"})
     assert done.status_code == 302
     page = analyst.get(done.location).text
-    assert "Bilateral (named states)" in page and "DEU, FRA" in page
+    assert "Bilateral — named states" in page and "DEU, FRA" in page
     deu = Browser(app.test_client())
     deu.login("deu.analyst")
     assert SUMMARY["title"] in deu.get(f"/cases/{case_id}").text

@@ -50,7 +50,7 @@ def test_spanish_pages_show_spanish_headings(analyst: Browser, exchange: Exchang
     expected = {
         "/cases/": ["Casos que su Estado puede leer", "Registrar un nuevo caso", "Situación",
                     "Cerrar sesión", "Solicitudes de rastreo", "Puntos de contacto"],
-        f"/cases/{case_id}": ["Quién puede leer este caso", "Punto de desvío",
+        f"/cases/{case_id}": ["Difusión", "Nacional — solo su Estado", "Punto de desvío",
                               "En la entrega o después", "Artículos", "Armas pequeñas",
                               "Actores", "Intermediario", "Ruta", "Marítimo", "Historial",
                               "Caso registrado", "Elemento añadido",
