@@ -23,7 +23,19 @@ from cases.search.terms import Query, read_query
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
-from .fields import PART_FIELDS, SUMMARY, Field, read, read_summary, status_fields, summary_values
+from .fields import (
+    MAX_ITEM_ROWS,
+    PART_FIELDS,
+    SUMMARY,
+    Field,
+    item_row,
+    item_row_count,
+    read,
+    read_items,
+    read_summary,
+    status_fields,
+    summary_values,
+)
 from .forms import as_form, expected_version, field_errors, page_number
 from .lifecycle import lifecycle
 from .messages import refusal
@@ -198,22 +210,45 @@ def open_portal_to_new_parties(exchange: Any, viewer: Viewer) -> dict[str, list[
 # A new case
 
 
+def new_case_page(values: MultiDict[str, str], rows: int, errors: dict[str, str] | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    """The case and its first items in one form: one row per item, more rows on request."""
+    return render_template("cases/form.html", case=None, heading=_("Log a new case"),
+                           fields=SUMMARY, values=values, action=url_for("cases.new"),
+                           version=None, errors=errors or {}, explained=None, now=None,
+                           item_rows=[item_row(n) for n in range(rows)],
+                           more_rows=rows < MAX_ITEM_ROWS), status
+
+
 @bp.get("/new")
 @login_required
 def new() -> Any:
     if not current_viewer().has(ANALYST):
         raise Forbidden("Only analysts log cases.")
-    return form_page(None, _("Log a new case"), SUMMARY, MultiDict(), url_for("cases.new"))
+    return new_case_page(MultiDict(), 1)
 
 
 @bp.post("/new")
 @login_required
 def create() -> Any:
+    form, rows = request.form, item_row_count(request.form)
+    if form.get("more_rows"):  # nothing is saved: the same form with one more row
+        return new_case_page(form, min(rows + 1, MAX_ITEM_ROWS))
+    filled = read_items(form, rows)
     try:
-        case_id = get_exchange().cases.open_case(current_viewer(), read_summary(request.form))
+        case_id = get_exchange().cases.open_case(current_viewer(), read_summary(form),
+                                                 [item for _, item in filled])
     except DivexError as error:
-        return refused(error, None, _("Log a new case"), SUMMARY)
-    return to_case(case_id, _("The case is logged. Only your state can read it."))
+        if error.field and error.field.startswith("items."):  # the row as the user sees it
+            _items, n, name = error.field.split(".", 2)
+            error.field = f"items.{filled[int(n)][0]}.{name}"
+        fields = (*SUMMARY, *(f for n in range(rows) for f in item_row(n)))
+        return new_case_page(form, rows, field_errors(error, fields), error.status)
+    logged = ngettext("The case is logged with %(num)s item. Only your state can read it.",
+                      "The case is logged with %(num)s items. Only your state can read it.",
+                      len(filled)) if filled else _("The case is logged. Only your state "
+                                                     "can read it.")
+    return to_case(case_id, logged)
 
 
 # The case page

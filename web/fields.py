@@ -5,7 +5,7 @@ The domain validates; these specs only say how to draw a field and how to read i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -82,6 +82,28 @@ LEG = fields_of(content.LEG, {"origin": _l("From"), "destination": _l("To"),
 NOTE = fields_of(content.NOTE, {"text": _l("Note")})
 
 PART_FIELDS = {"item": ITEM, "actor": ACTOR, "leg": LEG, "note": NOTE}
+
+MAX_ITEM_ROWS = content.MAX_FIRST_ITEMS  # rows on the new-case form
+
+
+def item_row(n: int) -> tuple[Field, ...]:
+    """Row ``n`` of the new-case form's items, named as the domain names its errors."""
+    return tuple(replace(f, name=f"items.{n}.{f.name}") for f in ITEM)
+
+
+def item_row_count(form: MultiDict[str, str]) -> int:
+    return max(1, min(MAX_ITEM_ROWS, form.get("item_rows", 1, type=int) or 1))
+
+
+def read_items(form: MultiDict[str, str], rows: int) -> list[tuple[int, dict[str, Any]]]:
+    """The filled rows as (row number, item); a row left empty adds no item."""
+    found = []
+    for n in range(rows):
+        values = read(form, item_row(n))
+        item = {name.rsplit(".", 1)[-1]: value for name, value in values.items()}
+        if any(str(v).strip() if not isinstance(v, list) else v for v in item.values()):
+            found.append((n, item))
+    return found
 
 
 def status_fields(allowed: tuple[str, ...]) -> tuple[Field, ...]:

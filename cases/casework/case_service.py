@@ -8,7 +8,7 @@ cannot read a case is told it does not exist. Every refusal stores nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from cases.casework.case import BILATERAL, MEETING, NATIONAL, PORTAL, Case
 from cases.casework.content import (
+    MAX_FIRST_ITEMS,
     validate_actor,
     validate_item,
     validate_leg,
@@ -26,7 +27,7 @@ from cases.casework.content import (
 from cases.casework.view import CaseView, HistoryEntry, fold_view, history_entry
 from cases.identity.directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from cases.identity.directory_service import Directory
-from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Actor, Ledger
 from cases.kernel.sealing import Grant, Sealing, open_body, open_title, seal_body, seal_title
@@ -72,17 +73,33 @@ class Cases:
 
     # Commands
 
-    def open_case(self, viewer: Viewer, summary: dict[str, Any]) -> UUID:
-        """Logs a new case, readable by the viewer's state only (tier `national`)."""
+    def open_case(self, viewer: Viewer, summary: dict[str, Any],
+                  items: Sequence[dict[str, Any]] = ()) -> UUID:
+        """Logs a new case, readable by the viewer's state only (tier `national`), with its
+        first items if given: all of it, or nothing (a bad item names its field as
+        ``items.<n>.<field>``)."""
         if not viewer.has(ANALYST):
             raise Forbidden("Only analysts log cases.")
         content = validate_summary(summary)
+        if len(items) > MAX_FIRST_ITEMS:
+            raise InvalidInput("At most %(limit)s items are logged with a new case; add more "
+                               "on the case page.", field="items", limit=MAX_FIRST_ITEMS)
+        parts = []
+        for n, item in enumerate(items):
+            try:
+                parts.append(self._validated("item", item))
+            except DivexError as error:
+                error.field = f"items.{n}.{error.field}" if error.field else f"items.{n}"
+                raise
         case_id = uuid.uuid4()
         key = CaseKey.generate(1)
         granted = self.sealing.grant(case_id, [key], [viewer.state])
         case = Case.open(viewer.actor, case_id, granted.grants,
                          title=seal_title(key, case_id, 1, content["title"]),
                          body=seal_body(key, case_id, 1, Case.Opened, content))
+        for part in parts:
+            case.add_part(viewer.actor, "item", uuid.uuid4().hex[:12],
+                          self._seal(key, case, Case.PartAdded, part))
         self._save(case, granted, by=viewer)
         return case_id
 

@@ -84,8 +84,10 @@ def known_country() -> SearchStrategy[str]:
 
 
 def _is_country(value: str) -> bool:
+    """An alpha-3 code, or an alpha-2 code (taken for its alpha-3 twin)."""
     code = value.strip().upper()
-    return len(code) == 3 and pycountry.countries.get(alpha_3=code) is not None
+    return (len(code) == 3 and pycountry.countries.get(alpha_3=code) is not None) or \
+        (len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None)
 
 
 def unknown_country() -> SearchStrategy[str]:

@@ -379,7 +379,8 @@ def test_a_removal_is_confirmed_first_and_can_be_undone_from_the_history(
 def test_countries_are_picked_by_name_in_the_users_language_and_stored_as_codes(
         analyst: Browser, exchange: Exchange, people: dict) -> None:
     form = analyst.get("/cases/new").text
-    assert form.count('list="countries"') == 4 and form.count('<datalist id="countries">') == 1
+    # four concerned states and the first item row's country of manufacture
+    assert form.count('list="countries"') == 5 and form.count('<datalist id="countries">') == 1
     assert '<option value="DEU">Germany</option>' in form
     assert analyst.post("/language", {"lang": "fr"}).status_code == 302
     assert '<option value="DEU">Allemagne</option>' in analyst.get("/cases/new").text
@@ -393,3 +394,30 @@ def test_countries_are_picked_by_name_in_the_users_language_and_stored_as_codes(
     assert (summary["found_on"], summary["found_at"]) == ("2026-02-03", "Kidira")
     page = analyst.get(response.location).text
     assert "Allemagne (DEU)" in page and "2026-02-03, Kidira" in page
+
+
+def test_a_case_and_its_first_items_are_logged_in_one_form(analyst: Browser,
+                                                          exchange: Exchange,
+                                                          people: dict) -> None:
+    form = analyst.get("/cases/new").text
+    assert 'name="items.0.category"' in form and 'name="items.1.category"' not in form
+    typed = {"title": "Rifles and cartridges at Kidira", "item_rows": "1",
+             "items.0.category": "small_arms", "items.0.quantity": "12",
+             "items.0.serial": "KD-0042"}
+    before = events(exchange)
+    more = analyst.post("/cases/new", dict(typed, more_rows="1"))
+    assert more.status_code == 200 and 'name="items.1.category"' in more.text
+    assert 'value="KD-0042"' in more.text and events(exchange) == before  # nothing saved
+    second = {"item_rows": "3", "items.2.category": "ammunition", "items.2.quantity": "many",
+              "items.2.lot": "LOT-9"}  # row 2 is bad; row 1 is left empty
+    refused = analyst.post("/cases/new", {**typed, **second})
+    assert refused.status_code == 422 and events(exchange) == before  # nothing at all
+    assert error_next_to(refused, "items.2.quantity")
+    assert 'value="LOT-9"' in refused.text and 'value="KD-0042"' in refused.text
+    response = analyst.post("/cases/new", {**typed, **second, "items.2.quantity": "900"})
+    assert response.status_code == 302, response.text
+    case_id = UUID(response.location.rstrip("/").rsplit("/", 1)[-1])
+    items = exchange.cases.view(people["FRA"], case_id).items.values()
+    assert sorted((i["category"], i["quantity"]) for i in items) == \
+        [("ammunition", 900), ("small_arms", 12)]
+    assert events(exchange) == before + 3  # opened, two items: one transaction

@@ -143,9 +143,9 @@ def test_eight_users_signing_in_at_once_on_gunicorn_with_threads_all_get_in(
         deadline = time.monotonic() + 60
         while True:
             try:
-                requests.get(f"{base}/login", timeout=5)
+                requests.get(f"{base}/login", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up, or still booting
                 assert server.poll() is None, server.stderr.read().decode()[-2000:]
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)

@@ -67,6 +67,8 @@ SUMMARY_SPECS = (
     Spec("narrative", text(20_000), over_long(20_000)),
     Spec("point_of_diversion", optional(choice(POINTS_OF_DIVERSION)),
          not_a_choice(POINTS_OF_DIVERSION), or_default("unknown")),
+    Spec("found_on", optional(past_day()), not_a_past_day()),
+    Spec("found_at", text(200), over_long(200)),
     *(Spec(f"concerned_{role}", optional(known_country()), unknown_country(), upper)
       for role in CONCERNED_ROLES),
 )
@@ -185,6 +187,7 @@ def expected_summary(drawn: dict[str, Any]) -> dict[str, Any]:
     return {"title": drawn["title"].strip(), "narrative": drawn["narrative"].strip(),
             "point_of_diversion": specs["point_of_diversion"].expect(
                 drawn["point_of_diversion"]),
+            "found_on": drawn["found_on"].strip(), "found_at": drawn["found_at"].strip(),
             "concerned": {role: upper(drawn[f"concerned_{role}"]) for role in CONCERNED_ROLES
                           if drawn[f"concerned_{role}"].strip()}}
 

@@ -24,12 +24,12 @@ from .schemas import (
     CasePage,
     CaseRowOut,
     CaseSearchQuery,
-    CaseSummary,
     ConsentIn,
     HistoryEntryOut,
     HistoryOut,
     ItemIn,
     LegIn,
+    NewCase,
     NoteIn,
     PolicyOut,
     RetentionIn,
@@ -107,9 +107,11 @@ def delete_search(viewer: Viewer, search_id: str) -> None:
 
 
 @operation(bp, "POST", "/cases", summary="Log a new case (only your state can read it)",
-           tag="cases", body=CaseSummary, response=CaseOut, status=201, errors=(403,))
-def open_case(viewer: Viewer, body: CaseSummary) -> CaseOut:
-    return _case(viewer, get_exchange().cases.open_case(viewer, body.model_dump()))
+           tag="cases", body=NewCase, response=CaseOut, status=201, errors=(403,))
+def open_case(viewer: Viewer, body: NewCase) -> CaseOut:
+    summary = body.model_dump()
+    return _case(viewer, get_exchange().cases.open_case(viewer, summary,
+                                                        summary.pop("items")))
 
 
 @operation(bp, "GET", CASE, summary="A case as your state can read it", tag="cases",

@@ -100,6 +100,10 @@ class SummaryRevision(Versioned, CaseSummary):  # type: ignore[misc,valid-type]
 
 
 ItemIn = body("ItemIn", content.ITEM, Versioned)
+NewItem = body("NewItem", content.ITEM, Strict)
+NewCase = body("NewCase", (), CaseSummary, items=(
+    list[NewItem], Field([], max_length=content.MAX_FIRST_ITEMS,  # type: ignore[valid-type]
+                         description="The case's first items, logged with it: all or none")))
 ActorIn = body("ActorIn", content.ACTOR, Versioned)
 LegIn = body("LegIn", content.LEG, Versioned)
 NoteIn = body("NoteIn", content.NOTE, Versioned)
