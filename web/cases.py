@@ -24,15 +24,16 @@ from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import (
-    MAX_ITEM_ROWS,
+    FIRST_PARTS,
+    MAX_ROWS,
     PART_FIELDS,
     SUMMARY,
     Field,
-    item_row,
-    item_row_count,
+    part_row,
     read,
-    read_items,
+    read_rows,
     read_summary,
+    row_count,
     status_fields,
     summary_values,
 )
@@ -210,14 +211,16 @@ def open_portal_to_new_parties(exchange: Any, viewer: Viewer) -> dict[str, list[
 # A new case
 
 
-def new_case_page(values: MultiDict[str, str], rows: int, errors: dict[str, str] | None = None,
-                  status: int = 200) -> tuple[str, int]:
-    """The case and its first items in one form: one row per item, more rows on request."""
+def new_case_page(values: MultiDict[str, str], rows: dict[str, int],
+                  errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    """The case with its first items, actors and route legs in one form: rows of each,
+    more rows on request."""
     return render_template("cases/form.html", case=None, heading=_("Log a new case"),
                            fields=SUMMARY, values=values, action=url_for("cases.new"),
                            version=None, errors=errors or {}, explained=None, now=None,
-                           item_rows=[item_row(n) for n in range(rows)],
-                           more_rows=rows < MAX_ITEM_ROWS), status
+                           part_rows={kind: [part_row(kind, n) for n in range(count)]
+                                      for kind, count in rows.items()},
+                           max_rows=MAX_ROWS), status
 
 
 @bp.get("/new")
@@ -225,29 +228,34 @@ def new_case_page(values: MultiDict[str, str], rows: int, errors: dict[str, str]
 def new() -> Any:
     if not current_viewer().has(ANALYST):
         raise Forbidden("Only analysts log cases.")
-    return new_case_page(MultiDict(), 1)
+    return new_case_page(MultiDict(), dict.fromkeys(FIRST_PARTS, 1))
 
 
 @bp.post("/new")
 @login_required
 def create() -> Any:
-    form, rows = request.form, item_row_count(request.form)
-    if form.get("more_rows"):  # nothing is saved: the same form with one more row
-        return new_case_page(form, min(rows + 1, MAX_ITEM_ROWS))
-    filled = read_items(form, rows)
+    form = request.form
+    rows = {kind: row_count(form, kind) for kind in FIRST_PARTS}
+    if form.get("more_rows") in FIRST_PARTS:  # nothing is saved: one more row of that kind
+        kind = form["more_rows"]
+        return new_case_page(form, dict(rows, **{kind: min(rows[kind] + 1, MAX_ROWS)}))
+    filled = {kind: read_rows(form, kind, rows[kind]) for kind in FIRST_PARTS}
     try:
-        case_id = get_exchange().cases.open_case(current_viewer(), read_summary(form),
-                                                 [item for _, item in filled])
+        case_id = get_exchange().cases.open_case(
+            current_viewer(), read_summary(form),
+            *([part for _, part in filled[kind]] for kind in FIRST_PARTS))
     except DivexError as error:
-        if error.field and error.field.startswith("items."):  # the row as the user sees it
-            _items, n, name = error.field.split(".", 2)
-            error.field = f"items.{filled[int(n)][0]}.{name}"
-        fields = (*SUMMARY, *(f for n in range(rows) for f in item_row(n)))
+        path = (error.field or "").split(".")  # items.<n>.<field>: n among filled rows
+        if len(path) == 3 and path[0][:-1] in filled and path[1].isdigit():
+            row = filled[path[0][:-1]][int(path[1])][0]  # the row as the user sees it
+            error.field = f"{path[0]}.{row}.{path[2]}"
+        fields = (*SUMMARY, *(f for kind, count in rows.items() for n in range(count)
+                              for f in part_row(kind, n)))
         return new_case_page(form, rows, field_errors(error, fields), error.status)
+    items = len(filled["item"])
     logged = ngettext("The case is logged with %(num)s item. Only your state can read it.",
                       "The case is logged with %(num)s items. Only your state can read it.",
-                      len(filled)) if filled else _("The case is logged. Only your state "
-                                                     "can read it.")
+                      items) if items else _("The case is logged. Only your state can read it.")
     return to_case(case_id, logged)
 
 

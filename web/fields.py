@@ -83,26 +83,30 @@ NOTE = fields_of(content.NOTE, {"text": _l("Note")})
 
 PART_FIELDS = {"item": ITEM, "actor": ACTOR, "leg": LEG, "note": NOTE}
 
-MAX_ITEM_ROWS = content.MAX_FIRST_ITEMS  # rows on the new-case form
+# The parts the new-case form takes in rows, as the domain names them (``items.0.serial``).
+FIRST_PARTS = ("item", "actor", "leg")
+MAX_ROWS = content.MAX_FIRST_PARTS
 
 
-def item_row(n: int) -> tuple[Field, ...]:
-    """Row ``n`` of the new-case form's items, named as the domain names its errors."""
-    return tuple(replace(f, name=f"items.{n}.{f.name}") for f in ITEM)
+def part_row(kind: str, n: int) -> tuple[Field, ...]:
+    """Row ``n`` of the new-case form's parts of a kind, named as the domain names its
+    errors."""
+    return tuple(replace(f, name=f"{kind}s.{n}.{f.name}") for f in PART_FIELDS[kind])
 
 
-def item_row_count(form: MultiDict[str, str]) -> int:
-    return max(1, min(MAX_ITEM_ROWS, form.get("item_rows", 1, type=int) or 1))
+def row_count(form: MultiDict[str, str], kind: str) -> int:
+    return max(1, min(MAX_ROWS, form.get(f"{kind}_rows", 1, type=int) or 1))
 
 
-def read_items(form: MultiDict[str, str], rows: int) -> list[tuple[int, dict[str, Any]]]:
-    """The filled rows as (row number, item); a row left empty adds no item."""
+def read_rows(form: MultiDict[str, str], kind: str,
+              rows: int) -> list[tuple[int, dict[str, Any]]]:
+    """The filled rows of a kind as (row number, part); a row left empty adds nothing."""
     found = []
     for n in range(rows):
-        values = read(form, item_row(n))
-        item = {name.rsplit(".", 1)[-1]: value for name, value in values.items()}
-        if any(str(v).strip() if not isinstance(v, list) else v for v in item.values()):
-            found.append((n, item))
+        values = read(form, part_row(kind, n))
+        part = {name.rsplit(".", 1)[-1]: value for name, value in values.items()}
+        if any(str(v).strip() if not isinstance(v, list) else v for v in part.values()):
+            found.append((n, part))
     return found
 
 

@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from cases.casework.case import BILATERAL, MEETING, NATIONAL, PORTAL, Case
 from cases.casework.content import (
-    MAX_FIRST_ITEMS,
+    MAX_FIRST_PARTS,
     validate_actor,
     validate_item,
     validate_leg,
@@ -74,31 +74,34 @@ class Cases:
     # Commands
 
     def open_case(self, viewer: Viewer, summary: dict[str, Any],
-                  items: Sequence[dict[str, Any]] = ()) -> UUID:
+                  items: Sequence[dict[str, Any]] = (), actors: Sequence[dict[str, Any]] = (),
+                  legs: Sequence[dict[str, Any]] = ()) -> UUID:
         """Logs a new case, readable by the viewer's state only (tier `national`), with its
-        first items if given: all of it, or nothing (a bad item names its field as
-        ``items.<n>.<field>``)."""
+        first items, actors and route legs if given: all of it, or nothing. A bad part
+        names its field as ``items.<n>.<field>`` (``actors.``, ``legs.``)."""
         if not viewer.has(ANALYST):
             raise Forbidden("Only analysts log cases.")
         content = validate_summary(summary)
-        if len(items) > MAX_FIRST_ITEMS:
-            raise InvalidInput("At most %(limit)s items are logged with a new case; add more "
-                               "on the case page.", field="items", limit=MAX_FIRST_ITEMS)
         parts = []
-        for n, item in enumerate(items):
-            try:
-                parts.append(self._validated("item", item))
-            except DivexError as error:
-                error.field = f"items.{n}.{error.field}" if error.field else f"items.{n}"
-                raise
+        for kind, given in (("item", items), ("actor", actors), ("leg", legs)):
+            if len(given) > MAX_FIRST_PARTS:
+                raise InvalidInput("At most %(limit)s of each kind are logged with a new case; "
+                                   "add more on the case page.", field=f"{kind}s",
+                                   limit=MAX_FIRST_PARTS)
+            for n, data in enumerate(given):
+                try:
+                    parts.append((kind, self._validated(kind, data)))
+                except DivexError as error:
+                    error.field = f"{kind}s.{n}.{error.field}" if error.field else f"{kind}s.{n}"
+                    raise
         case_id = uuid.uuid4()
         key = CaseKey.generate(1)
         granted = self.sealing.grant(case_id, [key], [viewer.state])
         case = Case.open(viewer.actor, case_id, granted.grants,
                          title=seal_title(key, case_id, 1, content["title"]),
                          body=seal_body(key, case_id, 1, Case.Opened, content))
-        for part in parts:
-            case.add_part(viewer.actor, "item", uuid.uuid4().hex[:12],
+        for kind, part in parts:
+            case.add_part(viewer.actor, kind, uuid.uuid4().hex[:12],
                           self._seal(key, case, Case.PartAdded, part))
         self._save(case, granted, by=viewer)
         return case_id

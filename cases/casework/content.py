@@ -95,7 +95,7 @@ LEG = (
     Spec("notes", LONG_TEXT, limit=2000),
 )
 NOTE = (Spec("text", LONG_TEXT, required=True, limit=20_000),)
-MAX_FIRST_ITEMS = 20  # items logged with a new case; more are added to the case one by one
+MAX_FIRST_PARTS = 20  # items (actors, legs) logged with a new case; more go one by one
 PARTS = {"item": ITEM, "actor": ACTOR, "leg": LEG, "note": NOTE}
 
 

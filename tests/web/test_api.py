@@ -231,6 +231,8 @@ def test_the_token_secret_is_not_stored(app: Flask, exchange: Exchange,
     (dict(SUMMARY, items=[ITEM, dict(ITEM, quantity=0)]), "items.1.quantity"),
     (dict(SUMMARY, items=[{"quantity": 3}]), "items.0.category"),
     (dict(SUMMARY, items=[ITEM] * 21), "items"),
+    (dict(SUMMARY, legs=[{"origin": "DEU"}]), "legs.0.destination"),
+    (dict(SUMMARY, actors=[{"role": "broker"}]), "actors.0.name"),
 ])
 def test_bad_bodies_get_a_field_message_and_store_nothing(
         api: Api, exchange: Exchange, body: dict[str, Any], field: str) -> None:
@@ -243,15 +245,18 @@ def test_bad_bodies_get_a_field_message_and_store_nothing(
     assert events(exchange) == before
 
 
-def test_a_case_is_logged_with_its_first_items_in_one_request(api: Api,
+def test_a_case_is_logged_with_its_first_parts_in_one_request(api: Api,
                                                              exchange: Exchange) -> None:
     before = events(exchange)
     items = [ITEM, dict(ITEM, serial="SN-2")]
-    response = api.call("POST", "/cases", json=dict(SUMMARY, items=items))
+    response = api.call("POST", "/cases", json=dict(
+        SUMMARY, items=items, actors=[{"role": "broker", "name": "Saloum SARL"}],
+        legs=[{"origin": "DEU", "destination": "MLI"}]))
     assert response.status_code == 201, response.json
     case = response.json
     assert sorted(i["serial"] for i in case["items"].values()) == ["SN-123", "SN-2"]
-    assert case["version"] == 3 and events(exchange) == before + 3
+    assert [a["name"] for a in case["actors"].values()] == ["Saloum SARL"]
+    assert case["version"] == 5 and events(exchange) == before + 5
 
 
 def test_a_body_that_is_not_a_json_object_is_a_400(api: Api, exchange: Exchange) -> None:

@@ -379,8 +379,8 @@ def test_a_removal_is_confirmed_first_and_can_be_undone_from_the_history(
 def test_countries_are_picked_by_name_in_the_users_language_and_stored_as_codes(
         analyst: Browser, exchange: Exchange, people: dict) -> None:
     form = analyst.get("/cases/new").text
-    # four concerned states and the first item row's country of manufacture
-    assert form.count('list="countries"') == 5 and form.count('<datalist id="countries">') == 1
+    # four concerned states; the first item, actor and route leg rows' countries
+    assert form.count('list="countries"') == 8 and form.count('<datalist id="countries">') == 1
     assert '<option value="DEU">Germany</option>' in form
     assert analyst.post("/language", {"lang": "fr"}).status_code == 302
     assert '<option value="DEU">Allemagne</option>' in analyst.get("/cases/new").text
@@ -396,7 +396,7 @@ def test_countries_are_picked_by_name_in_the_users_language_and_stored_as_codes(
     assert "Allemagne (DEU)" in page and "2026-02-03, Kidira" in page
 
 
-def test_a_case_and_its_first_items_are_logged_in_one_form(analyst: Browser,
+def test_a_case_and_its_first_parts_are_logged_in_one_form(analyst: Browser,
                                                           exchange: Exchange,
                                                           people: dict) -> None:
     form = analyst.get("/cases/new").text
@@ -405,7 +405,7 @@ def test_a_case_and_its_first_items_are_logged_in_one_form(analyst: Browser,
              "items.0.category": "small_arms", "items.0.quantity": "12",
              "items.0.serial": "KD-0042"}
     before = events(exchange)
-    more = analyst.post("/cases/new", dict(typed, more_rows="1"))
+    more = analyst.post("/cases/new", dict(typed, more_rows="item"))
     assert more.status_code == 200 and 'name="items.1.category"' in more.text
     assert 'value="KD-0042"' in more.text and events(exchange) == before  # nothing saved
     second = {"item_rows": "3", "items.2.category": "ammunition", "items.2.quantity": "many",
@@ -414,10 +414,21 @@ def test_a_case_and_its_first_items_are_logged_in_one_form(analyst: Browser,
     assert refused.status_code == 422 and events(exchange) == before  # nothing at all
     assert error_next_to(refused, "items.2.quantity")
     assert 'value="LOT-9"' in refused.text and 'value="KD-0042"' in refused.text
-    response = analyst.post("/cases/new", {**typed, **second, "items.2.quantity": "900"})
+    route = {"leg_rows": "2", "legs.0.origin": "DEU", "legs.0.destination": "SEN",
+             "legs.1.origin": "SEN", "legs.1.destination": "MLI", "legs.1.mode": "road",
+             "actor_rows": "1", "actors.0.role": "broker", "actors.0.name": "Saloum SARL"}
+    bad_leg = analyst.post("/cases/new", {**typed, **second, **route, "items.2.quantity": "9",
+                                          "legs.1.destination": ""})
+    assert bad_leg.status_code == 422 and error_next_to(bad_leg, "legs.1.destination")
+    assert 'value="Saloum SARL"' in bad_leg.text and events(exchange) == before
+    response = analyst.post("/cases/new", {**typed, **second, **route,
+                                           "items.2.quantity": "900"})
     assert response.status_code == 302, response.text
     case_id = UUID(response.location.rstrip("/").rsplit("/", 1)[-1])
-    items = exchange.cases.view(people["FRA"], case_id).items.values()
-    assert sorted((i["category"], i["quantity"]) for i in items) == \
+    view = exchange.cases.view(people["FRA"], case_id)
+    assert sorted((i["category"], i["quantity"]) for i in view.items.values()) == \
         [("ammunition", 900), ("small_arms", 12)]
-    assert events(exchange) == before + 3  # opened, two items: one transaction
+    assert [a["name"] for a in view.actors.values()] == ["Saloum SARL"]
+    assert sorted((leg["origin"], leg["destination"]) for leg in view.legs.values()) == \
+        [("DEU", "SEN"), ("SEN", "MLI")]
+    assert events(exchange) == before + 6  # opened, two items, an actor, two legs: at once

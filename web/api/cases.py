@@ -110,8 +110,8 @@ def delete_search(viewer: Viewer, search_id: str) -> None:
            tag="cases", body=NewCase, response=CaseOut, status=201, errors=(403,))
 def open_case(viewer: Viewer, body: NewCase) -> CaseOut:
     summary = body.model_dump()
-    return _case(viewer, get_exchange().cases.open_case(viewer, summary,
-                                                        summary.pop("items")))
+    return _case(viewer, get_exchange().cases.open_case(
+        viewer, summary, summary.pop("items"), summary.pop("actors"), summary.pop("legs")))
 
 
 @operation(bp, "GET", CASE, summary="A case as your state can read it", tag="cases",

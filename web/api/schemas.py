@@ -101,9 +101,17 @@ class SummaryRevision(Versioned, CaseSummary):  # type: ignore[misc,valid-type]
 
 ItemIn = body("ItemIn", content.ITEM, Versioned)
 NewItem = body("NewItem", content.ITEM, Strict)
-NewCase = body("NewCase", (), CaseSummary, items=(
-    list[NewItem], Field([], max_length=content.MAX_FIRST_ITEMS,  # type: ignore[valid-type]
-                         description="The case's first items, logged with it: all or none")))
+NewActor = body("NewActor", content.ACTOR, Strict)
+NewLeg = body("NewLeg", content.LEG, Strict)
+
+
+def _first(part: Any, what: str) -> tuple[Any, Any]:
+    return list[part], Field([], max_length=content.MAX_FIRST_PARTS,
+                             description=f"The case's first {what}, logged with it: all or none")
+
+
+NewCase = body("NewCase", (), CaseSummary, items=_first(NewItem, "items"),
+               actors=_first(NewActor, "actors"), legs=_first(NewLeg, "route legs"))
 ActorIn = body("ActorIn", content.ACTOR, Versioned)
 LegIn = body("LegIn", content.LEG, Versioned)
 NoteIn = body("NoteIn", content.NOTE, Versioned)
