@@ -31,7 +31,7 @@ from . import (
     transparency,
 )
 from .extensions import babel, csrf, select_locale, template_globals
-from .labels import country, country_list, event_label, label, tier_explained
+from .labels import colon, country, country_list, event_label, label, tier_explained
 from .sessions import ServerSessionInterface
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
@@ -100,6 +100,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.globals["country_list"] = country_list
     app.jinja_env.filters["explained"] = tier_explained
+    app.jinja_env.filters["colon"] = colon
     errors.register(app)
     return app
 

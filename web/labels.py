@@ -218,6 +218,13 @@ TIERS_EXPLAINED = {
 }
 
 
+def colon(text: str) -> Markup:
+    """A label and its colon as the user's language writes it: French puts a no-break space
+    before it ("Statut : …"). Babel's locale data has no such rule."""
+    language = str(get_locale() or "en")
+    return Markup("{}\u00a0:" if language.startswith("fr") else "{}:").format(text)
+
+
 def tier_explained(tier: str) -> str:
     return str(TIERS_EXPLAINED.get(tier, ""))
 

@@ -432,3 +432,13 @@ def test_a_case_and_its_first_parts_are_logged_in_one_form(analyst: Browser,
     assert sorted((leg["origin"], leg["destination"]) for leg in view.legs.values()) == \
         [("DEU", "SEN"), ("SEN", "MLI")]
     assert events(exchange) == before + 6  # opened, two items, an actor, two legs: at once
+
+
+def test_french_puts_a_no_break_space_before_its_colons_and_english_does_not(
+        analyst: Browser, case: dict[str, str]) -> None:
+    english = analyst.get(f"/cases/{case['case_id']}").text
+    assert "Status: Suspected" in english and "Readable by:</strong>" in english
+    assert analyst.post("/language", {"lang": "fr"}).status_code == 302
+    french = analyst.get(f"/cases/{case['case_id']}").text
+    assert "Statut\u00a0: Soupçonné" in french and "Lisible par\u00a0:</strong>" in french
+    assert "Statut:" not in french
