@@ -35,8 +35,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from uuid import uuid5
+from uuid import UUID, uuid5
 
+from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import func, insert, select, update
 
 from cases.identity.directory import SECRETARIAT_CODE
@@ -170,7 +171,8 @@ class Mailer:
         for recipient in recipients.values():
             mode = recipient.mode(item.kind)
             if mode == IMMEDIATELY:
-                subject, body = mail_text.item_mail(self.words, item.kind, at, self.zone,
+                subject, body = mail_text.item_mail(self._words_for(recipient.user_id),
+                                                    item.kind, at, self.zone,
                                                     self.settings.base_url)
                 outbox.queue_message(db, message_id(item.item_id, recipient.user_id),
                                      recipient.user_id, recipient.address, item.kind,
@@ -181,6 +183,15 @@ class Mailer:
                 db.execute(insert(mail_digest_entries).values(
                     user_id=recipient.user_id, item_id=item.item_id, kind=item.kind,
                     day=at.astimezone(self.zone).date()))
+
+    def _words_for(self, user_id: str) -> dict[str, Any]:
+        """The language the user chose, alone; every language, English first, until they
+        choose one."""
+        try:
+            language = self.exchange.ledger.repository.get(UUID(user_id)).language
+        except (AggregateNotFoundError, ValueError, AttributeError):
+            language = ""
+        return {language: self.words[language]} if language in self.words else self.words
 
     def _concerned(self, item: Any) -> list[str]:
         """The active users the item is for: its user, or its state's users of its kind's
@@ -205,8 +216,8 @@ class Mailer:
                     e.user_id == user_id, e.day == day).group_by(e.kind)).tuples().all())
                 recipient = self.exchange.mail_addresses.recipients([user_id]).get(user_id)
                 if counts and recipient is not None:
-                    subject, body = mail_text.digest_mail(self.words, counts, day,
-                                                          self.settings.base_url)
+                    subject, body = mail_text.digest_mail(self._words_for(user_id), counts,
+                                                          day, self.settings.base_url)
                     composed += outbox.queue_message(
                         db, message_id(f"digest/{day.isoformat()}", user_id), user_id,
                         recipient.address, "digest", subject, body, now)

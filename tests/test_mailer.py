@@ -4,6 +4,7 @@ what, preferences and digests, no case content, retries, and never a mail twice.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -271,3 +272,20 @@ def test_auditors_are_mailed_a_checkpoint_until_their_state_cosigns_it(
     exchange.witness.cosign(people["FRA.auditor"])
     assert mailer(exchange, server).run_once().counts["sent"] == 1
     assert [m["To"] for m in server.inbox.messages] == [german]
+
+
+def test_a_user_who_chose_a_language_gets_mails_in_it_alone(
+        exchange: Exchange, people: dict[str, Viewer], server: SmtpServer) -> None:
+    mailing(exchange, server.url)
+    exchange.directory.choose_language(people["DEU.analyst"], "fr")
+    confirmed(exchange, people["DEU.analyst"])
+    share(exchange, people)
+    mailer(exchange, server).run_once()
+    [message] = server.inbox.messages
+    [text] = server.inbox.bodies()
+    subject = str(make_header(decode_header(message["Subject"])))
+    assert subject == "divex : Un dossier a été partagé avec votre État"
+    assert "Un dossier a été partagé avec votre État." in text
+    assert "A case was shared with your state." not in text
+    assert "Se compartió un caso con su Estado." not in text
+    assert "Ce courriel ne contient aucun contenu de dossier." in text

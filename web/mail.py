@@ -33,7 +33,7 @@ LANGUAGES = ("en", "fr", "es")
 
 def translators() -> dict[str, Callable[[str], str]]:
     """One gettext per language of the catalogs, English first (for mails, which are sent
-    outside any request and so in every language)."""
+    outside any request: in the user's chosen language, or in every one)."""
     folder = Path(__file__).parent / "translations"
     return {lang: Translations.load(str(folder), [lang]).gettext for lang in LANGUAGES}
 

@@ -1,5 +1,6 @@
-"""The words of divex's mails: what kind of thing happened, when, and a link to sign in, in each
-language of the exchange. Never case content: no title, no number, no item, no state's name.
+"""The words of divex's mails: what kind of thing happened, when, and a link to sign in, in the
+languages given (the user's chosen one, or each language of the exchange). Never case
+content: no title, no number, no item, no state's name.
 
 Composed from `N_`-marked templates, translated by the ``translators`` the mailer passes in
 (one gettext function per language, from the web catalogs).
