@@ -15,7 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api
 
-# No inline script or style anywhere, not even with a nonce: the pages need no JavaScript and
+# No inline script or style anywhere, not even with a nonce: the pages work without JavaScript
+# (static/fields.js only hides fields that do not apply), and
 # the charts are inline SVG without CSS (see web/charts.py).
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",

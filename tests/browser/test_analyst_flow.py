@@ -81,3 +81,20 @@ def test_case_shared_bilaterally_reaches_only_the_named_state(
     assert TITLE not in page.content() and SERIAL not in page.content()
     page.screenshot(path=str(shots / "4-third-state-sees-nothing.png"), full_page=True)
     assert len(list(shots.iterdir())) == 4
+
+
+def test_ammunition_fields_follow_the_category_and_nothing_typed_is_hidden(
+        live_server: str, browser: Any) -> None:
+    page = browser.new_page()
+    sign_in(page, live_server, "fra.analyst")
+    page.goto(f"{live_server}/cases/new")
+    lot = page.locator("[id='f-items.0.lot']")
+    assert lot.is_visible()  # no category chosen yet: every field is offered
+    page.select_option("[id='f-items.0.category']", "small_arms")
+    assert not lot.is_visible() and not page.locator("[id='f-items.0.headstamp']").is_visible()
+    page.select_option("[id='f-items.0.category']", "ammunition")
+    assert lot.is_visible()
+    lot.fill("LOT-77")
+    page.select_option("[id='f-items.0.category']", "small_arms")
+    assert lot.is_visible()  # it holds a value: never sent unseen
+    page.close()
