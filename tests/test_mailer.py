@@ -4,9 +4,9 @@ what, preferences and digests, no case content, retries, and never a mail twice.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email.header import decode_header, make_header
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
