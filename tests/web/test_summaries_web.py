@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask import Flask
 
 from infra.wiring import Exchange
@@ -117,3 +118,31 @@ def test_a_chart_with_nothing_to_draw_says_so_instead_of_an_empty_axis(
     assert "Share of traced cases" in page.text  # each empty chart keeps its title
     assert secretariat.post("/language", {"lang": "fr"}).status_code == 302
     assert secretariat.get("/summaries/").text.count("Rien à afficher") == 3
+
+
+ENGLISH_REASONS = ["fewer than 5 cases", "fewer than 3 reporting states",
+                   "one state holds more than 60%", "one case holds more than 60%",
+                   "moved by fewer than 5 since the last edition",
+                   "protects region|2026|Europe", "a zero beside a suppressed figure",
+                   "suppressed in an earlier edition"]
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_every_audit_reason_reads_in_the_users_language(app: Flask, language: str) -> None:
+    from web.audit_reasons import audit_reason
+
+    with app.test_request_context(headers={"Accept-Language": language}):
+        translated = [audit_reason(r) for r in ENGLISH_REASONS]
+    assert all(t != r for t, r in zip(translated, ENGLISH_REASONS, strict=True)), translated
+    assert all(any(d in t for d in "0123456789") for t in translated[:5] + translated[5:6])
+    assert translated[5].endswith({"fr": "Région / 2026 / Europe",
+                                   "es": "Región / 2026 / Europa"}[language])
+
+
+def test_the_secretariat_reads_the_audit_in_french(app: Flask, exchange: Exchange) -> None:
+    consented_cases(exchange, 2)
+    secretariat = Browser(app.test_client())
+    secretariat.login("secretariat")
+    assert secretariat.post("/language", {"lang": "fr"}).status_code == 302
+    page = secretariat.get("/summaries/").text
+    assert "moins de 5 dossiers" in page and "fewer than" not in page
