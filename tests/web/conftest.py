@@ -43,9 +43,13 @@ class Authenticator:
 
     def code(self) -> str:
         """The code of the earliest time step the server will still take (now-1..now+1, each
-        once), as a user would wait for the next one; a recovery code when none is left."""
-        now = int(time.time()) // 30
-        for step in (now - 1, now, now + 1):
+        once), as a user would wait for the next one; a recovery code when none is left.
+        The previous step is used only while it stays valid for 10 s more: a request that
+        crosses a step's end under load must not find its code expired."""
+        moment = time.time()
+        now = int(moment) // 30
+        earliest = now - 1 if moment % 30 < 20 else now
+        for step in range(earliest, now + 2):
             if step > self.last_step:
                 self.last_step = step
                 return pyotp.TOTP(self.secret).at(step * 30)
