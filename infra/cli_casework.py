@@ -14,7 +14,7 @@ from uuid import UUID
 import click
 
 from cases.casework.case import BILATERAL, PORTAL
-from cases.casework.content import CHOICE, CHOICES, PARTS, SUMMARY, Spec
+from cases.casework.content import CHOICE, CHOICES, PARTS, SERIALS, SUMMARY, Spec
 from cases.casework.view import CaseView
 from projections.case_index import CaseFilter
 from web.cases import open_portal_to_new_parties
@@ -41,6 +41,9 @@ def spec_options(specs: tuple[Spec, ...]) -> Callable[[Callable[..., Any]], Call
                 option = click.option(flag, spec.name, multiple=True,
                                       type=click.Choice(spec.choices),
                                       help="Repeat for several.")
+            elif spec.type == SERIALS:
+                option = click.option(flag, spec.name, multiple=True,
+                                      help="Repeat for several serial numbers.")
             elif spec.type == CHOICE:
                 option = click.option(flag, spec.name, type=click.Choice(spec.choices),
                                       required=spec.required)

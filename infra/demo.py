@@ -222,8 +222,10 @@ def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Ran
     case_id = cases.open_case(analyst, summary)
     version = 1
     make, model = rng.choice(MAKERS), f"M{rng.randint(10, 99)}"
-    serial = f"DX-{rng.randint(100000, 999999)}"  # drawn for case 1 too: same demo after
-    serial = serial if number else SEARCH_EXAMPLE_SERIAL
+    first = rng.randint(100000, 999999)  # drawn for case 1 too: same demo after
+    # Seized in a run of consecutive serials, as a lot often is; case 1's are found by search.
+    serial = "\n".join(f"DX-{first + n}" if number else f"{SEARCH_EXAMPLE_SERIAL[:-1]}{4 + n}"
+                        for n in range(min(quantity, 5)))
     cases.add_part(analyst, case_id, version, "item", {
         "category": category, "hs_code": hs_code, "quantity": str(quantity),
         "make": make, "model": model, "serial": serial, "year": str(rng.randint(1975, 2022)),

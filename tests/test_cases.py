@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from cases.casework.content import serials
 from cases.identity.directory import user_id
 from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from crypto import CryptoError, unwrap_case_key
@@ -148,6 +149,8 @@ def test_a_stale_share_is_refused_a_stale_note_is_added(exchange: Exchange,
     ("item", dict(ITEM, year="1700"), "year"),
     ("item", dict(ITEM, country_of_manufacture="XXX"), "country_of_manufacture"),
     ("item", dict(ITEM, flags=["plastic"]), "flags"),
+    ("item", dict(ITEM, quantity="2", serial="A-1\nA-2\nA-3"), "serial"),
+    ("item", dict(ITEM, serial="A-1\n" + "9" * 101), "serial"),
     ("actor", {"role": "broker", "name": ""}, "name"),
     ("actor", {"role": "wizard", "name": "X"}, "role"),
     ("leg", {"origin": "DEU", "destination": "ZZZ"}, "destination"),
@@ -411,6 +414,20 @@ def test_an_item_without_a_marking_condition_keeps_it_unknown(
     exchange.cases.add_part(fra, case_id, 1, "item", {"category": "small_arms", "quantity": "3"})
     item = next(iter(exchange.cases.view(fra, case_id).items.values()))
     assert item["marking_condition"] == "" and item["flags"] == []
+
+
+def test_an_item_line_carries_its_serial_numbers_one_per_line(
+        exchange: Exchange, people: dict) -> None:
+    """Issue 23 item 1: a line of 324 rifles carries its serials; blanks and repeats go."""
+    fra = people["FRA"]
+    case_id = exchange.cases.open_case(fra, SUMMARY)
+    pasted = "\r\n".join(["KR-0001", "", "  KR-0002 ", "KR-0001", *(f"KR-1{n:03}" for n in
+                                                                    range(300))])
+    exchange.cases.add_part(fra, case_id, 1, "item", dict(ITEM, quantity="324", serial=pasted))
+    exchange.cases.add_part(fra, case_id, 2, "item", dict(ITEM, serial=["B-1", "B-2"]))
+    lines = sorted(serials(i) for i in exchange.cases.view(fra, case_id).items.values())
+    assert lines == [["B-1", "B-2"], ["KR-0001", "KR-0002", *(f"KR-1{n:03}" for n in
+                                                              range(300))]]
 
 
 def test_two_analysts_editing_different_parts_both_succeed_the_same_part_collides(

@@ -155,6 +155,18 @@ def test_the_matching_item_or_actor_is_shown(exchange, people, case_id):
     assert [m.kind for m in matches[str(case_id)]] == ["item"]
 
 
+def test_every_serial_of_an_item_line_is_found_whole_or_by_its_start(exchange, people):
+    cases, fra = exchange.cases, people["FRA"]
+    case_id = cases.open_case(fra, SUMMARY)
+    cases.add_part(fra, case_id, 1, "item", dict(ITEM, quantity="3",
+                                                serial="ZB-1001\nZB-2002\nQX-77-31"))
+    for text in ("ZB-2002", "qx 77", "qx7731", "ZB-1001"):
+        assert found(exchange, fra, text) == [str(case_id)], text
+    assert found(exchange, fra, "ZB10012002") == []  # two serials are not one code
+    matches = exchange.search.matches(fra, [str(case_id)], read_query("zb-2002"))
+    assert "ZB-1001, ZB-2002, QX-77-31" in matches[str(case_id)][0].text
+
+
 def test_saved_searches_are_the_users_own(exchange, people):
     fra = people["FRA"]
     search_id = exchange.search.save(fra, "Saloum", {"q": "saloum", "status": "suspected"})

@@ -32,7 +32,15 @@ from . import (
 )
 from .audit_reasons import audit_reason, figure_name
 from .extensions import babel, csrf, select_locale, template_globals
-from .labels import colon, country, country_list, event_label, label, tier_explained
+from .labels import (
+    colon,
+    country,
+    country_list,
+    event_label,
+    first_serial,
+    label,
+    tier_explained,
+)
 from .sessions import ServerSessionInterface
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
@@ -102,6 +110,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["country_list"] = country_list
     app.jinja_env.filters["explained"] = tier_explained
     app.jinja_env.filters["colon"] = colon
+    app.jinja_env.filters["first_serial"] = first_serial
     app.jinja_env.filters["audit_reason"] = audit_reason
     app.jinja_env.filters["figure_name"] = figure_name
     errors.register(app)

@@ -21,6 +21,7 @@ from cases.casework.content import (
     HS_CODE,
     INTEGER,
     LONG_TEXT,
+    SERIALS,
     TEXT,
     Spec,
 )
@@ -38,9 +39,11 @@ class Field:
 
 # How each type of content field is drawn.
 WIDGETS = {TEXT: "text", LONG_TEXT: "textarea", CHOICE: "select", CHOICES: "checkboxes",
-           INTEGER: "number", COUNTRY: "country", DAY: "date", HS_CODE: "text"}
+           INTEGER: "number", COUNTRY: "country", DAY: "date", HS_CODE: "text",
+           SERIALS: "serials"}
 HINTS = {COUNTRY: _l("Type the country's name or its ISO code, e.g. FRA"),
-         HS_CODE: _l("6 to 10 digits, e.g. 930190")}
+         HS_CODE: _l("6 to 10 digits, e.g. 930190"),
+         SERIALS: _l("One per line: paste the list of the line's serial numbers")}
 
 
 def fields_of(specs: tuple[Spec, ...], labels: dict[str, Any]) -> tuple[Field, ...]:
@@ -66,7 +69,7 @@ SUMMARY = (
 
 ITEM = fields_of(content.ITEM, {
     "category": _l("Category"), "quantity": _l("Quantity"), "hs_code": _l("HS code"),
-    "make": _l("Make"), "model": _l("Model"), "serial": _l("Serial number"),
+    "make": _l("Make"), "model": _l("Model"), "serial": _l("Serial numbers"),
     "year": _l("Year of manufacture"), "calibre": _l("Calibre"),
     "country_of_manufacture": _l("Country of manufacture"),
     "import_marking": _l("Import marking"), "marking_condition": _l("Marking condition"),

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import pycountry
 from babel import Locale
 from flask import g
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from cases.casework.content import serials
 from cases.identity.directory import SECRETARIAT_CODE
 
 LABELS = {
@@ -223,6 +225,14 @@ def colon(text: str) -> Markup:
     before it ("Statut : …"). Babel's locale data has no such rule."""
     language = str(get_locale() or "en")
     return Markup("{}\u00a0:" if language.startswith("fr") else "{}:").format(text)
+
+
+def first_serial(item: dict[str, Any]) -> str:
+    """An item's first serial number, and how many more it carries: ``KR-1 (+323)``."""
+    found = serials(item)
+    if len(found) < 2:
+        return "".join(found)
+    return gettext("%(serial)s (+%(more)s)", serial=found[0], more=len(found) - 1)
 
 
 def tier_explained(tier: str) -> str:

@@ -35,8 +35,9 @@ _HS_CODE = re.compile(r"^\d{6,10}$")
 FIRST_YEAR = 1850
 
 
-TEXT, LONG_TEXT, CHOICE, CHOICES, INTEGER, COUNTRY, DAY, HS_CODE = (
-    "text", "long_text", "choice", "choices", "integer", "country", "day", "hs_code")
+TEXT, LONG_TEXT, CHOICE, CHOICES, INTEGER, COUNTRY, DAY, HS_CODE, SERIALS = (
+    "text", "long_text", "choice", "choices", "integer", "country", "day", "hs_code", "serials")
+MAX_SERIALS = 10_000  # serial numbers of one item line
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ ITEM = (
     Spec("hs_code", HS_CODE),
     Spec("make"),
     Spec("model"),
-    Spec("serial"),
+    # One serial number per line: an item line of 324 rifles carries up to 324 of them.
+    Spec("serial", SERIALS, limit=100),
     Spec("year", INTEGER, low=FIRST_YEAR, high=None),
     Spec("calibre", limit=50),
     Spec("country_of_manufacture", COUNTRY),
@@ -190,6 +192,26 @@ def _day(spec: Spec, value: Any) -> str:
     return day.isoformat()
 
 
+def _serials(spec: Spec, value: Any) -> str:
+    """Serial numbers, one per line (a JSON list is taken too), each at most `limit`
+    characters; blank lines and repeats dropped, the order kept."""
+    lines = value if isinstance(value, list | tuple) else _raw(value).splitlines()
+    found = list(dict.fromkeys(s for s in (_raw(line) for line in lines) if s))
+    long = next((s for s in found if len(s) > spec.limit), None)
+    if long is not None:
+        raise InvalidInput("A serial number has at most %(limit)s characters (one per line): "
+                           "%(serial)s", field=spec.name, limit=spec.limit, serial=long[:40])
+    if len(found) > MAX_SERIALS:
+        raise InvalidInput("At most %(limit)s serial numbers per item line.", field=spec.name,
+                           limit=MAX_SERIALS)
+    return "\n".join(found)
+
+
+def serials(item: dict[str, Any]) -> list[str]:
+    """An item's serial numbers, as stored one per line."""
+    return str(item.get("serial") or "").splitlines()
+
+
 def _hs_code(spec: Spec, value: Any) -> str:
     code = _raw(value).replace(".", "").replace(" ", "")
     if code and not _HS_CODE.match(code):
@@ -200,13 +222,19 @@ def _hs_code(spec: Spec, value: Any) -> str:
 
 _CHECKS: dict[str, Callable[[Spec, Any], Any]] = {
     TEXT: _text, LONG_TEXT: _text, CHOICE: _choice, CHOICES: _choices, INTEGER: _integer,
-    COUNTRY: _country, DAY: _day, HS_CODE: _hs_code,
+    COUNTRY: _country, DAY: _day, HS_CODE: _hs_code, SERIALS: _serials,
 }
 
 
 def validate_item(data: dict[str, Any]) -> dict[str, Any]:
-    """An item and its markings (DESIGN §2)."""
-    return validate(ITEM, data)
+    """An item and its markings (DESIGN §2); no more serial numbers than items."""
+    item = validate(ITEM, data)
+    count = len(serials(item))
+    if count > item["quantity"]:
+        raise InvalidInput("%(count)s serial numbers for %(quantity)s items: give the quantity "
+                           "of the line or remove the extra serial numbers.", field="serial",
+                           count=count, quantity=item["quantity"])
+    return item
 
 
 def validate_actor(data: dict[str, Any]) -> dict[str, Any]:

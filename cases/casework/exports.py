@@ -18,14 +18,15 @@ from uuid import UUID, uuid5
 import stix2
 from stix2.properties import IntegerProperty, ListProperty, StringProperty
 
-from cases.casework.content import ITEM, LEG
+from cases.casework.content import ITEM, LEG, serials
 from cases.casework.view import CaseView
 
 NAMESPACE = UUID("0c8e5a52-7f55-4b0e-9d5b-2a8cf1f7d7a4")
 # A state's identity object has no date of its own in a case; a fixed one (the ATT's entry
 # into force) keeps it identical from one export to the next.
 STATE_IDENTITY_DATE = datetime(2014, 12, 24, tzinfo=UTC)
-ITEM_FIELDS = tuple(spec.name for spec in ITEM)
+ITEM_FIELDS = tuple(spec.name for spec in ITEM)  # a CSV cell holds a line's serials, one per line
+STIX_ITEM_FIELDS = (*(f for f in ITEM_FIELDS if f != "serial"), "serials")  # as a list
 LEG_FIELDS = tuple(spec.name for spec in LEG)
 CASE_COLUMNS = ("case_id", "title", "status", "tier", "owner", "point_of_diversion")
 # Spreadsheets run a cell starting with one of these as a formula (CSV injection).
@@ -39,7 +40,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
     ("quantity", IntegerProperty()),
     ("make", StringProperty()),
     ("model", StringProperty()),
-    ("serial", StringProperty()),
+    ("serials", ListProperty(StringProperty)),
     ("year", IntegerProperty()),
     ("calibre", StringProperty()),
     ("country_of_manufacture", StringProperty()),
@@ -88,10 +89,13 @@ def case_objects(view: CaseView) -> list[Any]:
             "created_by_ref": owner}
     parts: list[Any] = []
     for part_id, item in view.items.items():
-        name = " ".join(str(item.get(k) or "") for k in ("make", "model", "serial")).strip()
+        found = serials(item)
+        name = " ".join(str(item.get(k) or "") for k in ("make", "model")).strip()
+        name = " ".join((name, *found[:1])).strip()
         parts.append(DivexItem(id=_id("x-divex-item", view.id, part_id),
                                name=name or str(item.get("category") or "item"),
-                               **_filled(item, ITEM_FIELDS), **made))
+                               **_filled({**item, "serials": found}, STIX_ITEM_FIELDS),
+                               **made))
     for part_id, actor in view.actors.items():
         # Identity roles are an open list: the case's own actor roles (broker, carrier…).
         parts.append(stix2.Identity(

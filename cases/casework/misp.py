@@ -13,6 +13,7 @@ from uuid import UUID, uuid5
 import pycountry
 from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
+from cases.casework.content import serials
 from cases.casework.view import CaseView
 
 NAMESPACE = UUID("6f3f2f4e-2a55-4c3c-8f7e-0b7a6f9b1c21")
@@ -90,9 +91,12 @@ def _item(view: CaseView, part_id: str, item: dict[str, Any]) -> MISPObject:
     details = {k: item.get(k) for k in ("quantity", "hs_code", "year", "country_of_manufacture",
                                          "import_marking", "marking_condition", "flags", "lot",
                                          "headstamp") if item.get(k) not in (None, "", [])}
+    found = serials(item)
+    if len(found) > 1:
+        details["serials"] = ", ".join(found)
     description = " ".join(described) + "".join(f"; {k}: {v}" for k, v in details.items())
     return _add(_object("physical-item", uuid, "item"), uuid, {
-        "item-number": item.get("serial") or part_id, "description": description or "item",
+        "item-number": found[0] if found else part_id, "description": description or "item",
         "case-number": view.id})
 
 

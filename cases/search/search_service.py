@@ -21,6 +21,7 @@ from eventsourcing.persistence import OperationalError
 from sqlalchemy import delete, func, insert, select
 
 from cases.casework.case_service import Cases
+from cases.casework.content import serials
 from cases.casework.view import CaseView
 from cases.kernel.errors import Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import Viewer
@@ -202,8 +203,10 @@ class CaseSearch:
 def describe(kind: str, part: dict[str, Any]) -> str:
     """A part in a few words, as a result shows what matched."""
     if kind == "item":
+        found = serials(part)
+        shown = {**part, "serial": ", ".join(found[:3]) + (" …" if len(found) > 3 else "")}
         fields = ("make", "model", "serial", "lot", "headstamp", "calibre", "import_marking")
-        return " · ".join(str(part[f]) for f in fields if part.get(f))
+        return " · ".join(str(shown[f]) for f in fields if shown.get(f))
     if kind == "actor":
         return " · ".join(str(part[f]) for f in ("name", "country") if part.get(f))
     if kind == "leg":

@@ -82,8 +82,9 @@ def part_terms(kind: str, part: dict[str, Any]) -> set[str]:
         found = _words(part.get(k) for k in (*MARKED, *CODED))
         for name in MARKED:
             found |= _codes(part.get(name), prefixes=False)
-        for name in CODED:
-            found |= _codes(part.get(name), prefixes=True)
+        for name in CODED:  # a serial list holds one serial per line
+            for value in str(part.get(name) or "").splitlines():
+                found |= _codes(value, prefixes=True)
         return found | _countries([part.get("country_of_manufacture")])
     if kind == "actor":
         return _words([part.get("name")]) | _countries([part.get("country")])

@@ -338,7 +338,7 @@ def test_a_colliding_edit_shows_what_is_saved_now_beside_what_was_typed(
     response = analyst.post(f"/cases/{case['case_id']}/item/{case['item']}/edit",
                             {**ITEM, "serial": "SN-TYPED-HERE", "expected_version": opened_at})
     assert response.status_code == 409
-    assert 'value="SN-TYPED-HERE"' in response.text
+    assert ">SN-TYPED-HERE</textarea>" in response.text
     assert "Saved meanwhile: SN-FROM-THE-OTHER-TAB" in response.text
     assert response.text.count("Saved meanwhile") == 1  # only where the two differ
 
@@ -407,13 +407,13 @@ def test_a_case_and_its_first_parts_are_logged_in_one_form(analyst: Browser,
     before = events(exchange)
     more = analyst.post("/cases/new", dict(typed, more_rows="item"))
     assert more.status_code == 200 and 'name="items.1.category"' in more.text
-    assert 'value="KD-0042"' in more.text and events(exchange) == before  # nothing saved
+    assert ">KD-0042</textarea>" in more.text and events(exchange) == before  # nothing saved
     second = {"item_rows": "3", "items.2.category": "ammunition", "items.2.quantity": "many",
               "items.2.lot": "LOT-9"}  # row 2 is bad; row 1 is left empty
     refused = analyst.post("/cases/new", {**typed, **second})
     assert refused.status_code == 422 and events(exchange) == before  # nothing at all
     assert error_next_to(refused, "items.2.quantity")
-    assert 'value="LOT-9"' in refused.text and 'value="KD-0042"' in refused.text
+    assert 'value="LOT-9"' in refused.text and ">KD-0042</textarea>" in refused.text
     route = {"leg_rows": "2", "legs.0.origin": "DEU", "legs.0.destination": "SEN",
              "legs.1.origin": "SEN", "legs.1.destination": "MLI", "legs.1.mode": "road",
              "actor_rows": "1", "actors.0.role": "broker", "actors.0.name": "Saloum SARL"}
@@ -432,6 +432,22 @@ def test_a_case_and_its_first_parts_are_logged_in_one_form(analyst: Browser,
     assert sorted((leg["origin"], leg["destination"]) for leg in view.legs.values()) == \
         [("DEU", "SEN"), ("SEN", "MLI")]
     assert events(exchange) == before + 6  # opened, two items, an actor, two legs: at once
+
+
+def test_an_item_row_takes_a_pasted_list_of_serials(analyst: Browser, exchange: Exchange,
+                                                     people: dict) -> None:
+    pasted = "KD-0042\r\nKD-0043\r\nKD-0044\r\nKD-0045"
+    typed = {"title": "Pistols at Kidira", "item_rows": "1", "items.0.category": "small_arms",
+             "items.0.quantity": "3", "items.0.serial": pasted}
+    before = events(exchange)
+    refused = analyst.post("/cases/new", typed)
+    assert refused.status_code == 422 and events(exchange) == before
+    assert "4 serial numbers for 3 items" in error_next_to(refused, "items.0.serial")
+    assert "KD-0045</textarea>" in refused.text  # the pasted list is kept
+    response = analyst.post("/cases/new", dict(typed, **{"items.0.quantity": "4"}))
+    assert response.status_code == 302, response.text
+    page = analyst.get(response.location).text
+    assert "KD-0042<br>KD-0043<br>KD-0044" in page and "and 1 more" in page
 
 
 def test_french_puts_a_no_break_space_before_its_colons_and_english_does_not(

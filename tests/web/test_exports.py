@@ -123,7 +123,7 @@ def test_a_readable_case_comes_whole_in_the_bundle(app: Flask, world: dict[str, 
     assert report.x_divex_point_of_diversion == SUMMARY["point_of_diversion"]
     referred = [objects[ref] for ref in report.object_refs]
     by_type = {o.type: o for o in referred}
-    assert by_type["x-divex-item"].serial == text["serial"]
+    assert by_type["x-divex-item"].serials == [text["serial"]]
     assert by_type["x-divex-item"].quantity == int(ITEM["quantity"])
     assert by_type["x-divex-route-leg"].destination == LEG["destination"]
     actor = next(o for o in referred if o.type == "identity" and o.name == text["actor"])

@@ -19,6 +19,7 @@ from cases.casework.content import (
     HS_CODE,
     INTEGER,
     LONG_TEXT,
+    SERIALS,
     TEXT,
     Spec,
 )
@@ -68,7 +69,8 @@ class Concerned(Strict):
 # fields, vocabularies and required ones as the forms. Types and the allowed values are
 # documented here; the domain checks them and says which field is wrong.
 DESCRIPTIONS = {COUNTRY: "ISO 3166-1 alpha-3 code", DAY: "YYYY-MM-DD",
-                HS_CODE: "6 to 10 digits", LONG_TEXT: "", TEXT: ""}
+                HS_CODE: "6 to 10 digits", LONG_TEXT: "", TEXT: "",
+                SERIALS: "serial numbers, one per line (or a list); at most the quantity"}
 
 
 def _field(spec: Spec) -> tuple[Any, Any]:
@@ -84,6 +86,8 @@ def _field(spec: Spec) -> tuple[Any, Any]:
         extra["maxLength"] = spec.limit
     description = DESCRIPTIONS.get(spec.type) or None
     default = ... if spec.required else ""
+    if spec.type == SERIALS:
+        return str | list[str], Field(default, description=description)
     return str, Field(default, description=description, json_schema_extra=extra)
 
 
