@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,15 +127,16 @@ class Exchange:
         return Thresholds(self.settings.disclosure_k, self.settings.disclosure_reporters,
                           self.settings.disclosure_dominance, self.settings.disclosure_protection)
 
-    def follow(self) -> int:
+    def follow(self, progress: Callable[[int], None] | None = None) -> int:
         """Brings the read models this process follows up to the end of the log, then signs
         the checkpoints that are due. When the log has not grown since this process last
         did so, that costs one query: every page that lists calls it (on PostgreSQL the
-        positions, checkpoints and audit count were eight round trips a page)."""
+        positions, checkpoints and audit count were eight round trips a page). ``progress``
+        is told how many events each batch brought in."""
         end = self.ledger.recorder.max_notification_id()
         if end is not None and end == self.followed_to:
             return 0
-        applied = catch_up(self.ledger, self.followed())
+        applied = catch_up(self.ledger, self.followed(), progress)
         if self.checkpointer.catch_up():
             self.external_witnesses.submit_latest()
         self.followed_to = end

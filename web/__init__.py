@@ -17,6 +17,7 @@ from . import (
     directory,
     errors,
     exports,
+    imports,
     inbox,
     mail,
     meetings,
@@ -50,6 +51,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     """Builds the app on an `infra.wiring.Exchange` (duck-typed: web does not import infra)."""
     settings = exchange.settings
     app = Flask(__name__)
+    app.request_class = imports.UploadRequest
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="divex_session",
@@ -92,6 +94,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(imports.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)

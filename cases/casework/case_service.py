@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from cases.casework.bulk_import import PlannedCase
 from cases.casework.case import BILATERAL, MEETING, NATIONAL, PORTAL, Case
 from cases.casework.content import (
     MAX_FIRST_PARTS,
@@ -69,7 +70,7 @@ class Cases:
         self._usernames: dict[str, str] = {}  # user id -> name, see `usernames`
         # Indexes a case for the viewer's state after each change they make (the search
         # service, set by the wiring): the author's own state finds its changes at once.
-        self.indexer: Callable[[Viewer, Iterable[str]], Any] | None = None
+        self.indexer: Callable[..., Any] | None = None  # CaseSearch.index
 
     # Commands
 
@@ -94,17 +95,51 @@ class Cases:
                 except DivexError as error:
                     error.field = f"{kind}s.{n}.{error.field}" if error.field else f"{kind}s.{n}"
                     raise
+        case, granted = self._new_case(viewer, content, parts)
+        self._save(case, granted, by=viewer)
+        return case.id
+
+    def import_cases(self, viewer: Viewer, planned: Sequence[PlannedCase],
+                     progress: Callable[[int], None] = lambda done: None) -> list[UUID]:
+        """Logs the cases of a checked import (`bulk_import`) as one batch: every case and
+        its items are sealed and signed first (``progress`` told after each case), then
+        stored in one transaction, all or nothing."""
+        if not viewer.has(ANALYST):
+            raise Forbidden("Only analysts log cases.")
+        own_keys = {viewer.state: self.directory.state(viewer.state).public_keys}
+        made, opened = [], {}
+        for done, planned_case in enumerate(planned, start=1):
+            items = planned_case.items
+            case, granted = self._new_case(viewer, planned_case.summary,
+                                           [("item", item) for item in items], own_keys)
+            made.append((case, granted))
+            opened[str(case.id)] = CaseView(
+                str(case.id), viewer.state, case.status, case.tier, [viewer.state],
+                case.version, 1, case.created_on, case.modified_on, planned_case.summary,
+                {str(n): item for n, item in enumerate(items)})
+            progress(done)
+        with self.ledger.transaction() as session:
+            self.ledger.save(*(case for case, _ in made))
+            self.keystore.put_new_cases_keys(
+                session, [(str(case.id), granted.wrapped) for case, granted in made])
+        if self.indexer is not None:  # from what is open here: nothing is read again
+            self.indexer(viewer, list(opened), opened=opened)
+        return [case.id for case, _ in made]
+
+    def _new_case(self, viewer: Viewer, content: dict[str, Any],
+                  parts: Sequence[tuple[str, dict[str, Any]]],
+                  known_keys: dict[str, Any] | None = None) -> tuple[Case, Grant]:
+        """A new national case with its first parts, sealed and signed, not yet stored."""
         case_id = uuid.uuid4()
         key = CaseKey.generate(1)
-        granted = self.sealing.grant(case_id, [key], [viewer.state])
+        granted = self.sealing.grant(case_id, [key], [viewer.state], known_keys)
         case = Case.open(viewer.actor, case_id, granted.grants,
                          title=seal_title(key, case_id, 1, content["title"]),
                          body=seal_body(key, case_id, 1, Case.Opened, content))
         for kind, part in parts:
             case.add_part(viewer.actor, kind, uuid.uuid4().hex[:12],
                           self._seal(key, case, Case.PartAdded, part))
-        self._save(case, granted, by=viewer)
-        return case_id
+        return case, granted
 
     def revise_summary(self, viewer: Viewer, case_id: UUID, expected_version: int,
                        summary: dict[str, Any]) -> None:

@@ -243,6 +243,15 @@ class KeyStore:
             session.execute(case_keys.insert().values(
                 case_id=case_id, key_version=version, recipient=recipient, wrapped=blob))
 
+    def put_new_cases_keys(self, session: Session,
+                           wrapped: Iterable[tuple[str, dict[tuple[int, str], bytes]]]) -> None:
+        """Stores the wrapped keys of new cases (an import), one statement for all."""
+        rows = [{"case_id": case_id, "key_version": version, "recipient": recipient,
+                 "wrapped": blob}
+                for case_id, blobs in wrapped for (version, recipient), blob in blobs.items()]
+        if rows:
+            session.execute(case_keys.insert(), rows)
+
     def link_trace_request(self, session: Session, trace_id: str, case_id: str) -> None:
         session.execute(trace_request_cases.insert().values(trace_id=trace_id, case_id=case_id))
 

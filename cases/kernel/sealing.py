@@ -101,12 +101,13 @@ class Sealing:
         self.keystore = keystore
         self.directory = directory
 
-    def grant(self, owner_id: UUID | str, keys: Iterable[CaseKey],
-              states: Iterable[str]) -> Grant:
-        """Wraps each key for each state's current public key."""
+    def grant(self, owner_id: UUID | str, keys: Iterable[CaseKey], states: Iterable[str],
+              known: Mapping[str, Any] | None = None) -> Grant:
+        """Wraps each key for each state's current public key (``known``: public keys the
+        caller looked up already, by state)."""
         granted, keys = Grant(), list(keys)
         for state in states:
-            public = self.directory.state(state).public_keys
+            public = (known or {}).get(state) or self.directory.state(state).public_keys
             for key in keys:
                 blob = wrap_case_key(key, case_id=str(owner_id), recipient=state,
                                      recipient_keys=public)

@@ -8,7 +8,7 @@ every row of the case, in the same transaction as the event. Nothing here is a w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
     Column,
@@ -63,6 +63,9 @@ saved_searches = Table(
 )
 
 
+IN_BATCH = 500  # ids in one IN (…) list: well under SQLite's limit on bound values
+
+
 class SearchStore:
     """Reads and writes the index's rows inside the caller's transaction (a session)."""
 
@@ -73,16 +76,20 @@ class SearchStore:
         metadata.create_all(self.engine)
 
     @staticmethod
-    def replace(session: Session, state: str, case_id: str, version: int, key_version: int,
-                tokens: Iterable[bytes]) -> None:
-        """A state's tokens of one case, instead of those it had."""
-        SearchStore.forget(session, case_id, [state])
-        rows = [{"state": state, "key_version": key_version, "token": t, "case_id": case_id}
-                for t in set(tokens)]
-        if rows:
-            session.execute(insert(search_tokens), rows)
-        session.execute(insert(search_cases).values(state=state, case_id=case_id,
-                                                    version=version, key_version=key_version))
+    def replace(session: Session, state: str, key_version: int,
+                indexed: Sequence[tuple[str, int, Iterable[bytes]]]) -> None:
+        """A state's tokens of each case (id, version, tokens), instead of those it had: a
+        statement per table for the whole batch."""
+        if not indexed:
+            return
+        SearchStore.forget_all(session, state, [case_id for case_id, _, _ in indexed])
+        tokens = [{"state": state, "key_version": key_version, "token": t, "case_id": case_id}
+                  for case_id, _, found in indexed for t in set(found)]
+        if tokens:
+            session.execute(insert(search_tokens), tokens)
+        session.execute(insert(search_cases), [
+            {"state": state, "case_id": case_id, "version": version, "key_version": key_version}
+            for case_id, version, _ in indexed])
 
     @staticmethod
     def forget(session: Session, case_id: str, states: Iterable[str] | None = None) -> None:
@@ -95,10 +102,13 @@ class SearchStore:
 
     @staticmethod
     def forget_all(session: Session, state: str, case_ids: Iterable[str]) -> None:
-        """Drops a state's rows of cases it no longer reads (found stale by a search)."""
-        for table in (search_tokens, search_cases):
-            session.execute(delete(table).where(table.c.state == state,
-                                                table.c.case_id.in_(list(case_ids))))
+        """Drops a state's rows of the cases (found stale by a search, or indexed again)."""
+        case_ids = list(case_ids)
+        for start in range(0, len(case_ids), IN_BATCH):
+            for table in (search_tokens, search_cases):
+                session.execute(delete(table).where(
+                    table.c.state == state,
+                    table.c.case_id.in_(case_ids[start:start + IN_BATCH])))
 
 
 def saved_context(user_id: str, search_id: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -73,11 +73,12 @@ class CaseSearch:
 
     # The index
 
-    def index(self, viewer: Viewer, case_ids: Iterable[str],
-              seconds: float | None = None) -> int:
+    def index(self, viewer: Viewer, case_ids: Iterable[str], seconds: float | None = None,
+              opened: Mapping[str, CaseView] | None = None) -> int:
         """Indexes the cases for the viewer's state, stopping after ``seconds`` (at least one
         case is done); returns how many were done. A case that does not open is recorded
-        with no tokens, so it does not wait in front of the others until it changes."""
+        with no tokens, so it does not wait in front of the others until it changes.
+        ``opened``: cases the caller holds open already (just imported), not read again."""
         key = SearchKey.of(viewer.keyring, viewer.state)
         deadline = None if seconds is None else time.monotonic() + seconds
         indexed: list[tuple[str, int, list[bytes]]] = []
@@ -85,7 +86,8 @@ class CaseSearch:
             if indexed and deadline is not None and time.monotonic() > deadline:
                 break
             try:
-                view: CaseView | None = self.cases.view(viewer, UUID(str(case_id)))
+                view: CaseView | None = (opened or {}).get(str(case_id)) or \
+                    self.cases.view(viewer, UUID(str(case_id)))
             except NotFound:
                 continue  # the index lags a narrowing: the case is not readable any more
             except Forbidden:
@@ -97,9 +99,7 @@ class CaseSearch:
         # indexing ~20 cases/s on a busy disk.
         try:
             with self.cases.ledger.transaction() as session:
-                for case_id, version, tokens in indexed:
-                    self.store.replace(session, viewer.state, case_id, version, key.version,
-                                       tokens)
+                self.store.replace(session, viewer.state, key.version, indexed)
         except OperationalError:
             # The store is busy (SQLite's one writer, under load): indexing is a side job of
             # the request, so the cases stay waiting for a later one rather than fail it.
