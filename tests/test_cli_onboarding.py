@@ -18,6 +18,7 @@ from infra.cli import main
 from infra.settings import load_settings
 from infra.wiring import open_exchange
 from tests.conftest import FAST_KDF, PASSWORD
+from tests.test_bulk_import import ALONE, CARTRIDGES, RIFLES, table
 
 _INVITATION = re.compile(r"^  (dvi_\S+)$", re.M)
 _RECOVERY = re.compile(r"^  ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})$", re.M)
@@ -169,6 +170,29 @@ def test_casework_refusals_name_the_field_and_write_nothing(env: dict[str, str],
     assert "Name the states" in out
     shown = divex(env, "cases", "show", case_id, *fra)
     assert "Items:" not in shown and "read by FRA ·" in shown and "version 1" in shown
+
+
+def test_cases_are_imported_from_a_file_checked_first(env: dict[str, str], password_file: str,
+                                                     tmp_path: Path) -> None:
+    divex(env, "init", "--password-file", password_file)
+    secretariat = enrol_in_terminal(env, "secretariat", password_file)
+    onboard_state(env, password_file, secretariat, "FRA")
+    fra = as_user("fra.analyst", password_file)
+    bad, good = tmp_path / "bad.csv", tmp_path / "register.csv"
+    bad.write_text(table(dict(RIFLES, quantity="2"), dict(ALONE, category="tanks")))
+    out = divex(env, "cases", "import", str(bad), *fra, ok=False)
+    assert "bad.csv: row 2, column serial: 3 serial numbers for 2 items" in out
+    assert "row 3, column category" in out and "Nothing was imported: 2 problem(s)" in out
+    good.write_text(table(RIFLES, CARTRIDGES, ALONE))
+    out = divex(env, "cases", "import", str(good), "--dry-run", *fra)
+    assert "would log 2 cases with 3 item lines. Nothing was stored." in out
+    assert "0 of 0 cases" in divex(env, "cases", "list", *fra)
+    out = CliRunner().invoke(main, ["cases", "import", str(good), *fra], env=env)
+    assert out.exit_code == 0, out.output
+    ids = out.stdout.split()
+    assert len(ids) == 2 and "Imported 2 cases with 3 item lines" in out.stderr
+    shown = divex(env, "cases", "show", ids[0], *fra)
+    assert "Rifles at Kidira" in shown and "serial: KR-1" in shown
 
 
 def test_a_user_whose_role_needs_a_second_factor_is_sent_to_enrol(

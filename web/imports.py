@@ -47,7 +47,7 @@ class UploadRequest(Request):
 
     @property  # type: ignore[override]
     def max_content_length(self) -> int | None:
-        if self.endpoint in ("imports.check", "imports.confirm", "api.cases.import_cases"):
+        if self.endpoint in ("imports.check", "imports.confirm", "api.imports.import_cases"):
             return MAX_IMPORT_BYTES
         return super().max_content_length
 

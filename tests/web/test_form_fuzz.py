@@ -15,6 +15,7 @@ from flask import Flask
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from cases.casework.bulk_import import COLUMNS
 from cases.kernel.viewer import Viewer
 from cases.meetings.meeting import MEETING_STATUSES
 from cases.tracing.trace_request import CHECKLIST, OUTCOMES
@@ -105,7 +106,7 @@ COVERED = CASE_FORMS | ADMIN_FORMS | {
     "second_factor.code", "second_factor.enrol_at_sign_in", "second_factor.enrol",
     "second_factor.regenerate", "second_factor.reset", "inbox.mark_read", "inbox.mark_all_read",
     "mail.set_address", "mail.set_preferences", "mail.remove", "searches.save",
-    "searches.delete",
+    "searches.delete", "imports.check", "imports.confirm",
     "transparency.add_checkpoint",  # not a form: its body is fuzzed in test_tlog.py
     *(f"traces.{step.replace('-', '_')}" for step in TRACE_STEPS),
     *(f"meetings.act:{action}" for action in MEETING_ACTIONS)}
@@ -191,6 +192,24 @@ def test_sharing_refuses_one_bad_field_next_to_it(world: dict[str, Any], exchang
                                                              world["own"]).version)))
     refused_next_to(world["analyst"], exchange, f"/cases/{world['own']}/share", body,
                     spec.name, ["tier", "states"])
+
+
+@FUZZ
+@given(cells=st.lists(st.tuples(st.sampled_from(COLUMNS), hostile_text()), max_size=6),
+       rows=st.integers(0, 3))
+@example(cells=[("quantity", "9" * 30), ("serial", "\x00")], rows=1)
+@example(cells=[("title", '"unclosed')], rows=2)
+def test_an_import_survives_any_file(world: dict[str, Any], exchange: Exchange,
+                                     cells: list[tuple[str, str]], rows: int) -> None:
+    columns = list(dict.fromkeys(["title", *(c for c, _ in cells)]))
+    values = dict(cells)
+    lines = [",".join(columns), *[",".join(values.get(c, "") for c in columns)] * rows]
+    confirmed = submit(world["analyst"], exchange, "/cases/import/confirm",
+                       [("content", "\n".join(lines)), ("name", "register.csv")], shows=True)
+    if confirmed.status_code == 200:  # the streamed page, read to its end: it says how it went
+        assert re.search(r'<p class="(done|error)"', confirmed.get_data(as_text=True))
+    submit(world["analyst"], exchange, "/cases/import", [("file", "\n".join(lines))],
+           ["file"])
 
 
 @FUZZ

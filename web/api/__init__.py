@@ -17,13 +17,24 @@ from crypto import CryptoError
 from crypto.apitoken import ApiToken
 
 from ..extensions import csrf, get_exchange
-from . import audit, cases, directory, inbox, meetings, onboarding, spec, summaries, traces
+from . import (
+    audit,
+    cases,
+    directory,
+    imports,
+    inbox,
+    meetings,
+    onboarding,
+    spec,
+    summaries,
+    traces,
+)
 from .errors import error_response, from_divex_error
 
 PREFIX = "/api/v1"
 # One blueprint per area, nested under /api/v1: its endpoints are "api.<area>.<operation>".
-AREAS = (cases.bp, meetings.bp, traces.bp, summaries.bp, audit.bp, directory.bp, onboarding.bp,
-         inbox.bp)
+AREAS = (cases.bp, imports.bp, meetings.bp, traces.bp, summaries.bp, audit.bp, directory.bp,
+         onboarding.bp, inbox.bp)
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 for area in AREAS:
     bp.register_blueprint(area)
