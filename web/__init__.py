@@ -33,6 +33,7 @@ from . import (
 from .audit_reasons import audit_reason, figure_name
 from .extensions import babel, csrf, select_locale, template_globals
 from .labels import colon, country, country_list, event_label, label, tier_explained
+from .listing import PAGE_SIZES, url_with
 from .sessions import ServerSessionInterface
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
@@ -62,7 +63,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="en",
         BABEL_DEFAULT_TIMEZONE=settings.time_zone,  # times are shown in the deployment's
         WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds a token's life
-        PAGE_SIZE=20,
+        PAGE_SIZE=25,
     )
     app.config.update(config or {})
     app.extensions["divex"] = exchange
@@ -100,6 +101,8 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["country"] = country
     app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.globals["country_list"] = country_list
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["page_sizes"] = PAGE_SIZES
     app.jinja_env.filters["explained"] = tier_explained
     app.jinja_env.filters["colon"] = colon
     app.jinja_env.filters["audit_reason"] = audit_reason
