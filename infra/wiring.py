@@ -43,7 +43,7 @@ from crypto import DERIVATIONS, KdfParams, UserKey
 from crypto.logkey import LogKey, key_fingerprint
 from projections.access_ledger import AccessLedger, AccessLedgerView
 from projections.audit_index import AuditIndex, AuditIndexView
-from projections.case_index import CaseFilter, CaseIndex, CaseIndexView, CaseRow
+from projections.case_index import CaseFilter, CaseIndex, CaseIndexView, CaseOrder, CaseRow
 from projections.case_search import CaseSearchView
 from projections.checkpoints import Checkpointer, CheckpointStore
 from projections.disclosure import Thresholds
@@ -172,14 +172,16 @@ class Exchange:
         return left
 
     def case_search(self, viewer: Viewer, query: Query, where: CaseFilter, offset: int = 0,
-                    limit: int = 20) -> tuple[list[CaseRow], int]:
+                    limit: int = 20, order: CaseOrder | None = None
+                    ) -> tuple[list[CaseRow], int]:
         """A page of the cases the viewer's state reads now that the filter keeps and the
-        query matches (all of them for an empty query, newest change first; else most terms
-        matched first), and how many in all."""
+        query matches, in ``order`` or else (all of them for an empty query) newest change
+        first, or most terms matched first; and how many in all."""
         if not query:
-            return self.case_index.view.list_for(viewer.state, where, offset, limit)
+            return self.case_index.view.list_for(viewer.state, where, offset, limit,
+                                                 order or CaseOrder())
         rows, total = self.case_search_view.search_for(
-            viewer.state, where, self.search.match(viewer, query), offset, limit)
+            viewer.state, where, self.search.match(viewer, query), offset, limit, order)
         shredded = [row.case_id for row in rows if row.shredded_on]
         if shredded:  # indexed while it was shredded: its rows go now
             self.search.forget_stale(viewer, shredded)

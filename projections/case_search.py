@@ -14,7 +14,15 @@ from sqlalchemy import and_, case, func, or_, select
 from cases.search.index import search_cases, search_tokens
 from cases.search.search_service import TokenMatch
 
-from .case_index import CaseFilter, CaseIndexView, CaseRow, case_index, case_readers, chosen_by
+from .case_index import (
+    CaseFilter,
+    CaseIndexView,
+    CaseOrder,
+    CaseRow,
+    case_index,
+    case_readers,
+    chosen_by,
+)
 
 
 class CaseSearchView:
@@ -24,9 +32,10 @@ class CaseSearchView:
         self.index = index
 
     def search_for(self, state: str, where: CaseFilter, match: TokenMatch, offset: int = 0,
-                   limit: int = 20) -> tuple[list[CaseRow], int]:
-        """A page of the cases the state reads that match, most terms matched first, then
-        latest change; and how many match."""
+                   limit: int = 20, order: CaseOrder | None = None
+                   ) -> tuple[list[CaseRow], int]:
+        """A page of the cases the state reads that match, in ``order`` or else most terms
+        matched first, then latest change; and how many match."""
         r = case_readers.c
         found = _matching(state, match)
         chosen = chosen_by(state, where)
@@ -35,8 +44,9 @@ class CaseSearchView:
             total = session.execute(select(func.count()).select_from(joined)
                                     .where(chosen)).scalar() or 0
             page = session.execute(select(r.case_id).select_from(joined).where(chosen)
-                                   .order_by(found.c.rank.desc(), r.updated.desc(),
-                                             r.case_id.desc())
+                                   .order_by(*(order.clauses() if order else (
+                                       found.c.rank.desc(), r.updated.desc(),
+                                       r.case_id.desc())))
                                    .offset(offset).limit(limit)).scalars().all()
             rows = self.index.rows(session, page)
         return rows, int(total)

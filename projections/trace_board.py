@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     func,
     insert,
     or_,
@@ -63,6 +64,12 @@ trace_board = Table(
     # out with a party's key: the board lists the items without replaying each request.
     Column("request_token", Text, nullable=False),
 )
+
+
+BOARD_SORTS = ("deadline", "sent", "status", "state")  # "state": the other party
+# A request's statuses in the order of its lifecycle, as the board sorts them.
+STATUS_ORDER = ("sent", "acknowledged", "more_info_requested", "answered", "closed")
+DIRECTIONS = ("incoming", "outgoing")
 
 
 @dataclass(frozen=True)
@@ -127,12 +134,35 @@ class TraceBoardView(ReadModel):
     def board_for(self, state: str, now: date | datetime, sort: str = "deadline") -> Board:
         """A state's incoming and outgoing requests, by deadline (the nearest first, the
         answered after the open ones), or by ``sort="sent"`` (the latest sent first)."""
-        rows = self._rows(state, now, or_(trace_board.c.requester == state,
-                                          trace_board.c.requested == state))
-        if sort == "sent":
-            rows.sort(key=lambda r: (r.sent_on, r.trace_id), reverse=True)
-        return Board(incoming=[r for r in rows if r.requested == state],
-                     outgoing=[r for r in rows if r.requester == state])
+        return Board(*(self.page_for(state, now, direction, sort, sort == "sent")[0]
+                       for direction in DIRECTIONS))
+
+    def page_for(self, state: str, now: date | datetime, direction: str = "",
+                 sort: str = "deadline", descending: bool = False, offset: int = 0,
+                 limit: int | None = None) -> tuple[list[BoardRow], int]:
+        """A page of the requests a state received (``direction="incoming"``), sent
+        ("outgoing") or both (""), sorted in SQL by one of `BOARD_SORTS`; and how many.
+
+        By deadline, the answered requests come after the open ones in both directions;
+        ties go by deadline (by sent date for a deadline), then id, in the same direction."""
+        t = trace_board.c
+        where = {"incoming": t.requested == state, "outgoing": t.requester == state,
+                 "": or_(t.requester == state, t.requested == state)}[direction]
+        other = case((t.requester == state, t.requested), else_=t.requester)
+        rank = case({s: i for i, s in enumerate(STATUS_ORDER)}, value=t.status,
+                    else_=len(STATUS_ORDER))
+        keys = {"deadline": [t.deadline, t.sent_on], "sent": [t.sent_on],
+                "status": [rank, t.deadline], "state": [other, t.deadline]}[sort]
+        order = [k.desc() if descending else k.asc() for k in (*keys, t.trace_id)]
+        if sort == "deadline":
+            order.insert(0, t.answered_on.is_not(None))
+        today = day_of(now)
+        with self.transaction(commit=False) as session:
+            total = session.execute(select(func.count()).select_from(trace_board)
+                                    .where(where)).scalar() or 0
+            rows = session.execute(select(trace_board).where(where).order_by(*order)
+                                   .offset(offset).limit(limit)).all()
+        return [_row(r, today, state) for r in rows], int(total)
 
     def for_case(self, case_id: str, state: str, now: date | datetime) -> list[BoardRow]:
         """The requests about a case that the state sent or received, by deadline."""

@@ -42,6 +42,7 @@ from .labels import (
     label,
     tier_explained,
 )
+from .listing import PAGE_SIZES, url_with
 from .sessions import ServerSessionInterface
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español"}
@@ -72,7 +73,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="en",
         BABEL_DEFAULT_TIMEZONE=settings.time_zone,  # times are shown in the deployment's
         WTF_CSRF_TIME_LIMIT=None,  # the session's own expiry bounds a token's life
-        PAGE_SIZE=20,
+        PAGE_SIZE=25,
     )
     app.config.update(config or {})
     app.extensions["divex"] = exchange
@@ -111,6 +112,8 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["country"] = country
     app.jinja_env.filters["event_label"] = event_label
     app.jinja_env.globals["country_list"] = country_list
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["page_sizes"] = PAGE_SIZES
     app.jinja_env.filters["explained"] = tier_explained
     app.jinja_env.filters["colon"] = colon
     app.jinja_env.filters["first_serial"] = first_serial

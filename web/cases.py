@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -20,7 +20,7 @@ from cases.casework.view import CaseView
 from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import ANALYST, Viewer
 from cases.search.terms import Query, read_query
-from projections.case_index import CaseFilter
+from projections.case_index import CaseFilter, CaseOrder
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import (
@@ -39,6 +39,7 @@ from .fields import (
 )
 from .forms import as_form, expected_version, field_errors, page_number
 from .lifecycle import lifecycle
+from .listing import Sorting, page_size, sorting
 from .messages import refusal
 from .traces import ACTIONS as TRACE_ACTIONS
 from .traces import today_of
@@ -154,21 +155,32 @@ def search_query(args: MultiDict[str, str]) -> Query:
         "concerned": args.get("concerned", "").strip().upper()[:3]})
 
 
+# The columns the list sorts by, each with whether it runs descending when first chosen.
+CASE_COLUMNS = {"updated": True, "opened": True, "status": False, "owner": False,
+                "tier": False}
+NOT_FILTERS = ("page", "size", "sort", "dir")  # query arguments that choose no cases
+
+
 def list_page(status: int = 200, **shown: Any) -> tuple[str, int]:
     page: dict[str, Any] = {"rows": [], "titles": {}, "total": 0, "page": 1, "pages": 1,
-                            "matches": {}, "waiting": 0, "errors": {}, **shown}
+                            "matches": {}, "waiting": 0, "errors": {},
+                            "sorting": Sorting("updated", True), "size": 0, **shown}
     return render_template("cases/list.html", statuses=STATUSES, tiers=TIERS,
                            categories=ITEM_CATEGORIES, points=POINTS_OF_DIVERSION,
+                           columns=CASE_COLUMNS,
                            chosen={k: v for k, v in request.args.items(multi=False)
-                                   if v.strip() and k != "page"}, **page), status
+                                   if v.strip() and k not in NOT_FILTERS}, **page), status
 
 
 @bp.get("/")
 @login_required
 def index() -> Any:
+    """The list: filtered, searched, sorted by a column of `CASE_COLUMNS` (an unknown
+    ``sort``, ``dir`` or ``size`` gives the default silently), a page at a time. A search
+    lists the most words matched first unless a column is chosen."""
     viewer = current_viewer()
-    size = int(current_app.config["PAGE_SIZE"])
-    page = page_number()
+    size, page = page_size(request.args), page_number()
+    order = sorting(request.args, CASE_COLUMNS, "updated")
     try:
         where, query = case_filter(request.args), search_query(request.args)
     except InvalidInput as error:
@@ -183,12 +195,16 @@ def index() -> Any:
                        states=", ".join(sorted({s for added in opened.values()
                                                 for s in added}))), "info")
     waiting = exchange.index_for(viewer)
-    rows, total = exchange.case_search(viewer, query, where, (page - 1) * size, size)
+    by_column = order.chosen or not query
+    rows, total = exchange.case_search(viewer, query, where, (page - 1) * size, size,
+                                       CaseOrder(order.by, order.descending) if by_column
+                                       else None)
     matches = exchange.search.matches(viewer, [r.case_id for r in rows], query) \
         if query.terms else {}
     return list_page(rows=rows, titles=exchange.cases.titles(viewer, rows), total=total,
                      page=page, pages=max(1, -(-total // size)), matches=matches,
-                     waiting=waiting)
+                     waiting=waiting, size=size,
+                     sorting=order if by_column else Sorting("", False))
 
 
 PORTAL_BATCH = 20  # portal cases opened to new States Parties in one request

@@ -16,9 +16,10 @@ from .messages import refusal
 MAX_PAGE = 1_000_000  # beyond any real list; keeps the row offset within a 64-bit integer
 
 
-def page_number() -> int:
-    """The ``page`` query argument, 1 when missing or not a number, at most `MAX_PAGE`."""
-    return min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+def page_number(name: str = "page") -> int:
+    """The ``page`` (or ``name``) query argument, 1 when missing or not a number, at most
+    `MAX_PAGE`."""
+    return min(max(1, request.args.get(name, 1, type=int) or 1), MAX_PAGE)
 
 
 def expected_version() -> int:

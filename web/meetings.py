@@ -20,7 +20,8 @@ from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import Field
-from .forms import field_errors
+from .forms import field_errors, page_number
+from .listing import page_size, sorting
 from .messages import refusal
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -32,12 +33,24 @@ CONVENE = (Field("title", _l("Title"), required=True),
                  required=True))
 
 
+# The list's sortable columns (cases.meetings.meeting_service.LISTING_SORTS), each with
+# whether it runs descending when first chosen.
+MEETING_COLUMNS = {"date": True, "title": False, "status": False}
+
+
 @bp.get("/")
 @login_required
 def index() -> str:
+    """The meetings, sorted by a column of `MEETING_COLUMNS` (an unknown ``sort``, ``dir``
+    or ``size`` gives the default silently), a page at a time."""
     viewer = current_viewer()
+    order, size, page = (sorting(request.args, MEETING_COLUMNS, "date"),
+                         page_size(request.args), page_number())
+    found = get_exchange().meetings.listing(viewer, order.by, order.descending)
     return render_template("meetings/list.html",
-                           meetings=get_exchange().meetings.listing(viewer),
+                           meetings=found[(page - 1) * size:page * size], total=len(found),
+                           page=page, pages=max(1, -(-len(found) // size)), size=size,
+                           sorting=order, columns=MEETING_COLUMNS,
                            may_convene=viewer.has(SECRETARIAT))
 
 

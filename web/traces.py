@@ -21,7 +21,8 @@ from cases.tracing.trace_request import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOM
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import Field
-from .forms import expected_version, field_errors
+from .forms import expected_version, field_errors, page_number
+from .listing import page_size, sorting
 
 bp = Blueprint("traces", __name__, url_prefix="/traces")
 
@@ -65,17 +66,32 @@ def today_of(exchange: Any) -> date:
     return datetime.now(exchange.settings.zone).date()
 
 
+# The board's sortable columns (projections.trace_board.BOARD_SORTS), each with whether it
+# runs descending when first chosen.
+BOARD_COLUMNS = {"deadline": False, "sent": True, "status": False, "state": False}
+BOARD_PAGES = {"incoming": "page_in", "outgoing": "page_out"}  # each list pages on its own
+
+
 @bp.get("/")
 @login_required
 def board() -> str:
+    """Both lists, sorted alike by a column of `BOARD_COLUMNS` (an unknown ``sort``,
+    ``dir`` or ``size`` gives the default silently), each a page at a time."""
     exchange = caught_up_exchange()
     viewer = current_viewer()
     view = exchange.trace_board.view
-    sort = "sent" if request.args.get("sort") == "sent" else "deadline"
-    board = view.board_for(viewer.state, today_of(exchange), sort)
-    rows = board.incoming + board.outgoing
+    order, size = sorting(request.args, BOARD_COLUMNS, "deadline"), page_size(request.args)
+    lists = {}
+    for direction, param in BOARD_PAGES.items():
+        page = page_number(param)
+        rows, total = view.page_for(viewer.state, today_of(exchange), direction, order.by,
+                                    order.descending, (page - 1) * size, size)
+        lists[direction] = dict(rows=rows, total=total, page=page,
+                                pages=max(1, -(-total // size)), param=param)
+    rows = [r for part in lists.values() for r in part["rows"]]
     stats = [s for s in view.pair_stats() if viewer.state in (s.requester, s.requested)]
-    return render_template("traces/board.html", board=board, stats=stats, sort=sort,
+    return render_template("traces/board.html", lists=lists, stats=stats, sorting=order,
+                           columns=BOARD_COLUMNS, size=size, pages=tuple(BOARD_PAGES.values()),
                            titles=case_titles(exchange, viewer, {r.case_id for r in rows}),
                            items=exchange.traces.items_of(viewer, rows), actions=ACTIONS)
 

@@ -23,7 +23,7 @@ from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.kernel.sealing import meeting_context, open_json, seal_json
 from cases.kernel.viewer import ANALYST, AUDITOR, SECRETARIAT, STATE_ADMIN, Viewer
-from cases.meetings.meeting import Meeting
+from cases.meetings.meeting import MEETING_STATUSES, Meeting
 from crypto import CaseKey, CryptoError
 
 
@@ -35,6 +35,12 @@ def meeting_text(text: str) -> str:
     if len(text) > 20_000:
         raise InvalidInput("At most %(limit)s characters.", field="text", limit=20_000)
     return text
+
+
+# What the meetings list sorts by (titles and dates are clear facts of a meeting).
+LISTING_SORTS: dict[str, Any] = {
+    "date": lambda m: m.date, "title": lambda m: m.title.casefold(),
+    "status": lambda m: MEETING_STATUSES.index(m.status)}
 
 
 @dataclass
@@ -183,12 +189,16 @@ class Meetings:
         meeting.consent(viewer.actor, lesson_id, given)
         self.ledger.save_all(meeting)
 
-    def listing(self, viewer: Viewer) -> list[Meeting]:
-        """The meetings the viewer may see, newest date first."""
+    def listing(self, viewer: Viewer, sort: str = "date",
+                descending: bool = True) -> list[Meeting]:
+        """The meetings the viewer may see, by one of `LISTING_SORTS` (newest date first by
+        default); ties go by date then id, in the same direction. A status sorts in the
+        order of the meeting's life; titles ignore case."""
         found = (self.ledger.repository.get(i) for i in self.ledger.ids_created_by(
             Meeting.Convened))
+        first = LISTING_SORTS[sort]
         return sorted((m for m in found if self._may_see(viewer, m)),
-                      key=lambda m: m.date, reverse=True)
+                      key=lambda m: (first(m), m.date, str(m.id)), reverse=descending)
 
     @staticmethod
     def _may_see(viewer: Viewer, meeting: Meeting) -> bool:

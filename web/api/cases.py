@@ -13,8 +13,9 @@ from werkzeug.datastructures import MultiDict
 
 from cases.casework.exports import stix_bundle
 from cases.kernel.viewer import Viewer
+from projections.case_index import CaseOrder
 
-from ..cases import case_filter, search_query
+from ..cases import CASE_COLUMNS, case_filter, search_query
 from ..exports import readable_cases
 from ..extensions import caught_up_exchange, get_exchange
 from .schemas import (
@@ -67,15 +68,21 @@ def _content(body: Any) -> dict[str, Any]:
 
 
 @operation(bp, "GET", "/cases", summary="The cases your state can read, newest change "
-           "first; with q, those that match, most words matched first", tag="cases",
+           "first; with q, those that match, most words matched first; sort and dir choose "
+           "another order", tag="cases",
            query=CaseListQuery, response=CasePage)
 def list_cases(viewer: Viewer, query: CaseListQuery) -> CasePage:
-    args = MultiDict(query.model_dump(exclude={"page", "per_page"}))
+    args = MultiDict(query.model_dump(exclude={"page", "per_page", "sort", "dir"}))
     where, words = case_filter(args), search_query(args)
     exchange = caught_up_exchange()
     waiting = exchange.index_for(viewer)
+    order = None
+    if query.sort or not words:
+        by = query.sort or "updated"
+        order = CaseOrder(by, query.dir == "desc" if query.dir else CASE_COLUMNS[by])
     rows, total = exchange.case_search(viewer, words, where,
-                                       (query.page - 1) * query.per_page, query.per_page)
+                                       (query.page - 1) * query.per_page, query.per_page,
+                                       order)
     titles = exchange.cases.titles(viewer, rows)
     matches = exchange.search.matches(viewer, [r.case_id for r in rows], words) \
         if words.terms else {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -17,7 +17,14 @@ from cases.meetings.meeting_service import MeetingView
 from cases.tracing.trace_request import DEFAULT_DEADLINE_DAYS
 from projections.trace_board import BoardRow
 
-from .schemas import FromAttributes, HistoryEntryOut, PageQuery, Strict, Versioned
+from .schemas import (
+    FromAttributes,
+    HistoryEntryOut,
+    PageQuery,
+    Strict,
+    Versioned,
+    direction_field,
+)
 
 # Meetings
 
@@ -131,9 +138,20 @@ class AccessConfirmedOut(BaseModel):
 class BoardQuery(PageQuery):
     direction: str = Field("", pattern="^(|incoming|outgoing)$",
                            description="incoming, outgoing, or empty for both")
-    sort: str = Field("deadline", pattern="^(deadline|sent)$",
-                      description="deadline: the nearest first, answered ones last; sent: the "
-                      "latest sent first")
+    sort: Literal["deadline", "sent", "status", "state"] = Field(
+        "deadline", description="deadline (answered requests last in both directions), sent, "
+        "status (in the order of the lifecycle) or state (the other party); ties go by "
+        "deadline, then id, in the same direction")
+    dir: Literal["asc", "desc"] | None = direction_field("desc for sent (the latest first), "
+                                                         "asc for the others")
+
+
+class MeetingListQuery(PageQuery):
+    sort: Literal["date", "title", "status"] = Field(
+        "date", description="date, title (ignoring case) or status (in the order of a "
+        "meeting's life); ties go by date, then id, in the same direction")
+    dir: Literal["asc", "desc"] | None = direction_field("desc for date (the newest first), "
+                                                         "asc for the others")
 
 
 class SendTraceIn(Strict):

@@ -12,10 +12,12 @@ from cases.kernel.viewer import Viewer
 from cases.meetings.meeting import MEETING_TRANSITIONS
 
 from ..extensions import get_exchange
+from ..meetings import MEETING_COLUMNS
 from .exchange_schemas import (
     AccessConfirmedOut,
     ConveneIn,
     LessonIn,
+    MeetingListQuery,
     MeetingOut,
     MeetingPage,
     MeetingRowOut,
@@ -24,7 +26,7 @@ from .exchange_schemas import (
     TableIn,
     TextIn,
 )
-from .schemas import ConsentIn, PageQuery
+from .schemas import ConsentIn
 from .spec import operation
 
 bp = Blueprint("meetings", __name__)
@@ -50,10 +52,12 @@ def meeting_out(viewer: Viewer, meeting_id: UUID) -> MeetingOut:
                          meetings.history(viewer, meeting_id))
 
 
-@operation(bp, "GET", "/meetings", summary="The meetings you may see, newest date first",
-           tag="meetings", query=PageQuery, response=MeetingPage)
-def list_meetings(viewer: Viewer, query: PageQuery) -> MeetingPage:
-    found = get_exchange().meetings.listing(viewer)
+@operation(bp, "GET", "/meetings", summary="The meetings you may see, by default newest "
+           "date first; sort and dir choose another order", tag="meetings",
+           query=MeetingListQuery, response=MeetingPage)
+def list_meetings(viewer: Viewer, query: MeetingListQuery) -> MeetingPage:
+    descending = query.dir == "desc" if query.dir else MEETING_COLUMNS[query.sort]
+    found = get_exchange().meetings.listing(viewer, query.sort, descending)
     return MeetingPage(page=query.page, per_page=query.per_page, total=len(found),
                        items=[MeetingRowOut.of(m) for m in query.window(found)])
 

@@ -5,7 +5,7 @@ pages, and refused with the field it concerns."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, create_model
 
@@ -172,9 +172,19 @@ class CaseSearchQuery(BaseModel):
     updated_to: str = Field("", description="YYYY-MM-DD")
 
 
+def direction_field(natural: str) -> Any:
+    return Field(None, description=f"asc or desc; by default {natural}")
+
+
 class CaseListQuery(CaseSearchQuery):
     page: int = Field(1, ge=1, le=MAX_PAGE)
     per_page: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    sort: Literal["updated", "opened", "status", "owner", "tier"] | None = Field(
+        None, description="The column to sort by (a status by its code); ties go by the "
+        "last change, then id, in the same direction. By default the last change, or with q "
+        "the most words matched first.")
+    dir: Literal["asc", "desc"] | None = direction_field("desc for updated and opened, asc "
+                                                         "for the others")
 
 
 class SavedSearchIn(CaseSearchQuery):

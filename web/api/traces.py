@@ -10,7 +10,7 @@ from flask import Blueprint
 from cases.kernel.viewer import Viewer
 
 from ..extensions import caught_up_exchange, get_exchange
-from ..traces import case_titles, today_of
+from ..traces import BOARD_COLUMNS, case_titles, today_of
 from .exchange_schemas import (
     AnswerIn,
     AttachedOut,
@@ -41,28 +41,21 @@ def trace_out(viewer: Viewer, trace_id: UUID) -> TraceOut:
     return TraceOut.model_validate(get_exchange().traces.view(viewer, trace_id))
 
 
-@operation(bp, "GET", "/traces", summary="Your state's trace board: the nearest deadline "
-           "first (answered requests last), or the latest sent first", tag="traces",
-           query=BoardQuery, response=TracePage)
+@operation(bp, "GET", "/traces", summary="Your state's trace board, by default the nearest "
+           "deadline first (answered requests last); sort and dir choose another order",
+           tag="traces", query=BoardQuery, response=TracePage)
 def trace_board(viewer: Viewer, query: BoardQuery) -> TracePage:
     exchange = caught_up_exchange()
-    board = exchange.trace_board.view.board_for(viewer.state, today_of(exchange), query.sort)
-    chosen = [(direction, row) for direction, part in (("incoming", board.incoming),
-                                                       ("outgoing", board.outgoing))
-              if query.direction in ("", direction) for row in part]
-    if not query.direction:  # both lists, in the board's own order
-        if query.sort == "sent":
-            chosen.sort(key=lambda pair: (pair[1].sent_on, pair[1].trace_id), reverse=True)
-        else:
-            chosen.sort(key=lambda pair: (pair[1].done, pair[1].deadline, pair[1].sent_on,
-                                          pair[1].trace_id))
-    page = query.window(chosen)
-    rows = [row for _, row in page]
+    descending = query.dir == "desc" if query.dir else BOARD_COLUMNS[query.sort]
+    rows, total = exchange.trace_board.view.page_for(
+        viewer.state, today_of(exchange), query.direction, query.sort, descending,
+        (query.page - 1) * query.per_page, query.per_page)
     titles = case_titles(exchange, viewer, {r.case_id for r in rows})
     items = exchange.traces.items_of(viewer, rows)
-    return TracePage(page=query.page, per_page=query.per_page, total=len(chosen), items=[
-        TraceRowOut.of(row, direction, titles.get(row.case_id), items.get(row.trace_id, []))
-        for direction, row in page])
+    return TracePage(page=query.page, per_page=query.per_page, total=total, items=[
+        TraceRowOut.of(row, "incoming" if row.requested == viewer.state else "outgoing",
+                       titles.get(row.case_id), items.get(row.trace_id, []))
+        for row in rows])
 
 
 @operation(bp, "GET", "/traces/response-record", summary="How promptly each pair of "
