@@ -21,7 +21,7 @@ from .cli_onboarding import COMMANDS as ONBOARDING_COMMANDS
 from .cli_projections import projections
 from .cli_stream import relay
 from .cli_support import exchange_of, read_password, refusals_as_messages
-from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, invite_newcomer, seed
+from .demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, invite_newcomer, register_csv, seed
 from .settings import DEMO_SECRET_KEY, load_settings, sqlite_url
 from .wiring import Exchange, open_exchange, prepare_store
 
@@ -107,6 +107,10 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
                f"pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\"")
     click.echo("\nA pending invitation to try (user name fra.newcomer), to accept at "
                f"/invitations/accept:\n  {invite_newcomer(exchange)}")
+    sample = data_dir / "demo-register.csv"
+    sample.write_text(register_csv(), encoding="utf-8")
+    click.echo("\nA file to try the import with (Cases → Import cases, as fra.analyst):\n"
+               f"  {sample}")
     if not no_serve:
         serve_exchange(exchange, host, port)
 

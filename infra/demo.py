@@ -5,6 +5,8 @@ Everything here is invented: names, serial numbers and events are fictional.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import time
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from uuid import UUID
 
 import pyotp
 
+from cases.casework.bulk_import import COLUMNS
 from cases.identity.second_factor import STEP_SECONDS
 from cases.kernel.viewer import Viewer
 from projections.summaries import publish
@@ -90,6 +93,36 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     _seed_checkpoint(exchange, codes[:3])
     _seed_second_factors(exchange, logins)
     return logins
+
+
+REGISTER = (  # France's national register, as an analyst would import it (fictional)
+    {"case": "FR-REG-2024-031", "title": "Pistols seized in a lorry at the Le Perthus crossing",
+     "narrative": "Customs found the pistols behind a false panel. Fictional demo record.",
+     "point_of_diversion": "in_transit", "found_on": "2024-05-17", "found_at": "Le Perthus",
+     "concerned_exporter": "DEU", "concerned_transit": "ESP", "concerned_discovery": "FRA",
+     "category": "small_arms", "quantity": "6", "make": "Castellan", "model": "P-9",
+     "serial": "CP9-118204;CP9-118205;CP9-118206;CP9-118207;CP9-118208;CP9-118209",
+     "calibre": "9x19mm", "country_of_manufacture": "DEU", "marking_condition": "intact"},
+    {"case": "FR-REG-2024-031", "category": "ammunition", "quantity": "900",
+     "lot": "LOT-44-19", "headstamp": "CA 19"},
+    {"case": "FR-REG-2024-077", "title": "Rifle with an erased serial found in a warehouse",
+     "point_of_diversion": "unknown", "found_on": "2024-09-02", "found_at": "Marseille",
+     "concerned_discovery": "FRA", "category": "small_arms", "quantity": "1",
+     "make": "Norvik", "model": "NA-47", "calibre": "7.62x39mm", "marking_condition": "erased"},
+    {"case": "FR-REG-2025-004", "title": "Craft-produced submachine guns in a workshop",
+     "point_of_diversion": "unknown", "found_on": "2025-01-21", "found_at": "Lille",
+     "concerned_discovery": "FRA", "category": "small_arms", "quantity": "3",
+     "flags": "craft", "marking_condition": "erased"},
+)
+
+
+def register_csv() -> str:
+    """A sample file for the import page: a few cases of France's national register."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, COLUMNS)
+    writer.writeheader()
+    writer.writerows(REGISTER)
+    return out.getvalue()
 
 
 def invite_newcomer(exchange: Exchange) -> str:
