@@ -22,15 +22,28 @@ from flask import (
     url_for,
 )
 from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from markupsafe import Markup, escape
 
-from cases.casework.bulk_import import Plan, csv_text, read_csv, read_table, template, xlsx_table
+from cases.casework.bulk_import import (
+    COLUMNS,
+    REFERENCE,
+    Plan,
+    csv_text,
+    read_csv,
+    read_table,
+    template,
+    xlsx_table,
+)
 from cases.kernel.errors import DivexError, Forbidden, InvalidInput
 from cases.kernel.viewer import ANALYST
 
 from .exports import download
 from .extensions import current_viewer, get_exchange
+from .fields import ITEM as ITEM_FIELDS
+from .fields import SUMMARY as SUMMARY_FIELDS
+from .labels import label
 from .messages import refusal
 
 bp = Blueprint("imports", __name__, url_prefix="/cases/import")
@@ -38,6 +51,9 @@ bp = Blueprint("imports", __name__, url_prefix="/cases/import")
 MAX_IMPORT_BYTES = 16 * 1024 * 1024  # a file of 10,000 rows is ~2 MB of CSV
 SHOWN = 200  # cases and problems listed on the check page; the rest are counted
 PROGRESS_STEPS = 50  # progress lines written while sealing, at most
+VALUES = {"country": _l("ISO 3166-1 code (FRA, DEU…)"), "date": _l("YYYY-MM-DD"),
+          "number": _l("a whole number"),
+          "serials": _l("one per line in the cell, or separated by “;”")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -69,7 +85,29 @@ def _analyst() -> Any:
 @login_required
 def start() -> str:
     _analyst()
-    return render_template("imports/start.html", errors={})
+    return start_page({})
+
+
+def start_page(errors: dict[str, str]) -> str:
+    return render_template("imports/start.html", errors=errors, guide=column_guide())
+
+
+def column_guide() -> list[tuple[str, Any, str]]:
+    """Each column of the template: its name, what it holds, the values it takes."""
+    fields = {f.name: f for f in (*SUMMARY_FIELDS, *ITEM_FIELDS)}
+    guide: list[tuple[str, Any, str]] = [
+        (REFERENCE, _l("Your reference for the case: rows with the same one are one case"),
+         "")]
+    for name in COLUMNS[1:]:
+        f = fields[name]
+        if f.kind in ("select", "checkboxes"):
+            values = ", ".join(f"{c} ({label(c)})" for c in f.choices)
+            if f.kind == "checkboxes":
+                values = gettext("several, separated by “;”: %(values)s", values=values)
+        else:
+            values = str(VALUES.get(f.kind) or f.hint or "")
+        guide.append((name, f.label, values))
+    return guide
 
 
 @bp.get("/template.csv")
@@ -98,12 +136,11 @@ def check() -> tuple[str, int]:
     _analyst()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("imports/start.html", errors={
-            "file": gettext("Choose the file to import.")}), 422
+        return start_page({"file": gettext("Choose the file to import.")}), 422
     try:
         plan, text = read_upload(upload.read(), upload.filename, upload.mimetype)
     except InvalidInput as error:
-        return render_template("imports/start.html", errors={"file": refusal(error)}), 422
+        return start_page({"file": refusal(error)}), 422
     return checked_page(plan, text, upload.filename)
 
 
@@ -158,8 +195,8 @@ def _run(viewer: Any, plan: Plan, head: str, tail: str) -> Iterator[str]:
 
     yield from _while(exchange.follow, caught_up)
     yield Markup('</div><p class="done" role="status">{}</p><p><a href="{}">{}</a></p>').format(
-        ngettext("Imported %(num)s case with %(items)s items.",
-                 "Imported %(num)s cases with %(items)s items.", len(imported),
+        ngettext("Imported %(num)s case with %(items)s item lines.",
+                 "Imported %(num)s cases with %(items)s item lines.", len(imported),
                  items=format_decimal(plan.items)),
         url_for("cases.index"), gettext("Go to the case list"))
     yield tail

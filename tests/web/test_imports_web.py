@@ -38,7 +38,7 @@ def test_an_analyst_checks_a_file_then_imports_it_as_one_batch(
     done = analyst.post("/cases/import/confirm", {"content": hidden_content(checked.text),
                                                   "name": "register.csv"})
     page = done.text  # the streamed page, whole
-    assert done.status_code == 200 and "Imported 2 cases with 3 items." in page
+    assert done.status_code == 200 and "Imported 2 cases with 3 item lines." in page
     assert '<progress value="2" max="2">' in page and "Nothing was imported" not in page
     assert events(exchange) == before + 5
     listed = analyst.get("/cases/?q=KR-3").text
@@ -100,6 +100,14 @@ def test_a_forged_confirmation_without_the_csrf_token_is_refused(
     before = events(exchange)
     forged = analyst.post("/cases/import/confirm", {"content": table(ALONE)}, csrf=False)
     assert forged.status_code == 400 and events(exchange) == before
+
+
+def test_the_start_page_explains_every_column_in_the_users_language(analyst: Browser) -> None:
+    english = analyst.get("/cases/import").text
+    assert "<code>marking_condition</code>" in english and "erased (Erased)" in english
+    assert analyst.post("/language", {"lang": "fr"}).status_code == 302
+    french = analyst.get("/cases/import").text
+    assert "small_arms (Armes légères)" in french and "Importer des dossiers" in french
 
 
 def test_the_template_is_a_download(analyst: Browser) -> None:
