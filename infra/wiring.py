@@ -22,6 +22,7 @@ from sqlalchemy.exc import SAWarning
 from cases.audit.audit_service import AuditTrail
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
+from cases.casework.contribution_service import Contributions
 from cases.identity.api_token_service import ApiTokens
 from cases.identity.directory_service import Directory
 from cases.identity.invitation_store import InvitationStore
@@ -80,6 +81,7 @@ class Exchange:
     cases: Cases
     case_index: CaseIndex
     traces: Traces
+    contributions: Contributions
     meetings: Meetings
     trace_board: TraceBoard
     audit_index: AuditIndex
@@ -328,6 +330,7 @@ def open_exchange(settings: Settings) -> Exchange:
                     api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(views.case_index),
                     traces=Traces(ledger, keystore, directory, cases, zone=settings.zone),
+                    contributions=Contributions(ledger, keystore, cases),
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(views.trace_board),
                     audit_index=AuditIndex(views.audit_index),

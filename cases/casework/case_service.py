@@ -398,6 +398,13 @@ class Cases:
         return fold_view(case, events, lambda event: open_body(keys, case.id, event),
                          self.usernames())
 
+    def keys_to_read(self, viewer: Viewer, case_id: UUID,
+                     version: int | None = None) -> tuple[Case, dict[int, CaseKey]]:
+        """The case (as it was at ``version``) and every key of it the viewer's state holds;
+        `NotFound` unless the state reads it (for its contributions, `contribution_service`)."""
+        case = self._readable(viewer, case_id, version)
+        return case, self._keys_of(viewer, case)
+
     def view_with_history(self, viewer: Viewer,
                           case_id: UUID) -> tuple[CaseView, list[HistoryEntry]]:
         """`view` and `history` together, as the case page shows them, from one read of the

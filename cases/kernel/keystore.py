@@ -74,6 +74,13 @@ policy_fact_keys = Table(
 
 # The case each trace request is about (in clear, as in its Sent event), written with the
 # request: shredding a case finds the keys of its trace requests here, without reading the log.
+contribution_cases = Table(  # which case each contribution is about (its aggregate says too)
+    "divex_contribution_cases",
+    metadata,
+    Column("contribution_id", String(36), primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+)
+
 trace_request_cases = Table(
     "divex_trace_request_cases",
     metadata,
@@ -251,6 +258,14 @@ class KeyStore:
                 for case_id, blobs in wrapped for (version, recipient), blob in blobs.items()]
         if rows:
             session.execute(case_keys.insert(), rows)
+
+    def link_contribution(self, session: Session, contribution_id: str, case_id: str) -> None:
+        session.execute(contribution_cases.insert().values(contribution_id=contribution_id,
+                                                           case_id=case_id))
+
+    def contributions_to(self, session: Session, case_id: str) -> list[str]:
+        return list(session.execute(select(contribution_cases.c.contribution_id).where(
+            contribution_cases.c.case_id == case_id)).scalars())
 
     def link_trace_request(self, session: Session, trace_id: str, case_id: str) -> None:
         session.execute(trace_request_cases.insert().values(trace_id=trace_id, case_id=case_id))

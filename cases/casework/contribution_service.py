@@ -1,0 +1,147 @@
+"""Contributions to a case (issue 21): states that read a case add what they know to it.
+
+Every reading user (analyst or reviewer) of a state that reads the case, owner included, may
+contribute; the contributing state revises or withdraws its own; the owner hides one from the
+case page with a reason. Each is a signed event of the contribution's own aggregate, sealed
+under the case's current key; a contribution is read only while its state reads the case.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from cases.casework.case import Case
+from cases.casework.case_service import Cases
+from cases.casework.contribution import Contribution, validate_contribution
+from cases.kernel.errors import Forbidden, InvalidInput, NotFound
+from cases.kernel.keystore import KeyStore
+from cases.kernel.ledger import Ledger
+from cases.kernel.sealing import open_body, seal_body
+from cases.kernel.viewer import ANALYST, REVIEWER, Viewer
+from crypto import CaseKey, CryptoError
+
+MISSING = NotFound("No such contribution.")
+
+
+@dataclass(frozen=True)
+class ContributionView:
+    """A contribution as a reader sees it: its latest text (the hiding reason if hidden)."""
+
+    id: str
+    case_id: str
+    state: str
+    user: str
+    kind: str
+    written_on: datetime
+    revised_on: datetime | None
+    text: str
+    withdrawn: bool
+    hidden: bool
+    hidden_reason: str
+    version: int
+
+
+class Contributions:
+    def __init__(self, ledger: Ledger, keystore: KeyStore, cases: Cases) -> None:
+        self.ledger, self.keystore, self.cases = ledger, keystore, cases
+
+    def contribute(self, viewer: Viewer, case_id: UUID, kind: str, text: str) -> UUID:
+        """Adds a contribution to a case the viewer's state reads; returns its id."""
+        self._require_reader(viewer)
+        case, keys = self.cases.keys_to_read(viewer, case_id)
+        content = validate_contribution(kind, text)
+        contribution_id = uuid.uuid4()
+        body = seal_body(keys[case.key_version], contribution_id, 1,
+                         Contribution.Contributed, content)
+        contribution = Contribution.contribute(viewer.actor, contribution_id, case.id, kind,
+                                               case.key_version, body)
+        with self.ledger.transaction() as session:
+            self.ledger.save(contribution)
+            self.keystore.link_contribution(session, str(contribution_id), str(case.id))
+        return contribution_id
+
+    def revise(self, viewer: Viewer, contribution_id: UUID, text: str) -> None:
+        self._require_reader(viewer)
+        contribution, case, case_key = self._to_change(viewer, contribution_id)
+        content = validate_contribution(contribution.kind, text)
+        contribution.revise(viewer.actor, case.key_version, seal_body(
+            case_key, contribution.id, contribution.version + 1, Contribution.Revised, content))
+        self.ledger.save_all(contribution)
+
+    def withdraw(self, viewer: Viewer, contribution_id: UUID) -> None:
+        self._require_reader(viewer)
+        contribution, _, _ = self._to_change(viewer, contribution_id)
+        contribution.withdraw(viewer.actor)
+        self.ledger.save_all(contribution)
+
+    def hide(self, viewer: Viewer, contribution_id: UUID, reason: str) -> None:
+        """The case's owner hides a contribution from the case page, saying why."""
+        contribution, case, case_key = self._to_change(viewer, contribution_id)
+        if not viewer.has(ANALYST) or viewer.state != case.owner:
+            raise Forbidden("Only analysts of the case's owner state hide a contribution.")
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("Say why it is hidden: the reason is shown in its place.",
+                               field="reason")
+        contribution.hide(viewer.actor, case.key_version, seal_body(
+            case_key, contribution.id, contribution.version + 1, Contribution.Hidden,
+            {"reason": reason[:2000]}))
+        self.ledger.save_all(contribution)
+
+    def thread(self, viewer: Viewer, case_id: UUID,
+               at: datetime | None = None) -> list[ContributionView]:
+        """The contributions to a case the viewer's state reads, oldest first (as they were
+        at ``at``, if given: those written by then, in their state then)."""
+        case, keys = self.cases.keys_to_read(viewer, case_id)
+        with self.ledger.transaction() as session:
+            ids = self.keystore.contributions_to(session, str(case.id))
+        names = self.cases.usernames()
+        found = [view for contribution_id in ids
+                 if (view := self._view(UUID(contribution_id), keys, names, at)) is not None]
+        return sorted(found, key=lambda v: v.written_on)
+
+    def _view(self, contribution_id: UUID, keys: dict[int, CaseKey], names: Any,
+              at: datetime | None) -> ContributionView | None:
+        events = [e for e in self.ledger.events.get(contribution_id)
+                  if at is None or e.timestamp <= at]
+        if not events:
+            return None
+        first, text, reason, revised, withdrawn = events[0], "", "", None, False
+        for event in events:
+            try:
+                opened = open_body(keys, contribution_id, event) or {}
+            except CryptoError:
+                opened = {}
+            if isinstance(event, Contribution.Hidden):
+                reason = opened.get("reason", "")
+            elif isinstance(event, Contribution.Withdrawn):
+                withdrawn = True
+            else:
+                text = opened.get("text", "")
+                revised = event.timestamp if event is not first else None
+        hidden = any(isinstance(e, Contribution.Hidden) for e in events)
+        return ContributionView(
+            id=str(contribution_id), case_id=first.case_id, state=first.state,
+            user=names(first.actor_user), kind=first.kind, written_on=first.timestamp,
+            revised_on=revised, text="" if withdrawn or hidden else text, withdrawn=withdrawn,
+            hidden=hidden, hidden_reason=reason, version=events[-1].originator_version)
+
+    def _to_change(self, viewer: Viewer,
+                   contribution_id: UUID) -> tuple[Contribution, Case, CaseKey]:
+        """The contribution, if its case is read by the viewer's state, the case, and the
+        case's current key (what a change is sealed under)."""
+        contribution = self.ledger.get_as(Contribution, contribution_id, MISSING)
+        try:
+            case, keys = self.cases.keys_to_read(viewer, UUID(contribution.case_id))
+        except NotFound:
+            raise MISSING from None
+        return contribution, case, keys[case.key_version]
+
+    @staticmethod
+    def _require_reader(viewer: Viewer) -> None:
+        if not (viewer.has(ANALYST) or viewer.has(REVIEWER)):
+            raise Forbidden("Only analysts and reviewers contribute to a case.")
