@@ -14,6 +14,7 @@ from . import (
     audit,
     auth,
     cases,
+    contributions,
     directory,
     errors,
     exports,
@@ -96,6 +97,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(contributions.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(account.bp)

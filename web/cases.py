@@ -24,6 +24,7 @@ from projections.case_index import CaseFilter, CaseOrder
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import (
+    CONTRIBUTION,
     FIRST_PARTS,
     MAX_ROWS,
     PART_FIELDS,
@@ -281,10 +282,20 @@ def create() -> Any:
 @bp.get("/<uuid:case_id>")
 @login_required
 def show(case_id: UUID) -> Any:
+    return case_page(case_id)
+
+
+def case_page(case_id: UUID, contribution_values: MultiDict[str, str] | None = None,
+              contribution_errors: dict[str, str] | None = None) -> str:
+    """The case page; a refused contribution comes back in its form, as typed."""
     viewer, exchange = current_viewer(), caught_up_exchange()
     case, history = exchange.cases.view_with_history(viewer, case_id)
     traces = exchange.trace_board.view.for_case(str(case_id), viewer.state, today_of(exchange))
     return render_template("cases/case.html", case=case, history=history, traces=traces,
+                           contributions=exchange.contributions.thread(viewer, case_id),
+                           contribution_fields=CONTRIBUTION,
+                           contribution_values=contribution_values or MultiDict(),
+                           contribution_errors=contribution_errors or {},
                            trace_items=exchange.traces.items_of(viewer, traces),
                            trace_actions=TRACE_ACTIONS,
                            transitions=TRANSITIONS[case.status],

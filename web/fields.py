@@ -25,6 +25,7 @@ from cases.casework.content import (
     TEXT,
     Spec,
 )
+from cases.casework.contribution import KINDS
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ LEG = fields_of(content.LEG, {"origin": _l("From"), "destination": _l("To"),
                               "notes": _l("Notes")})
 
 NOTE = fields_of(content.NOTE, {"text": _l("Note")})
+
+CONTRIBUTION = (Field("kind", _l("Kind"), "select", KINDS, required=True),
+                Field("text", _l("What your state adds"), "textarea", required=True))
 
 PART_FIELDS = {"item": ITEM, "actor": ACTOR, "leg": LEG, "note": NOTE}
 

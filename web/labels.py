@@ -17,6 +17,10 @@ from cases.identity.directory import SECRETARIAT_CODE
 
 LABELS = {
     "yes": _l("Yes"),
+    # kinds of contribution to a case (cases.casework.contribution)
+    "comment": _l("Comment"),
+    "information": _l("Information"),
+    "answer": _l("Answer to a question"),
     # how a kind of inbox item is mailed (cases.notifications.addresses)
     "immediately": _l("At once"),
     "daily": _l("Daily digest"),

@@ -92,6 +92,17 @@ class Contributions:
             {"reason": reason[:2000]}))
         self.ledger.save_all(contribution)
 
+    def read(self, viewer: Viewer, contribution_id: UUID) -> ContributionView:
+        """One contribution, if the viewer's state reads its case now."""
+        contribution = self.ledger.get_as(Contribution, contribution_id, MISSING)
+        try:
+            _, keys = self.cases.keys_to_read(viewer, UUID(contribution.case_id))
+        except NotFound:
+            raise MISSING from None
+        found = self._view(contribution.id, keys, self.cases.usernames(), None)
+        assert found is not None  # it exists: it has a first event
+        return found
+
     def thread(self, viewer: Viewer, case_id: UUID,
                at: datetime | None = None) -> list[ContributionView]:
         """The contributions to a case the viewer's state reads, oldest first (as they were

@@ -106,7 +106,8 @@ COVERED = CASE_FORMS | ADMIN_FORMS | {
     "second_factor.code", "second_factor.enrol_at_sign_in", "second_factor.enrol",
     "second_factor.regenerate", "second_factor.reset", "inbox.mark_read", "inbox.mark_all_read",
     "mail.set_address", "mail.set_preferences", "mail.remove", "searches.save",
-    "searches.delete", "imports.check", "imports.confirm",
+    "searches.delete", "imports.check", "imports.confirm", "contributions.add",
+    "contributions.edit", "contributions.withdraw", "contributions.hide",
     "transparency.add_checkpoint",  # not a form: its body is fuzzed in test_tlog.py
     *(f"traces.{step.replace('-', '_')}" for step in TRACE_STEPS),
     *(f"meetings.act:{action}" for action in MEETING_ACTIONS)}
@@ -210,6 +211,22 @@ def test_an_import_survives_any_file(world: dict[str, Any], exchange: Exchange,
         assert re.search(r'<p class="(done|error)"', confirmed.get_data(as_text=True))
     submit(world["analyst"], exchange, "/cases/import", [("file", "\n".join(lines))],
            ["file"])
+
+
+@FUZZ
+@given(kind=st.one_of(hostile_text(), st.sampled_from(["comment", "information", "answer"])),
+       words=hostile_text(), step=st.sampled_from(["edit", "hide", "withdraw"]),
+       data=st.data())
+def test_contributions_survive_any_body(world: dict[str, Any], exchange: Exchange, kind: str,
+                                        words: str, step: str, data: Any) -> None:
+    case_id = some_id(data.draw, world["own"], world["other"])
+    submit(world["analyst"], exchange, f"/cases/{case_id}/contributions",
+           [("kind", kind), ("text", words)], ["kind", "text"])
+    contribution = exchange.contributions.contribute(world["fra"], world["own"], "comment",
+                                                     "A comment to act on.")
+    target = some_id(data.draw, contribution)
+    submit(world["analyst"], exchange, f"/contributions/{target}/{step}",
+           [("text", words), ("reason", words)], ["text", "reason"])
 
 
 @FUZZ

@@ -1,0 +1,87 @@
+"""Contributions on the case page (issue 21): France shares with Germany, Germany adds what it
+knows, France reads it and may hide it; Mali, which does not read the case, reaches nothing."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+import pytest
+from flask import Flask
+
+from cases.kernel.viewer import Viewer
+from infra.wiring import Exchange
+from tests.web.conftest import Browser, error_next_to, events
+
+
+def signed_in(app: Flask, username: str) -> Browser:
+    browser = Browser(app.test_client())
+    assert browser.login(username).status_code == 302
+    return browser
+
+
+@pytest.fixture
+def shared(exchange: Exchange, people: dict[str, Viewer]) -> str:
+    case_id = exchange.cases.open_case(people["FRA"], {"title": "Rifles at Kidira"})
+    exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU"])
+    return str(case_id)
+
+
+def test_a_reader_adds_to_the_case_and_the_owner_reads_it(app: Flask, exchange: Exchange,
+                                                         shared: str) -> None:
+    germany = signed_in(app, "deu.analyst")
+    page = germany.get(f"/cases/{shared}").text
+    assert 'id="contributions"' in page
+    assert 'id="retention"' not in page and 'id="policy"' not in page  # the owner's panels
+    added = germany.post(f"/cases/{shared}/contributions",
+                         {"kind": "information", "text": "Export licence DE-2019-4471."})
+    assert added.status_code == 302
+    france = signed_in(app, "fra.analyst").get(f"/cases/{shared}").text
+    assert "Export licence DE-2019-4471." in france and "deu.analyst" in france
+    assert 'id="retention"' in france
+
+
+def test_bad_input_comes_back_with_what_was_typed(app: Flask, exchange: Exchange,
+                                                  shared: str) -> None:
+    germany = signed_in(app, "deu.analyst")
+    before = events(exchange)
+    refused = germany.post(f"/cases/{shared}/contributions",
+                           {"kind": "gossip", "text": "Typed with care."})
+    assert refused.status_code == 422 and error_next_to(refused, "kind")
+    assert "Typed with care.</textarea>" in refused.text and events(exchange) == before
+
+
+def test_another_state_reaches_nothing(app: Flask, exchange: Exchange, people: dict,
+                                       shared: str) -> None:
+    contribution = exchange.contributions.contribute(people["DEU"], UUID(shared), "comment",
+                                                     "Only for readers.")
+    mali = signed_in(app, "mli.analyst")
+    before = events(exchange)
+    assert mali.get(f"/cases/{shared}").status_code == 404
+    assert mali.post(f"/cases/{shared}/contributions",
+                     {"kind": "comment", "text": "Let me in"}).status_code == 404
+    for path in ("edit", "hide"):
+        response = mali.get(f"/contributions/{contribution}/{path}")
+        assert response.status_code == 404 and "Only for readers." not in response.text
+    assert mali.post(f"/contributions/{contribution}/withdraw").status_code == 404
+    assert events(exchange) == before
+
+
+def test_the_author_revises_and_withdraws_the_owner_hides(app: Flask, exchange: Exchange,
+                                                          people: dict, shared: str) -> None:
+    mine = exchange.contributions.contribute(people["DEU"], UUID(shared), "comment", "Draft.")
+    germany, france = signed_in(app, "deu.analyst"), signed_in(app, "fra.analyst")
+    assert france.get(f"/contributions/{mine}/edit").status_code == 200  # reads the form…
+    assert france.post(f"/contributions/{mine}/edit", {"text": "FRA's words"}).status_code \
+        == 403  # …but only the author's state revises
+    assert germany.post(f"/contributions/{mine}/edit", {"text": "Final words."}).status_code \
+        == 302
+    refused = france.post(f"/contributions/{mine}/hide", {"reason": " "})
+    assert refused.status_code == 422 and error_next_to(refused, "reason")
+    assert france.post(f"/contributions/{mine}/hide",
+                       {"reason": "Belongs to another case."}).status_code == 302
+    page = germany.get(f"/cases/{shared}").text
+    assert "Belongs to another case." in page and "Final words." not in page
+    other = exchange.contributions.contribute(people["DEU"], UUID(shared), "comment", "Oops.")
+    assert germany.post(f"/contributions/{other}/withdraw").status_code == 302
+    assert re.search(r"Withdrawn by DEU", france.get(f"/cases/{shared}").text)
