@@ -51,8 +51,8 @@ class Contributions:
 
     def contribute(self, viewer: Viewer, case_id: UUID, kind: str, text: str) -> UUID:
         """Adds a contribution to a case the viewer's state reads; returns its id."""
+        case, keys = self.cases.keys_to_read(viewer, case_id)  # a non-reader learns nothing
         self._require_reader(viewer)
-        case, keys = self.cases.keys_to_read(viewer, case_id)
         content = validate_contribution(kind, text)
         contribution_id = uuid.uuid4()
         body = seal_body(keys[case.key_version], contribution_id, 1,
@@ -65,16 +65,16 @@ class Contributions:
         return contribution_id
 
     def revise(self, viewer: Viewer, contribution_id: UUID, text: str) -> None:
-        self._require_reader(viewer)
         contribution, case, case_key = self._to_change(viewer, contribution_id)
+        self._require_reader(viewer)
         content = validate_contribution(contribution.kind, text)
         contribution.revise(viewer.actor, case.key_version, seal_body(
             case_key, contribution.id, contribution.version + 1, Contribution.Revised, content))
         self.ledger.save_all(contribution)
 
     def withdraw(self, viewer: Viewer, contribution_id: UUID) -> None:
-        self._require_reader(viewer)
         contribution, _, _ = self._to_change(viewer, contribution_id)
+        self._require_reader(viewer)
         contribution.withdraw(viewer.actor)
         self.ledger.save_all(contribution)
 

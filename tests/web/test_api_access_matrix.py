@@ -42,6 +42,8 @@ WHO: dict[str, tuple[str, dict[str, Any]]] = {
     "consent_to_summaries": ("reader_analyst_or_admin", {"given": True}),
     "send_trace": ("owner_analyst", {"requested_state": "DEU", "item_ids": [],
                                      "questions": "Where was it exported to?"}),
+    "case_contributions": ("reader", {}),
+    "contribute": ("reader_analyst_or_reviewer", {"kind": "comment", "text": "Seen here."}),
 }
 # The operations on a case itself; those on a meeting's agenda or the auditors' time travel
 # have their own access tests (test_api_meetings.py, test_api_audit.py).
@@ -89,6 +91,7 @@ def allowed(who: str, user: str, readers: list[str], world: dict[str, Any]) -> b
         "owner_analyst_or_admin": owner and (viewer.has("analyst") or
                                              viewer.has("state_admin")),
         "reader_analyst_or_admin": viewer.has("analyst") or viewer.has("state_admin"),
+        "reader_analyst_or_reviewer": viewer.has("analyst") or viewer.has("reviewer"),
     }[who]
 
 

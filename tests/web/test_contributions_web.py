@@ -85,3 +85,25 @@ def test_the_author_revises_and_withdraws_the_owner_hides(app: Flask, exchange: 
     other = exchange.contributions.contribute(people["DEU"], UUID(shared), "comment", "Oops.")
     assert germany.post(f"/contributions/{other}/withdraw").status_code == 302
     assert re.search(r"Withdrawn by DEU", france.get(f"/cases/{shared}").text)
+
+
+def test_the_api_offers_the_same_to_the_same_states(app: Flask, exchange: Exchange,
+                                                    people: dict, shared: str) -> None:
+    from tests.web.test_api import Api, token_for
+
+    germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    added = germany.call("POST", f"/cases/{shared}/contributions",
+                         json={"kind": "answer", "text": "Shipped to Dakar in 2019."})
+    assert added.status_code == 201 and added.json["state"] == "DEU"
+    bad = germany.call("POST", f"/cases/{shared}/contributions", json={"kind": "x", "text": "y"})
+    assert (bad.status_code, bad.json["field"]) == (422, "kind")
+    france = Api(app.test_client(), token_for(exchange, people["FRA"]))
+    thread = france.call("GET", f"/cases/{shared}/contributions").json["items"]
+    assert [c["text"] for c in thread] == ["Shipped to Dakar in 2019."]
+    hidden = france.call("POST", f"/contributions/{added.json['id']}/hide",
+                         json={"reason": "Duplicate."})
+    assert hidden.status_code == 200 and hidden.json["hidden"] and hidden.json["text"] == ""
+    mali = Api(app.test_client(), token_for(exchange, people["MLI"]))
+    assert mali.call("GET", f"/cases/{shared}/contributions").status_code == 404
+    assert mali.call("PUT", f"/contributions/{added.json['id']}",
+                     json={"text": "x"}).status_code == 404

@@ -20,6 +20,7 @@ from ..extensions import csrf, get_exchange
 from . import (
     audit,
     cases,
+    contributions,
     directory,
     imports,
     inbox,
@@ -33,8 +34,8 @@ from .errors import error_response, from_divex_error
 
 PREFIX = "/api/v1"
 # One blueprint per area, nested under /api/v1: its endpoints are "api.<area>.<operation>".
-AREAS = (cases.bp, imports.bp, meetings.bp, traces.bp, summaries.bp, audit.bp, directory.bp,
-         onboarding.bp, inbox.bp)
+AREAS = (cases.bp, contributions.bp, imports.bp, meetings.bp, traces.bp, summaries.bp,
+         audit.bp, directory.bp, onboarding.bp, inbox.bp)
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 for area in AREAS:
     bp.register_blueprint(area)
