@@ -24,6 +24,7 @@ from eventsourcing.projection import Projection
 from sqlalchemy import delete, insert, select, update
 
 from cases.casework.case import Case
+from cases.casework.contribution import Contribution
 from cases.identity.directory import SECRETARIAT_CODE, State, User
 from cases.meetings.meeting import Meeting
 from cases.tracing.trace_request import TraceRequest
@@ -91,6 +92,14 @@ class Inbox(Projection[InboxView]):
             r.case_id == str(event.originator_id), r.state.in_(list(event.removed)))])
 
     @process_event.register
+    def _(self, event: Contribution.Contributed, tracking: Tracking) -> None:
+        # Every state that reads the case now, but the one that wrote it.
+        self.view.record(tracking, [
+            _new(event, "contribution_added", state, case_id=event.case_id, case_gated=True,
+                 ref=str(event.originator_id))
+            for state in self._readers(event.case_id) if state != event.actor_state])
+
+    @process_event.register
     def _(self, event: Case.PolicyFactsSealed, tracking: Tracking) -> None:
         case = str(event.originator_id)
         row = self._case(case)
@@ -122,6 +131,11 @@ class Inbox(Projection[InboxView]):
         with self.view.transaction(commit=False) as session:
             return session.execute(select(inbox_cases).where(
                 inbox_cases.c.case_id == case_id)).one()
+
+    def _readers(self, case_id: str) -> list[str]:
+        with self.view.transaction(commit=False) as session:
+            return list(session.execute(select(inbox_case_readers.c.state).where(
+                inbox_case_readers.c.case_id == case_id)).scalars())
 
     @staticmethod
     def _case_update(event: Any, **values: Any) -> Any:

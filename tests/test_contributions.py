@@ -13,6 +13,7 @@ from sqlalchemy import text
 from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.wiring import Exchange
 from tests.conftest import register_states
+from tests.test_inbox import inbox
 
 SUMMARY = {"title": "Rifles found at Kidira"}
 
@@ -125,3 +126,15 @@ def test_the_database_holds_no_contribution_text(exchange: Exchange, people: dic
         state = b"".join(bytes(row[0]) for row in db.execute(
             text("SELECT state FROM divex_events")))
     assert b"QZ-SECRET-8841" not in state and b"Saloum" not in state
+
+
+def test_the_other_readers_are_told_in_their_inbox_and_an_outsider_is_not(
+        exchange: Exchange, people: dict[str, Any], shared: UUID) -> None:
+    exchange.contributions.contribute(people["DEU"], shared, "information", "Licence found.")
+
+    def kinds(who: str) -> list[str]:
+        return [i.kind for i in inbox(exchange, people[who])]
+
+    assert "contribution_added" in kinds("FRA") and "contribution_added" in kinds("FRA.reviewer")
+    assert "contribution_added" not in kinds("DEU")  # the state that wrote it
+    assert "contribution_added" not in kinds("MLI")

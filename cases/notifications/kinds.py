@@ -34,6 +34,8 @@ CONSENTERS = frozenset({ANALYST, STATE_ADMIN})
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("case_shared", READERS | {AUDITOR}, N_("A case was shared with your state.")),
+    Kind("contribution_added", READERS,
+         N_("Another state added to a case your state reads.")),
     Kind("case_tabled", READERS, N_("A case was tabled at a meeting your state takes part in.")),
     Kind("outcome_recorded", READERS,
          N_("A discussion outcome was recorded at a meeting your state takes part in.")),
