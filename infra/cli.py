@@ -109,6 +109,7 @@ def demo(ctx: click.Context, data_dir: Path, host: str, port: int, no_serve: boo
                f"/invitations/accept:\n  {invite_newcomer(exchange)}")
     sample = data_dir / "demo-register.csv"
     sample.write_text(register_csv(), encoding="utf-8")
+    sample.chmod(0o600)  # like everything in the data folder
     click.echo("\nA file to try the import with (Cases → Import cases, as fra.analyst):\n"
                f"  {sample}")
     if not no_serve:

@@ -17,6 +17,7 @@ import pyotp
 
 from cases.casework.bulk_import import COLUMNS
 from cases.identity.second_factor import STEP_SECONDS
+from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
 from projections.summaries import publish
 
@@ -86,6 +87,7 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
                 for n in range(cases)]
     _seed_contact_points(exchange, codes[:-1])  # the last state's contact point stays missing
     _seed_traces(exchange, analysts, case_ids[:3])
+    _seed_contributions(exchange, analysts, case_ids)
     _seed_meeting(exchange, secretariat, analysts, case_ids)
     _seed_policy(exchange, analysts, [c for n, c in enumerate(case_ids) if n % 3])
     exchange.follow()
@@ -188,6 +190,30 @@ def _seed_contact_points(exchange: Exchange, codes: list[str]) -> None:
         exchange.directory.set_contact_point(
             admin, name=f"National contact point of {code}", office="Export control office",
             channel=f"ncp@{code.lower()}.example", volunteers_to_assist=code in ("FRA", "MEX"))
+
+
+def _seed_contributions(exchange: Exchange, analysts: dict[str, Viewer],
+                        case_ids: list) -> None:
+    """On France's first case shared with other states: what one of them adds, and France's
+    answer, so the thread and the inbox show both."""
+    fra = analysts["FRA"]
+    for case_id in case_ids:
+        try:
+            case = exchange.cases.view(fra, case_id)
+        except NotFound:
+            continue
+        readers = [s for s in case.recipients if s != "FRA" and s in analysts]
+        if case.owner == "FRA" and readers:
+            other = analysts[readers[0]]
+            exchange.contributions.contribute(
+                other, case_id, "information",
+                f"{readers[0]} checked its export records: these items match licence "
+                f"{readers[0]}-EX-2017-0932, issued for delivery to a government end user. "
+                "The end-user certificate is in our national file (fictional demo entry).")
+            exchange.contributions.contribute(
+                fra, case_id, "comment", "Thank you. We will compare the serials with the "
+                "licence annex and put the case under investigation.")
+            return
 
 
 def _seed_traces(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:
