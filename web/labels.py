@@ -166,6 +166,10 @@ def label(value: object) -> str:
 # Events named by their record's kind too ("User.RecoveryCodesIssued", as the audit log
 # lists them); a qualified name not here falls back to its event's name above.
 QUALIFIED_EVENTS = {
+    "Contribution.Contributed": _l("Contribution added"),
+    "Contribution.Revised": _l("Contribution revised"),
+    "Contribution.Withdrawn": _l("Contribution withdrawn"),
+    "Contribution.Hidden": _l("Contribution hidden by the case's owner"),
     "Case.PolicyFactsSealed": _l("Proposed for the tier-1 summaries"),
     "Case.PolicyConsentGiven": _l("Tier-1 consent given"),
     "Case.PolicyConsentWithdrawn": _l("Tier-1 consent withdrawn"),
