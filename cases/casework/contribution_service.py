@@ -103,11 +103,12 @@ class Contributions:
         assert found is not None  # it exists: it has a first event
         return found
 
-    def thread(self, viewer: Viewer, case_id: UUID,
-               at: datetime | None = None) -> list[ContributionView]:
+    def thread(self, viewer: Viewer, case_id: UUID, at: datetime | None = None,
+               version: int | None = None) -> list[ContributionView]:
         """The contributions to a case the viewer's state reads, oldest first (as they were
-        at ``at``, if given: those written by then, in their state then)."""
-        case, keys = self.cases.keys_to_read(viewer, case_id)
+        at ``at``, if given: those written by then, in their state then; an auditor's time
+        travel gives the case's ``version`` then, whose readers are the ones that count)."""
+        case, keys = self.cases.keys_to_read(viewer, case_id, version)
         with self.ledger.transaction() as session:
             ids = self.keystore.contributions_to(session, str(case.id))
         names = self.cases.usernames()

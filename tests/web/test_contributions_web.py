@@ -4,14 +4,16 @@ knows, France reads it and may hide it; Mali, which does not read the case, reac
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 from flask import Flask
 
-from cases.kernel.viewer import Viewer
+from cases.kernel.viewer import AUDITOR, Viewer
 from infra.wiring import Exchange
 from tests.web.conftest import Browser, error_next_to, events
+from tests.web.test_api import Api, token_for
 
 
 def signed_in(app: Flask, username: str) -> Browser:
@@ -89,8 +91,6 @@ def test_the_author_revises_and_withdraws_the_owner_hides(app: Flask, exchange: 
 
 def test_the_api_offers_the_same_to_the_same_states(app: Flask, exchange: Exchange,
                                                     people: dict, shared: str) -> None:
-    from tests.web.test_api import Api, token_for
-
     germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
     added = germany.call("POST", f"/cases/{shared}/contributions",
                          json={"kind": "answer", "text": "Shipped to Dakar in 2019."})
@@ -107,3 +107,20 @@ def test_the_api_offers_the_same_to_the_same_states(app: Flask, exchange: Exchan
     assert mali.call("GET", f"/cases/{shared}/contributions").status_code == 404
     assert mali.call("PUT", f"/contributions/{added.json['id']}",
                      json={"text": "x"}).status_code == 404
+
+
+def test_an_auditor_sees_the_thread_as_it_was(app: Flask, exchange: Exchange, people: dict,
+                                              shared: str) -> None:
+    exchange.directory.add_user(people["FRA.admin"], "fra.auditor", "correct horse battery "
+                                "staple 42", [AUDITOR])
+    first = exchange.contributions.contribute(people["DEU"], UUID(shared), "comment",
+                                              "Written first.")
+    between = datetime.now(UTC).replace(tzinfo=None).isoformat()  # read as UTC
+    exchange.contributions.revise(people["DEU"], first, "Rewritten later.")
+    auditor = Browser(app.test_client())
+    assert auditor.login("fra.auditor", "correct horse battery staple 42").status_code == 302
+    then = auditor.get(f"/audit/cases/{shared}?at={between}")
+    assert then.status_code == 200 and "Written first." in then.text
+    assert "Rewritten later." not in then.text
+    now = auditor.get(f"/audit/cases/{shared}").text
+    assert "Rewritten later." in now
