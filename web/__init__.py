@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, redirect, url_for
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from werkzeug.wrappers import Response
 
 from . import (
@@ -110,19 +113,27 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     security.throttle(app)
     app.context_processor(template_globals)
     app.context_processor(inbox.unread_count)
-    app.jinja_env.filters["label"] = label
-    app.jinja_env.filters["country"] = country
-    app.jinja_env.filters["event_label"] = event_label
+    app.jinja_env.filters.update({name: in_request_language(f) for name, f in {
+        "label": label, "country": country, "event_label": event_label,
+        "explained": tier_explained, "colon": colon, "first_serial": first_serial,
+        "audit_reason": audit_reason, "figure_name": figure_name}.items()})
     app.jinja_env.globals["country_list"] = country_list
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["page_sizes"] = PAGE_SIZES
-    app.jinja_env.filters["explained"] = tier_explained
-    app.jinja_env.filters["colon"] = colon
-    app.jinja_env.filters["first_serial"] = first_serial
-    app.jinja_env.filters["audit_reason"] = audit_reason
-    app.jinja_env.filters["figure_name"] = figure_name
     errors.register(app)
     return app
+
+
+def in_request_language(translate: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter whose result depends on the request's language. Jinja folds a filter applied
+    to a literal (``'tier1'|explained``) into the compiled template, in the language of the
+    first request to render it; a filter that takes the template's context is never folded."""
+
+    @pass_context
+    def in_language(_: Context, *args: Any, **kwargs: Any) -> Any:
+        return translate(*args, **kwargs)
+
+    return in_language
 
 
 def _home() -> Response:

@@ -228,6 +228,12 @@ TIERS_EXPLAINED = {
 }
 
 
+# A bare name (the case page's history names its events so) known only qualified, once.
+_BARE_NAMES = [q.rsplit(".", 1)[-1] for q in QUALIFIED_EVENTS]
+_ONLY_QUALIFIED = {q.rsplit(".", 1)[-1]: text for q, text in QUALIFIED_EVENTS.items()
+                   if _BARE_NAMES.count(q.rsplit(".", 1)[-1]) == 1}
+
+
 def colon(text: str) -> Markup:
     """A label and its colon as the user's language writes it: French puts a no-break space
     before it ("Statut : …"). Babel's locale data has no such rule."""
@@ -249,7 +255,8 @@ def tier_explained(tier: str) -> str:
 
 def event_label(name: str) -> str:
     """An event's name in the user's language, from its bare or qualified name."""
-    known = QUALIFIED_EVENTS.get(name) or EVENTS.get(name.rsplit(".", 1)[-1])
+    bare = name.rsplit(".", 1)[-1]
+    known = QUALIFIED_EVENTS.get(name) or EVENTS.get(bare) or _ONLY_QUALIFIED.get(bare)
     return str(known) if known is not None else name
 
 

@@ -458,3 +458,21 @@ def test_french_puts_a_no_break_space_before_its_colons_and_english_does_not(
     french = analyst.get(f"/cases/{case['case_id']}").text
     assert "Statut\u00a0: Soupçonné" in french and "Lisible par\u00a0:</strong>" in french
     assert "Statut:" not in french
+
+
+def test_a_sentence_the_template_asks_by_name_follows_each_request_language(
+        analyst: Browser, case: dict[str, str]) -> None:
+    """Jinja folds a filter on a literal into the compiled template: the first request's
+    language would then stay for everyone."""
+    assert "never reads the case" in analyst.get(f"/cases/{case['case_id']}").text
+    assert analyst.post("/language", {"lang": "es"}).status_code == 302
+    spanish = analyst.get(f"/cases/{case['case_id']}").text
+    assert "nunca lee el caso" in spanish and "never reads the case" not in spanish
+
+
+def test_the_case_history_names_tier1_events_in_the_users_language(
+        analyst: Browser, exchange: Exchange, people: dict, case: dict[str, str]) -> None:
+    exchange.policy.propose(people["FRA"], UUID(case["case_id"]))
+    assert analyst.post("/language", {"lang": "fr"}).status_code == 302
+    page = analyst.get(f"/cases/{case['case_id']}").text
+    assert "PolicyFactsSealed" not in page and "Proposé pour les synthèses" in page
