@@ -279,6 +279,11 @@ class Inbox(Projection[InboxView]):
         self.view.record(tracking, items)
 
     @process_event.register
+    def _(self, event: User.SignedInFromNewPlace, tracking: Tracking) -> None:
+        self.view.record(tracking, [_new(event, "new_sign_in_place", "",
+                                         user_id=str(event.originator_id))])
+
+    @process_event.register
     def _(self, event: User.SecondFactorReset, tracking: Tracking) -> None:
         self.view.record(tracking, [_new(event, "second_factor_reset", "",
                                          user_id=str(event.originator_id))])

@@ -29,7 +29,7 @@ from crypto import CryptoError, Keyring, UserKey
 
 from .extensions import current_viewer, get_exchange
 from .messages import N_, refusal
-from .sign_ins import SignIns
+from .sign_ins import SignIns, place_of
 
 bp = Blueprint("auth", __name__)
 
@@ -129,7 +129,11 @@ def sign_in(viewer: Viewer) -> None:
     keep_language(viewer, chosen_now)
     if viewer.own_key is not None:
         session["user_key"] = viewer.own_key.to_bytes().hex()
-    SignIns(current_app.session_interface.engine).record(viewer.user_id)  # type: ignore[attr-defined]
+    sign_ins = SignIns(current_app.session_interface.engine)  # type: ignore[attr-defined]
+    sign_ins.record(viewer.user_id)
+    if sign_ins.new_place(viewer.user_id, place_of(client_address(),
+                                                   current_app.config["SECRET_KEY"])):
+        get_exchange().directory.signed_in_from_new_place(viewer)
     login_user(SignedIn(**{k: getattr(viewer, k) for k in
                            ("user_id", "username", "state", "roles", "keyring")}))
     tell_of_failed_sign_ins(viewer)

@@ -57,7 +57,8 @@ def link_of(item: InboxItem) -> str:
         return url_for("meetings.show", meeting_id=item.meeting_id)
     return url_for({"checkpoint_to_cosign": "audit.index", "state_registered": "admin.states",
                     "user_added": "admin.users",
-                    "second_factor_reset": "second_factor.security"}.get(item.kind, "index"))
+                    "second_factor_reset": "second_factor.security",
+                    "new_sign_in_place": "second_factor.security"}.get(item.kind, "index"))
 
 
 @bp.get("/")

@@ -166,6 +166,7 @@ def label(value: object) -> str:
 # Events named by their record's kind too ("User.RecoveryCodesIssued", as the audit log
 # lists them); a qualified name not here falls back to its event's name above.
 QUALIFIED_EVENTS = {
+    "User.SignedInFromNewPlace": _l("Signed in from a new network"),
     "Contribution.Contributed": _l("Contribution added"),
     "Contribution.Revised": _l("Contribution revised"),
     "Contribution.Withdrawn": _l("Contribution withdrawn"),

@@ -7,6 +7,9 @@ nothing a session row does not already say, and holds no key.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +27,27 @@ sign_ins = Table(
     Column("last", DateTime, nullable=False),
     Column("previous", DateTime, nullable=True),
 )
+
+
+# The networks each user signed in from, as keyed digests (never the address itself).
+sign_in_places = Table(
+    "web_sign_in_places",
+    metadata,
+    Column("user_id", String(36), primary_key=True),
+    Column("place", String(64), primary_key=True),
+)
+
+
+def place_of(address: str, secret: str) -> str:
+    """A keyed digest of the address's network (IPv4 /24, IPv6 /48): a sign-in from the same
+    office or provider is the same place; the digest cannot be turned back into the network
+    without the server's secret."""
+    try:
+        network = str(ipaddress.ip_network(
+            address + ("/48" if ":" in address else "/24"), strict=False))
+    except ValueError:
+        network = address  # not an IP address: kept as it came
+    return hmac.new(secret.encode(), network.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -51,6 +75,20 @@ class SignIns:
             except IntegrityError:  # a first sign-in of the same user at the same moment
                 db.execute(sign_ins.update().where(sign_ins.c.user_id == user_id).values(
                     previous=sign_ins.c.last, last=now))
+
+    def new_place(self, user_id: str, place: str) -> bool:
+        """Records the place; True when the user signed in before, but never from there."""
+        p = sign_in_places.c
+        with self.engine.begin() as db:
+            known = set(db.execute(select(p.place).where(p.user_id == user_id)).scalars())
+            if place in known:
+                return False
+            try:
+                with db.begin_nested():
+                    db.execute(sign_in_places.insert().values(user_id=user_id, place=place))
+            except IntegrityError:  # the same new place recorded by a concurrent sign-in
+                return False
+        return bool(known)
 
     def last(self, user_ids: list[str]) -> dict[str, tuple[datetime, datetime | None]]:
         """User id -> (last sign-in, the one before), UTC, for those who ever signed in."""

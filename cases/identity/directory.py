@@ -391,6 +391,13 @@ class User(SignedAggregate):
             raise Conflict("A second factor is already set up for this account.")
         self._record(self.SecondFactorEnrolled, actor)
 
+    class SignedInFromNewPlace(SignedAggregate.Event):
+        """The user signed in from a network their sign-ins never came from before (the
+        network itself is not recorded here), so they are told in their inbox."""
+
+    def signed_in_from_new_place(self, actor: Actor) -> None:
+        self._record(self.SignedInFromNewPlace, actor)
+
     class SecondFactorReset(SignedAggregate.Event):
         """The second factor and its recovery codes were removed; ``reason`` is
         ``admin_reset`` or ``account_recovered`` (the old user key, which opened it, is gone)."""

@@ -301,6 +301,11 @@ class Directory:
         user.change_password(actor, own.public_bytes)
         self._store_user_keys(user, own, keyring, new_password)
 
+    def signed_in_from_new_place(self, viewer: Viewer) -> None:
+        user = self.user(viewer.username)
+        user.signed_in_from_new_place(viewer.actor)
+        self.ledger.save(user)
+
     def choose_language(self, viewer: Viewer, language: str) -> None:
         """Keeps the user's interface language with the user (an event only on a change)."""
         user = self.user(viewer.username)

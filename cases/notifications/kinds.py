@@ -69,6 +69,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("state_registered", frozenset({SECRETARIAT}),
          N_("A state joined the exchange.")),
     Kind("user_added", frozenset({STATE_ADMIN}), N_("A user joined your state.")),
+    Kind("new_sign_in_place", frozenset(),
+         N_("Your account was signed in to from a network it was never used from before. If "
+            "that was not you, change your password and tell your state admin.")),
     Kind("second_factor_reset", frozenset(),
          N_("Your second factor was reset; set up a new one.")),
 )}
