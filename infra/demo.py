@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pyotp
+from PIL import Image, ImageDraw
 
+from cases.casework.attachments import Upload
 from cases.casework.bulk_import import COLUMNS
 from cases.identity.second_factor import STEP_SECONDS
 from cases.kernel.errors import NotFound
@@ -209,11 +211,24 @@ def _seed_contributions(exchange: Exchange, analysts: dict[str, Viewer],
                 other, case_id, "information",
                 f"{readers[0]} checked its export records: these items match licence "
                 f"{readers[0]}-EX-2017-0932, issued for delivery to a government end user. "
-                "The end-user certificate is in our national file (fictional demo entry).")
+                "The end-user certificate is in our national file (fictional demo entry).",
+                Upload("markings-item-1.png", markings_photo()))
             exchange.contributions.contribute(
                 fra, case_id, "comment", "Thank you. We will compare the serials with the "
                 "licence annex and put the case under investigation.")
             return
+
+
+def markings_photo() -> bytes:
+    """A drawn stand-in for a photo of an item's markings (no real weapon, no real serial)."""
+    image = Image.new("RGB", (480, 160), (92, 98, 104))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 40, 460, 120), fill=(60, 64, 70), outline=(200, 200, 200))
+    draw.text((40, 60), "NORVIK  NA-47   KR-2291-7734", fill=(230, 230, 230))
+    draw.text((40, 90), "CAL 7.62x39   2011   (DEMO)", fill=(200, 200, 200))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _seed_traces(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list) -> None:

@@ -92,6 +92,8 @@ class Settings:
     # The largest request body read (JSON or form); the longest case text is 20,000
     # characters a field, and no page uploads files.
     max_request_bytes: int = 1024 * 1024
+    attachment_max_mib: int = 20  # one file added to a case
+    case_attachments_max_mib: int = 200  # all of a case's files
     invitation_days: int = 7  # an invitation code is valid this long
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
@@ -166,6 +168,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
         max_request_bytes=int(env.get("DIVEX_MAX_REQUEST_BYTES", str(1024 * 1024))),
         invitation_days=number(env, "DIVEX_INVITATION_DAYS", "7", minimum=1),
+        attachment_max_mib=number(env, "DIVEX_ATTACHMENT_MAX_MIB", "20", minimum=1),
+        case_attachments_max_mib=number(env, "DIVEX_CASE_ATTACHMENTS_MAX_MIB", "200",
+                                        minimum=1),
         projection_source=choice(env.get("DIVEX_PROJECTION_SOURCE", "log"), ("log", "kafka"),
                                  "DIVEX_PROJECTION_SOURCE"),
         stream=stream_settings(env),

@@ -71,6 +71,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         # A body over the limit is refused (413) before it is read; a form's fields too.
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        ATTACHMENT_MAX_MIB=settings.attachment_max_mib,
         SESSION_IDLE_MINUTES=30,
         SESSION_ABSOLUTE_HOURS=12,
         LANGUAGES=LANGUAGES,

@@ -4,14 +4,16 @@ withdraws it, the case's owner hides it with a reason."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
+from cases.casework.attachments import IMAGES, Upload
 from cases.kernel.errors import DivexError
 
 from .cases import case_page, form_page, to_case
@@ -30,11 +32,15 @@ REASON = (Field("reason", _l("Why it is hidden (shown in its place)"), "textarea
 @login_required
 def add(case_id: UUID) -> Any:
     values = read(request.form, CONTRIBUTION)
+    file = request.files.get("attachment")
+    upload = Upload(file.filename or "attachment", file.read()) \
+        if file is not None and file.filename else None
     try:
         get_exchange().contributions.contribute(current_viewer(), case_id, values["kind"],
-                                                values["text"])
+                                                values["text"], upload)
     except DivexError as error:
-        return case_page(case_id, request.form, field_errors(error, CONTRIBUTION)), error.status
+        fields = (*CONTRIBUTION, Field("attachment", ""))
+        return case_page(case_id, request.form, field_errors(error, fields)), error.status
     return to_case(case_id, _("Your contribution is added; every state that reads the case "
                               "reads it."))
 
@@ -80,6 +86,19 @@ def hide(contribution_id: UUID) -> Any:
                          errors=field_errors(error, REASON), status=error.status)
     return to_case(UUID(found.case_id), _("The contribution is hidden; its reason shows in "
                                           "its place."))
+
+
+@bp.get("/contributions/<uuid:contribution_id>/attachment")
+@login_required
+def attachment(contribution_id: UUID) -> Response:
+    """The file, for a state that reads the case: its type is the one read from its bytes
+    when it was added; only photos show in the page, everything else downloads."""
+    name, mime, chunks = get_exchange().contributions.attachment(current_viewer(),
+                                                                 contribution_id)
+    disposition = "inline" if mime in IMAGES else "attachment"
+    return Response(chunks, mimetype=mime, headers={
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
 def _values(**values: str) -> MultiDict[str, str]:

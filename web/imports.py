@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     Request,
     Response,
+    current_app,
     render_template,
     request,
     stream_with_context,
@@ -58,13 +59,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadRequest(Request):
-    """A request whose body may be a file to import: the import routes take up to
-    `MAX_IMPORT_BYTES`, every other route the app's limit."""
+    """A request whose body may be a file: the import routes take up to `MAX_IMPORT_BYTES`,
+    a contribution its attachment, every other route the app's limit."""
 
     @property  # type: ignore[override]
     def max_content_length(self) -> int | None:
         if self.endpoint in ("imports.check", "imports.confirm", "api.imports.import_cases"):
             return MAX_IMPORT_BYTES
+        if self.endpoint == "contributions.add":  # room to say a file is too big, in the form
+            return (current_app.config["ATTACHMENT_MAX_MIB"] + 8) << 20
         return super().max_content_length
 
     @property  # type: ignore[override]

@@ -21,13 +21,13 @@ KINDS = ("comment", "information", "answer")
 MAX_TEXT = 20_000
 
 
-def validate_contribution(kind: str, text: str) -> dict[str, Any]:
-    """The content sealed in a contribution's body."""
+def validate_contribution(kind: str, text: str, attached: bool = False) -> dict[str, Any]:
+    """The content sealed in a contribution's body; a file may come without words."""
     if kind not in KINDS:
         raise InvalidInput("Choose one of: %(choices)s.", field="kind",
                            choices=", ".join(KINDS))
     text = (text or "").strip()
-    if not text:
+    if not text and not attached:
         raise InvalidInput("This field is required.", field="text")
     if len(text) > MAX_TEXT:
         raise InvalidInput("At most %(limit)s characters.", field="text", limit=MAX_TEXT)
@@ -39,25 +39,32 @@ class Contribution(SignedAggregate):
     """One state's contribution to a case it reads."""
 
     class Contributed(SignedAggregate.Created):
+        """``attachment``: its id, type, size and the SHA-256 of its sealed chunks ({} if
+        none); its name travels sealed in the body."""
+
         case_id: str
         state: str
         kind: str
         key_version: int
+        attachment: dict[str, Any]
 
-    def __init__(self, case_id: str, state: str, kind: str, key_version: int) -> None:
+    def __init__(self, case_id: str, state: str, kind: str, key_version: int,
+                 attachment: dict[str, Any]) -> None:
         self.case_id = case_id
         self.state = state
         self.kind = kind
         self.key_version = key_version
+        self.attachment = dict(attachment)
         self.withdrawn = False
         self.hidden = False
 
     @classmethod
     def contribute(cls, actor: Actor, contribution_id: UUID, case_id: UUID, kind: str,
-                   key_version: int, body: bytes) -> Contribution:
+                   key_version: int, body: bytes,
+                   attachment: dict[str, Any] | None = None) -> Contribution:
         return cls._start(cls.Contributed, contribution_id, actor, body=body,
                           case_id=str(case_id), state=actor.state, kind=kind,
-                          key_version=key_version)
+                          key_version=key_version, attachment=attachment or {})
 
     class Revised(SignedAggregate.Event):
         key_version: int

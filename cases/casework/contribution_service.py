@@ -8,12 +8,22 @@ under the case's current key; a contribution is read only while its state reads 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from cases.casework.attachments import (
+    IMAGES,
+    Upload,
+    file_type,
+    open_chunks,
+    seal_chunks,
+    without_metadata,
+)
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.casework.contribution import Contribution, validate_contribution
@@ -43,26 +53,78 @@ class ContributionView:
     hidden: bool
     hidden_reason: str
     version: int
+    attachment_name: str = ""
+    attachment_type: str = ""  # "" when there is none
+    attachment_size: int = 0
+
+    @property
+    def image(self) -> bool:
+        return self.attachment_type in IMAGES
 
 
 class Contributions:
-    def __init__(self, ledger: Ledger, keystore: KeyStore, cases: Cases) -> None:
+    def __init__(self, ledger: Ledger, keystore: KeyStore, cases: Cases,
+                 file_limit: int = 20 << 20, case_limit: int = 200 << 20) -> None:
         self.ledger, self.keystore, self.cases = ledger, keystore, cases
+        self.file_limit, self.case_limit = file_limit, case_limit
 
-    def contribute(self, viewer: Viewer, case_id: UUID, kind: str, text: str) -> UUID:
-        """Adds a contribution to a case the viewer's state reads; returns its id."""
+    def contribute(self, viewer: Viewer, case_id: UUID, kind: str, text: str,
+                   upload: Upload | None = None) -> UUID:
+        """Adds a contribution (with a file, if given) to a case the viewer's state reads;
+        returns its id. The file's chunks and the event are stored together, or not at all."""
         case, keys = self.cases.keys_to_read(viewer, case_id)  # a non-reader learns nothing
         self._require_reader(viewer)
-        content = validate_contribution(kind, text)
-        contribution_id = uuid.uuid4()
-        body = seal_body(keys[case.key_version], contribution_id, 1,
-                         Contribution.Contributed, content)
-        contribution = Contribution.contribute(viewer.actor, contribution_id, case.id, kind,
-                                               case.key_version, body)
+        content = validate_contribution(kind, text, attached=upload is not None)
+        data, mime = (self._checked(upload) if upload is not None else (b"", ""))
+        contribution_id, key = uuid.uuid4(), keys[case.key_version]
         with self.ledger.transaction() as session:
-            self.ledger.save(contribution)
+            attachment: dict[str, Any] = {}
+            if upload is not None:
+                if self.keystore.case_blob_bytes(session, str(case.id)) + len(data) > \
+                        self.case_limit:
+                    raise InvalidInput("The case's attachments would pass %(limit)s MiB: "
+                                       "ask the owner state to make room.",
+                                       field="attachment", limit=self.case_limit >> 20)
+                blob_id, digest = uuid.uuid4().hex, hashlib.sha256()
+                for index, sealed in enumerate(seal_chunks(key, blob_id, data)):
+                    digest.update(sealed)
+                    self.keystore.put_blob_chunk(session, blob_id, index, str(case.id), sealed)
+                attachment = {"id": blob_id, "type": mime, "size": len(data),
+                              "sha256": digest.hexdigest()}
+                content["attachment_name"] = upload.name[:200]
+            body = seal_body(key, contribution_id, 1, Contribution.Contributed, content)
+            self.ledger.save(Contribution.contribute(viewer.actor, contribution_id, case.id,
+                                                     kind, case.key_version, body, attachment))
             self.keystore.link_contribution(session, str(contribution_id), str(case.id))
         return contribution_id
+
+    def _checked(self, upload: Upload) -> tuple[bytes, str]:
+        if len(upload.data) > self.file_limit:
+            raise InvalidInput("A file may be at most %(limit)s MiB.", field="attachment",
+                               limit=self.file_limit >> 20)
+        mime = file_type(upload)
+        return (without_metadata(upload.data, mime) if mime in IMAGES else upload.data), mime
+
+    def attachment(self, viewer: Viewer,
+                   contribution_id: UUID) -> tuple[str, str, Iterator[bytes]]:
+        """A contribution's file for a state that reads its case now: name, type, bytes."""
+        contribution = self.ledger.get_as(Contribution, contribution_id, MISSING)
+        if not contribution.attachment or contribution.withdrawn or contribution.hidden:
+            raise NotFound("This contribution has no attachment to show.")
+        try:
+            _, keys = self.cases.keys_to_read(viewer, UUID(contribution.case_id))
+        except NotFound:
+            raise MISSING from None
+        first = next(iter(self.ledger.events.get(contribution.id)))
+        name = (open_body(keys, contribution.id, first) or {}).get("attachment_name", "")
+        blob = contribution.attachment
+        with self.ledger.transaction() as session:
+            sealed = self.keystore.blob_chunks(session, blob["id"])
+        digest = hashlib.sha256(b"".join(sealed)).hexdigest()
+        if digest != blob["sha256"]:
+            raise CryptoError("the stored attachment is not the one the signed event names")
+        return name or "attachment", blob["type"], open_chunks(keys[first.key_version],
+                                                                blob["id"], sealed)
 
     def revise(self, viewer: Viewer, contribution_id: UUID, text: str) -> None:
         contribution, case, case_key = self._to_change(viewer, contribution_id)
@@ -123,6 +185,7 @@ class Contributions:
         if not events:
             return None
         first, text, reason, revised, withdrawn = events[0], "", "", None, False
+        name = ""
         for event in events:
             try:
                 opened = open_body(keys, contribution_id, event) or {}
@@ -134,13 +197,16 @@ class Contributions:
                 withdrawn = True
             else:
                 text = opened.get("text", "")
+                name = name or opened.get("attachment_name", "")
                 revised = event.timestamp if event is not first else None
         hidden = any(isinstance(e, Contribution.Hidden) for e in events)
         return ContributionView(
             id=str(contribution_id), case_id=first.case_id, state=first.state,
             user=names(first.actor_user), kind=first.kind, written_on=first.timestamp,
             revised_on=revised, text="" if withdrawn or hidden else text, withdrawn=withdrawn,
-            hidden=hidden, hidden_reason=reason, version=events[-1].originator_version)
+            hidden=hidden, hidden_reason=reason, version=events[-1].originator_version,
+            attachment_name=name, attachment_type=first.attachment.get("type", ""),
+            attachment_size=first.attachment.get("size", 0))
 
     def _to_change(self, viewer: Viewer,
                    contribution_id: UUID) -> tuple[Contribution, Case, CaseKey]:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     inspect,
     select,
     text,
@@ -79,6 +80,15 @@ contribution_cases = Table(  # which case each contribution is about (its aggreg
     metadata,
     Column("contribution_id", String(36), primary_key=True),
     Column("case_id", String(36), nullable=False, index=True),
+)
+
+blobs = Table(  # attachments, sealed in chunks under their case's key (`attachments`)
+    "divex_blobs",
+    metadata,
+    Column("blob_id", String(36), primary_key=True),
+    Column("chunk", Integer, primary_key=True),
+    Column("case_id", String(36), nullable=False, index=True),
+    Column("sealed", LargeBinary, nullable=False),
 )
 
 trace_request_cases = Table(
@@ -267,6 +277,21 @@ class KeyStore:
         return list(session.execute(select(contribution_cases.c.contribution_id).where(
             contribution_cases.c.case_id == case_id)).scalars())
 
+    def put_blob_chunk(self, session: Session, blob_id: str, chunk: int, case_id: str,
+                       sealed: bytes) -> None:
+        session.execute(blobs.insert().values(blob_id=blob_id, chunk=chunk, case_id=case_id,
+                                              sealed=sealed))
+
+    def blob_chunks(self, session: Session, blob_id: str) -> list[bytes]:
+        return [bytes(b) for b in session.execute(select(blobs.c.sealed).where(
+            blobs.c.blob_id == blob_id).order_by(blobs.c.chunk)).scalars()]
+
+    def case_blob_bytes(self, session: Session, case_id: str) -> int:
+        """What a case's attachments take, sealed."""
+        return int(session.execute(select(func.coalesce(func.sum(func.length(blobs.c.sealed)),
+                                                        0)).where(
+            blobs.c.case_id == case_id)).scalar() or 0)
+
     def link_trace_request(self, session: Session, trace_id: str, case_id: str) -> None:
         session.execute(trace_request_cases.insert().values(trace_id=trace_id, case_id=case_id))
 
@@ -284,6 +309,7 @@ class KeyStore:
             session.execute(text("PRAGMA secure_delete = ON"))
         session.execute(delete(policy_fact_keys).where(
             policy_fact_keys.c.case_id == aggregate_id))
+        session.execute(delete(blobs).where(blobs.c.case_id == aggregate_id))
         return session.execute(delete(case_keys).where(case_keys.c.case_id == aggregate_id)
                                ).rowcount
 

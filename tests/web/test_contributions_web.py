@@ -3,6 +3,7 @@ knows, France reads it and may hide it; Mali, which does not read the case, reac
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 from uuid import UUID
@@ -12,6 +13,7 @@ from flask import Flask
 
 from cases.kernel.viewer import AUDITOR, Viewer
 from infra.wiring import Exchange
+from tests.test_attachments import jpeg_with_gps
 from tests.web.conftest import Browser, error_next_to, events
 from tests.web.test_api import Api, token_for
 
@@ -124,3 +126,28 @@ def test_an_auditor_sees_the_thread_as_it_was(app: Flask, exchange: Exchange, pe
     assert "Rewritten later." not in then.text
     now = auditor.get(f"/audit/cases/{shared}").text
     assert "Rewritten later." in now
+
+
+def test_a_photo_is_attached_shown_to_readers_and_kept_from_others(
+        app: Flask, exchange: Exchange, shared: str) -> None:
+    germany = signed_in(app, "deu.analyst")
+    refused = germany.post(f"/cases/{shared}/contributions", {
+        "kind": "comment", "text": "Kept when refused.",
+        "attachment": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 100), "report.pdf")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 422 and error_next_to(refused, "attachment")
+    assert "Kept when refused.</textarea>" in refused.text
+    added = germany.post(f"/cases/{shared}/contributions", {
+        "kind": "information", "text": "Markings of item 1.",
+        "attachment": (io.BytesIO(jpeg_with_gps()), "IMG_0042.jpg")},
+        content_type="multipart/form-data")
+    assert added.status_code == 302
+    page = signed_in(app, "fra.analyst").get(f"/cases/{shared}").text
+    link = re.search(r'<img src="(/contributions/[^"]+/attachment)"', page)
+    assert link and "IMG_0042.jpg" in page
+    photo = signed_in(app, "fra.analyst").get(link.group(1))
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert photo.headers["X-Content-Type-Options"] == "nosniff"
+    assert photo.headers["Content-Disposition"].startswith("inline")
+    assert b"CAMERA-SERIAL" not in photo.data
+    assert signed_in(app, "mli.analyst").get(link.group(1)).status_code == 404
