@@ -10,6 +10,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from werkzeug.wrappers import Response
 
+from cases.casework.content import serials
+
 from . import (
     account,
     admin,
@@ -118,6 +120,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         "label": label, "country": country, "event_label": event_label,
         "explained": tier_explained, "colon": colon, "first_serial": first_serial,
         "audit_reason": audit_reason, "figure_name": figure_name}.items()})
+    app.jinja_env.filters["serial_list"] = serials
     app.jinja_env.globals["country_list"] = country_list
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["page_sizes"] = PAGE_SIZES

@@ -22,6 +22,7 @@ from cases.casework.content import (
     SERIALS,
     SUMMARY,
     Spec,
+    lines_of,
     validate,
     validate_concerned,
     validate_item,
@@ -204,7 +205,7 @@ def _item(n: int, row: dict[str, str], problems: list[Problem]) -> dict[str, Any
         if spec.type == CHOICES:
             data[spec.name] = [v.strip() for v in _split(raw) if v.strip()]
         elif spec.type == SERIALS:
-            data[spec.name] = "\n".join(raw.replace(";", "\n").splitlines())
+            data[spec.name] = "\n".join(lines_of(raw.replace(";", "\n")))
     if _checked(ITEM, data, n, problems) is None:
         return None
     try:
@@ -217,4 +218,4 @@ def _item(n: int, row: dict[str, str], problems: list[Problem]) -> dict[str, Any
 def _split(raw: str) -> list[str]:
     for separator in LIST_SEPARATORS:
         raw = raw.replace(separator, "\n")
-    return raw.splitlines()
+    return lines_of(raw)

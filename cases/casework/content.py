@@ -192,10 +192,17 @@ def _day(spec: Spec, value: Any) -> str:
     return day.isoformat()
 
 
+def lines_of(text: str) -> list[str]:
+    """Lines as a person types them: split at line feeds and carriage returns only (not at
+    the other separators str.splitlines knows, such as U+001E, which may be part of a
+    serial number)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if text else []
+
+
 def _serials(spec: Spec, value: Any) -> str:
     """Serial numbers, one per line (a JSON list is taken too), each at most `limit`
     characters; blank lines and repeats dropped, the order kept."""
-    lines = value if isinstance(value, list | tuple) else _raw(value).splitlines()
+    lines = value if isinstance(value, list | tuple) else lines_of(_raw(value))
     found = list(dict.fromkeys(s for s in (_raw(line) for line in lines) if s))
     long = next((s for s in found if len(s) > spec.limit), None)
     if long is not None:
@@ -209,7 +216,7 @@ def _serials(spec: Spec, value: Any) -> str:
 
 def serials(item: dict[str, Any]) -> list[str]:
     """An item's serial numbers, as stored one per line."""
-    return str(item.get("serial") or "").splitlines()
+    return lines_of(str(item.get("serial") or ""))
 
 
 def _hs_code(spec: Spec, value: Any) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import pycountry
 from babel import Locale
 
+from cases.casework.content import lines_of
 from cases.kernel.errors import InvalidInput
 
 PREFIX_MIN = 4  # shortest serial prefix indexed (as CAR's iTrace allows partial serials)
@@ -83,7 +84,7 @@ def part_terms(kind: str, part: dict[str, Any]) -> set[str]:
         for name in MARKED:
             found |= _codes(part.get(name), prefixes=False)
         for name in CODED:  # a serial list holds one serial per line
-            for value in str(part.get(name) or "").splitlines():
+            for value in lines_of(str(part.get(name) or "")):
                 found |= _codes(value, prefixes=True)
         return found | _countries([part.get("country_of_manufacture")])
     if kind == "actor":

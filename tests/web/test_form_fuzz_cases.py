@@ -81,7 +81,8 @@ ITEM_SPECS = (
                           "\uff19\uff13\uff10\uff11\uff19\uff10"])),
     Spec("make", text(200), over_long(200)),
     Spec("model", text(200), over_long(200)),
-    Spec("serial", text(200), over_long(200)),
+    # One serial number (the list form has its own tests): a line of at most 100 characters.
+    Spec("serial", text(100).filter(lambda s: not ({"\n", "\r"} & set(s))), over_long(100)),
     Spec("year", optional(whole_number(1850, date.today().year)),
          not_a_number_between(1850, date.today().year), year_or_none),
     Spec("calibre", text(50), over_long(50)),
