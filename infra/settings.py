@@ -95,6 +95,7 @@ class Settings:
     attachment_max_mib: int = 20  # one file added to a case
     case_attachments_max_mib: int = 200  # all of a case's files
     invitation_days: int = 7  # an invitation code is valid this long
+    oracle_daily_limit: int = 2000  # private hit checks (OPRF evaluations) a state a day
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
     # The deployment's calendar: a deadline day ends at midnight here, and digests cover its
@@ -115,6 +116,11 @@ class Settings:
     def subgroup_key_file(self) -> Path:
         """The private key of the tier-1 summary projection (created on first use)."""
         return self.data_dir / "subgroup.key"
+
+    @property
+    def oracle_key_file(self) -> Path:
+        """The match oracle's OPRF key (created on first use, mode 0600)."""
+        return self.data_dir / "oracle.key"
 
     @property
     def is_postgres(self) -> bool:
@@ -168,6 +174,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ratelimit_storage_uri=env.get("DIVEX_RATELIMIT_STORAGE_URI", "memory://"),
         max_request_bytes=int(env.get("DIVEX_MAX_REQUEST_BYTES", str(1024 * 1024))),
         invitation_days=number(env, "DIVEX_INVITATION_DAYS", "7", minimum=1),
+        oracle_daily_limit=number(env, "DIVEX_ORACLE_DAILY_LIMIT", "2000", minimum=1),
         attachment_max_mib=number(env, "DIVEX_ATTACHMENT_MAX_MIB", "20", minimum=1),
         case_attachments_max_mib=number(env, "DIVEX_CASE_ATTACHMENTS_MAX_MIB", "200",
                                         minimum=1),

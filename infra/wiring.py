@@ -23,6 +23,9 @@ from cases.audit.audit_service import AuditTrail
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.casework.contribution_service import Contributions
+from cases.hits import match_index, oracle
+from cases.hits.hit_service import Hits
+from cases.hits.oracle import MatchOracle, load_or_create_key
 from cases.identity.api_token_service import ApiTokens
 from cases.identity.directory_service import Directory
 from cases.identity.invitation_store import InvitationStore
@@ -100,6 +103,7 @@ class Exchange:
     mail_addresses: MailAddresses
     search: CaseSearch
     case_search_view: CaseSearchView
+    hits: Hits
     # The end of the log when this process last brought its read models up to it.
     followed_to: int | None = field(default=None, init=False, repr=False)
     # (state, search key version) -> the end of the log when this process last found nothing
@@ -297,6 +301,8 @@ def prepare_store(settings: Settings) -> None:
         CheckpointStore(datastore.engine).create_tables()
         MailAddresses(datastore.engine).create_tables()
         SearchStore(datastore.engine).create_tables()
+        match_index.metadata.create_all(datastore.engine)
+        oracle.metadata.create_all(datastore.engine)
         for view in ReadModelViews.on(datastore).all():
             view.create_table()
         if links_are_new:
@@ -326,6 +332,9 @@ def open_exchange(settings: Settings) -> Exchange:
     cases = Cases(ledger, keystore, directory)
     search = CaseSearch(cases, SearchStore(datastore.engine))
     cases.indexer = search.index
+    hits = Hits(ledger, cases, MatchOracle(ledger, load_or_create_key(settings.oracle_key_file),
+                                           settings.oracle_daily_limit))
+    cases.matcher = hits.check_case
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(views.case_index),
@@ -347,4 +356,5 @@ def open_exchange(settings: Settings) -> Exchange:
                     onboarding=Onboarding(directory, settings.invitation_days),
                     inbox=Inbox(views.inbox),
                     mail_addresses=MailAddresses(datastore.engine),
-                    search=search, case_search_view=CaseSearchView(views.case_index))
+                    search=search, case_search_view=CaseSearchView(views.case_index),
+                    hits=hits)

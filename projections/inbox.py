@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, update
 
 from cases.casework.case import Case
 from cases.casework.contribution import Contribution
+from cases.hits.hit import Hit
 from cases.identity.directory import SECRETARIAT_CODE, State, User
 from cases.meetings.meeting import Meeting
 from cases.tracing.trace_request import TraceRequest
@@ -98,6 +99,17 @@ class Inbox(Projection[InboxView]):
             _new(event, "contribution_added", state, case_id=event.case_id, case_gated=True,
                  ref=str(event.originator_id))
             for state in self._readers(event.case_id) if state != event.actor_state])
+
+    @process_event.register
+    def _(self, event: Hit.Found, tracking: Tracking) -> None:
+        # Both states; neither learns the other's case (the hit page opens only its own).
+        self.view.record(tracking, [_new(event, "private_hit", state, ref=str(event.originator_id))
+                                    for state in event.parties])
+
+    @process_event.register
+    def _(self, event: Hit.Answered, tracking: Tracking) -> None:
+        self.view.record(tracking, statements=[_settle(
+            "private_hit", event.actor_state, ref=str(event.originator_id))])
 
     @process_event.register
     def _(self, event: Case.PolicyFactsSealed, tracking: Tracking) -> None:

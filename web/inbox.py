@@ -49,6 +49,8 @@ def link_of(item: InboxItem) -> str:
     """Where an item leads: the record it is about."""
     if item.trace_id:
         return url_for("traces.show", trace_id=item.trace_id)
+    if item.kind == "private_hit":
+        return url_for("hits.show", hit_id=item.ref)
     if item.case_id and item.kind == "contribution_added":
         return url_for("cases.show", case_id=item.case_id, _anchor=f"contribution-{item.ref}")
     if item.case_id and item.kind in ("case_shared", "policy_consent_awaited"):

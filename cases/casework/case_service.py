@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -28,7 +29,7 @@ from cases.casework.content import (
 from cases.casework.view import CaseView, HistoryEntry, fold_view, history_entry
 from cases.identity.directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from cases.identity.directory_service import Directory
-from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Busy, Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Actor, Ledger
 from cases.kernel.sealing import Grant, Sealing, open_body, open_title, seal_body, seal_title
@@ -71,6 +72,9 @@ class Cases:
         # Indexes a case for the viewer's state after each change they make (the search
         # service, set by the wiring): the author's own state finds its changes at once.
         self.indexer: Callable[..., Any] | None = None  # CaseSearch.index
+        # Brings the owner's match rows in line with its items (private hits, set by the
+        # wiring): Hits.check_case.
+        self.matcher: Callable[..., Any] | None = None
 
     # Commands
 
@@ -124,6 +128,9 @@ class Cases:
                 session, [(str(case.id), granted.wrapped) for case, granted in made])
         if self.indexer is not None:  # from what is open here: nothing is read again
             self.indexer(viewer, list(opened), opened=opened)
+        for case_id, view in opened.items():
+            if any(item.get("match_check") == "yes" for item in view.items.values()):
+                self._match(viewer, case_id, items=view.items)
         return [case.id for case, _ in made]
 
     def _new_case(self, viewer: Viewer, content: dict[str, Any],
@@ -304,6 +311,7 @@ class Cases:
             SearchStore.forget(session, str(case_id))
             trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
         self.keystore.scrub()
+        self._match(viewer, str(case_id))  # its match rows go
         return case_rows, trace_rows
 
     def trace_requests_of(self, case_id: UUID) -> list[TraceRequest]:
@@ -519,6 +527,15 @@ class Cases:
                 SearchStore.forget(session, str(case.id), forget)
         if by is not None and self.indexer is not None:
             self.indexer(by, [str(case.id)])
+        if by is not None:
+            self._match(by, str(case.id))
+
+    def _match(self, viewer: Viewer, case_id: str, **given: Any) -> None:
+        """The private hit check of a change just saved: a side job of the request, so a
+        busy oracle or store leaves the new identifiers waiting rather than fail it."""
+        if self.matcher is not None:
+            with suppress(Busy, Conflict):
+                self.matcher(viewer, case_id, **given)
 
     def usernames(self) -> Callable[[str], str]:
         """User id -> user name. A user's id derives from its name, which never changes, so

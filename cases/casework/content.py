@@ -82,6 +82,9 @@ ITEM = (
     Spec("flags", CHOICES, choices=ITEM_FLAGS),
     Spec("lot", limit=100),
     Spec("headstamp", limit=100),
+    # Whether the owner enters the item in the private hit check (issue 20): its make and
+    # serials (ammunition: headstamp and lot) compared with other states' records, blind.
+    Spec("match_check", CHOICE, choices=("yes", "no")),
 )
 ACTOR = (
     Spec("role", CHOICE, required=True, choices=ACTOR_ROLES),
