@@ -90,6 +90,7 @@ def seed(exchange: Exchange, cases: int = 36, rng_seed: int = 2018) -> list[Demo
     _seed_contact_points(exchange, codes[:-1])  # the last state's contact point stays missing
     _seed_traces(exchange, analysts, case_ids[:3])
     _seed_contributions(exchange, analysts, case_ids)
+    _seed_hits(exchange, analysts)
     _seed_meeting(exchange, secretariat, analysts, case_ids)
     _seed_policy(exchange, analysts, [c for n, c in enumerate(case_ids) if n % 3])
     exchange.follow()
@@ -219,6 +220,36 @@ def _seed_contributions(exchange: Exchange, analysts: dict[str, Viewer],
             return
 
 
+HIT_RIFLE = {"category": "small_arms", "make": "Norvik", "model": "NA-47",
+             "calibre": "7.62x39mm", "match_check": "yes"}
+HIT_ROUNDS = {"category": "ammunition", "quantity": "1200", "calibre": "7.62x39mm",
+              "match_check": "yes"}
+
+
+def _seed_hits(exchange: Exchange, analysts: dict[str, Viewer]) -> None:
+    """Germany's report of rifles and rounds stolen from a dealer, and France's seizure of one
+    of those rifles and rounds of the same lot, each written its own way: two private hits
+    both states are told of, and nothing shared yet."""
+    exchange.cases.open_case(
+        analysts["DEU"], {"title": "Rifles and ammunition stolen from a licensed dealer",
+                          "narrative": "Break-in at a dealer's store near Hamburg. Fictional "
+                                       "demo case.",
+                          "point_of_diversion": "stockpile_loss_or_theft",
+                          "found_on": (date.today() - timedelta(days=300)).isoformat(),
+                          "found_at": "Hamburg"},
+        items=[{**HIT_RIFLE, "quantity": "3", "serial": "NA47-220913\nNA47-220914\nNA47-220915"},
+               {**HIT_ROUNDS, "headstamp": "NV 21", "lot": "LOT-2107-B"}])
+    exchange.cases.open_case(
+        analysts["FRA"], {"title": "Rifle and rounds seized in a van at the port of Le Havre",
+                          "narrative": "Found during a customs check of a van leaving a ferry. "
+                                       "Fictional demo case.",
+                          "point_of_diversion": "unknown",
+                          "found_on": (date.today() - timedelta(days=20)).isoformat(),
+                          "found_at": "Le Havre"},
+        items=[{**HIT_RIFLE, "quantity": "1", "serial": "na47 220914"},
+               {**HIT_ROUNDS, "quantity": "350", "headstamp": "NV21", "lot": "lot 2107 b"}])
+
+
 def markings_photo() -> bytes:
     """A drawn stand-in for a photo of an item's markings (no real weapon, no real serial)."""
     image = Image.new("RGB", (480, 160), (92, 98, 104))
@@ -305,7 +336,7 @@ def _seed_case(exchange: Exchange, analyst: Viewer, number: int, rng: random.Ran
         "make": make, "model": model, "serial": serial, "year": str(rng.randint(1975, 2022)),
         "calibre": calibre, "country_of_manufacture": exporter,
         "marking_condition": rng.choice(["intact", "altered", "erased"]),
-        "flags": ["modular"] if number % 7 == 0 else []})
+        "flags": ["modular"] if number % 7 == 0 else [], "match_check": "yes"})
     role, name = ACTORS[number % len(ACTORS)] if number else SEARCH_EXAMPLE_ACTOR
     cases.add_part(analyst, case_id, version + 1, "actor",
                    {"role": role, "name": name, "country": transit})

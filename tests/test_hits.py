@@ -4,7 +4,6 @@ other state's case, not by a third state; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 from uuid import UUID
 
@@ -130,10 +129,11 @@ def test_each_side_answers_once_and_sees_the_others_answer(
         exchange.hits.answer(people["DEU.reviewer"], hit.id, "dismissed")
     with pytest.raises(NotFound):
         exchange.hits.answer(people["MLI"], hit.id, "dismissed")
-    exchange.hits.answer(people["DEU"], hit.id, "shared")
+    exchange.hits.answer(people["DEU"], hit.id, "case_shared")
     # Sharing was the one step: France now reads Germany's case.
     assert exchange.cases.view(people["FRA"], deu_case).summary["title"] == "Rifle exported"
-    assert dataclasses.astuple(exchange.hits.view(people["FRA"], hit.id))[-2:] == ("", "shared")
+    seen = exchange.hits.view(people["FRA"], hit.id)
+    assert (seen.mine, seen.theirs) == ("", "case_shared")
     with pytest.raises(Conflict):
         exchange.hits.answer(people["DEU"], hit.id, "dismissed")
     exchange.hits.answer(people["FRA"], hit.id, "dismissed")

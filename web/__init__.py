@@ -23,6 +23,7 @@ from . import (
     directory,
     errors,
     exports,
+    hits,
     imports,
     inbox,
     mail,
@@ -110,6 +111,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(transparency.bp)  # its one POST takes an API token, never the cookie
     app.register_blueprint(transparency.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(hits.bp)
     app.register_blueprint(mail.bp)
     api.register(app)
     app.add_url_rule("/", "index", _home)

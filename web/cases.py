@@ -26,6 +26,7 @@ from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import (
     CONTRIBUTION,
     FIRST_PARTS,
+    ITEM_DEFAULTS,
     MAX_ROWS,
     PART_FIELDS,
     SUMMARY,
@@ -245,7 +246,17 @@ def new_case_page(values: MultiDict[str, str], rows: dict[str, int],
 def new() -> Any:
     if not current_viewer().has(ANALYST):
         raise Forbidden("Only analysts log cases.")
-    return new_case_page(MultiDict(), dict.fromkeys(FIRST_PARTS, 1))
+    return new_case_page(offered_rows(MultiDict(), 0, MAX_ROWS), dict.fromkeys(FIRST_PARTS, 1))
+
+
+def offered_rows(form: MultiDict[str, str], first: int, end: int) -> MultiDict[str, str]:
+    """The form's values with what new item rows offer (the private hit check) filled in for
+    rows ``first`` to ``end`` - 1."""
+    values = MultiDict(form)
+    for n in range(first, end):
+        for name, value in ITEM_DEFAULTS.items():
+            values.setdefault(f"items.{n}.{name}", value)
+    return values
 
 
 @bp.post("/new")
@@ -255,7 +266,8 @@ def create() -> Any:
     rows = {kind: row_count(form, kind) for kind in FIRST_PARTS}
     if form.get("more_rows") in FIRST_PARTS:  # nothing is saved: one more row of that kind
         kind = form["more_rows"]
-        return new_case_page(form, dict(rows, **{kind: min(rows[kind] + 1, MAX_ROWS)}))
+        return new_case_page(offered_rows(form, rows["item"], MAX_ROWS),
+                             dict(rows, **{kind: min(rows[kind] + 1, MAX_ROWS)}))
     filled = {kind: read_rows(form, kind, rows[kind]) for kind in FIRST_PARTS}
     try:
         case_id = get_exchange().cases.open_case(
@@ -303,7 +315,9 @@ def case_page(case_id: UUID, contribution_values: MultiDict[str, str] | None = N
                            may_change=may_change(viewer, case) and not case.shredded_on,
                            administers=administers(viewer, case) and not case.shredded_on,
                            now=get_exchange().cases.clock(),
-                           policy=get_exchange().policy.status(viewer, case_id))
+                           policy=get_exchange().policy.status(viewer, case_id),
+                           hit_check=exchange.hits.status(viewer, case_id)
+                           if case.owner == viewer.state else (0, 0))
 
 
 # The summary
@@ -335,7 +349,8 @@ def revise_summary(case_id: UUID) -> Any:
 @login_required
 def new_part(case_id: UUID, kind: str) -> Any:
     case = changeable(case_id)
-    return form_page(case, ADD_HEADINGS[kind], PART_FIELDS[kind], MultiDict(), request.path,
+    offered = MultiDict(ITEM_DEFAULTS if kind == "item" else {})
+    return form_page(case, ADD_HEADINGS[kind], PART_FIELDS[kind], offered, request.path,
                      version=case.version)
 
 

@@ -74,7 +74,14 @@ ITEM = fields_of(content.ITEM, {
     "year": _l("Year of manufacture"), "calibre": _l("Calibre"),
     "country_of_manufacture": _l("Country of manufacture"),
     "import_marking": _l("Import marking"), "marking_condition": _l("Marking condition"),
-    "flags": _l("Flags"), "lot": _l("Ammunition lot"), "headstamp": _l("Headstamp")})
+    "flags": _l("Flags"), "lot": _l("Ammunition lot"), "headstamp": _l("Headstamp"),
+    "match_check": _l("Private hit check")})
+# The check is offered on: a new item line comes with it chosen (the owner may say no).
+ITEM_DEFAULTS = {"match_check": "yes"}
+ITEM = tuple(replace(f, hint=_l("Compare the make and serial numbers (ammunition: headstamp "
+                                "and lot) with other states' records, blind: no one sees them; "
+                                "a match tells both states only that there is one"))
+             if f.name == "match_check" else f for f in ITEM)
 
 ACTOR = fields_of(content.ACTOR, {"role": _l("Role"), "name": _l("Name"),
                                   "country": _l("Country"), "notes": _l("Notes")})
@@ -112,7 +119,8 @@ def read_rows(form: MultiDict[str, str], kind: str,
     for n in range(rows):
         values = read(form, part_row(kind, n))
         part = {name.rsplit(".", 1)[-1]: value for name, value in values.items()}
-        if any(str(v).strip() if not isinstance(v, list) else v for v in part.values()):
+        typed = {k: v for k, v in part.items() if k not in ITEM_DEFAULTS}  # offered, not typed
+        if any(str(v).strip() if not isinstance(v, list) else v for v in typed.values()):
             found.append((n, part))
     return found
 

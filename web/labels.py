@@ -17,6 +17,11 @@ from cases.identity.directory import SECRETARIAT_CODE
 
 LABELS = {
     "yes": _l("Yes"),
+    "no": _l("No"),
+    # answers to a private hit (cases.hits.hit)
+    "case_shared": _l("Shared its case"),
+    "trace_sent": _l("Sent a trace request"),
+    "dismissed": _l("Dismissed"),
     # kinds of contribution to a case (cases.casework.contribution)
     "comment": _l("Comment"),
     "information": _l("Information"),

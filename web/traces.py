@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -127,10 +128,14 @@ def send(case_id: UUID) -> Any:
     exchange = get_exchange()
     case = exchange.cases.view_to_trace(current_viewer(), case_id)
     heading = _("Send a trace request")
-    if request.method == "GET":
-        return form_page(heading, SEND, MultiDict({"deadline_days":
-                                                   str(DEFAULT_DEADLINE_DAYS)}),
-                         items=case.items)
+    if request.method == "GET":  # a private hit's page names the state and the item
+        given = request.args
+        return form_page(heading, SEND, MultiDict([
+            ("deadline_days", str(DEFAULT_DEADLINE_DAYS)),
+            ("requested_state", given.get("requested_state", "")[:3]),
+            ("hit", given.get("hit", "")[:36]),
+            *(("items", part) for part in given.getlist("items") if part in case.items)]),
+            items=case.items)
     form = request.form
     try:
         days = int(form.get("deadline_days") or DEFAULT_DEADLINE_DAYS)
@@ -147,6 +152,9 @@ def send(case_id: UUID) -> Any:
             error.field = "items"
         return form_page(heading, SEND, form, field_errors(error, (*SEND, Field("items", ""))),
                          error.status, items=case.items)
+    if form.get("hit"):  # sent from a private hit: the other state sees it was answered
+        with suppress(DivexError):
+            exchange.hits.answer(current_viewer(), form["hit"], "trace_sent")
     flash(_("The trace request is sent."), "success")
     return redirect(url_for("traces.show", trace_id=trace_id))
 

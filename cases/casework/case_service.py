@@ -100,7 +100,7 @@ class Cases:
                     error.field = f"{kind}s.{n}.{error.field}" if error.field else f"{kind}s.{n}"
                     raise
         case, granted = self._new_case(viewer, content, parts)
-        self._save(case, granted, by=viewer)
+        self._save(case, granted, by=viewer, items_changed=bool(items))
         return case.id
 
     def import_cases(self, viewer: Viewer, planned: Sequence[PlannedCase],
@@ -164,7 +164,7 @@ class Cases:
         case, key = self._for_change(viewer, case_id, expected_version, part_id)
         content = self._validated(kind, data)
         case.add_part(viewer.actor, kind, part_id, self._seal(key, case, Case.PartAdded, content))
-        self._save(case, by=viewer)
+        self._save(case, by=viewer, items_changed=kind == "item")
         return part_id
 
     def revise_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
@@ -173,13 +173,13 @@ class Cases:
         content = self._validated(kind, data)
         case.revise_part(viewer.actor, kind, part_id,
                          self._seal(key, case, Case.PartRevised, content))
-        self._save(case, by=viewer)
+        self._save(case, by=viewer, items_changed=kind == "item")
 
     def remove_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                     part_id: str) -> None:
         case, _ = self._for_change(viewer, case_id, expected_version, part_id)
         case.remove_part(viewer.actor, kind, part_id)
-        self._save(case, by=viewer)
+        self._save(case, by=viewer, items_changed=kind == "item")
 
     def restore_part(self, viewer: Viewer, case_id: UUID, expected_version: int, kind: str,
                      part_id: str, removed_at: int) -> None:
@@ -197,6 +197,8 @@ class Cases:
         case.add_part(viewer.actor, kind, part_id,
                       self._seal(key, case, Case.PartAdded, content[part_id]))
         self._save(case)
+        if kind == "item":
+            self._match(viewer, str(case_id))
 
     def change_status(self, viewer: Viewer, case_id: UUID, expected_version: int,
                       status: str, reason: str = "") -> None:
@@ -516,9 +518,10 @@ class Cases:
         return VALIDATORS[kind](data)
 
     def _save(self, case: Case, granted: Grant | None = None, *, by: Viewer | None = None,
-              forget: list[str] | None = None) -> None:
+              forget: list[str] | None = None, items_changed: bool = False) -> None:
         """Saves the case with the keys it grants; ``forget``: states whose search rows of
-        the case go with it (narrowed away). The change is then indexed for ``by``'s state."""
+        the case go with it (narrowed away). The change is then indexed for ``by``'s state,
+        and a change to its items checked for private hits."""
         with self.ledger.transaction() as session:
             self.ledger.save(case)
             if granted and granted.wrapped:
@@ -527,7 +530,7 @@ class Cases:
                 SearchStore.forget(session, str(case.id), forget)
         if by is not None and self.indexer is not None:
             self.indexer(by, [str(case.id)])
-        if by is not None:
+        if by is not None and items_changed:
             self._match(by, str(case.id))
 
     def _match(self, viewer: Viewer, case_id: str, **given: Any) -> None:

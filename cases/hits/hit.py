@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from cases.kernel.errors import Conflict, NotFound
+from cases.kernel.errors import Conflict, InvalidInput, NotFound
 from cases.kernel.ledger import Actor, SignedAggregate, stored_as
 
-ANSWERS = ("shared", "traced", "dismissed")
+ANSWERS = ("case_shared", "trace_sent", "dismissed")
 _HITS = uuid.UUID("0b8f3a52-2d5e-4a64-8f61-7b1c83f1e6d4")
 
 
@@ -49,7 +49,8 @@ class Hit(SignedAggregate):
         if actor.state not in self.parties:
             raise NotFound("No such hit.")
         if answer not in ANSWERS:
-            raise Conflict("Choose one of: %(choices)s.", choices=", ".join(ANSWERS))
+            raise InvalidInput("Choose one of: %(choices)s.", field="answer",
+                               choices=", ".join(ANSWERS))
         if actor.state in self.answers:
             raise Conflict("Your state answered this hit already.")
         self._record(self.Answered, actor, answer=answer)

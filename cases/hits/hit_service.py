@@ -202,14 +202,14 @@ class Hits:
         return self._view(viewer, hit)
 
     def answer(self, viewer: Viewer, hit_id: UUID | str, answer: str) -> HitView:
-        """Records the state's answer: ``shared`` (its case, bilaterally, with the other
-        state, done here), ``traced`` (a trace request was sent) or ``dismissed``."""
+        """Records the state's answer: ``case_shared`` (its case, bilaterally, with the other
+        state, done here), ``trace_sent`` (a trace request was sent) or ``dismissed``."""
         if not viewer.has(ANALYST):
             raise Forbidden("Only analysts act on a hit.")
         view = self.view(viewer, hit_id)
         hit = self.ledger.get_as(Hit, hit_id, MISSING)
         hit.answer(viewer.actor, answer)
-        if answer == "shared":
+        if answer == "case_shared":
             if view.case_title is None:
                 raise NotFound("Your case of this hit is no longer there to share.")
             case_id = UUID(view.case_id)

@@ -22,6 +22,7 @@ from . import (
     cases,
     contributions,
     directory,
+    hits,
     imports,
     inbox,
     meetings,
@@ -34,7 +35,7 @@ from .errors import error_response, from_divex_error
 
 PREFIX = "/api/v1"
 # One blueprint per area, nested under /api/v1: its endpoints are "api.<area>.<operation>".
-AREAS = (cases.bp, contributions.bp, imports.bp, meetings.bp, traces.bp, summaries.bp,
+AREAS = (cases.bp, contributions.bp, hits.bp, imports.bp, meetings.bp, traces.bp, summaries.bp,
          audit.bp, directory.bp, onboarding.bp, inbox.bp)
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 for area in AREAS:
