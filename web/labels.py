@@ -172,6 +172,10 @@ def label(value: object) -> str:
 # lists them); a qualified name not here falls back to its event's name above.
 QUALIFIED_EVENTS = {
     "User.SignedInFromNewPlace": _l("Signed in from a new network"),
+    "Hit.Found": _l("Private hit found"),
+    "Hit.Answered": _l("Private hit answered"),
+    "OracleUsage.Started": _l("Private hit checks started for the day"),
+    "OracleUsage.Evaluated": _l("Private hit checks made"),
     "Contribution.Contributed": _l("Contribution added"),
     "Contribution.Revised": _l("Contribution revised"),
     "Contribution.Withdrawn": _l("Contribution withdrawn"),
