@@ -63,6 +63,11 @@ def new_key() -> bytes:
     return rbcl.crypto_core_ristretto255_scalar_random()
 
 
+def public_element(key: bytes) -> bytes:
+    """The key's public element (key times the group's generator)."""
+    return rbcl.crypto_scalarmult_ristretto255_base(key)
+
+
 def _element(data: bytes) -> bytes:
     """DeserializeElement: a canonical encoding of a point other than the identity."""
     if (not isinstance(data, bytes) or len(data) != ELEMENT_BYTES

@@ -152,6 +152,43 @@ def start_mailer(exchange: Exchange) -> None:
                      name="divex-mailer").start()
 
 
+@main.group(invoke_without_command=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True)
+@click.pass_context
+@refusals_as_messages
+def oracle(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the match oracle of private hits apart from the web processes (set
+    DIVEX_ORACLE_URL on those): it alone reads the oracle key file."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .oracle_server import create_oracle_app
+
+    ctx.obj = settings = replace(ctx.obj, oracle_url="")  # this process is the oracle
+    exchange = exchange_of(ctx)
+    ctx.call_on_close(exchange.close)
+    matcher = exchange.hits.oracle
+    click.echo(f"Match oracle on http://{host}:{port}/ (key {matcher.key_id()}, "
+               f"{settings.oracle_daily_limit} checks a state a day)")
+    create_oracle_app(matcher, exchange.directory).run(host=host, port=port, threaded=True,
+                                                       use_reloader=False)
+
+
+@oracle.command("rotate")
+@click.pass_context
+@refusals_as_messages
+def rotate_oracle_key(ctx: click.Context) -> None:
+    """Replace the oracle's key. Every state's identifiers are entered again under the new
+    key, in batches, as its analysts use divex; until then their hits wait."""
+    from cases.hits.oracle import rotate_key
+
+    exchange = exchange_of(ctx)
+    ctx.call_on_close(exchange.close)
+    key_id = rotate_key(ctx.obj.oracle_key_file, exchange.ledger.recorder.datastore.engine)
+    click.echo(f"New oracle key {key_id}. Identifiers are entered again under it as each "
+               "state's analysts use divex (a batch of cases a page).")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="One pass (queue, expand, send what is due), then "
               "exit.")

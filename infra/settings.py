@@ -96,6 +96,7 @@ class Settings:
     case_attachments_max_mib: int = 200  # all of a case's files
     invitation_days: int = 7  # an invitation code is valid this long
     oracle_daily_limit: int = 2000  # private hit checks (OPRF evaluations) a state a day
+    oracle_url: str = ""  # `divex oracle`'s address when it runs apart (scaled out)
     projection_source: str = "log"  # or "kafka": read models are built by stream workers
     stream: StreamSettings = StreamSettings()
     # The deployment's calendar: a deadline day ends at midnight here, and digests cover its
@@ -175,6 +176,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=int(env.get("DIVEX_MAX_REQUEST_BYTES", str(1024 * 1024))),
         invitation_days=number(env, "DIVEX_INVITATION_DAYS", "7", minimum=1),
         oracle_daily_limit=number(env, "DIVEX_ORACLE_DAILY_LIMIT", "2000", minimum=1),
+        oracle_url=env.get("DIVEX_ORACLE_URL", "").strip(),
         attachment_max_mib=number(env, "DIVEX_ATTACHMENT_MAX_MIB", "20", minimum=1),
         case_attachments_max_mib=number(env, "DIVEX_CASE_ATTACHMENTS_MAX_MIB", "200",
                                         minimum=1),

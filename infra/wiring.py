@@ -25,7 +25,7 @@ from cases.casework.case_service import Cases
 from cases.casework.contribution_service import Contributions
 from cases.hits import match_index, oracle
 from cases.hits.hit_service import Hits
-from cases.hits.oracle import MatchOracle, load_or_create_key
+from cases.hits.oracle import MatchOracle, Oracle, RemoteOracle
 from cases.identity.api_token_service import ApiTokens
 from cases.identity.directory_service import Directory
 from cases.identity.invitation_store import InvitationStore
@@ -34,7 +34,7 @@ from cases.identity.onboarding_service import Onboarding
 from cases.kernel.errors import NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
-from cases.kernel.viewer import Viewer
+from cases.kernel.viewer import ANALYST, Viewer
 from cases.meetings.meeting_service import Meetings
 from cases.notifications.addresses import MailAddresses
 from cases.policy.facts import PolicyFacts
@@ -163,6 +163,8 @@ class Exchange:
         Once nothing of the state's waited at some point of the log, only the cases that
         later events touched can wait: they are the only ones looked at (comparing every
         case the state reads with its search rows took ~100 ms a page for 6,000 cases)."""
+        if viewer.has(ANALYST):  # after a key rotation: a batch of the state's hit checks
+            self.hits.refresh(viewer)
         mark, end = (viewer.state, viewer.keyring.current.version), self.followed_to or 0
         since = self.indexed_to.get(mark)
         if since == end:
@@ -208,6 +210,15 @@ def log_origin(log_key: LogKey) -> str:
     (RFC 2606 ``.invalid``) holding the log key's fingerprint, so two exchanges never share
     one and it changes only with the key."""
     return f"divex.invalid/{key_fingerprint(log_key.public_bytes)}"
+
+
+def oracle_of(settings: Settings, ledger: Ledger) -> Oracle:
+    """The match oracle: `divex oracle` at ``DIVEX_ORACLE_URL`` (scaled out: this process
+    never reads its key), or else in this process, with its key file."""
+    if settings.oracle_url:
+        return RemoteOracle(ledger.recorder.datastore.engine,  # type: ignore[attr-defined]
+                            settings.oracle_url, settings.oracle_daily_limit)
+    return MatchOracle(ledger, settings.oracle_key_file, settings.oracle_daily_limit)
 
 
 def subgroup_key_of(settings: Settings) -> UserKey:
@@ -332,8 +343,7 @@ def open_exchange(settings: Settings) -> Exchange:
     cases = Cases(ledger, keystore, directory)
     search = CaseSearch(cases, SearchStore(datastore.engine))
     cases.indexer = search.index
-    hits = Hits(ledger, cases, MatchOracle(ledger, load_or_create_key(settings.oracle_key_file),
-                                           settings.oracle_daily_limit))
+    hits = Hits(ledger, cases, oracle_of(settings, ledger))
     cases.matcher = hits.check_case
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),

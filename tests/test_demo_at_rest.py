@@ -19,7 +19,8 @@ def seeded_secrets(exchange: Exchange) -> list[str]:
     for row in rows:
         view = exchange.cases.view(viewer, row.case_id)
         texts += [view.summary["title"], view.summary["narrative"]]
-        texts += [item["serial"] for item in view.items.values()]
+        texts += [item[k] for item in view.items.values() for k in ("serial", "lot")
+                  if item.get(k)]
         texts += [actor["name"] for actor in view.actors.values()]
     # Sealed meeting outcome, lesson and trace request texts from the seed.
     texts += ["Participants agreed that the markings point to a re-export.",

@@ -4,6 +4,7 @@ other state's case, not by a third state; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from cases.hits.match_index import match_tokens
+from cases.hits.oracle import OracleUsage
 from cases.kernel.errors import Busy, Conflict, Forbidden, InvalidInput, NotFound
 from crypto import oprf
 from infra.wiring import Exchange
@@ -103,6 +105,10 @@ def test_a_state_over_its_daily_limit_is_refused_and_its_items_wait(
     assert exchange.hits.oracle.left_today("FRA") == 0
     with pytest.raises(Busy):
         exchange.hits.oracle.evaluate(people["FRA"].actor, [oprf.blind(b"x")[1]])
+    # The log holds the count, signed by the state, never an input.
+    usage = [e for e in exchange.ledger.events.get(OracleUsage.id_for(
+        "FRA", datetime.now(UTC).date().isoformat()))]
+    assert [getattr(e, "total", None) for e in usage] == [None, 3]
     assert exchange.hits.status(people["FRA"], case_id) == (3, 2)
     assert exchange.hits.oracle.left_today("DEU") == 3  # each state its own count
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from sqlalchemy import delete, insert, select, tuple_
 
 from cases.casework.case_service import Cases
@@ -28,7 +29,7 @@ from crypto.searchkey import SearchKey
 from .hit import Hit
 from .identifiers import identifiers
 from .match_index import TOKEN_BYTES, hit_parties, match_tokens
-from .oracle import MatchOracle
+from .oracle import Oracle, OracleUsage
 
 MISSING = NotFound("No such hit.")
 
@@ -54,6 +55,7 @@ class HitView:
     item_id: str
     case_title: str | None  # None: the case is gone (shredded) or the item removed
     item: dict[str, Any] | None
+    marking: str  # the state's own marking that matched, as it wrote it
     mine: str  # the state's answer, "" if none yet
     theirs: str
 
@@ -63,13 +65,14 @@ class _Plan:
     case_id: str
     case_handle: bytes
     key_version: int
-    wanted: dict[tuple[bytes, bytes], tuple[str, str]]  # (item, source) -> (item id, identifier)
+    # (item handle, source) -> (item id, identifier, the marking as written)
+    wanted: dict[tuple[bytes, bytes], tuple[str, str, str]]
     stale: list[tuple[bytes, bytes]]  # rows to drop
     new: list[tuple[bytes, bytes]]  # identifiers to enter
 
 
 class Hits:
-    def __init__(self, ledger: Ledger, cases: Cases, oracle: MatchOracle) -> None:
+    def __init__(self, ledger: Ledger, cases: Cases, oracle: Oracle) -> None:
         self.ledger, self.cases, self.oracle = ledger, cases, oracle
 
     # The match index
@@ -81,10 +84,13 @@ class Hits:
         changed items dropped, a hit recorded for each item of another state found equal.
         ``items``: the case's items when the caller holds them open (an import)."""
         plan = self._plan(viewer, str(case_id), items)
-        entered = self._entered(viewer, plan.case_id, [(k, plan.wanted[k]) for k in plan.new])
+        entered, total, oracle_key = self._entered(viewer, plan.case_id,
+                                                   [(k, plan.wanted[k]) for k in plan.new])
         hits: list[Hit] = []
         t = match_tokens.c
         with self.ledger.transaction() as session:
+            if entered:  # the log's record of the oracle's count: the count, never an input
+                self.ledger.save(self._usage(viewer, len(entered), total))
             for start in range(0, len(plan.stale), 200):
                 session.execute(delete(match_tokens).where(
                     t.state == viewer.state,
@@ -93,10 +99,28 @@ class Hits:
                 session.execute(insert(match_tokens), [
                     {"state": viewer.state, "item_handle": item_handle, "source": source,
                      "case_handle": plan.case_handle, "key_version": plan.key_version,
-                     "token": token, "ref": ref}
+                     "oracle_key": oracle_key, "token": token, "ref": ref}
                     for (item_handle, source), token, ref in entered])
                 hits = self._record_hits(session, viewer, entered)
         return CheckResult(len(entered), len(plan.new) - len(entered), len(hits))
+
+    def refresh(self, viewer: Viewer, cases: int = 20) -> int:
+        """Enters again, in a request of the state's user, the identifiers of up to ``cases``
+        of its cases whose rows are under an older oracle key (`divex oracle rotate`) or
+        state key; returns how many cases were done. Only the state opens the references
+        that say which cases they are."""
+        t, current = match_tokens.c, self.oracle.key_id()
+        newest = viewer.keyring.current.version
+        with self.ledger.transaction() as session:
+            refs = session.execute(select(t.ref).where(
+                t.state == viewer.state, (t.oracle_key != current) | (t.key_version != newest)
+            ).limit(cases * 20)).scalars().all()
+        case_ids = list(dict.fromkeys(_open_ref(viewer, base64.b64encode(ref).decode()).get(
+            "case", "") for ref in refs))[:cases]
+        for case_id in case_ids:
+            if case_id:
+                self.check_case(viewer, case_id)
+        return len(case_ids)
 
     def status(self, viewer: Viewer, case_id: UUID | str) -> tuple[int, int]:
         """How many identifiers of the state's case are in the match index, and how many
@@ -110,20 +134,23 @@ class Hits:
         key = SearchKey.of(viewer.keyring, viewer.state)
         case_handles = [SearchKey.of(viewer.keyring, viewer.state, version)
                         .token(f"match-case|{case_id}") for version in viewer.keyring.versions]
-        wanted: dict[tuple[bytes, bytes], tuple[str, str]] = {}
+        wanted: dict[tuple[bytes, bytes], tuple[str, str, str]] = {}
         own = items if items is not None else self._own_items(viewer, case_id)
         for item_id, item in own.items():
             item_handle = key.token(f"match-item|{case_id}|{item_id}")
-            for identifier in identifiers(item):
+            for identifier, written in identifiers(item).items():
                 wanted[(item_handle, key.token(f"match-source|{identifier}"))] = \
-                    (item_id, identifier)
+                    (item_id, identifier, written)
         t = match_tokens.c
+        current = (key.version, self.oracle.key_id())
         with self.ledger.transaction() as session:
-            held = {(r.item_handle, r.source): r.key_version for r in session.execute(
-                select(t.item_handle, t.source, t.key_version).where(
-                    t.state == viewer.state, t.case_handle.in_(case_handles)))}
-        stale = [k for k, version in held.items() if k not in wanted or version != key.version]
-        new = [k for k in wanted if k not in held or held[k] != key.version]
+            held = {(r.item_handle, r.source): (r.key_version, r.oracle_key)
+                    for r in session.execute(
+                        select(t.item_handle, t.source, t.key_version, t.oracle_key).where(
+                            t.state == viewer.state, t.case_handle.in_(case_handles)))}
+        # Rows under an older state key or oracle key are entered again (a rotation).
+        stale = [k for k, keys in held.items() if k not in wanted or keys != current]
+        new = [k for k in wanted if held.get(k) != current]
         return _Plan(case_id, key.token(f"match-case|{case_id}"), key.version, wanted, stale,
                      new)
 
@@ -137,29 +164,43 @@ class Hits:
         return view.items if view.owner == viewer.state else {}
 
     def _entered(self, viewer: Viewer, case_id: str,
-                 new: list[tuple[tuple[bytes, bytes], tuple[str, str]]]
-                 ) -> list[tuple[tuple[bytes, bytes], bytes, bytes]]:
+                 new: list[tuple[tuple[bytes, bytes], tuple[str, str, str]]]
+                 ) -> tuple[list[tuple[tuple[bytes, bytes], bytes, bytes]], int, str]:
         """The tokens of new identifiers, as many as the day's limit allows, through the
-        oracle: blinded here, evaluated there, finalised here."""
+        oracle (blinded here, evaluated there, finalised here), the state's day total and the
+        id of the oracle's key that made them."""
         left = min(len(new), self.oracle.left_today(viewer.state))
         new = new[:max(left, 0)]
         if not new:
-            return []
-        blinded = [oprf.blind(identifier.encode()) for _, (_, identifier) in new]
+            return [], 0, ""
+        blinded = [oprf.blind(identifier.encode()) for _, (_, identifier, _) in new]
         try:
-            evaluated = self.oracle.evaluate(viewer.actor, [element for _, element in blinded])
+            evaluated, total, oracle_key = self.oracle.evaluate(
+                viewer.actor, [element for _, element in blinded])
         except Busy:  # another request of the state used the rest meanwhile
-            return []
+            return [], 0, ""
         pair = viewer.keyring.current
         public = pair.public().encryption
         found = []
-        for (handles, (item_id, identifier)), (blind, _), element in zip(
+        for (handles, (item_id, identifier, written)), (blind, _), element in zip(
                 new, blinded, evaluated, strict=True):
             token = oprf.finalize(identifier.encode(), blind, element)[:TOKEN_BYTES]
-            ref = seal_to(public, json.dumps({"case": case_id, "item": item_id}).encode(),
+            ref = seal_to(public, json.dumps({"case": case_id, "item": item_id,
+                                              "marking": written}).encode(),
                           _ref_context(viewer.state, pair.version))
             found.append((handles, token, _versioned(pair.version, ref)))
-        return found
+        return found, total, oracle_key
+
+    def _usage(self, viewer: Viewer, count: int, total: int) -> OracleUsage:
+        day = datetime.now(UTC).date().isoformat()
+        usage_id = OracleUsage.id_for(viewer.state, day)
+        try:
+            usage = self.ledger.repository.get(usage_id)
+        except AggregateNotFoundError:
+            usage = OracleUsage._start(OracleUsage.Started, usage_id, viewer.actor,
+                                       state=viewer.state, day=day)
+        usage._record(OracleUsage.Evaluated, viewer.actor, count=count, total=total)
+        return usage
 
     def _record_hits(self, session: Any, viewer: Viewer,
                      entered: list[tuple[tuple[bytes, bytes], bytes, bytes]]) -> list[Hit]:
@@ -229,7 +270,8 @@ class Hits:
             pass
         other = hit.other(viewer.state)
         return HitView(str(hit.id), other, hit.created_on, ref.get("case", ""),
-                       ref.get("item", ""), title, item, hit.answers.get(viewer.state, ""),
+                       ref.get("item", ""), title, item, ref.get("marking", ""),
+                       hit.answers.get(viewer.state, ""),
                        hit.answers.get(other, ""))
 
     @staticmethod

@@ -16,24 +16,21 @@ MIN_CHARS = 4  # a serial (or lot) shorter than this matches too much to mean an
 CHECKED = "yes"  # an item's match_check when its owner chose the check
 
 
-def identifiers(item: dict[str, Any]) -> list[str]:
+def identifiers(item: dict[str, Any]) -> dict[str, str]:
     """The item's identifiers (one per serial number, or its headstamp and lot), each as
-    the text the OPRF takes (UTF-8); none if the owner did not choose the check."""
+    the text the OPRF takes (UTF-8), with the marking as the owner wrote it; none if the
+    owner did not choose the check."""
     if item.get("match_check") != CHECKED:
-        return []
+        return {}
+    found: dict[str, str] = {}
     make = code(item.get("make"))
-    found = [f"serial|{make}|{s}" for s in map(code, serials(item))
-             if make and len(s) >= MIN_CHARS]
+    for written in serials(item):
+        serial = code(written)
+        if make and len(serial) >= MIN_CHARS:
+            found.setdefault(f"divex-match-v1|serial|{make}|{serial}", written)
     headstamp, lot = code(item.get("headstamp")), code(item.get("lot"))
     if headstamp and len(lot) >= MIN_CHARS:
-        found.append(f"lot|{headstamp}|{lot}")
-    return [f"divex-match-v1|{f}" for f in dict.fromkeys(found)]
+        found[f"divex-match-v1|lot|{headstamp}|{lot}"] = f"{item['headstamp']} · {item['lot']}"
+    return found
 
 
-def why_not_checked(item: dict[str, Any]) -> str:
-    """Why an item chosen for the check enters nothing ("" when it enters something)."""
-    if item.get("match_check") != CHECKED or identifiers(item):
-        return ""
-    if serials(item) and not code(item.get("make")):
-        return "no_make"
-    return "too_short"

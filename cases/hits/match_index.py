@@ -25,10 +25,12 @@ match_tokens = Table(
     Column("source", LargeBinary(16), primary_key=True),
     Column("case_handle", LargeBinary(16), nullable=False),
     Column("key_version", Integer, nullable=False),
+    Column("oracle_key", String(16), nullable=False),  # the oracle key's id (`key_id_of`)
     Column("token", LargeBinary(TOKEN_BYTES), nullable=False),
     Column("ref", LargeBinary, nullable=False),
     Index("divex_match_tokens_by_token", "token"),
     Index("divex_match_tokens_by_case", "state", "case_handle"),
+    Index("divex_match_tokens_by_oracle_key", "state", "oracle_key"),
 )
 
 hit_parties = Table(

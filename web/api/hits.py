@@ -31,6 +31,8 @@ class HitOut(BaseModel):
     item_id: str
     case_title: str | None = Field(description="None once the case or item is gone")
     item: dict[str, Any] | None
+    marking: str = Field(description="Your state's serial number (ammunition: headstamp and "
+                         "lot) that matched, as your state wrote it")
     mine: str = Field(description="Your state's answer, empty if none yet")
     theirs: str = Field(description="The other state's answer, empty if none yet")
 
