@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from cases.casework.case import PORTAL, STATUSES, TIERS, TRANSITIONS
 from cases.casework.content import ITEM_CATEGORIES, POINTS_OF_DIVERSION
 from cases.casework.view import CaseView
+from cases.hits.identifiers import not_entered
 from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import ANALYST, Viewer
 from cases.search.terms import Query, read_query
@@ -121,8 +122,18 @@ def saved_now(case: CaseView) -> MultiDict[str, str] | None:
     return None
 
 
-def to_case(case_id: UUID, message: str) -> Response:
+def to_case(case_id: UUID, message: str, items: list[dict[str, Any]] | None = None) -> Response:
+    """To the case page, with the message; and, for items just saved with the private hit
+    check on, how many of their markings it left out and why."""
     flash(message, "success")
+    left_out = sum(not_entered(item) for item in items or [])
+    if left_out:
+        flash(ngettext("%(num)s marking is not checked for private hits: a check needs the "
+                       "make and a serial number of 4 characters or more (ammunition: a "
+                       "headstamp and a lot of 4 or more).",
+                       "%(num)s markings are not checked for private hits: a check needs the "
+                       "make and a serial number of 4 characters or more (ammunition: a "
+                       "headstamp and a lot of 4 or more).", left_out), "warning")
     return redirect(url_for("cases.show", case_id=case_id))
 
 
@@ -285,7 +296,7 @@ def create() -> Any:
     logged = ngettext("The case is logged with %(num)s item. Only your state can read it.",
                       "The case is logged with %(num)s items. Only your state can read it.",
                       items) if items else _("The case is logged. Only your state can read it.")
-    return to_case(case_id, logged)
+    return to_case(case_id, logged, [part for _, part in filled["item"]])
 
 
 # The case page
@@ -357,12 +368,12 @@ def new_part(case_id: UUID, kind: str) -> Any:
 @bp.post(f"/<uuid:case_id>/<{PART_KINDS}:kind>/new")
 @login_required
 def add_part(case_id: UUID, kind: str) -> Any:
+    part = read(request.form, PART_FIELDS[kind])
     try:
-        get_exchange().cases.add_part(current_viewer(), case_id, expected_version(), kind,
-                                      read(request.form, PART_FIELDS[kind]))
+        get_exchange().cases.add_part(current_viewer(), case_id, expected_version(), kind, part)
     except DivexError as error:
         return refused(error, case_id, ADD_HEADINGS[kind], PART_FIELDS[kind])
-    return to_case(case_id, _("Added."))
+    return to_case(case_id, _("Added."), [part] if kind == "item" else None)
 
 
 @bp.get(f"/<uuid:case_id>/<{REVISABLE}:kind>/<part_id>/edit")
@@ -380,12 +391,13 @@ def edit_part(case_id: UUID, kind: str, part_id: str) -> Any:
 @bp.post(f"/<uuid:case_id>/<{REVISABLE}:kind>/<part_id>/edit")
 @login_required
 def revise_part(case_id: UUID, kind: str, part_id: str) -> Any:
+    part = read(request.form, PART_FIELDS[kind])
     try:
         get_exchange().cases.revise_part(current_viewer(), case_id, expected_version(), kind,
-                                         part_id, read(request.form, PART_FIELDS[kind]))
+                                         part_id, part)
     except DivexError as error:
         return refused(error, case_id, EDIT_HEADINGS[kind], PART_FIELDS[kind])
-    return to_case(case_id, _("Saved."))
+    return to_case(case_id, _("Saved."), [part] if kind == "item" else None)
 
 
 @bp.post(f"/<uuid:case_id>/<{REMOVABLE}:kind>/<part_id>/remove")

@@ -34,3 +34,11 @@ def identifiers(item: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+
+
+def not_entered(item: dict[str, Any]) -> int:
+    """How many of an item's markings its check leaves out (too short, or no make)."""
+    if item.get("match_check") != CHECKED:
+        return 0
+    markings = len(serials(item)) + (1 if item.get("lot") or item.get("headstamp") else 0)
+    return max(0, markings - len(identifiers(item)))

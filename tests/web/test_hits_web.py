@@ -80,3 +80,15 @@ def test_a_third_state_reaches_no_hit_by_page_or_api(
     assert answered.status_code == 200 and answered.get_json()["mine"] == "trace_sent"
     assert france_api.call("POST", f"/hits/{hit_id}/answer",
                            json={"answer": "maybe"}).status_code == 422
+
+
+def test_markings_too_short_to_check_are_named_when_the_item_is_saved(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> None:
+    case_id = exchange.cases.open_case(people["FRA"], {"title": "Pistols"})
+    france = signed_in(app, "fra.analyst")
+    saved = france.post(f"/cases/{case_id}/item/new", {
+        **RIFLE, "quantity": "2", "serial": "K-1\nNA47-220999", "expected_version": "1"})
+    assert saved.status_code == 302
+    page = france.get(f"/cases/{case_id}").text
+    assert "1 marking is not checked for private hits" in page
+    assert "Private hit check: 1 identifier" in page
