@@ -94,6 +94,8 @@ ITEM_SPECS = (
          st.lists(not_a_choice(ITEM_FLAGS), min_size=1, max_size=2), sorted),
     Spec("lot", text(100), over_long(100)),
     Spec("headstamp", text(100), over_long(100)),
+    Spec("match_check", optional(choice(("yes", "no"))), not_a_choice(("yes", "no")),
+         or_default("")),  # left empty: the owner did not choose the check
 )
 ACTOR_SPECS = (
     Spec("role", choice(ACTOR_ROLES), not_a_choice(ACTOR_ROLES)),

@@ -41,7 +41,7 @@ class HitList(BaseModel):
     items: list[HitOut]
 
 
-class AnswerIn(Strict):
+class HitAnswerIn(Strict):
     answer: str = Field(description="case_shared shares your case with the other state "
                         "(bilateral); trace_sent records that you sent a trace request; "
                         "dismissed closes it", json_schema_extra={"enum": list(ANSWERS)})
@@ -61,6 +61,6 @@ def get_hit(viewer: Viewer, hit_id: UUID) -> HitOut:
 
 
 @operation(bp, "POST", "/hits/<uuid:hit_id>/answer", summary="Answer a private hit (once)",
-           tag="hits", body=AnswerIn, response=HitOut, errors=(403, 404, 409))
-def answer_hit(viewer: Viewer, hit_id: UUID, body: AnswerIn) -> HitOut:
+           tag="hits", body=HitAnswerIn, response=HitOut, errors=(403, 404, 409))
+def answer_hit(viewer: Viewer, hit_id: UUID, body: HitAnswerIn) -> HitOut:
     return HitOut.model_validate(get_exchange().hits.answer(viewer, hit_id, body.answer))
