@@ -151,3 +151,47 @@ def test_a_photo_is_attached_shown_to_readers_and_kept_from_others(
     assert photo.headers["Content-Disposition"].startswith("inline")
     assert b"CAMERA-SERIAL" not in photo.data
     assert signed_in(app, "mli.analyst").get(link.group(1)).status_code == 404
+
+
+def test_the_api_takes_a_file_as_multipart_and_gives_it_to_readers_only(
+        app: Flask, exchange: Exchange, people: dict, shared: str) -> None:
+    germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    forged = germany.call("POST", f"/cases/{shared}/contributions", data={
+        "kind": "comment", "text": "A renamed program.",
+        "attachment": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 100), "report.pdf")},
+        content_type="multipart/form-data")
+    assert forged.status_code == 422 and forged.json["field"] == "attachment"
+    added = germany.call("POST", f"/cases/{shared}/contributions", data={
+        "kind": "information", "text": "Markings of item 1.",
+        "attachment": (io.BytesIO(jpeg_with_gps()), "IMG_0042.jpg")},
+        content_type="multipart/form-data")
+    assert added.status_code == 201, added.json
+    assert (added.json["attachment_name"], added.json["attachment_type"]) == \
+        ("IMG_0042.jpg", "image/jpeg")
+    path = f"/contributions/{added.json['id']}/attachment"
+    france = Api(app.test_client(), token_for(exchange, people["FRA"]))
+    photo = france.call("GET", path)
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert photo.data[:2] == b"\xff\xd8" and b"CAMERA-SERIAL" not in photo.data
+    assert photo.headers["Content-Disposition"].startswith("attachment")
+    mali = Api(app.test_client(), token_for(exchange, people["MLI"]))
+    assert mali.call("GET", path).status_code == 404
+    assert mali.call("POST", f"/cases/{shared}/contributions", data={
+        "kind": "comment", "text": "x", "attachment": (io.BytesIO(jpeg_with_gps()), "a.jpg")},
+        content_type="multipart/form-data").status_code == 404
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_stored(
+        app: Flask, exchange: Exchange, people: dict, shared: str) -> None:
+    app.config["ATTACHMENT_MAX_MIB"] = 1
+    exchange.contributions.file_limit = 1 << 20
+    germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    before = events(exchange)
+    big = germany.call("POST", f"/cases/{shared}/contributions", data={
+        "kind": "comment", "text": "Too big.",
+        "attachment": (io.BytesIO(b"%PDF-1.4\n" + b"0" * (2 << 20)), "scan.pdf")},
+        content_type="multipart/form-data")
+    assert big.status_code == 422 and big.json["field"] == "attachment"
+    assert events(exchange) == before
+    with exchange.ledger.recorder.datastore.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM divex_blobs").scalar() == 0

@@ -4,11 +4,13 @@ adding to it, and revising, withdrawing or hiding a contribution."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import quote
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from cases.casework.attachments import Upload
 from cases.casework.contribution import KINDS, MAX_TEXT
 from cases.kernel.viewer import Viewer
 
@@ -51,6 +53,10 @@ class ContributionOut(BaseModel):
     hidden: bool
     hidden_reason: str
     version: int
+    attachment_name: str = Field(description="Empty when there is no attachment")
+    attachment_type: str = Field(description="Its type as read from its bytes, e.g. "
+                                 "image/jpeg; empty when there is none")
+    attachment_size: int
 
 
 class Thread(BaseModel):
@@ -75,11 +81,23 @@ def case_contributions(viewer: Viewer, case_id: UUID) -> Thread:
 
 
 @operation(bp, "POST", "/cases/<uuid:case_id>/contributions", summary="Add to a case your "
-           "state reads (every state that reads it reads this)", tag="contributions",
-           body=ContributionIn, response=ContributionOut, status=201, errors=(403, 404))
-def contribute(viewer: Viewer, case_id: UUID, body: ContributionIn) -> ContributionOut:
+           "state reads (every state that reads it reads this); as multipart/form-data, with "
+           "a file in `attachment` (photos lose their metadata)", tag="contributions",
+           body=ContributionIn, response=ContributionOut, status=201, errors=(403, 404),
+           upload="attachment")
+def contribute(viewer: Viewer, case_id: UUID, body: ContributionIn,
+               upload: Upload | None) -> ContributionOut:
     return _one(viewer, get_exchange().contributions.contribute(viewer, case_id, body.kind,
-                                                                body.text))
+                                                                body.text, upload))
+
+
+@operation(bp, "GET", f"{CONTRIBUTION}/attachment", summary="A contribution's file, for a "
+           "state that reads its case", tag="contributions", errors=(403, 404), binary=True)
+def contribution_attachment(viewer: Viewer, contribution_id: UUID) -> Response:
+    name, mime, chunks = get_exchange().contributions.attachment(viewer, contribution_id)
+    return Response(b"".join(chunks), mimetype=mime, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
 
 
 @operation(bp, "PUT", CONTRIBUTION, summary="Revise your state's contribution",

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
+from cases.casework.attachments import Upload
 from cases.kernel.errors import InvalidInput
 
 from .errors import ERROR_STATUSES, ApiError, BadRequest
@@ -40,6 +41,8 @@ class Operation:
     status: int = 200
     errors: tuple[int, ...] = ()
     public: bool = False
+    upload: str = ""  # a file field: the body may come as multipart/form-data with it
+    binary: bool = False  # the answer is a file (the view's own response), not JSON
     path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -96,23 +99,35 @@ def _query_data(model: type[BaseModel]) -> dict[str, Any]:
 def operation(bp: Blueprint, method: str, rule: str, *, summary: str, tag: str,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200,
-              errors: tuple[int, ...] = (), public: bool = False) -> Callable[..., Any]:
-    """Registers ``view(viewer, **path_args, [body=…], [query=…])`` as an API operation.
+              errors: tuple[int, ...] = (), public: bool = False, upload: str = "",
+              binary: bool = False) -> Callable[..., Any]:
+    """Registers ``view(viewer, **path_args, [body=…], [query=…], [upload=…])`` as an API
+    operation.
 
-    The view returns a `response` model instance, or None for 204.
+    The view returns a `response` model instance, or None for 204, or (``binary``) the
+    file's response. With ``upload``, the body may also come as multipart/form-data, the
+    model's fields as form fields and the file in the field named so (``upload=`` an
+    `Upload`, or None).
     """
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         op = Operation(method=method.upper(), rule=rule, operation_id=view.__name__, area=bp.name,
                        summary=summary, tag=tag, body=body, query=query, response=response,
-                       status=status, errors=errors, public=public,
-                       path_params=_path_params(rule))
+                       status=status, errors=errors, public=public, upload=upload,
+                       binary=binary, path_params=_path_params(rule))
         OPERATIONS.append(op)
 
         @wraps(view)
         def endpoint(**kwargs: Any) -> Response | tuple[Any, int]:
             if query is not None:
                 kwargs["query"] = parse(query, _query_data(query))
-            if body is not None:
+            if upload:
+                kwargs["upload"] = None
+            if upload and request.mimetype == "multipart/form-data":
+                file = request.files.get(upload)
+                kwargs["upload"] = Upload(file.filename or upload, file.read()) \
+                    if file is not None and file.filename else None
+                kwargs["body"] = parse(body, request.form.to_dict())  # type: ignore[arg-type]
+            elif body is not None:
                 try:
                     data = request.get_json(silent=True)
                 except RecursionError:  # json raises it past ~1000 levels; not a ValueError
@@ -122,6 +137,8 @@ def operation(bp: Blueprint, method: str, rule: str, *, summary: str, tag: str,
                                      "(Content-Type: application/json).")
                 kwargs["body"] = parse(body, data)
             result = view(None if public else g.api_viewer, **kwargs)
+            if binary:
+                return result  # type: ignore[no-any-return]
             if response is None:
                 return Response(status=204)
             return jsonify(result.model_dump(mode="json")), status
@@ -153,7 +170,11 @@ def document(title: str, version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         responses: dict[str, Any] = {}
-        if op.response is None:
+        if op.binary:
+            responses[str(op.status)] = {"description": "The file.", "content": {
+                "application/octet-stream": {"schema": {
+                    "type": "string", "contentMediaType": "application/octet-stream"}}}}
+        elif op.response is None:
             responses[str(op.status)] = {"description": "Done."}
         else:
             responses[str(op.status)] = {"description": "Done.", "content": {
@@ -170,8 +191,15 @@ def document(title: str, version: str) -> dict[str, Any]:
                                  "tags": [op.tag], "parameters": _parameters(op),
                                  "responses": responses}
         if op.body is not None:
-            entry["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}}}
+            model = {"$ref": f"#/components/schemas/{op.body.__name__}"}
+            entry["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": model}}}
+            if op.upload:
+                entry["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+                    "allOf": [model, {"type": "object", "properties": {op.upload: {
+                        "type": "string", "contentMediaType": "application/octet-stream",
+                        "description": "A file: a photo (JPEG, PNG, WebP), a PDF, plain "
+                                       "text or CSV, its type read from its bytes"}}}]}}
         if op.public:
             entry["security"] = []
         paths.setdefault(op.path, {})[op.method.lower()] = entry
