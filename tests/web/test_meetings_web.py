@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
@@ -52,6 +54,7 @@ def test_owner_tables_a_case_and_records_an_outcome_others_cannot(
                     {"case_id": str(case_id), "text": "Agreed: trace it."}).status_code == 302
     page = signed_in(app, "deu.analyst").get(f"/meetings/{meeting}").text
     assert SUMMARY["title"] in page and "Agreed: trace it." in page
+    assert re.search(r"<title>Forum[^<]*</title>", page)  # the tab shows the title only
     before = events(exchange)
     deu = signed_in(app, "deu.analyst")
     refused = deu.post(f"/meetings/{meeting}/outcome", {"case_id": str(case_id), "text": "x"})
