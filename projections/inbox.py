@@ -94,11 +94,14 @@ class Inbox(Projection[InboxView]):
 
     @process_event.register
     def _(self, event: Contribution.Contributed, tracking: Tracking) -> None:
-        # Every state that reads the case now, but the one that wrote it.
-        self.view.record(tracking, [
-            _new(event, "contribution_added", state, case_id=event.case_id, case_gated=True,
-                 ref=str(event.originator_id))
-            for state in self._readers(event.case_id) if state != event.actor_state])
+        # Every state that reads the case now, but the one that wrote it. Said at a meeting
+        # (which may be under Chatham House), the item does not name who said it.
+        items = [_new(event, "contribution_added", state, case_id=event.case_id,
+                      case_gated=True, ref=str(event.originator_id))
+                 for state in self._readers(event.case_id) if state != event.actor_state]
+        if getattr(event, "meeting", ""):
+            items = [dict(item, actor_state="") for item in items]
+        self.view.record(tracking, items)
 
     @process_event.register
     def _(self, event: Hit.Found, tracking: Tracking) -> None:

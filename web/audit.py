@@ -148,7 +148,8 @@ def case_at(case_id: UUID) -> tuple[str, int]:
     except InvalidInput as refused:
         error, when = refused, datetime.now(UTC)
     version, case, history, readers = case_as_it_was(exchange, viewer, case_id, when)
-    thread = exchange.contributions.thread(viewer, case_id, when, version) if case else []
+    thread = exchange.contributions.thread(viewer, case_id, when, version,
+                                           audit=True) if case else []
     return render_template("audit/case_at.html", case=case, history=history, case_id=case_id,
                            contributions=thread,
                            when=when, version=version, readers=readers,

@@ -184,6 +184,8 @@ QUALIFIED_EVENTS = {
     "Case.PolicyConsentGiven": _l("Tier-1 consent given"),
     "Case.PolicyConsentWithdrawn": _l("Tier-1 consent withdrawn"),
     "Meeting.StatusChanged": _l("Meeting status changed"),
+    "Meeting.ChathamHouseSet": _l("Chatham House mode set"),
+    "Contribution.ContributedAtMeeting": _l("Said in a meeting's discussion"),
     "Invitation.Issued": _l("Invitation issued"),
     "Invitation.Accepted": _l("Invitation accepted"),
     "Invitation.Revoked": _l("Invitation revoked"),

@@ -19,7 +19,7 @@ from cases.meetings.meeting import MEETING_TRANSITIONS
 from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
-from .fields import Field
+from .fields import CONTRIBUTION, Field
 from .forms import field_errors, page_number
 from .listing import page_size, sorting
 from .messages import refusal
@@ -73,7 +73,9 @@ def convene() -> Any:
     return redirect(url_for("meetings.show", meeting_id=meeting_id))
 
 
-def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str, int]:
+def meeting_page(meeting_id: UUID, error: DivexError | None = None,
+                 typed: dict[str, str] | None = None) -> tuple[str, int]:
+    """The meeting page; ``typed``: a refused discussion entry, kept in its form."""
     exchange, viewer = caught_up_exchange(), current_viewer()
     meeting = exchange.meetings.view(viewer, meeting_id)
     own_cases, _total = exchange.case_index.view.list_for(
@@ -85,8 +87,14 @@ def meeting_page(meeting_id: UUID, error: DivexError | None = None) -> tuple[str
                 titles[case_id] = exchange.cases.view(viewer, UUID(case_id)).title
             except NotFound:
                 titles[case_id] = None  # on the agenda, but not shared with this state
+    discussions = {case_id: exchange.contributions.thread(viewer, UUID(case_id),
+                                                          meeting=meeting_id)
+                   for case_id in meeting.agenda
+                   if titles.get(case_id) and case_id not in meeting.shredded}
     return render_template(
-        "meetings/meeting.html", meeting=meeting, titles=titles,
+        "meetings/meeting.html", meeting=meeting, titles=titles, discussions=discussions,
+        typed=typed or {},
+        contribution_fields=CONTRIBUTION,
         history=exchange.meetings.history(viewer, meeting_id),
         tableable=[r for r in own_cases
                    if r.case_id not in meeting.agenda and not r.shredded_on],
@@ -111,10 +119,34 @@ ACTIONS = {
                                                 UUID(f.get("case_id", "")), f.get("text", "")),
     "lesson": lambda m, v, f: m.propose_lesson(v, UUID(f["meeting"]), f.get("text", ""),
                                                f.get("concerned", "").replace(",", " ").split()),
+    "chatham": lambda m, v, f: m.set_chatham_house(v, UUID(f["meeting"]), f.get("on") == "yes"),
     "consent": lambda m, v, f: m.consent(v, UUID(f["meeting"]), f.get("lesson_id", ""), True),
     "withdraw": lambda m, v, f: m.consent(v, UUID(f["meeting"]), f.get("lesson_id", ""),
                                           False),
 }
+
+
+@bp.post("/<uuid:meeting_id>/discussion")
+@login_required
+def discuss(meeting_id: UUID) -> Response | tuple[str, int]:
+    """A participant says something in a tabled case's discussion: a contribution to the
+    case, marked as said at this meeting."""
+    form = request.form
+    try:
+        case_id = UUID(form.get("case_id", ""))
+    except ValueError:
+        return meeting_page(meeting_id, DivexError("Choose a case first.", field="case_id"))
+    try:
+        get_exchange().contributions.contribute(current_viewer(), case_id,
+                                                form.get("kind", ""), form.get("text", ""),
+                                                meeting=meeting_id)
+    except DivexError as error:
+        if error.status == 404:
+            raise
+        return meeting_page(meeting_id, error, form.to_dict())
+    flash(_("Added to the discussion."), "success")
+    return redirect(url_for("meetings.show", meeting_id=meeting_id,
+                            _anchor=f"discussion-{case_id}"))
 
 
 @bp.post("/<uuid:meeting_id>/<any(" + ", ".join(ACTIONS) + "):action>")

@@ -48,23 +48,31 @@ class Contribution(SignedAggregate):
         key_version: int
         attachment: dict[str, Any]
 
+    class ContributedAtMeeting(Contributed):
+        """Said in the discussion of the case at an informal meeting (tier 3)."""
+
+        meeting: str
+
     def __init__(self, case_id: str, state: str, kind: str, key_version: int,
-                 attachment: dict[str, Any]) -> None:
+                 attachment: dict[str, Any], meeting: str = "") -> None:
         self.case_id = case_id
         self.state = state
         self.kind = kind
         self.key_version = key_version
         self.attachment = dict(attachment)
+        self.meeting = meeting
         self.withdrawn = False
         self.hidden = False
 
     @classmethod
     def contribute(cls, actor: Actor, contribution_id: UUID, case_id: UUID, kind: str,
-                   key_version: int, body: bytes,
-                   attachment: dict[str, Any] | None = None) -> Contribution:
-        return cls._start(cls.Contributed, contribution_id, actor, body=body,
-                          case_id=str(case_id), state=actor.state, kind=kind,
-                          key_version=key_version, attachment=attachment or {})
+                   key_version: int, body: bytes, attachment: dict[str, Any] | None = None,
+                   meeting: str = "") -> Contribution:
+        at_meeting = {"meeting": meeting} if meeting else {}
+        return cls._start(cls.ContributedAtMeeting if meeting else cls.Contributed,
+                          contribution_id, actor, body=body, case_id=str(case_id),
+                          state=actor.state, kind=kind, key_version=key_version,
+                          attachment=attachment or {}, **at_meeting)
 
     class Revised(SignedAggregate.Event):
         key_version: int

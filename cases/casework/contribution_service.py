@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -27,11 +27,12 @@ from cases.casework.attachments import (
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.casework.contribution import Contribution, validate_contribution
-from cases.kernel.errors import Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Ledger
 from cases.kernel.sealing import open_body, seal_body
 from cases.kernel.viewer import ANALYST, REVIEWER, Viewer
+from cases.meetings.meeting import CLOSED, Meeting
 from crypto import CaseKey, CryptoError
 
 MISSING = NotFound("No such contribution.")
@@ -56,6 +57,9 @@ class ContributionView:
     attachment_name: str = ""
     attachment_type: str = ""  # "" when there is none
     attachment_size: int = 0
+    meeting: str = ""  # the informal meeting it was said at, if any
+    # Said at a meeting under Chatham House: `state` and `user` are blank for the reader.
+    unattributed: bool = False
 
     @property
     def image(self) -> bool:
@@ -69,11 +73,19 @@ class Contributions:
         self.file_limit, self.case_limit = file_limit, case_limit
 
     def contribute(self, viewer: Viewer, case_id: UUID, kind: str, text: str,
-                   upload: Upload | None = None) -> UUID:
+                   upload: Upload | None = None, meeting: UUID | None = None) -> UUID:
         """Adds a contribution (with a file, if given) to a case the viewer's state reads;
-        returns its id. The file's chunks and the event are stored together, or not at all."""
+        returns its id. The file's chunks and the event are stored together, or not at all.
+        ``meeting``: said in the case's discussion at that informal meeting, where the case
+        is on the agenda and the viewer's state takes part."""
         case, keys = self.cases.keys_to_read(viewer, case_id)  # a non-reader learns nothing
         self._require_reader(viewer)
+        if meeting is not None:
+            held = self.ledger.get_as(Meeting, meeting, NotFound("No such meeting."))
+            if viewer.state not in held.participants or str(case.id) not in held.agenda:
+                raise Forbidden("Only participants discuss a case tabled at the meeting.")
+            if held.status == CLOSED:
+                raise Conflict("The meeting is closed.")
         content = validate_contribution(kind, text, attached=upload is not None)
         data, mime = (self._checked(upload) if upload is not None else (b"", ""))
         contribution_id, key = uuid.uuid4(), keys[case.key_version]
@@ -92,9 +104,11 @@ class Contributions:
                 attachment = {"id": blob_id, "type": mime, "size": len(data),
                               "sha256": digest.hexdigest()}
                 content["attachment_name"] = upload.name[:200]
-            body = seal_body(key, contribution_id, 1, Contribution.Contributed, content)
-            self.ledger.save(Contribution.contribute(viewer.actor, contribution_id, case.id,
-                                                     kind, case.key_version, body, attachment))
+            first = Contribution.ContributedAtMeeting if meeting else Contribution.Contributed
+            body = seal_body(key, contribution_id, 1, first, content)
+            self.ledger.save(Contribution.contribute(
+                viewer.actor, contribution_id, case.id, kind, case.key_version, body,
+                attachment, str(meeting) if meeting is not None else ""))
             self.keystore.link_contribution(session, str(contribution_id), str(case.id))
         return contribution_id
 
@@ -163,20 +177,40 @@ class Contributions:
             raise MISSING from None
         found = self._view(contribution.id, keys, self.cases.usernames(), None)
         assert found is not None  # it exists: it has a first event
-        return found
+        return self._as_seen(viewer, found, {})
 
     def thread(self, viewer: Viewer, case_id: UUID, at: datetime | None = None,
-               version: int | None = None) -> list[ContributionView]:
+               version: int | None = None, meeting: UUID | None = None,
+               audit: bool = False) -> list[ContributionView]:
         """The contributions to a case the viewer's state reads, oldest first (as they were
         at ``at``, if given: those written by then, in their state then; an auditor's time
-        travel gives the case's ``version`` then, whose readers are the ones that count)."""
+        travel gives the case's ``version`` then, whose readers are the ones that count).
+        ``meeting``: only what was said at that meeting. What was said at a meeting under
+        Chatham House comes without its state and user, but to its own state and (``audit``)
+        to auditors."""
         case, keys = self.cases.keys_to_read(viewer, case_id, version)
         with self.ledger.transaction() as session:
             ids = self.keystore.contributions_to(session, str(case.id))
         names = self.cases.usernames()
         found = [view for contribution_id in ids
-                 if (view := self._view(UUID(contribution_id), keys, names, at)) is not None]
-        return sorted(found, key=lambda v: v.written_on)
+                 if (view := self._view(UUID(contribution_id), keys, names, at)) is not None
+                 and (meeting is None or view.meeting == str(meeting))]
+        modes: dict[str, bool] = {}
+        return sorted((view if audit else self._as_seen(viewer, view, modes) for view in found),
+                      key=lambda v: v.written_on)
+
+    def _as_seen(self, viewer: Viewer, view: ContributionView,
+                 modes: dict[str, bool]) -> ContributionView:
+        """The view without its state and user when it was said at a Chatham House meeting
+        and the viewer's state is not the one that said it."""
+        if not view.meeting or view.state == viewer.state:
+            return view
+        if view.meeting not in modes:
+            held = self.ledger.get_as(Meeting, view.meeting, NotFound("No such meeting."))
+            modes[view.meeting] = held.chatham_house
+        if not modes[view.meeting]:
+            return view
+        return replace(view, state="", user="", unattributed=True)
 
     def _view(self, contribution_id: UUID, keys: dict[int, CaseKey], names: Any,
               at: datetime | None) -> ContributionView | None:
@@ -206,7 +240,8 @@ class Contributions:
             revised_on=revised, text="" if withdrawn or hidden else text, withdrawn=withdrawn,
             hidden=hidden, hidden_reason=reason, version=events[-1].originator_version,
             attachment_name=name, attachment_type=first.attachment.get("type", ""),
-            attachment_size=first.attachment.get("size", 0))
+            attachment_size=first.attachment.get("size", 0),
+            meeting=getattr(first, "meeting", ""))
 
     def _to_change(self, viewer: Viewer,
                    contribution_id: UUID) -> tuple[Contribution, Case, CaseKey]:

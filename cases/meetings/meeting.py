@@ -42,6 +42,8 @@ class Meeting(SignedAggregate):
         self.status = PLANNED
         self.agenda: dict[str, str] = {}  # case id -> owner state
         self.lessons: dict[str, dict[str, Any]] = {}  # lesson id -> concerned, consents
+        # Chatham House: pages and exports show what is said here without who said it.
+        self.chatham_house = False
 
     @classmethod
     def convene(cls, actor: Actor, meeting_id: UUID, title: str, date: str,
@@ -164,6 +166,20 @@ class Meeting(SignedAggregate):
         """Every concerned state consented: the lesson may go to the WGETI subgroup."""
         lesson = self.lessons[lesson_id]
         return set(lesson["concerned"]) <= lesson["consents"]
+
+    class ChathamHouseSet(SignedAggregate.Event):
+        """The convener set whether what is said at the meeting is shown without its state."""
+
+        on: bool
+
+        def apply(self, meeting: Meeting) -> None:
+            meeting.chatham_house = self.on
+
+    def set_chatham_house(self, actor: Actor, on: bool) -> None:
+        self._check_not_closed()
+        if self.chatham_house == on:
+            raise Conflict("The meeting is in that mode already.")
+        self._record(self.ChathamHouseSet, actor, on=on)
 
     def _check_not_closed(self) -> None:
         if self.status == CLOSED:

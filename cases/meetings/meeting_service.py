@@ -60,6 +60,7 @@ class MeetingView:
     # The viewer's own tabled cases -> participants who joined since and do not read them yet
     # (they read one only once its owner agrees).
     waiting: dict[str, list[str]] = field(default_factory=dict)
+    chatham_house: bool = False
 
 
 class Meetings:
@@ -121,6 +122,15 @@ class Meetings:
                       Forbidden("Only the secretariat changes a meeting's status."))
         meeting = self._get(meeting_id)
         meeting.change_status(viewer.actor, status)
+        self.ledger.save_all(meeting)
+
+    def set_chatham_house(self, viewer: Viewer, meeting_id: UUID, on: bool) -> None:
+        """Whether what participants say in the meeting's discussions is shown without the
+        state that said it (the signed events still name it, for auditors)."""
+        self._require(viewer, SECRETARIAT,
+                      Forbidden("Only the secretariat sets a meeting's Chatham House mode."))
+        meeting = self._get(meeting_id)
+        meeting.set_chatham_house(viewer.actor, on)
         self.ledger.save_all(meeting)
 
     def table_case(self, viewer: Viewer, meeting_id: UUID, case_id: UUID) -> None:
@@ -214,6 +224,7 @@ class Meetings:
                            convening_body=meeting.convening_body,
                            participants=list(meeting.participants), status=meeting.status,
                            version=meeting.version, agenda=dict(meeting.agenda),
+                           chatham_house=meeting.chatham_house,
                            shredded=[c for c in meeting.agenda
                                      if self.cases.is_shredded(UUID(c))])
         for case_id, owner in meeting.agenda.items():

@@ -93,9 +93,10 @@ CONVENE_SPECS = (Spec("title", text(200, required=True), st.one_of(blank(), over
                  Spec("convening_body", text(200), over_long(200)),
                  Spec("participants", st.sampled_from(["FRA DEU", "fra,mli", "DEU MLI FRA"]),
                       st.one_of(blank(), st.sampled_from(["FRA", "FRA FRA", "FRA ZZZ"]))))
-MEETING_FIELDS = ("state", "status", "case_id", "text", "concerned", "lesson_id")
+MEETING_FIELDS = ("state", "status", "case_id", "text", "concerned", "lesson_id", "on",
+                  "kind")
 MEETING_ACTIONS = ("admit", "leave", "status", "table", "confirm", "outcome", "lesson",
-                   "consent", "withdraw")
+                   "consent", "withdraw", "chatham")
 
 COVERED = CASE_FORMS | ADMIN_FORMS | {
     "sharing.do_share", "sharing.do_unshare", "retention.set_rule", "retention.do_shred",
@@ -109,6 +110,7 @@ COVERED = CASE_FORMS | ADMIN_FORMS | {
     "searches.delete", "imports.check", "imports.confirm", "contributions.add",
     "contributions.edit", "contributions.withdraw", "contributions.hide",
     "transparency.add_checkpoint",  # not a form: its body is fuzzed in test_tlog.py
+    "meetings.discuss", "hits.answer",
     *(f"traces.{step.replace('-', '_')}" for step in TRACE_STEPS),
     *(f"meetings.act:{action}" for action in MEETING_ACTIONS)}
 
@@ -146,7 +148,13 @@ def world(app: Flask, exchange: Exchange, people: dict[str, Viewer]) -> dict[str
                                         ["FRA", "DEU"])
     exchange.meetings.table_case(fra, meeting, own)
     lesson = exchange.meetings.propose_lesson(fra, meeting, "Lesson", ["FRA", "DEU"])
+    rifle = {"category": "small_arms", "quantity": "1", "make": "Norvik",
+             "serial": "NA47-220914", "match_check": "yes"}
+    cases.open_case(people["DEU"], {"title": "Stolen"}, items=[rifle])
+    cases.open_case(fra, {"title": "Seized"}, items=[rifle])
+    hit = exchange.hits.for_state(fra)[0].id
     return {"own": own, "item": item, "trace": trace, "meeting": meeting, "lesson": lesson,
+            "hit": hit,
             "other": cases.open_case(people["DEU"], SUMMARY), "fra": fra,
             "analyst": Fuzzer(app, "fra.analyst"), "admin": Fuzzer(app, "fra.admin"),
             "deu": Fuzzer(app, "deu.analyst"), "secretariat": Fuzzer(app, "secretariat"),
@@ -474,16 +482,28 @@ def test_meeting_actions_survive_any_body(world: dict[str, Any], exchange: Excha
         submit(world["analyst"], exchange, f"/meetings/{world['meeting']}/outcome", body)
         assert exchange.meetings.view(world["fra"], world["meeting"]).outcomes == {}
         return
-    action = data.draw(st.sampled_from(MEETING_ACTIONS))
+    action = data.draw(st.sampled_from([*MEETING_ACTIONS, "discussion"]))
     who = data.draw(st.sampled_from(["analyst", "deu", "secretariat", "admin"]))
     meeting = some_id(data.draw, world["meeting"])
     known = {"state": st.sampled_from(["FRA", "DEU", "MLI", *COUNTRIES[:3]]),
              "status": choice(MEETING_STATUSES), "case_id": st.sampled_from(
                  [str(world["own"]), str(world["other"])]), "text": text(20_000),
              "concerned": st.sampled_from(["FRA DEU", "FRA", "DEU,MLI"]),
-             "lesson_id": st.just(world["lesson"])}
+             "lesson_id": st.just(world["lesson"]), "on": choice(["yes", "no"]),
+             "kind": choice(["comment", "information", "answer"])}
     body = data.draw(anything([Spec(name, known[name]) for name in MEETING_FIELDS]))
     submit(world[who], exchange, f"/meetings/{meeting}/{action}", body, MEETING_FIELDS)
+
+
+@FUZZ
+@given(data=st.data())
+def test_hit_answers_survive_any_body(world: dict[str, Any], exchange: Exchange,
+                                      data: Any) -> None:
+    who = data.draw(st.sampled_from(["analyst", "deu", "secretariat", "admin"]))
+    hit = some_id(data.draw, world["hit"])
+    answers = ["case_shared", "trace_sent", "dismissed"]
+    body = data.draw(anything([Spec("answer", choice(answers), not_a_choice(answers))]))
+    submit(world[who], exchange, f"/hits/{hit}/answer", body, ["answer"])
 
 
 @FUZZ

@@ -10,6 +10,7 @@ from flask import Flask
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import SUMMARY, Browser, error_next_to, events
+from tests.web.test_api import Api, token_for
 
 
 def signed_in(app: Flask, username: str) -> Browser:
@@ -131,3 +132,53 @@ def test_an_analyst_of_another_state_cannot_table_a_portal_case_from_the_form(
     assert "Only an analyst of the state that owns the case tables it (FRA)." in refused.text
     assert events(exchange) == before
     assert exchange.meetings.view(people["DEU"], meeting).agenda == {}
+
+
+def test_participants_discuss_a_tabled_case_under_chatham_house(
+        app: Flask, people: dict, exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.meetings.table_case(people["FRA"], meeting, case_id)
+    secretariat = signed_in(app, "secretariat")
+    assert secretariat.post(f"/meetings/{meeting}/chatham", {"on": "yes"}).status_code == 302
+    germany = signed_in(app, "deu.analyst")
+    empty = germany.post(f"/meetings/{meeting}/discussion",
+                         {"case_id": str(case_id), "kind": "nonsense", "text": "Kept."})
+    assert empty.status_code == 422 and "Kept.</textarea>" in empty.text
+    said = germany.post(f"/meetings/{meeting}/discussion", {
+        "case_id": str(case_id), "kind": "information", "text": "Exported under DE-0932."})
+    assert said.status_code == 302
+    page = signed_in(app, "fra.analyst").get(f"/meetings/{meeting}").text
+    assert "Exported under DE-0932." in page and "A participant" in page
+    assert "deu.analyst" not in page
+    case_page = signed_in(app, "fra.analyst").get(f"/cases/{case_id}").text
+    assert "Exported under DE-0932." in case_page and "deu.analyst" not in case_page
+    assert "deu.analyst" in germany.get(f"/meetings/{meeting}").text  # its own words
+    before = events(exchange)
+    mali = signed_in(app, "mli.analyst")
+    refused = mali.post(f"/meetings/{meeting}/discussion",
+                        {"case_id": str(case_id), "kind": "comment", "text": "x"})
+    assert refused.status_code == 404 and events(exchange) == before
+
+
+def test_the_api_discusses_and_sets_chatham_house(app: Flask, people: dict,
+                                                  exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.meetings.table_case(people["FRA"], meeting, case_id)
+    secretariat = Api(app.test_client(), token_for(exchange, people["secretariat"]))
+    assert secretariat.call("POST", f"/meetings/{meeting}/chatham-house",
+                            json={"on": True}).status_code == 204
+    germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    path = f"/meetings/{meeting}/agenda/{case_id}/discussion"
+    said = germany.call("POST", path, json={"kind": "comment", "text": "Re-exported."})
+    assert said.status_code == 201 and said.json["meeting"] == str(meeting)
+    france = Api(app.test_client(), token_for(exchange, people["FRA"]))
+    items = france.call("GET", path).json["items"]
+    assert [(i["state"], i["unattributed"], i["text"]) for i in items] == \
+        [("", True, "Re-exported.")]
+    assert france.call("GET", f"/meetings/{meeting}").json["chatham_house"] is True
+    mali = Api(app.test_client(), token_for(exchange, people["MLI"]))
+    assert mali.call("GET", path).status_code == 404

@@ -57,6 +57,9 @@ class ContributionOut(BaseModel):
     attachment_type: str = Field(description="Its type as read from its bytes, e.g. "
                                  "image/jpeg; empty when there is none")
     attachment_size: int
+    meeting: str = Field(description="The informal meeting it was said at, if any")
+    unattributed: bool = Field(description="Said at a Chatham House meeting by another "
+                               "state: state and user are left empty")
 
 
 class Thread(BaseModel):
@@ -122,3 +125,35 @@ def withdraw_contribution(viewer: Viewer, contribution_id: UUID) -> Contribution
 def hide_contribution(viewer: Viewer, contribution_id: UUID, body: HideIn) -> ContributionOut:
     get_exchange().contributions.hide(viewer, contribution_id, body.reason)
     return _one(viewer, contribution_id)
+
+
+class ChathamIn(Strict):
+    on: bool = Field(description="True: discussions are shown without who said what")
+
+
+@operation(bp, "GET", "/meetings/<uuid:meeting_id>/agenda/<uuid:case_id>/discussion",
+           summary="What participants said about a tabled case at the meeting, oldest first",
+           tag="meetings", response=Thread, errors=(403, 404))
+def meeting_discussion(viewer: Viewer, meeting_id: UUID, case_id: UUID) -> Thread:
+    exchange = get_exchange()
+    return Thread(case_id=case_id, title=exchange.cases.view(viewer, case_id).title,
+                  items=[ContributionOut.model_validate(c) for c in exchange.contributions
+                         .thread(viewer, case_id, meeting=meeting_id)])
+
+
+@operation(bp, "POST", "/meetings/<uuid:meeting_id>/agenda/<uuid:case_id>/discussion",
+           summary="Say something about a tabled case at the meeting (participants): a "
+           "contribution to the case, marked as said there", tag="meetings",
+           body=ContributionIn, response=ContributionOut, status=201,
+           errors=(403, 404, 409))
+def discuss(viewer: Viewer, meeting_id: UUID, case_id: UUID,
+            body: ContributionIn) -> ContributionOut:
+    return _one(viewer, get_exchange().contributions.contribute(
+        viewer, case_id, body.kind, body.text, meeting=meeting_id))
+
+
+@operation(bp, "POST", "/meetings/<uuid:meeting_id>/chatham-house", summary="Set whether "
+           "the meeting's discussions are shown without who said what (secretariat)",
+           tag="meetings", body=ChathamIn, errors=(403, 404, 409))
+def set_chatham_house(viewer: Viewer, meeting_id: UUID, body: ChathamIn) -> None:
+    get_exchange().meetings.set_chatham_house(viewer, meeting_id, body.on)

@@ -108,6 +108,7 @@ class MeetingOut(BaseModel):
     status: str
     next_statuses: list[str]
     version: int
+    chatham_house: bool = Field(description="Discussions are shown without who said what")
     agenda: list[TabledCaseOut]
     lessons: list[LessonOut]
     history: list[HistoryEntryOut]
@@ -119,6 +120,7 @@ class MeetingOut(BaseModel):
             id=view.id, title=view.title, date=view.date, convening_body=view.convening_body,
             participants=view.participants, status=view.status,
             next_statuses=list(next_statuses), version=view.version,
+            chatham_house=view.chatham_house,
             agenda=[TabledCaseOut(case_id=case_id, owner=owner, title=titles.get(case_id),
                                   outcomes=view.outcomes.get(case_id, []),
                                   shredded=case_id in view.shredded)
