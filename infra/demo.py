@@ -294,6 +294,15 @@ def _seed_meeting(exchange: Exchange, secretariat: Viewer, analysts: dict[str, V
                                ["FRA", "DEU", "MEX", "NGA"])
     fra_case = case_ids[0]  # case 1 belongs to FRA and is national (see _seed_case)
     meetings.table_case(analysts["FRA"], meeting, fra_case)
+    # Discussed under the Chatham House rule: the page shows what was said, not who said it.
+    meetings.set_chatham_house(secretariat, meeting, True)
+    exchange.contributions.contribute(
+        analysts["MEX"], fra_case, "information", "A lot with the same import marking crossed "
+        "our northern border in 2023 (fictional demo entry).", meeting=meeting)
+    exchange.contributions.contribute(
+        analysts["DEU"], fra_case, "comment", "The dealer named in the route leg was "
+        "reported to us for a licence breach; we can share the file bilaterally.",
+        meeting=meeting)
     meetings.record_outcome(analysts["FRA"], meeting, fra_case,
                             "Participants agreed that the markings point to a re-export.")
     lesson = meetings.propose_lesson(analysts["FRA"], meeting,
