@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
 from cases.audit.audit_service import AuditTrail
+from cases.casework.attachment_store import AttachmentStore
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.casework.contribution_service import Contributions
@@ -343,15 +344,16 @@ def open_exchange(settings: Settings) -> Exchange:
     cases = Cases(ledger, keystore, directory)
     search = CaseSearch(cases, SearchStore(datastore.engine))
     cases.indexer = search.index
+    files = AttachmentStore(keystore, settings.attachment_max_mib << 20,
+                            settings.case_attachments_max_mib << 20)
     hits = Hits(ledger, cases, oracle_of(settings, ledger))
     cases.matcher = hits.check_case
     return Exchange(settings=settings, ledger=ledger, keystore=keystore, directory=directory,
                     api_tokens=ApiTokens(directory),
                     cases=cases, case_index=CaseIndex(views.case_index),
-                    traces=Traces(ledger, keystore, directory, cases, zone=settings.zone),
-                    contributions=Contributions(ledger, keystore, cases,
-                                                settings.attachment_max_mib << 20,
-                                                settings.case_attachments_max_mib << 20),
+                    traces=Traces(ledger, keystore, directory, cases, zone=settings.zone,
+                                  files=files),
+                    contributions=Contributions(ledger, keystore, cases, files),
                     meetings=Meetings(ledger, keystore, directory, cases),
                     trace_board=TraceBoard(views.trace_board),
                     audit_index=AuditIndex(views.audit_index),

@@ -86,7 +86,7 @@ def test_limits_are_kept_before_anything_is_stored(exchange: Exchange, people: d
     with pytest.raises(InvalidInput, match="at most 20 MiB"):
         contributions.contribute(people["DEU"], shared, "comment", "x",
                                  Upload("big.txt", b"a" * (25 << 20)))
-    contributions.case_limit = len(PDF) + 10
+    contributions.files.case_limit = len(PDF) + 10
     contributions.contribute(people["DEU"], shared, "comment", "", Upload("a.pdf", PDF))
     with pytest.raises(InvalidInput, match="attachments would pass"):
         contributions.contribute(people["DEU"], shared, "comment", "", Upload("b.pdf", PDF))

@@ -4,7 +4,6 @@ withdraws it, the case's owner hides it with a reason."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from flask import Blueprint, Response, request
@@ -13,12 +12,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from cases.casework.attachments import IMAGES, Upload
+from cases.casework.attachments import Upload
 from cases.kernel.errors import DivexError
 
 from .cases import case_page, form_page, to_case
 from .extensions import current_viewer, get_exchange
 from .fields import CONTRIBUTION, Field, read
+from .files import file_response
 from .forms import field_errors
 
 bp = Blueprint("contributions", __name__)
@@ -95,10 +95,10 @@ def attachment(contribution_id: UUID) -> Response:
     when it was added; only photos show in the page, everything else downloads."""
     name, mime, chunks = get_exchange().contributions.attachment(current_viewer(),
                                                                  contribution_id)
-    disposition = "inline" if mime in IMAGES else "attachment"
-    return Response(chunks, mimetype=mime, headers={
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return file_response(name, mime, chunks)
+
+
+
 
 
 def _values(**values: str) -> MultiDict[str, str]:

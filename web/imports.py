@@ -66,7 +66,8 @@ class UploadRequest(Request):
     def max_content_length(self) -> int | None:
         if self.endpoint in ("imports.check", "imports.confirm", "api.imports.import_cases"):
             return MAX_IMPORT_BYTES
-        if self.endpoint in ("contributions.add", "api.contributions.contribute"):
+        if self.endpoint in ("contributions.add", "api.contributions.contribute",
+                             "traces.answer", "api.traces.answer_trace"):
             # room to say a file is too big, next to its field
             return (current_app.config["ATTACHMENT_MAX_MIB"] + 8) << 20
         return super().max_content_length

@@ -217,6 +217,7 @@ QUALIFIED_EVENTS = {
     "TraceRequest.MoreInfoRequested": _l("More information asked"),
     "TraceRequest.InformationSupplied": _l("Information supplied"),
     "TraceRequest.Answered": _l("Trace request answered"),
+    "TraceRequest.AnsweredWithFile": _l("Trace request answered, with a file"),
     "TraceRequest.Closed": _l("Trace request closed"),
     "TraceRequest.DeadlineChanged": _l("Deadline changed"),
     "TraceRequest.AnswerAttached": _l("Answer attached"),

@@ -15,6 +15,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from cases.casework.attachments import Upload
 from cases.kernel.errors import DivexError
 from cases.kernel.viewer import Viewer
 from cases.tracing import trace_request
@@ -22,6 +23,7 @@ from cases.tracing.trace_request import CHECKLIST, DEFAULT_DEADLINE_DAYS, OUTCOM
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import Field
+from .files import file_response
 from .forms import expected_version, field_errors, page_number
 from .listing import page_size, sorting
 
@@ -115,9 +117,11 @@ def show(trace_id: UUID) -> str:
 
 def form_page(heading: Any, fields: tuple[Field, ...], values: MultiDict[str, str],
               errors: dict[str, str] | None = None, status: int = 200,
-              items: dict[str, Any] | None = None, trace: Any = None) -> tuple[str, int]:
+              items: dict[str, Any] | None = None, trace: Any = None,
+              upload: bool = False) -> tuple[str, int]:
+    """A trace request's form; ``upload``: with a file field (an answer's)."""
     return render_template("traces/form.html", heading=heading, fields=fields, values=values,
-                           errors=errors or {}, items=items, trace=trace,
+                           errors=errors or {}, items=items, trace=trace, upload=upload,
                            action=request.path), status
 
 
@@ -160,17 +164,18 @@ def send(case_id: UUID) -> Any:
 
 
 def step(trace_id: UUID, heading: Any, fields: tuple[Field, ...],
-         act: Callable[[Any], None], done: Any) -> Any:
+         act: Callable[[Any], None], done: Any, upload: bool = False) -> Any:
     """A lifecycle step: its form on GET, below the request it is about; the service call
     on POST."""
     trace = get_exchange().traces.view(current_viewer(), trace_id)  # 404 for non-readers
     if request.method == "GET":
-        return form_page(heading, fields, MultiDict(), trace=trace)
+        return form_page(heading, fields, MultiDict(), trace=trace, upload=upload)
     try:
         act(request.form)
     except DivexError as error:
-        return form_page(heading, fields, request.form, field_errors(error, fields), error.status,
-                         trace=trace)
+        shown = (*fields, Field("attachment", "")) if upload else fields
+        return form_page(heading, fields, request.form, field_errors(error, shown),
+                         error.status, trace=trace, upload=upload)
     flash(done, "success")
     return redirect(url_for("traces.show", trace_id=trace_id))
 
@@ -210,8 +215,22 @@ def answer(trace_id: UUID) -> Any:
                     destination=f.get("destination", ""), date=f.get("date", ""),
                     licence=f.get("licence", ""), text=f.get("text", ""),
                     recipient=f.get("recipient", ""),
-                    last_legal_holder=f.get("last_legal_holder", "")),
-                _("The answer is sent."))
+                    last_legal_holder=f.get("last_legal_holder", ""), upload=uploaded()),
+                _("The answer is sent."), upload=True)
+
+
+def uploaded() -> Upload | None:
+    file = request.files.get("attachment")
+    return Upload(file.filename or "attachment", file.read()) \
+        if file is not None and file.filename else None
+
+
+@bp.get("/<uuid:trace_id>/answer/file")
+@login_required
+def answer_file(trace_id: UUID) -> Response:
+    """The answer's file, for the states that read the request; photos shown inline."""
+    name, mime, chunks = get_exchange().traces.answer_file(current_viewer(), trace_id)
+    return file_response(name, mime, chunks)
 
 
 @bp.route("/<uuid:trace_id>/close", methods=["GET", "POST"])

@@ -8,7 +8,6 @@ under the case's current key; a contribution is read only while its state reads 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -16,14 +15,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from cases.casework.attachments import (
-    IMAGES,
-    Upload,
-    file_type,
-    open_chunks,
-    seal_chunks,
-    without_metadata,
-)
+from cases.casework.attachment_store import AttachmentStore
+from cases.casework.attachments import IMAGES, Upload
 from cases.casework.case import Case
 from cases.casework.case_service import Cases
 from cases.casework.contribution import Contribution, validate_contribution
@@ -68,9 +61,8 @@ class ContributionView:
 
 class Contributions:
     def __init__(self, ledger: Ledger, keystore: KeyStore, cases: Cases,
-                 file_limit: int = 20 << 20, case_limit: int = 200 << 20) -> None:
-        self.ledger, self.keystore, self.cases = ledger, keystore, cases
-        self.file_limit, self.case_limit = file_limit, case_limit
+                 files: AttachmentStore) -> None:
+        self.ledger, self.keystore, self.cases, self.files = ledger, keystore, cases, files
 
     def contribute(self, viewer: Viewer, case_id: UUID, kind: str, text: str,
                    upload: Upload | None = None, meeting: UUID | None = None) -> UUID:
@@ -87,22 +79,12 @@ class Contributions:
             if held.status == CLOSED:
                 raise Conflict("The meeting is closed.")
         content = validate_contribution(kind, text, attached=upload is not None)
-        data, mime = (self._checked(upload) if upload is not None else (b"", ""))
+        data, mime = (self.files.checked(upload) if upload is not None else (b"", ""))
         contribution_id, key = uuid.uuid4(), keys[case.key_version]
         with self.ledger.transaction() as session:
             attachment: dict[str, Any] = {}
             if upload is not None:
-                if self.keystore.case_blob_bytes(session, str(case.id)) + len(data) > \
-                        self.case_limit:
-                    raise InvalidInput("The case's attachments would pass %(limit)s MiB: "
-                                       "ask the owner state to make room.",
-                                       field="attachment", limit=self.case_limit >> 20)
-                blob_id, digest = uuid.uuid4().hex, hashlib.sha256()
-                for index, sealed in enumerate(seal_chunks(key, blob_id, data)):
-                    digest.update(sealed)
-                    self.keystore.put_blob_chunk(session, blob_id, index, str(case.id), sealed)
-                attachment = {"id": blob_id, "type": mime, "size": len(data),
-                              "sha256": digest.hexdigest()}
+                attachment = self.files.store(session, str(case.id), key, data, mime)
                 content["attachment_name"] = upload.name[:200]
             first = Contribution.ContributedAtMeeting if meeting else Contribution.Contributed
             body = seal_body(key, contribution_id, 1, first, content)
@@ -111,13 +93,6 @@ class Contributions:
                 attachment, str(meeting) if meeting is not None else ""))
             self.keystore.link_contribution(session, str(contribution_id), str(case.id))
         return contribution_id
-
-    def _checked(self, upload: Upload) -> tuple[bytes, str]:
-        if len(upload.data) > self.file_limit:
-            raise InvalidInput("A file may be at most %(limit)s MiB.", field="attachment",
-                               limit=self.file_limit >> 20)
-        mime = file_type(upload)
-        return (without_metadata(upload.data, mime) if mime in IMAGES else upload.data), mime
 
     def attachment(self, viewer: Viewer,
                    contribution_id: UUID) -> tuple[str, str, Iterator[bytes]]:
@@ -131,14 +106,9 @@ class Contributions:
             raise MISSING from None
         first = next(iter(self.ledger.events.get(contribution.id)))
         name = (open_body(keys, contribution.id, first) or {}).get("attachment_name", "")
-        blob = contribution.attachment
         with self.ledger.transaction() as session:
-            sealed = self.keystore.blob_chunks(session, blob["id"])
-        digest = hashlib.sha256(b"".join(sealed)).hexdigest()
-        if digest != blob["sha256"]:
-            raise CryptoError("the stored attachment is not the one the signed event names")
-        return name or "attachment", blob["type"], open_chunks(keys[first.key_version],
-                                                                blob["id"], sealed)
+            chunks = self.files.read(session, contribution.attachment, keys[first.key_version])
+        return name or "attachment", contribution.attachment["type"], chunks
 
     def revise(self, viewer: Viewer, contribution_id: UUID, text: str) -> None:
         contribution, case, case_key = self._to_change(viewer, contribution_id)

@@ -187,15 +187,24 @@ class TraceRequest(SignedAggregate):
             trace.answered_on = date.fromisoformat(self.on)
             trace.acknowledged_on = trace.acknowledged_on or trace.answered_on
 
-    def answer(self, actor: Actor, on: date, outcome: str, body: bytes) -> None:
+    class AnsweredWithFile(Answered):
+        """An answer with a file: its id, type, size and the SHA-256 of its sealed chunks
+        (its name travels sealed in the body)."""
+
+        attachment: dict[str, Any]
+
+    def answer(self, actor: Actor, on: date, outcome: str, body: bytes,
+               attachment: dict[str, Any] | None = None) -> None:
         """The requested state answers; the outcome is clear, the details sealed in ``body``."""
         self._check_party(actor, self.requested, Forbidden("Only the requested state answers."))
         if outcome not in OUTCOMES:
             raise InvalidInput("The outcome must be one of %(choices)s.", field="outcome",
                                choices=", ".join(OUTCOMES))
         self._check_move(ANSWERED)
-        self._record(self.Answered, actor, body=body, on=on.isoformat(), outcome=outcome,
-                     key_version=self.key_version)
+        with_file = {"attachment": attachment} if attachment else {}
+        self._record(self.AnsweredWithFile if attachment else self.Answered, actor, body=body,
+                     on=on.isoformat(), outcome=outcome, key_version=self.key_version,
+                     **with_file)
 
     class Closed(SignedAggregate.Event):
         on: str

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
 from typing import Any, Protocol
 from uuid import UUID
 
+from cases.casework.attachment_store import AttachmentStore
+from cases.casework.attachments import Upload
 from cases.casework.case_service import Cases, Clock, utc_now
 from cases.identity.directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from cases.identity.directory_service import Directory
@@ -79,9 +81,11 @@ class Traces:
     """Commands and queries on trace requests, for a given `Viewer`."""
 
     def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory, cases: Cases,
-                 clock: Clock = utc_now, zone: tzinfo = UTC) -> None:
+                 clock: Clock = utc_now, zone: tzinfo = UTC,
+                 files: AttachmentStore | None = None) -> None:
         self.ledger = ledger
         self.keystore = keystore
+        self.files = files or AttachmentStore(keystore)  # an answer's file
         self.directory = directory
         self.cases = cases
         self.clock = clock
@@ -152,15 +156,38 @@ class Traces:
 
     def answer(self, viewer: Viewer, trace_id: UUID, outcome: str, destination: str = "",
                date: str = "", licence: str = "", text: str = "", recipient: str = "",
-               last_legal_holder: str = "") -> None:
-        """The requested state answers: traced, not traced or untraceable, with details."""
+               last_legal_holder: str = "", upload: Upload | None = None) -> None:
+        """The requested state answers: traced, not traced or untraceable, with details and,
+        if given, a file (an export licence, an end-user certificate), sealed under the
+        request's key and stored with the answer's event, or not at all."""
         trace, key = self._for_change(viewer, trace_id)
         today = self._today()
         content = validate_answer(today, destination, date, licence, text, recipient,
                                   last_legal_holder)
-        trace.answer(viewer.actor, today, str(outcome or "").strip(),
-                     self._seal(key, trace, TraceRequest.Answered, content))
-        self._save(trace)
+        data, mime = self.files.checked(upload) if upload is not None else (b"", "")
+        with self.ledger.transaction() as session:
+            attachment = self.files.store(session, trace.case_id, key, data, mime) \
+                if upload is not None else None
+            if upload is not None:
+                content["attachment_name"] = upload.name[:200]
+            event = TraceRequest.AnsweredWithFile if attachment else TraceRequest.Answered
+            trace.answer(viewer.actor, today, str(outcome or "").strip(),
+                         self._seal(key, trace, event, content), attachment)
+            self.ledger.save(trace)
+
+    def answer_file(self, viewer: Viewer, trace_id: UUID) -> tuple[str, str, Iterator[bytes]]:
+        """The file of a request's answer, for the states that read the request: its name,
+        type and bytes."""
+        trace = self._readable(viewer, trace_id)
+        answered = next((e for e in self.ledger.events.get(trace.id)
+                         if isinstance(e, TraceRequest.AnsweredWithFile)), None)
+        if answered is None:
+            raise NotFound("This answer has no file.")
+        keys = self._keys_of(viewer, trace)
+        name = (open_body(keys, trace.id, answered) or {}).get("attachment_name", "")
+        with self.ledger.transaction() as session:
+            chunks = self.files.read(session, answered.attachment, keys[answered.key_version])
+        return name or "attachment", answered.attachment["type"], chunks
 
     def close(self, viewer: Viewer, trace_id: UUID, feedback: str = "") -> None:
         """The requester closes an answered request, with feedback on the answer."""
@@ -270,6 +297,9 @@ class Traces:
             view.supplied.append(dict(content, **stamp))
         elif isinstance(event, TraceRequest.Answered):
             view.answer = dict(content, outcome=event.outcome, **stamp)
+            if isinstance(event, TraceRequest.AnsweredWithFile):
+                view.answer.update(attachment_type=event.attachment["type"],
+                                   attachment_size=event.attachment["size"])
         elif isinstance(event, TraceRequest.Closed):
             view.feedback = content["feedback"]
 

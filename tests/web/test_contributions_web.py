@@ -184,7 +184,7 @@ def test_the_api_takes_a_file_as_multipart_and_gives_it_to_readers_only(
 def test_a_file_over_the_limit_is_refused_before_it_is_stored(
         app: Flask, exchange: Exchange, people: dict, shared: str) -> None:
     app.config["ATTACHMENT_MAX_MIB"] = 1
-    exchange.contributions.file_limit = 1 << 20
+    exchange.contributions.files.file_limit = 1 << 20
     germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
     before = events(exchange)
     big = germany.call("POST", f"/cases/{shared}/contributions", data={

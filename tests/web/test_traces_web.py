@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from flask import Flask
 
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD
 from tests.web.conftest import ITEM, SUMMARY, Browser, error_next_to
+from tests.web.test_api import Api, token_for
 
 QUESTIONS = "Please trace these rifles: to whom were they exported?"
 
@@ -154,3 +157,49 @@ def test_an_answer_carries_the_iti_details_to_both_states(app: Flask, people: di
             assert value in page
     answer = exchange.traces.view(people["FRA"], trace_id).answer
     assert answer is not None and answer["last_legal_holder"] == "Army depot 4, Kati"
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_an_answer_carries_a_file_to_the_two_states_only(app: Flask, people: dict,
+                                                         exchange: Exchange) -> None:
+    trace_id = sent_request(exchange, people)
+    germany = signed_in(app, "deu.analyst")
+    form = germany.get(f"/traces/{trace_id}/answer").text
+    assert 'enctype="multipart/form-data"' in form and 'name="attachment"' in form
+    forged = germany.post(f"/traces/{trace_id}/answer", {
+        "outcome": "traced", "text": "Kept when refused.",
+        "attachment": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 64), "licence.pdf")},
+        content_type="multipart/form-data")
+    assert forged.status_code == 422 and error_next_to(forged, "attachment")
+    assert "Kept when refused." in forged.text
+    answered = germany.post(f"/traces/{trace_id}/answer", {
+        "outcome": "traced", "destination": "MLI", "text": "Exported under licence.",
+        "attachment": (io.BytesIO(PDF), "licence DE-0932.pdf")},
+        content_type="multipart/form-data")
+    assert answered.status_code == 302
+    france = signed_in(app, "fra.analyst")
+    assert "licence DE-0932.pdf" in france.get(f"/traces/{trace_id}").text
+    got = france.get(f"/traces/{trace_id}/answer/file")
+    assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    assert signed_in(app, "mli.analyst").get(
+        f"/traces/{trace_id}/answer/file").status_code == 404
+    mali = Api(app.test_client(), token_for(exchange, people["MLI"]))
+    assert mali.call("GET", f"/traces/{trace_id}/answer/file").status_code == 404
+    api = Api(app.test_client(), token_for(exchange, people["FRA"]))
+    assert api.call("GET", f"/traces/{trace_id}/answer/file").data == PDF
+
+
+def test_the_api_answers_with_a_file_as_multipart(app: Flask, people: dict,
+                                                 exchange: Exchange) -> None:
+    trace_id = sent_request(exchange, people)
+    germany = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    answered = germany.call("POST", f"/traces/{trace_id}/answer", data={
+        "outcome": "not_traced", "text": "No record.",
+        "attachment": (io.BytesIO(b"serial,result\nTRC-42,none\n"), "search.csv")},
+        content_type="multipart/form-data")
+    assert answered.status_code == 200, answered.json
+    got = germany.call("GET", f"/traces/{trace_id}/answer/file")
+    assert got.mimetype == "text/csv" and b"TRC-42" in got.data

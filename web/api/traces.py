@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
+from cases.casework.attachments import Upload
 from cases.kernel.viewer import Viewer
 
 from ..extensions import caught_up_exchange, get_exchange
+from ..files import file_response
 from ..traces import BOARD_COLUMNS, case_titles, today_of
 from .exchange_schemas import (
     AnswerIn,
@@ -109,15 +111,24 @@ def supply_information(viewer: Viewer, trace_id: UUID, body: SupplyIn) -> TraceO
 
 
 @operation(bp, "POST", f"{TRACE}/answer", summary="Answer: traced, not traced or "
-           "untraceable (requested state)", tag="traces", body=AnswerIn, response=TraceOut,
-           errors=STEP_ERRORS)
-def answer_trace(viewer: Viewer, trace_id: UUID, body: AnswerIn) -> TraceOut:
+           "untraceable (requested state); as multipart/form-data, with a file in "
+           "`attachment` (a licence, an end-user certificate)", tag="traces", body=AnswerIn,
+           response=TraceOut, errors=STEP_ERRORS, upload="attachment")
+def answer_trace(viewer: Viewer, trace_id: UUID, body: AnswerIn,
+                 upload: Upload | None) -> TraceOut:
     get_exchange().traces.answer(viewer, trace_id, body.outcome,
                                  destination=body.destination, date=body.date,
                                  licence=body.licence, text=body.text,
                                  recipient=body.recipient,
-                                 last_legal_holder=body.last_legal_holder)
+                                 last_legal_holder=body.last_legal_holder, upload=upload)
     return trace_out(viewer, trace_id)
+
+
+@operation(bp, "GET", f"{TRACE}/answer/file", summary="The file of the answer, for the "
+           "states that read the request", tag="traces", errors=(403, 404), binary=True)
+def answer_file(viewer: Viewer, trace_id: UUID) -> Response:
+    name, mime, chunks = get_exchange().traces.answer_file(viewer, trace_id)
+    return file_response(name, mime, chunks)
 
 
 @operation(bp, "POST", f"{TRACE}/closure", summary="Close an answered request with "
