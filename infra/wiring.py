@@ -354,7 +354,7 @@ def open_exchange(settings: Settings) -> Exchange:
                     traces=Traces(ledger, keystore, directory, cases, zone=settings.zone,
                                   files=files),
                     contributions=Contributions(ledger, keystore, cases, files),
-                    meetings=Meetings(ledger, keystore, directory, cases),
+                    meetings=Meetings(ledger, keystore, directory, cases, files),
                     trace_board=TraceBoard(views.trace_board),
                     audit_index=AuditIndex(views.audit_index),
                     access_ledger=AccessLedger(views.access_ledger),

@@ -67,7 +67,8 @@ class UploadRequest(Request):
         if self.endpoint in ("imports.check", "imports.confirm", "api.imports.import_cases"):
             return MAX_IMPORT_BYTES
         if self.endpoint in ("contributions.add", "api.contributions.contribute",
-                             "traces.answer", "api.traces.answer_trace"):
+                             "traces.answer", "api.traces.answer_trace",
+                             "meetings.act", "api.meetings.record_outcome"):
             # room to say a file is too big, next to its field
             return (current_app.config["ATTACHMENT_MAX_MIB"] + 8) << 20
         return super().max_content_length

@@ -185,6 +185,7 @@ QUALIFIED_EVENTS = {
     "Case.PolicyConsentWithdrawn": _l("Tier-1 consent withdrawn"),
     "Meeting.StatusChanged": _l("Meeting status changed"),
     "Meeting.ChathamHouseSet": _l("Chatham House mode set"),
+    "Meeting.OutcomeRecordedWithFile": _l("Outcome recorded, with a file"),
     "Contribution.ContributedAtMeeting": _l("Said in a meeting's discussion"),
     "Invitation.Issued": _l("Invitation issued"),
     "Invitation.Accepted": _l("Invitation accepted"),

@@ -20,9 +20,11 @@ from projections.case_index import CaseFilter
 
 from .extensions import caught_up_exchange, current_viewer, get_exchange
 from .fields import CONTRIBUTION, Field
+from .files import file_response
 from .forms import field_errors, page_number
 from .listing import page_size, sorting
 from .messages import refusal
+from .traces import uploaded
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
@@ -116,7 +118,8 @@ ACTIONS = {
     "confirm": lambda m, v, f: m.confirm_access(v, UUID(f["meeting"]),
                                                 UUID(f.get("case_id", ""))),
     "outcome": lambda m, v, f: m.record_outcome(v, UUID(f["meeting"]),
-                                                UUID(f.get("case_id", "")), f.get("text", "")),
+                                                UUID(f.get("case_id", "")), f.get("text", ""),
+                                                f.get("upload")),
     "lesson": lambda m, v, f: m.propose_lesson(v, UUID(f["meeting"]), f.get("text", ""),
                                                f.get("concerned", "").replace(",", " ").split()),
     "chatham": lambda m, v, f: m.set_chatham_house(v, UUID(f["meeting"]), f.get("on") == "yes"),
@@ -124,6 +127,15 @@ ACTIONS = {
     "withdraw": lambda m, v, f: m.consent(v, UUID(f["meeting"]), f.get("lesson_id", ""),
                                           False),
 }
+
+
+@bp.get("/<uuid:meeting_id>/outcomes/<int:version>/file")
+@login_required
+def outcome_file(meeting_id: UUID, version: int) -> Response:
+    """An outcome's file, for the states that read the case discussed."""
+    name, mime, chunks = get_exchange().meetings.outcome_file(current_viewer(), meeting_id,
+                                                              version)
+    return file_response(name, mime, chunks)
 
 
 @bp.post("/<uuid:meeting_id>/discussion")
@@ -153,7 +165,9 @@ def discuss(meeting_id: UUID) -> Response | tuple[str, int]:
 @login_required
 def act(meeting_id: UUID, action: str) -> Response | tuple[str, int]:
     """Every action of the meeting page: one service call, then back to the page."""
-    form = dict(request.form.items(), meeting=str(meeting_id))
+    form: dict[str, Any] = dict(request.form.items(), meeting=str(meeting_id))
+    if action == "outcome":
+        form["upload"] = uploaded()
     try:
         ACTIONS[action](get_exchange().meetings, current_viewer(), form)
     except ValueError:

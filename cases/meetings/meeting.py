@@ -109,13 +109,20 @@ class Meeting(SignedAggregate):
         case_id: str
         key_version: int
 
+    class OutcomeRecordedWithFile(OutcomeRecorded):
+        """An outcome with a file: its id, type, size and the SHA-256 of its sealed chunks
+        (its name travels sealed in the body)."""
+
+        attachment: dict[str, Any]
+
     def record_outcome(self, actor: Actor, case_id: str, key_version: int,
-                       body: bytes) -> None:
+                       body: bytes, attachment: dict[str, Any] | None = None) -> None:
         """The discussion outcome of a tabled case, sealed under that case's key."""
         if case_id not in self.agenda:
             raise NotFound("This case is not on the agenda.", field="case_id")
-        self._record(self.OutcomeRecorded, actor, body=body, case_id=case_id,
-                     key_version=key_version)
+        with_file = {"attachment": attachment} if attachment else {}
+        self._record(self.OutcomeRecordedWithFile if attachment else self.OutcomeRecorded,
+                     actor, body=body, case_id=case_id, key_version=key_version, **with_file)
 
     class LessonProposed(SignedAggregate.Event):
         lesson_id: str

@@ -8,11 +8,14 @@ confirms; a state leaving is rotated out of every case it read only through the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+from cases.casework.attachment_store import AttachmentStore
+from cases.casework.attachments import Upload
 from cases.casework.case import MEETING
 from cases.casework.case_service import Cases
 from cases.casework.view import HistoryEntry, history_entry
@@ -54,6 +57,8 @@ class MeetingView:
     version: int
     agenda: dict[str, str]
     outcomes: dict[str, list[str]] = field(default_factory=dict)
+    # case id -> the files of its outcomes: {version, name, type, size} (version: the event's)
+    outcome_files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lessons: list[dict[str, Any]] = field(default_factory=list)
     # Cases on the agenda that were crypto-shredded: their outcomes cannot be opened by anyone.
     shredded: list[str] = field(default_factory=list)
@@ -67,9 +72,10 @@ class Meetings:
     """Commands and queries on informal meetings, for a given `Viewer`."""
 
     def __init__(self, ledger: Ledger, keystore: KeyStore, directory: Directory,
-                 cases: Cases) -> None:
+                 cases: Cases, files: AttachmentStore | None = None) -> None:
         self.ledger = ledger
         self.keystore = keystore
+        self.files = files or AttachmentStore(keystore)  # outcomes' files
         self.directory = directory
         self.cases = cases
 
@@ -159,20 +165,48 @@ class Meetings:
                                 self._others(meeting, viewer), meeting=str(meeting.id))
 
     def record_outcome(self, viewer: Viewer, meeting_id: UUID, case_id: UUID,
-                       text: str) -> None:
-        """The outcome of a case's discussion, sealed for whoever reads that case."""
+                       text: str, upload: Upload | None = None) -> None:
+        """The outcome of a case's discussion, sealed for whoever reads that case, with a
+        file if given (stored with the event, or not at all)."""
         meeting = self._get(meeting_id)
         case = self.cases.view(viewer, case_id)  # NotFound unless the viewer's state reads it
         if not (viewer.has(SECRETARIAT) or self.cases.may_change(viewer, case.owner)):
             raise Forbidden("The convenor or the case's owner records the outcome.")
         if case.shredded_on:
             raise Conflict("This case was crypto-shredded; it cannot change.")
-        text = meeting_text(text)
+        content = {"text": meeting_text(text)}
         key = self._case_key(viewer, case_id, case.key_version)
-        body = seal_json(key, {"text": text},
-                         meeting_context(meeting.id, meeting.version + 1, Meeting.OutcomeRecorded))
-        meeting.record_outcome(viewer.actor, str(case_id), key.version, body)
-        self.ledger.save_all(meeting)
+        data, mime = self.files.checked(upload) if upload is not None else (b"", "")
+        with self.ledger.transaction() as session:
+            attachment = self.files.store(session, str(case_id), key, data, mime) \
+                if upload is not None else None
+            if upload is not None:
+                content["attachment_name"] = upload.name[:200]
+            event = Meeting.OutcomeRecordedWithFile if attachment else Meeting.OutcomeRecorded
+            body = seal_json(key, content, meeting_context(meeting.id, meeting.version + 1,
+                                                           event))
+            meeting.record_outcome(viewer.actor, str(case_id), key.version, body, attachment)
+            self.ledger.save(meeting)
+
+    def outcome_file(self, viewer: Viewer, meeting_id: UUID,
+                     version: int) -> tuple[str, str, Iterator[bytes]]:
+        """The file of the outcome recorded at ``version`` of the meeting, for the states
+        that read its case: name, type and bytes."""
+        meeting = self._get(meeting_id)
+        if not self._may_see(viewer, meeting):
+            raise Forbidden("Only participants, the secretariat and auditors see this meeting.")
+        event = next((e for e in self.ledger.events.get(meeting.id)
+                      if e.originator_version == version
+                      and isinstance(e, Meeting.OutcomeRecordedWithFile)), None)
+        if event is None:
+            raise NotFound("No outcome with a file at this version.")
+        opened = self._opened(viewer, event.case_id, event)
+        if opened is None:
+            raise NotFound("No outcome with a file at this version.")
+        key = self._case_key(viewer, UUID(event.case_id), event.key_version)
+        with self.ledger.transaction() as session:
+            chunks = self.files.read(session, event.attachment, key)
+        return opened.get("attachment_name") or "attachment", event.attachment["type"], chunks
 
     def propose_lesson(self, viewer: Viewer, meeting_id: UUID, text: str,
                        concerned: list[str]) -> str:
@@ -238,6 +272,12 @@ class Meetings:
                 text = self._open(viewer, event.case_id, event)
                 if text is not None:
                     view.outcomes.setdefault(event.case_id, []).append(text)
+                if text is not None and isinstance(event, Meeting.OutcomeRecordedWithFile):
+                    opened = self._opened(viewer, event.case_id, event) or {}
+                    view.outcome_files.setdefault(event.case_id, []).append({
+                        "version": event.originator_version,
+                        "name": opened.get("attachment_name", ""),
+                        "type": event.attachment["type"], "size": event.attachment["size"]})
             elif isinstance(event, Meeting.LessonProposed):
                 lesson = meeting.lessons[event.lesson_id]
                 view.lessons.append({
@@ -259,14 +299,17 @@ class Meetings:
     def _open(self, viewer: Viewer, key_owner: str, event: Any) -> str | None:
         """An outcome's or a lesson's text, sealed under a key of ``key_owner`` (the case or
         the lesson); None when the viewer's state holds no such key."""
+        opened = self._opened(viewer, key_owner, event)
+        return None if opened is None else str(opened["text"])
+
+    def _opened(self, viewer: Viewer, key_owner: str, event: Any) -> dict[str, Any] | None:
         version = getattr(event, "key_version", 1)
         try:
             key = self._case_key(viewer, UUID(key_owner), version)
-            opened = open_json(key, event.body_bytes(), meeting_context(
-                event.originator_id, event.originator_version, type(event)))
+            return dict(open_json(key, event.body_bytes(), meeting_context(
+                event.originator_id, event.originator_version, type(event))))
         except (CryptoError, Forbidden):
             return None
-        return str(opened["text"])
 
     def _case_key(self, viewer: Viewer, owner_id: UUID, version: int) -> CaseKey:
         keys = self.cases.sealing.keys(viewer, owner_id,

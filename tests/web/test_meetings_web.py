@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -182,3 +183,32 @@ def test_the_api_discusses_and_sets_chatham_house(app: Flask, people: dict,
     assert france.call("GET", f"/meetings/{meeting}").json["chatham_house"] is True
     mali = Api(app.test_client(), token_for(exchange, people["MLI"]))
     assert mali.call("GET", path).status_code == 404
+
+
+def test_an_outcome_carries_a_file_for_the_case_readers(app: Flask, people: dict,
+                                                        exchange: Exchange) -> None:
+    meeting = exchange.meetings.convene(people["secretariat"], "Forum", "2026-09-01", "",
+                                        ["FRA", "DEU"])
+    case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.meetings.table_case(people["FRA"], meeting, case_id)
+    france = signed_in(app, "fra.analyst")
+    recorded = france.post(f"/meetings/{meeting}/outcome", {
+        "case_id": str(case_id), "text": "Agreed: trace it.",
+        "attachment": (io.BytesIO(b"Agreed steps:\n1. trace\n"), "steps.txt")},
+        content_type="multipart/form-data")
+    assert recorded.status_code == 302
+    page = signed_in(app, "deu.analyst").get(f"/meetings/{meeting}").text
+    link = re.search(r'href="(/meetings/[^"]+/outcomes/\d+/file)"', page)
+    assert link and "steps.txt" in page
+    got = signed_in(app, "deu.analyst").get(link.group(1))
+    assert got.status_code == 200 and got.data == b"Agreed steps:\n1. trace\n"
+    assert signed_in(app, "mli.analyst").get(link.group(1)).status_code == 403
+    api = Api(app.test_client(), token_for(exchange, people["DEU"]))
+    outcome = api.call("GET", f"/meetings/{meeting}").json["agenda"][0]
+    assert [f["name"] for f in outcome["outcome_files"]] == ["steps.txt"]
+    assert api.call("GET", link.group(1)).data == b"Agreed steps:\n1. trace\n"
+    sent = Api(app.test_client(), token_for(exchange, people["FRA"])).call(
+        "POST", f"/meetings/{meeting}/agenda/{case_id}/outcomes",
+        data={"text": "Second.", "attachment": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")},
+        content_type="multipart/form-data")
+    assert sent.status_code == 422 and sent.json["field"] == "attachment"

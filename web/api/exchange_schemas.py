@@ -88,6 +88,9 @@ class TabledCaseOut(BaseModel):
     owner: str
     title: str | None = Field(description="null if your state cannot read the case")
     outcomes: list[str] = Field(description="The outcomes your state's keys open")
+    outcome_files: list[dict[str, Any]] = Field(
+        default_factory=list, description="Their files: version (of the meeting, to fetch "
+        "it at /meetings/{id}/outcomes/{version}/file), name, type, size")
     shredded: bool
 
 
@@ -123,6 +126,7 @@ class MeetingOut(BaseModel):
             chatham_house=view.chatham_house,
             agenda=[TabledCaseOut(case_id=case_id, owner=owner, title=titles.get(case_id),
                                   outcomes=view.outcomes.get(case_id, []),
+                                  outcome_files=view.outcome_files.get(case_id, []),
                                   shredded=case_id in view.shredded)
                     for case_id, owner in view.agenda.items()],
             lessons=[LessonOut(**lesson) for lesson in view.lessons],

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
+from cases.casework.attachments import Upload
 from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
 from cases.meetings.meeting import MEETING_TRANSITIONS
 
 from ..extensions import get_exchange
+from ..files import file_response
 from ..meetings import MEETING_COLUMNS
 from .exchange_schemas import (
     AccessConfirmedOut,
@@ -118,13 +120,21 @@ def confirm_access(viewer: Viewer, meeting_id: UUID, case_id: UUID) -> AccessCon
 
 
 @operation(bp, "POST", f"{MEETING}/agenda/<uuid:case_id>/outcomes", summary="Record the "
-           "outcome of a case's discussion (convenor or owner), sealed for its readers",
-           tag="meetings", body=TextIn, response=MeetingOut, status=201,
-           errors=CHANGE_ERRORS)
+           "outcome of a case's discussion (convenor or owner), sealed for its readers; as "
+           "multipart/form-data, with a file in `attachment`", tag="meetings", body=TextIn,
+           response=MeetingOut, status=201, errors=CHANGE_ERRORS, upload="attachment")
 def record_outcome(viewer: Viewer, meeting_id: UUID, case_id: UUID,
-                   body: TextIn) -> MeetingOut:
-    get_exchange().meetings.record_outcome(viewer, meeting_id, case_id, body.text)
+                   body: TextIn, upload: Upload | None) -> MeetingOut:
+    get_exchange().meetings.record_outcome(viewer, meeting_id, case_id, body.text, upload)
     return meeting_out(viewer, meeting_id)
+
+
+@operation(bp, "GET", f"{MEETING}/outcomes/<int:version>/file", summary="The file of the "
+           "outcome recorded at that version of the meeting, for the states that read its "
+           "case", tag="meetings", errors=READ_ERRORS, binary=True)
+def outcome_file(viewer: Viewer, meeting_id: UUID, version: int) -> Response:
+    name, mime, chunks = get_exchange().meetings.outcome_file(viewer, meeting_id, version)
+    return file_response(name, mime, chunks)
 
 
 @operation(bp, "POST", f"{MEETING}/lessons", summary="Propose a lesson for the WGETI "
