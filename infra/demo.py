@@ -283,7 +283,12 @@ def _seed_traces(exchange: Exchange, analysts: dict[str, Viewer], case_ids: list
             traces.complete(analyst, trace_id, note="Photos are in the national file.")
             traces.answer(analysts[requested], trace_id, "traced", destination=owner.owner,
                           date="2018-04-02", licence="EX-2018-114",
-                          text="Exported under licence EX-2018-114 to the state of discovery.")
+                          text="Exported under licence EX-2018-114 to the state of discovery.",
+                          upload=Upload("licence-EX-2018-114-extract.txt", (
+                              b"Export licence EX-2018-114 (fictional demo extract)\n"
+                              b"Consignee: Ministry of Defence of the state of discovery\n"
+                              b"End-user certificate: EUC-2018-0419, no re-export without "
+                              b"consent\n")))
 
 
 def _seed_meeting(exchange: Exchange, secretariat: Viewer, analysts: dict[str, Viewer],

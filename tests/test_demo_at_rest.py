@@ -25,6 +25,7 @@ def seeded_secrets(exchange: Exchange) -> list[str]:
     # Sealed meeting outcome, lesson and trace request texts from the seed.
     texts += ["Participants agreed that the markings point to a re-export.",
               "A lot with the same import marking crossed our northern border",
+              "End-user certificate: EUC-2018-0419",
               "Re-exports through transit hubs recur in several cases.",
               "Please trace these items: to whom were they exported?",
               "Photos of the markings, please."]
