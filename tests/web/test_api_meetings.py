@@ -52,7 +52,8 @@ def test_owner_tables_a_case_and_records_an_outcome_others_cannot(
     assert [h["event"] for h in seen["history"]][-2:] == ["CaseTabled", "OutcomeRecorded"]
     secretariat = api("secretariat").get(f"/meetings/{meeting_id}")
     assert secretariat["agenda"][0] == {"case_id": case_id, "owner": "FRA", "title": None,
-                                        "outcomes": [], "shredded": False}
+                                        "outcomes": [], "outcome_files": [],
+                                        "shredded": False}
     deu, mli = api("DEU"), api("MLI")  # issuing a token is an event too
     before = events(exchange)
     deu.post(f"/meetings/{meeting_id}/agenda/{case_id}/outcomes", {"text": "x"}, expect=403)
