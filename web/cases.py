@@ -327,7 +327,7 @@ def case_page(case_id: UUID, contribution_values: MultiDict[str, str] | None = N
                            administers=administers(viewer, case) and not case.shredded_on,
                            now=get_exchange().cases.clock(),
                            policy=get_exchange().policy.status(viewer, case_id),
-                           hit_check=exchange.hits.status(viewer, case_id)
+                           hit_check=exchange.hits.status(viewer, case_id, case.items)
                            if case.owner == viewer.state else (0, 0))
 
 

@@ -7,9 +7,9 @@ cannot read a case is told it does not exist. Every refusal stores nothing.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -29,7 +29,7 @@ from cases.casework.content import (
 from cases.casework.view import CaseView, HistoryEntry, fold_view, history_entry
 from cases.identity.directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from cases.identity.directory_service import Directory
-from cases.kernel.errors import Busy, Conflict, DivexError, Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Conflict, DivexError, Forbidden, InvalidInput, NotFound
 from cases.kernel.keystore import KeyStore
 from cases.kernel.ledger import Actor, Ledger
 from cases.kernel.sealing import Grant, Sealing, open_body, open_title, seal_body, seal_title
@@ -56,6 +56,9 @@ class SealedTitle(Protocol):
     case_id: str
     title_key_version: int
     title_token: str
+
+
+log = logging.getLogger(__name__)
 
 
 class Cases:
@@ -537,8 +540,11 @@ class Cases:
         """The private hit check of a change just saved: a side job of the request, so a
         busy oracle or store leaves the new identifiers waiting rather than fail it."""
         if self.matcher is not None:
-            with suppress(Busy, Conflict):
+            try:
                 self.matcher(viewer, case_id, **given)
+            except DivexError as error:  # the change stands; its check waits for a later save
+                log.warning("private hit check of case %s left for later: %s", case_id,
+                            error.template % error.params)
 
     def usernames(self) -> Callable[[str], str]:
         """User id -> user name. A user's id derives from its name, which never changes, so

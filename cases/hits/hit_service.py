@@ -122,10 +122,12 @@ class Hits:
                 self.check_case(viewer, case_id)
         return len(case_ids)
 
-    def status(self, viewer: Viewer, case_id: UUID | str) -> tuple[int, int]:
+    def status(self, viewer: Viewer, case_id: UUID | str,
+               items: dict[str, dict[str, Any]] | None = None) -> tuple[int, int]:
         """How many identifiers of the state's case are in the match index, and how many
-        wait to enter it (the day's limit was reached)."""
-        plan = self._plan(viewer, str(case_id), None)
+        wait to enter it (the day's limit was reached). ``items``: the case's, when the
+        caller holds it open."""
+        plan = self._plan(viewer, str(case_id), items)
         return len(plan.wanted) - len(plan.new), len(plan.new)
 
     def _plan(self, viewer: Viewer, case_id: str,
