@@ -111,6 +111,11 @@ def test_a_state_over_its_daily_limit_is_refused_and_its_items_wait(
     assert [getattr(e, "total", None) for e in usage] == [None, 3]
     assert exchange.hits.status(people["FRA"], case_id) == (3, 2)
     assert exchange.hits.oracle.left_today("DEU") == 3  # each state its own count
+    assert exchange.hits.refresh(people["FRA"]) == 0  # nothing left today: they wait
+    exchange.hits.oracle.daily_limit = 10  # (as on the next day)
+    assert exchange.hits.refresh(people["FRA"]) == 1  # a request of FRA's enters them
+    assert exchange.hits.status(people["FRA"], case_id) == (5, 0)
+    assert exchange.hits.refresh(people["FRA"]) == 0
 
 
 def test_the_oracle_refuses_forged_and_replayed_elements(

@@ -28,7 +28,7 @@ from crypto.searchkey import SearchKey
 
 from .hit import Hit
 from .identifiers import identifiers
-from .match_index import TOKEN_BYTES, hit_parties, match_tokens
+from .match_index import TOKEN_BYTES, hit_parties, match_tokens, match_waiting
 from .oracle import Oracle, OracleUsage
 
 MISSING = NotFound("No such hit.")
@@ -102,12 +102,28 @@ class Hits:
                      "oracle_key": oracle_key, "token": token, "ref": ref}
                     for (item_handle, source), token, ref in entered])
                 hits = self._record_hits(session, viewer, entered)
-        return CheckResult(len(entered), len(plan.new) - len(entered), len(hits))
+            waiting = len(plan.new) - len(entered)
+            self._mark_waiting(session, viewer, plan, waiting)
+        return CheckResult(len(entered), waiting, len(hits))
+
+    def _mark_waiting(self, session: Any, viewer: Viewer, plan: _Plan, waiting: int) -> None:
+        """Remembers (or forgets) that the case has identifiers waiting for the oracle."""
+        w = match_waiting.c
+        session.execute(delete(match_waiting).where(w.state == viewer.state,
+                                                    w.case_handle == plan.case_handle))
+        if waiting:
+            pair = viewer.keyring.current
+            ref = seal_to(pair.public().encryption, json.dumps({"case": plan.case_id}).encode(),
+                          _ref_context(viewer.state, pair.version))
+            session.execute(insert(match_waiting).values(
+                state=viewer.state, case_handle=plan.case_handle,
+                ref=_versioned(pair.version, ref)))
 
     def refresh(self, viewer: Viewer, cases: int = 20) -> int:
         """Enters again, in a request of the state's user, the identifiers of up to ``cases``
         of its cases whose rows are under an older oracle key (`divex oracle rotate`) or
-        state key; returns how many cases were done. Only the state opens the references
+        state key, or that were left waiting for the day's limit; returns how many cases
+        were done. Only the state opens the references
         that say which cases they are."""
         t, current = match_tokens.c, self.oracle.key_id()
         newest = viewer.keyring.current.version
@@ -115,6 +131,9 @@ class Hits:
             refs = session.execute(select(t.ref).where(
                 t.state == viewer.state, (t.oracle_key != current) | (t.key_version != newest)
             ).limit(cases * 20)).scalars().all()
+            if self.oracle.left_today(viewer.state) > 0:  # and cases left waiting
+                refs += session.execute(select(match_waiting.c.ref).where(
+                    match_waiting.c.state == viewer.state).limit(cases)).scalars().all()
         case_ids = list(dict.fromkeys(_open_ref(viewer, base64.b64encode(ref).decode()).get(
             "case", "") for ref in refs))[:cases]
         for case_id in case_ids:

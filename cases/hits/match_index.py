@@ -6,7 +6,8 @@ which is the point. ``case_handle``, ``item_handle`` and ``source`` are keyed di
 the state's search key (of ``key_version``): they let the state find and drop its own rows
 and skip identifiers it entered already, and tell nobody else anything. ``ref`` seals the
 case and item to the state's own encryption key. ``divex_hit_parties`` lists each hit's
-states, to list a state's hits without reading the log.
+states, to list a state's hits without reading the log; ``divex_match_waiting`` the cases
+whose identifiers wait for the next day's checks.
 """
 
 from __future__ import annotations
@@ -38,4 +39,14 @@ hit_parties = Table(
     metadata,
     Column("hit_id", String(36), primary_key=True),
     Column("state", String(3), primary_key=True, index=True),
+)
+
+# Cases of a state with identifiers left waiting (the day's limit was reached): the reference
+# (sealed to the state) says which case, for the state's next request after the limit resets.
+match_waiting = Table(
+    "divex_match_waiting",
+    metadata,
+    Column("state", String(3), primary_key=True),
+    Column("case_handle", LargeBinary(16), primary_key=True),
+    Column("ref", LargeBinary, nullable=False),
 )
