@@ -16,6 +16,7 @@ import click
 from .cli_audit import audit
 from .cli_cases import cases
 from .cli_casework import CASEWORK_COMMANDS
+from .cli_hits import hits
 from .cli_import import import_cases
 from .cli_onboarding import COMMANDS as ONBOARDING_COMMANDS
 from .cli_projections import projections
@@ -249,7 +250,7 @@ def status_text(exchange: Exchange) -> str:
     return "\n".join(lines)
 
 
-for group in (audit, cases, projections, relay, *ONBOARDING_COMMANDS):
+for group in (audit, cases, hits, projections, relay, *ONBOARDING_COMMANDS):
     main.add_command(group)
 for command in (*CASEWORK_COMMANDS, import_cases):
     cases.add_command(command)

@@ -235,3 +235,27 @@ def test_settings_and_store_errors_say_what_to_fix(env: dict[str, str]) -> None:
     out = divex({**env, "DIVEX_DATABASE_URL": "postgresql://127.0.0.1:5432/nowhere"},
                 "status", ok=False)
     assert "postgresql+psycopg://" in out
+
+
+def test_hits_on_the_command_line(env: dict[str, str], password_file: str) -> None:
+    """Issue 20: an analyst lists its state's private hits and answers one; a refused answer
+    is a one-line error, and the other state sees the answer."""
+    divex(env, "init", "--password-file", password_file)
+    secretariat = enrol_in_terminal(env, "secretariat", password_file)
+    for code in ("FRA", "DEU"):
+        onboard_state(env, password_file, secretariat, code)
+    fra, deu = as_user("fra.analyst", password_file), as_user("deu.analyst", password_file)
+    rifle = ("--category", "small_arms", "--quantity", "1", "--make", "Norvik",
+             "--match-check", "yes")
+    for who, serial in ((deu, "NA47-220914"), (fra, "na47 220914")):
+        case_id = CliRunner().invoke(main, ["cases", "open", "--title", "Rifle", *who],
+                                     env=env).stdout.strip()
+        divex(env, "cases", "add-item", case_id, *rifle, "--serial", serial, *who)
+    listed = divex(env, "hits", "list", *fra)
+    hit_id, other = listed.split()[:2]
+    assert other == "DEU" and "na47 220914" in listed and "yours: -" in listed
+    out = divex(env, "hits", "answer", hit_id, "--answer", "dismissed", *fra)
+    assert "answered dismissed" in out
+    refused = divex(env, "hits", "answer", hit_id, "--answer", "dismissed", *fra, ok=False)
+    assert "answered this hit already" in refused and "Traceback" not in refused
+    assert "theirs: dismissed" in divex(env, "hits", "list", *deu)
