@@ -57,6 +57,3 @@ class Hit(SignedAggregate):
 
     def other(self, state: str) -> str:
         return next(p for p in self.parties if p != state)
-
-    def describe(self) -> dict[str, Any]:
-        return {"parties": self.parties, "answers": dict(self.answers)}
