@@ -8,7 +8,6 @@ request, or dismissed the hit; the other state sees the answer.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from cases.kernel.errors import Conflict, InvalidInput, NotFound
 from cases.kernel.ledger import Actor, SignedAggregate, stored_as
