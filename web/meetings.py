@@ -77,7 +77,8 @@ def convene() -> Any:
 
 def meeting_page(meeting_id: UUID, error: DivexError | None = None,
                  typed: dict[str, str] | None = None) -> tuple[str, int]:
-    """The meeting page; ``typed``: a refused discussion entry, kept in its form."""
+    """The meeting page; ``typed``: a refused entry (``action`` "outcome", else the
+    discussion's), kept in its form."""
     exchange, viewer = caught_up_exchange(), current_viewer()
     meeting = exchange.meetings.view(viewer, meeting_id)
     own_cases, _total = exchange.case_index.view.list_for(
@@ -155,7 +156,7 @@ def discuss(meeting_id: UUID) -> Response | tuple[str, int]:
     except DivexError as error:
         if error.status == 404:
             raise
-        return meeting_page(meeting_id, error, form.to_dict())
+        return meeting_page(meeting_id, error, {"action": "discussion", **form.to_dict()})
     flash(_("Added to the discussion."), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting_id,
                             _anchor=f"discussion-{case_id}"))
@@ -175,6 +176,7 @@ def act(meeting_id: UUID, action: str) -> Response | tuple[str, int]:
     except DivexError as error:
         if error.status == 404 and action not in ("outcome", "table", "confirm"):
             raise
-        return meeting_page(meeting_id, error)
+        typed = {"action": action, **request.form.to_dict()} if action == "outcome" else None
+        return meeting_page(meeting_id, error, typed)
     flash(_("Saved."), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting_id))

@@ -212,3 +212,7 @@ def test_an_outcome_carries_a_file_for_the_case_readers(app: Flask, people: dict
         data={"text": "Second.", "attachment": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")},
         content_type="multipart/form-data")
     assert sent.status_code == 422 and sent.json["field"] == "attachment"
+    refused = france.post(f"/meetings/{meeting}/outcome", {
+        "case_id": str(case_id), "text": "Typed, then refused.",
+        "attachment": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "Typed, then refused.</textarea>" in refused.text
