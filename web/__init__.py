@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from werkzeug.wrappers import Response
 
+from cases.casework.attachments import IMAGES
 from cases.casework.content import serials
 
 from . import (
@@ -124,6 +125,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
         "audit_reason": audit_reason, "figure_name": figure_name}.items()})
     app.jinja_env.filters["serial_list"] = serials
     app.jinja_env.globals["country_list"] = country_list
+    app.jinja_env.globals["image_types"] = IMAGES  # attachments shown inline
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["page_sizes"] = PAGE_SIZES
     errors.register(app)
