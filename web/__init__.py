@@ -104,6 +104,7 @@ def create_app(exchange: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(summaries.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(exports.schemas)
     app.register_blueprint(imports.bp)
     app.register_blueprint(contributions.bp)
     app.register_blueprint(tokens.bp)

@@ -1,15 +1,18 @@
 """Downloads of the cases the signed-in user's state can read, as the case list filters and
-searches them: STIX 2.1 and CSV; and of one case as a MISP event."""
+searches them: STIX 2.1 and CSV; and of one case as a MISP event. And, to anyone, the JSON
+Schemas of divex's STIX extensions (formats, no case content)."""
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from flask import Blueprint, Response, request
 from flask_login import login_required
 
-from cases.casework.exports import cases_csv, stix_bundle
+from cases.casework.exports import cases_csv
 from cases.casework.misp import misp_event
+from cases.casework.stix import extension_schemas, stix_bundle
 from cases.casework.view import CaseView
 from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
@@ -20,6 +23,7 @@ from .cases import case_filter, search_query
 from .extensions import caught_up_exchange, current_viewer
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+schemas = Blueprint("stix_extensions", __name__, url_prefix="/stix/extensions")
 
 PAGE = 200
 
@@ -77,3 +81,14 @@ def misp(case_id: UUID) -> Response:
     """One case as a MISP event, for a state's own MISP instance."""
     view = caught_up_exchange().cases.view(current_viewer(), case_id)
     return download(misp_event(view), "application/json", f"divex-case-{case_id}.misp.json")
+
+
+@schemas.get("/<name>.json")
+def extension_schema(name: str) -> Response:
+    """The schema an extension definition's ``schema`` names, by its id."""
+    found = extension_schemas().get(name)
+    if found is None:
+        raise NotFound("divex defines no STIX extension of that id.")
+    return Response(json.dumps(found, indent=2, sort_keys=True),
+                    mimetype="application/schema+json",
+                    headers={"Cache-Control": "public, max-age=86400"})

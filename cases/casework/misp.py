@@ -14,13 +14,12 @@ import pycountry
 from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
 from cases.casework.content import serials
+from cases.casework.markings import TIER_TLP
 from cases.casework.view import CaseView
 
 NAMESPACE = UUID("6f3f2f4e-2a55-4c3c-8f7e-0b7a6f9b1c21")
 # MISP distribution: 0 your organisation only, 1 this community only, 4 a sharing group.
-DISTRIBUTION = {"national": 0, "bilateral": 4, "meeting": 4, "portal": 1, "policy": 0}
-TLP = {"national": "tlp:red", "bilateral": "tlp:amber+strict", "meeting": "tlp:amber+strict",
-       "portal": "tlp:amber", "policy": "tlp:red"}
+DISTRIBUTION = {"national": 0, "bilateral": 4, "meeting": 4, "portal": 1}
 # MISP analysis: 0 initial, 1 ongoing, 2 completed.
 ANALYSIS = {"suspected": 0, "under_investigation": 1, "confirmed": 2, "unfounded": 2,
             "closed": 2}
@@ -37,13 +36,13 @@ def misp_event(view: CaseView) -> str:
     event.info = view.title or "(untitled case)"
     event.date = view.opened_on.date()
     event.timestamp = max(view.updated_on, view.opened_on)
-    event.distribution = DISTRIBUTION.get(view.tier, 0)
+    event.distribution = DISTRIBUTION[view.tier]
     event.threat_level_id = 4  # undefined: a diversion case rates no cyber threat
     event.analysis = ANALYSIS.get(view.status, 0)
     owner = MISPOrganisation()
     owner.from_dict(name=view.owner, uuid=_uuid("state", view.owner))
     event.Orgc = owner
-    for tag in (TLP.get(view.tier, "tlp:red"), f"divex:status=\"{view.status}\"",
+    for tag in (f"tlp:{TIER_TLP[view.tier]}", f"divex:status=\"{view.status}\"",
                 f"divex:tier=\"{view.tier}\""):
         event.add_tag(tag)
     narrative = view.summary.get("narrative")

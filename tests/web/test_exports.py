@@ -11,8 +11,8 @@ import stix2
 from flask import Flask
 from pymisp import MISPEvent
 
-from cases.casework.misp import DISTRIBUTION, TLP
 from cases.casework.misp import _uuid as misp_uuid
+from cases.casework.stix import REPORT_EXTENSION
 from cases.kernel.errors import NotFound
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, register_states
@@ -25,6 +25,10 @@ READERS = {"national": {"FRA"}, "bilateral": {"FRA", "DEU"}, "portal": {"FRA", "
 USERS = ("fra.analyst", "fra.reviewer", "deu.reviewer", "deu.auditor", "mli.analyst",
          "mli.reviewer", "secretariat")
 STIX = "/exports/cases.stix.json"
+# The README's mapping of tiers to TLP 2.0 and MISP distributions (1: this community,
+# 4: a sharing group, 0: your organisation only).
+TLP = {"national": "red", "bilateral": "amber+strict", "portal": "amber"}
+MISP_DISTRIBUTION = {"portal": 1, "bilateral": 4, "national": 0}
 CSV = "/exports/cases.csv"
 
 
@@ -83,8 +87,13 @@ def allowed_by_service(exchange: Exchange, username: str, cases: dict[str, str])
 
 
 def reports_of(bundle_text: str) -> list[Any]:
-    bundle = stix2.parse(bundle_text, allow_custom=True)
+    bundle = stix2.parse(bundle_text, allow_custom=False)
     return [o for o in bundle.objects if o.type == "report"]
+
+
+def facts(report: Any) -> dict[str, Any]:
+    """The divex facts of a report (its property extension)."""
+    return report.extensions[REPORT_EXTENSION]
 
 
 def csv_rows(table: str) -> list[dict[str, str]]:
@@ -102,7 +111,7 @@ def test_exports_hold_exactly_the_cases_the_service_lets_the_user_read(
     bundle_text, table = browser.get(STIX).text, browser.get(CSV).text
 
     reports = reports_of(bundle_text)
-    assert sorted(r.x_divex_case_id for r in reports) == sorted(expected)
+    assert sorted(facts(r).case_id for r in reports) == sorted(expected)
     assert {row["case_id"] for row in csv_rows(table)} == expected
     for kind, case_id in cases.items():
         if case_id not in expected:
@@ -114,27 +123,38 @@ def test_exports_hold_exactly_the_cases_the_service_lets_the_user_read(
 
 def test_a_readable_case_comes_whole_in_the_bundle(app: Flask, world: dict[str, Any]) -> None:
     text = secrets("bilateral")
-    bundle = stix2.parse(signed_in(app, "deu.reviewer").get(STIX).text, allow_custom=True)
+    bundle = stix2.parse(signed_in(app, "deu.reviewer").get(STIX).text, allow_custom=False)
     objects = {o.id: o for o in bundle.objects}
     report = next(r for r in objects.values()
-                  if r.type == "report" and r.x_divex_case_id == world["cases"]["bilateral"])
+                  if r.type == "report" and facts(r).case_id == world["cases"]["bilateral"])
     assert (report.name, report.description) == (text["title"], text["narrative"])
-    assert {"status:suspected", "tier:bilateral", "owner:FRA"} <= set(report.labels)
-    assert report.x_divex_point_of_diversion == SUMMARY["point_of_diversion"]
+    assert (facts(report).status, facts(report).tier) == ("suspected", "bilateral")
+    assert facts(report).point_of_diversion == SUMMARY["point_of_diversion"]
+    # TLP:AMBER+STRICT, as OASIS publishes it (cti-stix-common-objects, tlp-2.0)
+    assert report.object_marking_refs == [
+        "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"]
     referred = [objects[ref] for ref in report.object_refs]
     by_type = {o.type: o for o in referred}
-    assert by_type["x-divex-item"].serials == [text["serial"]]
-    assert by_type["x-divex-item"].quantity == int(ITEM["quantity"])
-    assert by_type["x-divex-route-leg"].destination == LEG["destination"]
+    assert by_type["divex-item"].serials == [text["serial"]]
+    assert by_type["divex-item"].quantity == int(ITEM["quantity"])
+    destination = objects[by_type["divex-route-leg"].destination_ref]
+    assert (destination.type, destination.country) == ("location", "ML")  # LEG goes to MLI
     actor = next(o for o in referred if o.type == "identity" and o.name == text["actor"])
     assert actor.roles == [ACTOR["role"]]
+    located = next(o for o in referred if o.type == "relationship")
+    assert (located.source_ref, located.relationship_type) == (actor.id, "located-at")
+    assert objects[located.target_ref].country == "DE"  # ACTOR is in DEU
     notes = [o for o in objects.values() if o.type == "note" and report.id in o.object_refs]
     assert [n.content for n in notes] == [text["note"]]
     assert notes[0].authors == ["fra.analyst"]
     creator = objects[report.created_by_ref]
     assert (creator.type, creator.name) == ("identity", "FRA")  # the owner, not DEU
-    assert {objects[ref].created_by_ref for ref in report.object_refs
-            if objects[ref].type != "identity" or objects[ref].name != "FRA"} == {creator.id}
+    case_objects = [objects[ref] for ref in report.object_refs
+                    if objects[ref].type != "location" and ref != creator.id]
+    assert {o.created_by_ref for o in case_objects} == {creator.id}
+    # Countries are no case's: shared by every report that names them, created by no state.
+    assert all("created_by_ref" not in objects[ref] for ref in report.object_refs
+               if objects[ref].type == "location")
 
 
 def test_two_states_exports_of_a_shared_case_agree_on_every_object(
@@ -142,10 +162,10 @@ def test_two_states_exports_of_a_shared_case_agree_on_every_object(
     case_id = world["cases"]["bilateral"]
 
     def objects_of(user: str) -> dict[str, Any]:
-        bundle = stix2.parse(signed_in(app, user).get(STIX).text, allow_custom=True)
+        bundle = stix2.parse(signed_in(app, user).get(STIX).text, allow_custom=False)
         everything = {o.id: o for o in bundle.objects}
         report = next(o for o in everything.values()
-                      if o.type == "report" and o.x_divex_case_id == case_id)
+                      if o.type == "report" and facts(o).case_id == case_id)
         return {ref: everything[ref] for ref in [report.id, *report.object_refs]}
 
     fra, deu = objects_of("fra.analyst"), objects_of("deu.reviewer")
@@ -224,8 +244,8 @@ def test_a_case_exports_as_a_misp_event_to_its_readers_only(
         event.load(answer.text)  # as a MISP instance's client reads it
         assert (event.info, str(event.uuid)) == (text["title"], misp_uuid(case_id))
         assert event.Orgc.name == "FRA"  # the owner, whoever exports
-        assert event.distribution == DISTRIBUTION[tier]  # portal 1, bilateral 4, national 0
-        assert TLP[tier] in {t.name for t in event.tags}
+        assert event.distribution == MISP_DISTRIBUTION[tier]
+        assert f"tlp:{TLP[tier]}" in {t.name for t in event.tags}
         by_name = {o.name: o for o in event.objects}
         item = by_name["physical-item"]
         assert item.get_attributes_by_relation("item-number")[0].value == text["serial"]

@@ -11,6 +11,7 @@ import pytest
 import stix2
 from flask import Flask
 
+from cases.casework.stix import REPORT_EXTENSION
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
 from tests.web.api_helpers import Api
@@ -107,8 +108,9 @@ def test_exports_honour_the_search_and_the_filters(app, cases):
     assert {row["case_id"] for row in csv.DictReader(io.StringIO(table))} == {cases["wanted"]}
     fra = signed_in(app, "fra.analyst")
     bundle = stix2.parse(fra.get("/exports/cases.stix.json?category=ammunition").text,
-                         allow_custom=True)
-    assert [o.x_divex_case_id for o in bundle.objects if o.type == "report"] == \
+                         allow_custom=False)
+    assert [o.extensions[REPORT_EXTENSION].case_id for o in bundle.objects
+            if o.type == "report"] == \
         [cases["other"]]
     assert fra.get("/exports/cases.csv", query_string={"q": "a\x00b"}).status_code == 422
 
@@ -137,7 +139,8 @@ def test_the_api_searches_with_the_same_filters(app, exchange, people, cases):
     assert page["not_indexed"] == 0
     assert api.get("/cases", q="castellane")["items"] == []
     bundle = api.get("/exports/stix", q="saloum")
-    assert [o["x_divex_case_id"] for o in bundle["objects"] if o["type"] == "report"] == \
+    assert [o["extensions"][REPORT_EXTENSION]["case_id"] for o in bundle["objects"]
+            if o["type"] == "report"] == \
         [cases["wanted"]]
 
 

@@ -11,7 +11,7 @@ from flask import Blueprint
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
-from cases.casework.exports import stix_bundle
+from cases.casework.stix import stix_bundle
 from cases.kernel.viewer import Viewer
 from projections.case_index import CaseOrder
 

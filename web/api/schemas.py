@@ -275,8 +275,10 @@ class SharePreviewOut(BaseModel):
 
 
 class StixBundleOut(BaseModel):
-    """A STIX 2.1 bundle (https://docs.oasis-open.org/cti/stix/v2.1/): identities, and per
-    case a report referring to its items, actors, route legs and notes."""
+    """A STIX 2.1 bundle (https://docs.oasis-open.org/cti/stix/v2.1/) that passes the OASIS
+    validator in strict mode: per case a report referring to its items, actors, countries,
+    route legs and notes, marked with its tier's TLP 2.0 level; the states' identities; and
+    the extension definitions of divex's objects (schemas at /stix/extensions/<id>.json)."""
 
     model_config = ConfigDict(extra="allow")
     type: str
