@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .errors import CryptoError
 
@@ -67,47 +67,74 @@ def _split(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
+SubtreeRoot = Callable[[int, int], bytes]
+"""The Merkle Tree Hash of leaves ``start`` to ``end`` (``end`` excluded), for a range a
+proof names: its start is a multiple of the largest power of two below its length."""
+
+
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of all the leaves (RFC 6962 §2.1.1 PATH).
 
     Walks down from the root, so each level hashes half of what the one above did: O(n).
     """
-    if not 0 <= index < len(leaf_hashes):
-        raise CryptoError(f"no leaf {index} in a tree of {len(leaf_hashes)}")
     _check_hashes(leaf_hashes, "leaf hash")
+    return inclusion_path(len(leaf_hashes), index, lambda a, b: _root(leaf_hashes[a:b]))
+
+
+def inclusion_path(size: int, index: int, subtree: SubtreeRoot) -> list[bytes]:
+    """PATH(index, D[size]) with the subtrees' roots from ``subtree``: one per level."""
+    if not 0 <= index < size:
+        raise CryptoError(f"no leaf {index} in a tree of {size}")
     proof: list[bytes] = []
-    leaves = leaf_hashes
-    while len(leaves) > 1:
-        k = _split(len(leaves))
-        if index < k:
-            proof.append(_root(leaves[k:]))
-            leaves = leaves[:k]
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            proof.append(subtree(start + k, end))
+            end = start + k
         else:
-            proof.append(_root(leaves[:k]))
-            leaves, index = leaves[k:], index - k
+            proof.append(subtree(start, start + k))
+            start += k
     return proof[::-1]
 
 
 def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes]:
     """PROOF(old_size, D[n]) of RFC 6962 §2.1.2, n being the number of leaves; O(n)."""
-    if not 0 <= old_size <= len(leaf_hashes):
-        raise CryptoError(f"cannot prove a tree of {old_size} against {len(leaf_hashes)}")
     _check_hashes(leaf_hashes, "leaf hash")
-    if old_size in (0, len(leaf_hashes)):
+    return consistency_path(len(leaf_hashes), old_size, lambda a, b: _root(leaf_hashes[a:b]))
+
+
+def consistency_path(size: int, old_size: int, subtree: SubtreeRoot) -> list[bytes]:
+    """PROOF(old_size, D[size]) with the subtrees' roots from ``subtree``: one per level."""
+    if not 0 <= old_size <= size:
+        raise CryptoError(f"cannot prove a tree of {old_size} against {size}")
+    if old_size in (0, size):
         return []
     proof: list[bytes] = []
-    leaves, m, complete = leaf_hashes, old_size, True
-    while m != len(leaves):
-        k = _split(len(leaves))
+    start, end, m, complete = 0, size, old_size, True
+    while m != end - start:
+        k = _split(end - start)
         if m <= k:
-            proof.append(_root(leaves[k:]))
-            leaves = leaves[:k]
+            proof.append(subtree(start + k, end))
+            end = start + k
         else:
-            proof.append(_root(leaves[:k]))
-            leaves, m, complete = leaves[k:], m - k, False
+            proof.append(subtree(start, start + k))
+            start, m, complete = start + k, m - k, False
     if not complete:
-        proof.append(_root(leaves))
+        proof.append(subtree(start, end))
     return proof[::-1]
+
+
+def range_root(start: int, end: int, perfect: Callable[[int, int], bytes]) -> bytes:
+    """The Merkle Tree Hash of leaves ``start`` to ``end`` from the roots of the perfect
+    subtrees it splits into (``perfect(start, height)``: 2**height leaves from ``start``)."""
+    size = end - start
+    if size <= 0:
+        raise CryptoError("a subtree holds at least one leaf")
+    if size & (size - 1) == 0:
+        return perfect(start, size.bit_length() - 1)
+    k = _split(size)
+    return _node(perfect(start, k.bit_length() - 1), range_root(start + k, end, perfect))
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],

@@ -364,7 +364,7 @@ def open_exchange(settings: Settings) -> Exchange:
                     checkpointer=checkpointer,
                     witness=Witness(checkpointer, directory),
                     external_witnesses=ExternalWitnesses(checkpointer, settings.witnesses),
-                    tiles=Tiles(checkpoints, views.audit_index),
+                    tiles=Tiles(checkpoints, views.audit_index, checkpointer.subtrees),
                     onboarding=Onboarding(directory, settings.invitation_days),
                     inbox=Inbox(views.inbox),
                     mail_addresses=MailAddresses(datastore.engine),

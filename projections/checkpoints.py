@@ -33,11 +33,13 @@ from cases.audit.receipt import make_receipt
 from cases.kernel.errors import Conflict, NotFound
 from crypto import CryptoError
 from crypto.logkey import LogKey
-from crypto.merkle import CompactRange, consistency_proof, inclusion_proof, leaf_hash
+from crypto.merkle import CompactRange, consistency_path, inclusion_path, leaf_hash
 from crypto.note import NoteSigner, parse_note
 from crypto.tlog import CheckpointBody
 
 from .audit_index import AuditIndexView
+from .subtrees import Subtrees
+from .subtrees import metadata as subtree_tables
 
 metadata = MetaData()
 
@@ -123,6 +125,7 @@ class CheckpointStore:
 
     def create_tables(self) -> None:
         metadata.create_all(self.engine)
+        subtree_tables.create_all(self.engine)
         if "origin" not in {c["name"] for c in inspect(self.engine).get_columns(
                 "audit_checkpoints")}:
             try:  # a store of divex's first checkpoint format
@@ -147,9 +150,14 @@ class CheckpointStore:
     def latest(self) -> Checkpoint | None:
         """The newest checkpoint and its cosignatures, read alone: `Exchange.follow` asks on
         every case list page, and a long log holds thousands of checkpoints."""
+        return self._one(select(checkpoints).order_by(checkpoints.c.size.desc()).limit(1))
+
+    def get(self, size: int) -> Checkpoint | None:
+        return self._one(select(checkpoints).where(checkpoints.c.size == size))
+
+    def _one(self, query: Any) -> Checkpoint | None:
         with self.engine.connect() as db:
-            row = db.execute(select(checkpoints).order_by(checkpoints.c.size.desc())
-                             .limit(1)).first()
+            row = db.execute(query).first()
             if row is None:
                 return None
             signed = db.execute(select(cosignatures).where(cosignatures.c.size == row.size)
@@ -159,9 +167,6 @@ class CheckpointStore:
                 witness_cosignatures.c.witness)).all()
         return _checkpoint(row, [Cosignature(s.state, s.key_version, s.signature, s.time)
                                  for s in signed], witnessed)
-
-    def get(self, size: int) -> Checkpoint | None:
-        return next((c for c in self.all() if c.size == size), None)
 
     def last_cosigned_by(self, state: str) -> Checkpoint | None:
         """The newest checkpoint of the first format the state cosigned."""
@@ -270,6 +275,7 @@ class Checkpointer:
         self.signer = NoteSigner(origin, log_key.private)  # the key name is the origin
         self.every = max(1, every)
         self._tree = CompactRange()  # the tree at the last size this process signed or read
+        self.subtrees = Subtrees(store.engine, index)
 
     def leaves(self, size: int | None = None, start: int = 0) -> list[bytes]:
         return [leaf_hash(h) for h in self.index.leaf_hashes(size, start)]
@@ -284,7 +290,9 @@ class Checkpointer:
             return []
         tree = self._tree_from(latest)
         due = range(done - done % self.every + self.every, count + 1, self.every)
-        return [self._sign(self._grown(tree, size)) for size in due]
+        signed = [self._sign(self._grown(tree, size)) for size in due]
+        self.subtrees.extend(signed[-1].size)  # so proofs to it read no leaf beyond 255
+        return signed
 
     def record(self) -> Checkpoint:
         """A checkpoint of the whole log as the audit index holds it now (on demand)."""
@@ -319,7 +327,8 @@ class Checkpointer:
         if not 0 <= position < size <= self.index.count():
             raise NotFound("No event at position %(position)s in a tree of %(size)s events.",
                            position=position, size=size)
-        return inclusion_proof(self.leaves(size), position)
+        self.subtrees.extend(size)
+        return inclusion_path(size, position, self.subtrees.root)
 
     def receipt(self, record: LogRecord, position: int) -> str:
         """The tlog-proof of the event at leaf ``position`` under the newest checkpoint."""
@@ -333,7 +342,8 @@ class Checkpointer:
         if not 0 <= old_size <= new_size <= self.index.count():
             raise NotFound("No tree of %(new_size)s events to prove %(old_size)s against.",
                            new_size=new_size, old_size=old_size)
-        return consistency_proof(self.leaves(new_size), old_size)
+        self.subtrees.extend(new_size)
+        return consistency_path(new_size, old_size, self.subtrees.root)
 
     @property
     def origin(self) -> str:

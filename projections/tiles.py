@@ -4,30 +4,28 @@ hash tiles and the entry bundles, up to that checkpoint's size.
 An entry is what a leaf of the tree is the hash of: the event's hash (32 bytes), which
 commits to the clear header, the sealed body's digest and the signature. No header and no
 content is served: a mirror checks the tree and the checkpoints from the tiles alone, and an
-auditor matches entries to events with the audit bundle. Tiles are computed from the audit
-index; a full tile never changes, so computed ones are kept (a few hundred, 8 KiB each).
+auditor matches entries to events with the audit bundle. Level-0 tiles are hashed from the
+audit index (256 events at most); the levels above are the stored subtree roots
+(`projections.subtrees`).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from cases.audit.checkpoint import Checkpoint
 from cases.kernel.errors import NotFound
-from crypto.merkle import HASH_SIZE, leaf_hash, tree_root
 from crypto.tiles import TILE_WIDTH, entry_bundle, tile_count
 
 from .audit_index import AuditIndexView
 from .checkpoints import CheckpointStore
-
-KEPT_TILES = 512
+from .subtrees import Subtrees
 
 
 class Tiles:
-    def __init__(self, store: CheckpointStore, index: AuditIndexView) -> None:
+    def __init__(self, store: CheckpointStore, index: AuditIndexView,
+                 subtrees: Subtrees) -> None:
         self.store = store
         self.index = index
-        self._full: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self.subtrees = subtrees
 
     def checkpoint(self) -> Checkpoint:
         """The newest checkpoint note (of the C2SP format); `NotFound` before the first."""
@@ -38,26 +36,11 @@ class Tiles:
 
     def tile(self, level: int, index: int, width: int) -> bytes:
         """The hashes of tile ``index`` at ``level`` (``width`` of them); `NotFound` unless
-        the newest checkpoint covers them."""
-        self._require(level, index, width)
-        if width == TILE_WIDTH and (level, index) in self._full:
-            self._full.move_to_end((level, index))
-            return self._full[(level, index)]
-        span = TILE_WIDTH ** level  # the leaves under each hash of the tile
-        if level <= 1:  # at most 65,536 leaves: read in one query
-            start = index * TILE_WIDTH * span
-            leaves = [leaf_hash(h) for h in self.index.leaf_hashes(start + width * span, start)]
-            data = b"".join(tree_root(leaves[i:i + span]) for i in range(0, len(leaves), span))
-        else:  # each hash is the root of a full tile of the level below
-            below = (self.tile(level - 1, index * TILE_WIDTH + i, TILE_WIDTH)
-                     for i in range(width))
-            data = b"".join(tree_root([t[i:i + HASH_SIZE] for i in range(0, len(t), HASH_SIZE)])
-                            for t in below)
-        if width == TILE_WIDTH:
-            self._full[(level, index)] = data
-            while len(self._full) > KEPT_TILES:
-                self._full.popitem(last=False)
-        return data
+        the newest checkpoint covers them. Above level 0 they are the stored subtree roots."""
+        size = self._require(level, index, width)
+        if level > 0:
+            self.subtrees.extend(size)
+        return b"".join(self.subtrees.hashes(level, index * TILE_WIDTH, width))
 
     def entries(self, index: int, width: int) -> bytes:
         """Entry bundle ``index``: the event hashes of its ``width`` leaves."""
@@ -65,8 +48,10 @@ class Tiles:
         start = index * TILE_WIDTH
         return entry_bundle(self.index.leaf_hashes(start + width, start))
 
-    def _require(self, level: int, index: int, width: int) -> None:
+    def _require(self, level: int, index: int, width: int) -> int:
+        """The newest checkpoint's size, which must cover the tile."""
         size = self.checkpoint().size
         if index * TILE_WIDTH + width > tile_count(size, level):
             raise NotFound("The newest checkpoint (%(size)s entries) covers no such tile.",
                            size=size)
+        return size

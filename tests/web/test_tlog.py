@@ -178,7 +178,9 @@ def test_a_witness_catches_up_with_a_consistency_proof_and_refuses_a_bad_one(
         world: dict[str, Any]) -> None:
     exchange: Exchange = world["exchange"]
     people = world["people"]
-    # FRA's witness cosigned when its users signed in; a client without its size asks.
+    # FRA's witness cosigns when its users sign in (as here, whatever test ran before); a
+    # client without its size asks.
+    exchange.witness.cosign(people["FRA.auditor"])
     asked = post(world, _checkpoint_request(world, 0), "FRA.auditor")
     assert asked.status_code == 409
     old = int(asked.text)
