@@ -82,9 +82,11 @@ class Subtrees:
         return known[first:first + count]
 
     def leaves(self, start: int, count: int) -> list[bytes]:
-        """Leaf hashes of a range inside one 256-leaf chunk; full chunks are kept (the
-        few a proof's ragged edges need, read once)."""
+        """Leaf hashes of a range; the full 256-leaf chunk a short range lies in is kept (the
+        few a proof's ragged edges need are read once)."""
         chunk = start // TILE_WIDTH
+        if (start + count - 1) // TILE_WIDTH != chunk:
+            return self.hashes(0, start, count)  # over several chunks: no stored root
         if chunk not in self._chunks:
             found = self.hashes(0, chunk * TILE_WIDTH, TILE_WIDTH)
             if len(found) < TILE_WIDTH:
