@@ -48,7 +48,11 @@ class Subtrees:
         """Stores the root of every full subtree of each level below ``size`` leaves."""
         level = 1
         while TILE_WIDTH ** level <= size:
-            stored, due = self._stored(level), size // TILE_WIDTH ** level
+            due = size // TILE_WIDTH ** level
+            if len(self._read.get(level, ())) >= due:
+                level += 1
+                continue  # read from the store already: nothing to add
+            stored = self._stored(level)
             for first in range(stored, due, BATCH):
                 last = min(first + BATCH, due)
                 below = self.hashes(level - 1, first * TILE_WIDTH, (last - first) * TILE_WIDTH)
@@ -82,20 +86,19 @@ class Subtrees:
         return known[first:first + count]
 
     def leaves(self, start: int, count: int) -> list[bytes]:
-        """Leaf hashes of a range; the full 256-leaf chunk a short range lies in is kept (the
-        few a proof's ragged edges need are read once)."""
-        chunk = start // TILE_WIDTH
-        if (start + count - 1) // TILE_WIDTH != chunk:
+        """Leaf hashes of a range; the 256-leaf chunk a short range lies in is kept (the few
+        a proof's ragged edges need are read once; a leaf never changes, so a chunk read
+        while partial serves every range it holds)."""
+        chunk, offset = divmod(start, TILE_WIDTH)
+        if offset + count > TILE_WIDTH:
             return self.hashes(0, start, count)  # over several chunks: no stored root
-        if chunk not in self._chunks:
-            found = self.hashes(0, chunk * TILE_WIDTH, TILE_WIDTH)
-            if len(found) < TILE_WIDTH:
-                return found[start % TILE_WIDTH:start % TILE_WIDTH + count]
-            self._chunks[chunk] = found
+        kept = self._chunks.get(chunk)
+        if kept is None or len(kept) < offset + count:
+            kept = self._chunks[chunk] = self.hashes(0, chunk * TILE_WIDTH, TILE_WIDTH)
             while len(self._chunks) > KEPT_CHUNKS:
                 self._chunks.popitem(last=False)
         self._chunks.move_to_end(chunk)
-        return self._chunks[chunk][start % TILE_WIDTH:start % TILE_WIDTH + count]
+        return kept[offset:offset + count]
 
     def root(self, start: int, end: int) -> bytes:
         """The Merkle Tree Hash of leaves ``start`` to ``end`` (a range a proof names)."""
