@@ -6,7 +6,7 @@ import time
 
 import click
 
-from projections.follower import catch_up
+from projections.follower import rebuild as rebuild_read_models
 
 from .cli_stream import run_projections
 from .cli_support import exchange_of, progress_bar, refusals_as_messages
@@ -30,13 +30,10 @@ def rebuild(ctx: click.Context) -> None:
     exchange = exchange_of(ctx)
     total = exchange.ledger.recorder.max_notification_id() or 0
     rebuilt = exchange.projections()
-    for projection in rebuilt:
-        projection.view.drop()
-        projection.view.create_table()
     started = time.perf_counter()
     names = ", ".join(p.name for p in rebuilt)
     with progress_bar(total, f"Rebuilding {names}") as step:
-        applied = catch_up(exchange.ledger, rebuilt, step)
+        applied = rebuild_read_models(exchange.ledger, rebuilt, step)
     seconds = time.perf_counter() - started
     click.echo(f"{names}: {total} events replayed ({applied} applications) in {seconds:.1f} s"
                f" ({total / max(seconds, 1e-9):.0f} events/s)")

@@ -163,5 +163,15 @@ def catch_up(ledger: Ledger, projections: Sequence[Projection],
         position = notifications[-1].id
 
 
+def rebuild(ledger: Ledger, projections: Sequence[Projection],
+            progress: Callable[[int], None] | None = None) -> int:
+    """Drops the projections' read models and replays the whole log into them, reading and
+    decoding each event once for all of them; returns how many applications there were."""
+    for projection in projections:
+        projection.view.drop()
+        projection.view.create_table()
+    return catch_up(ledger, projections, progress)
+
+
 def _datastore(ledger: Ledger) -> Any:
     return ledger.recorder.datastore  # type: ignore[attr-defined]

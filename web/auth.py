@@ -25,7 +25,7 @@ from cases.identity.accounts import Unlocked
 from cases.identity.directory import SECRETARIAT_CODE
 from cases.kernel.errors import AuthenticationFailed, Busy, Conflict, NotFound
 from cases.kernel.viewer import Viewer
-from crypto import CryptoError, Keyring, UserKey
+from crypto import CryptoError, UserKey
 
 from .extensions import current_viewer, get_exchange
 from .messages import N_, refusal
@@ -60,13 +60,16 @@ def load_user(username: str) -> SignedIn | None:
     keyring = getattr(session, "keyring", None)
     if keyring is None:
         return None
+    directory = get_exchange().directory
     try:
-        user = get_exchange().directory.user(username)
+        user = directory.user(username)
     except NotFound:
         user = None
-    if (user is None or not user.active or str(user.id) != session.get("user_id")
-            or keys_rotated_since_sign_in(user.state, keyring)
-            or get_exchange().directory.state(user.state).suspended):
+    state = directory.state(user.state) if user is not None else None
+    # A session holding an older keyring cannot open keys wrapped since: sign in again.
+    if (user is None or state is None or not user.active
+            or str(user.id) != session.get("user_id")
+            or state.public_keys.version != keyring.current.version or state.suspended):
         session.regenerate()  # type: ignore[attr-defined]
         return None
     return SignedIn(user_id=str(user.id), username=user.username, state=user.state,
@@ -80,11 +83,6 @@ def own_key() -> UserKey | None:
         return UserKey.from_bytes(bytes.fromhex(session.get("user_key", "")))
     except (CryptoError, ValueError):
         return None
-
-
-def keys_rotated_since_sign_in(state: str, keyring: Keyring) -> bool:
-    """A session holding an older keyring cannot open keys wrapped since: sign in again."""
-    return get_exchange().directory.state(state).public_keys.version != keyring.current.version
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -426,8 +426,9 @@ class Cases:
         keys = self._keys_of(viewer, case)
         events = list(self.ledger.events.get(case.id, lte=case.version))
         names = self.usernames()
-        return (fold_view(case, events, lambda event: open_body(keys, case.id, event), names),
-                [history_entry(e, open_body(keys, case.id, e), names) for e in events])
+        opened = {e.originator_version: open_body(keys, case.id, e) for e in events}  # once
+        return (fold_view(case, events, lambda event: opened[event.originator_version], names),
+                [history_entry(e, opened[e.originator_version], names) for e in events])
 
     def history(self, viewer: Viewer, case_id: UUID,
                 version: int | None = None) -> list[HistoryEntry]:

@@ -78,13 +78,13 @@ def fold_view(case: Case, events: list[Any], open_body: Opener,
             view.unreadable_events += 1
             continue
         if isinstance(event, (Case.Opened, Case.ContentRevised)):
-            view.summary = content or {}
+            view.summary = dict(content or {})  # a copy: the history shows the same bodies
         elif isinstance(event, (Case.PartAdded, Case.PartRevised)):
             if event.kind == "note":
                 view.notes.append(dict(content or {}, on=event.timestamp,
                                        by=username(event.actor_user)))
             else:
-                parts[event.kind][event.part_id] = content or {}
+                parts[event.kind][event.part_id] = dict(content or {})
         elif isinstance(event, Case.PartRemoved):
             parts.get(event.kind, {}).pop(event.part_id, None)
         elif isinstance(event, Case.StatusChanged):
