@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import singledispatchmethod
+from functools import cache, singledispatchmethod
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -180,8 +181,8 @@ class CaseIndexView(ReadModel):
             if created is not None:
                 session.execute(insert(case_index).values(case_id=case_id, **created))
             if changes:
-                session.execute(update(case_index).where(case_index.c.case_id == case_id)
-                                .values(**changes))
+                session.execute(_changing(case_index, frozenset(changes)),
+                                _new_values(changes, case_id))
             mine = case_readers.c.case_id == case_id
             if readers is not None:
                 facts = ({f: created[f] for f in LISTED} if created is not None else
@@ -195,7 +196,8 @@ class CaseIndexView(ReadModel):
                 self._recount(session, before, after)
             elif listed := {k: v for k, v in (changes or {}).items() if k in LISTED}:
                 before = _reader_rows(session, mine) if listed.keys() & set(COUNTED) else []
-                session.execute(update(case_readers).where(mine).values(**listed))
+                session.execute(_changing(case_readers, frozenset(listed)),
+                                _new_values(listed, case_id))
                 self._recount(session, before, [dict(row, **listed) for row in before])
             self._insert_tracking(session, tracking)
 
@@ -282,6 +284,19 @@ def chosen_by(state: str, where: CaseFilter) -> Any:
     if where.updated_to:
         chosen &= r.updated <= where.updated_to
     return chosen
+
+
+@cache
+def _changing(table: Table, columns: frozenset[str]) -> Any:
+    """An UPDATE of one case's rows setting ``columns``, built once per table and set of
+    columns: a rebuild runs one per event, and building and compiling it anew each time
+    cost more than running it."""
+    return update(table).where(table.c.case_id == bindparam("case_key")).values(
+        {name: bindparam(f"new_{name}") for name in sorted(columns)})
+
+
+def _new_values(changes: dict[str, Any], case_id: str) -> dict[str, Any]:
+    return {"case_key": case_id, **{f"new_{k}": v for k, v in changes.items()}}
 
 
 def _reader_rows(session: Any, mine: Any) -> list[dict]:
