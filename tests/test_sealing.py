@@ -71,12 +71,16 @@ def test_a_grant_lets_exactly_the_named_states_read(
 
 def test_another_states_keyring_cannot_unwrap_a_key_wrapped_for_a_state(
         sealing: Sealing, people: dict) -> None:
-    owner = uuid.uuid4()
-    granted = sealing.grant(owner, [CaseKey.generate(1)], ["FRA"])
+    owner, key = uuid.uuid4(), CaseKey.generate(1)
+    granted = sealing.grant(owner, [key], ["FRA"])
+    blob = granted.wrapped[(1, "FRA")]
+    assert sealing.unwrap(people["FRA"], owner, blob) == key  # kept unwrapped for FRA now
     with pytest.raises(CryptoError):
-        sealing.unwrap(people["MLI"], owner, granted.wrapped[(1, "FRA")])
+        sealing.unwrap(people["MLI"], owner, blob)
     with pytest.raises(CryptoError):  # nor for another owner, by FRA itself
-        sealing.unwrap(people["FRA"], uuid.uuid4(), granted.wrapped[(1, "FRA")])
+        sealing.unwrap(people["FRA"], uuid.uuid4(), blob)
+    with pytest.raises(CryptoError):  # nor a tampered blob
+        sealing.unwrap(people["FRA"], owner, blob[:-1] + bytes([blob[-1] ^ 1]))
 
 
 def test_a_wrapped_key_copied_to_another_state_is_refused_not_opened(

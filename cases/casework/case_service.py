@@ -316,6 +316,8 @@ class Cases:
             SearchStore.forget(session, str(case_id))
             trace_rows = sum(self.keystore.drop_keys(session, t) for t in traces)
         self.keystore.scrub()
+        for owner in (str(case_id), *traces):
+            self.sealing.forget(owner)
         self._match(viewer, str(case_id))  # its match rows go
         return case_rows, trace_rows
 

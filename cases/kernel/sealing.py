@@ -10,6 +10,8 @@ a body cannot be moved to another event. Titles of the case index are sealed the
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -93,13 +95,24 @@ class Grant:
     wrapped: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
 
+UNWRAPPED_KEPT = 20_000  # data keys kept unwrapped in a process (~100 bytes each)
+
+
 class Sealing:
-    """Wraps data keys for states and unwraps them with a viewer's keyring."""
+    """Wraps data keys for states and unwraps them with a viewer's keyring.
+
+    A key unwrapped once is kept in the process, by the state, its owner and the wrapped
+    blob itself: only a reader whose state holds that very blob in the keystore (the access
+    check) asks for it, so a list page does not pay an HPKE unwrap per title on every
+    request. Memory only: a stolen database holds no unwrapped key. Shredding forgets them.
+    """
 
     def __init__(self, ledger: Ledger, keystore: KeyStore, directory: StateDirectory) -> None:
         self.ledger = ledger
         self.keystore = keystore
         self.directory = directory
+        self._unwrapped: OrderedDict[tuple[str, str, bytes], CaseKey] = OrderedDict()
+        self._lock = threading.Lock()
 
     def grant(self, owner_id: UUID | str, keys: Iterable[CaseKey], states: Iterable[str],
               known: Mapping[str, Any] | None = None) -> Grant:
@@ -134,8 +147,24 @@ class Sealing:
         with self.ledger.transaction() as session:
             return self.keystore.wrapped_keys_of(session, set(owner_ids), viewer.state)
 
-    @staticmethod
-    def unwrap(viewer: Viewer, owner_id: UUID | str, blob: bytes) -> CaseKey:
+    def unwrap(self, viewer: Viewer, owner_id: UUID | str, blob: bytes) -> CaseKey:
         """Raises `CryptoError` if the blob was not wrapped for the viewer's state and owner."""
-        return unwrap_case_key(blob, case_id=str(owner_id), recipient=viewer.state,
-                               keyring=viewer.keyring)
+        held = (viewer.state, str(owner_id), bytes(blob))
+        with self._lock:
+            key = self._unwrapped.get(held)
+            if key is not None:
+                self._unwrapped.move_to_end(held)
+                return key
+        key = unwrap_case_key(blob, case_id=str(owner_id), recipient=viewer.state,
+                              keyring=viewer.keyring)
+        with self._lock:
+            self._unwrapped[held] = key
+            while len(self._unwrapped) > UNWRAPPED_KEPT:
+                self._unwrapped.popitem(last=False)
+        return key
+
+    def forget(self, owner_id: UUID | str) -> None:
+        """Drops the owner's unwrapped keys from this process (its wrapped ones are gone)."""
+        with self._lock:
+            for held in [h for h in self._unwrapped if h[1] == str(owner_id)]:
+                del self._unwrapped[held]
