@@ -52,7 +52,7 @@ from projections.case_index import CaseFilter, CaseIndex, CaseIndexView, CaseOrd
 from projections.case_search import CaseSearchView
 from projections.checkpoints import Checkpointer, CheckpointStore
 from projections.disclosure import Thresholds
-from projections.follower import catch_up
+from projections.follower import ProjectionGap, catch_up
 from projections.inbox import Inbox
 from projections.inbox_view import InboxView
 from projections.policy_summary import PolicySummary, PolicySummaryView
@@ -143,7 +143,10 @@ class Exchange:
         end = self.ledger.recorder.max_notification_id()
         if end is not None and end == self.followed_to:
             return 0
-        applied = catch_up(self.ledger, self.followed(), progress)
+        try:  # this process brought every read model to `followed_to` last time
+            applied = catch_up(self.ledger, self.followed(), progress, since=self.followed_to)
+        except ProjectionGap:  # one was dropped since (a rebuild): from the models' own marks
+            applied = catch_up(self.ledger, self.followed(), progress)
         if self.checkpointer.catch_up():
             self.external_witnesses.submit_latest()
         self.followed_to = end

@@ -135,15 +135,17 @@ def _apply_in_order(ledger: Ledger, projection: Projection, events: Sequence[Tra
 
 
 def catch_up(ledger: Ledger, projections: Sequence[Projection],
-             progress: Callable[[int], None] | None = None) -> int:
+             progress: Callable[[int], None] | None = None, since: int | None = None) -> int:
     """Applies every new event of the log to the projections; returns how many applications
     there were. Each event is read and decoded once for all of them, from the lowest
-    high-water mark; a projection that is further on absorbs what it has as duplicates.
+    high-water mark (``since``, when the caller brought them all there itself: one query
+    per projection less); a projection that is further on absorbs what it has as duplicates.
 
     ``progress`` is told how many notifications each batch covered.
     """
     applied = 0
-    position = min((p.view.max_tracking_id(ledger.name) or 0 for p in projections), default=0)
+    position = since if since is not None else min(
+        (p.view.max_tracking_id(ledger.name) or 0 for p in projections), default=0)
     while True:
         notifications = ledger.recorder.select_notifications(
             position, limit=BATCH, inclusive_of_start=False)

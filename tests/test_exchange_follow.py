@@ -10,7 +10,8 @@ from sqlalchemy import event
 
 from infra.wiring import Exchange, open_exchange
 from projections.case_index import CaseFilter
-from tests.conftest import register_states
+from projections.follower import catch_up
+from tests.conftest import rebuilt_from_zero, register_states
 
 SUMMARY = {"title": "Pistols in a parcel", "narrative": "Twelve pistols.",
            "point_of_diversion": "in_transit", "concerned": {"exporter": "DEU"}}
@@ -61,3 +62,24 @@ def test_follow_on_a_log_that_has_not_grown_asks_one_question(exchange: Exchange
     seen.clear()
     assert exchange.follow() > 0
     assert len(seen) > 1 and listed(exchange, "FRA") == 2
+
+
+def test_follow_starts_where_it_left_off_and_survives_a_rebuild_meanwhile(
+        exchange: Exchange, people: dict, other_process: Exchange) -> None:
+    first = exchange.cases.open_case(people["FRA"], SUMMARY)
+    exchange.follow()
+    exchange.cases.open_case(people["FRA"], SUMMARY)
+    seen = statements_of(exchange)
+    exchange.follow()
+    tracking = f"FROM {exchange.case_index.view.tracking_table_name}"
+    assert not any("max(" in s.lower() and tracking in s for s in seen)  # no mark asked
+    # Another process starts rebuilding a read model (dropped, nothing replayed yet): this
+    # one follows on without an error, and the rebuild, replaying from the start, completes.
+    view = other_process.case_index.view
+    view.drop()
+    view.create_table()
+    exchange.cases.add_part(people["FRA"], first, 1, "note", {"text": "Seen at the port."})
+    exchange.follow()
+    catch_up(other_process.ledger, [other_process.case_index], since=0)
+    assert listed(exchange, "FRA") == 2
+    assert exchange.case_index.view.dump() == rebuilt_from_zero(exchange, exchange.case_index)
