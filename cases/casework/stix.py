@@ -206,7 +206,7 @@ def case_objects(view: CaseView) -> list[Any]:
     concerned = {role: location_id(code)
                  for role, code in sorted((view.summary.get("concerned") or {}).items())
                  if code}
-    places = sorted({*concerned.values(), *_references_to_locations(parts)})
+    places = sorted(location_id(code) for code in countries_of(view))
     facts = _filled({"case_id": view.id, "status": view.status, "tier": view.tier,
                      "point_of_diversion": view.summary.get("point_of_diversion"),
                      "concerned": concerned})
@@ -219,13 +219,14 @@ def case_objects(view: CaseView) -> list[Any]:
     return [report, *parts]
 
 
-def _references_to_locations(objects: list[Any]) -> set[str]:
-    found = set()
-    for obj in objects:
-        for key, value in obj.items():
-            if key.endswith("_ref") and str(value).startswith("location--"):
-                found.add(value)
-    return found
+def countries_of(view: CaseView) -> set[str]:
+    """The countries the case names: concerned states, places of manufacture, actors' and
+    route legs' countries (alpha-3 codes)."""
+    named = {*(view.summary.get("concerned") or {}).values(),
+             *(i.get("country_of_manufacture") for i in view.items.values()),
+             *(a.get("country") for a in view.actors.values()),
+             *(leg.get(end) for leg in view.legs.values() for end in ("origin", "destination"))}
+    return {code for code in named if code}
 
 
 def extension_definitions() -> list[Any]:
@@ -257,13 +258,11 @@ def stix_bundle(views: list[CaseView], produced_by: str) -> str:
     for view in views:
         objects += case_objects(view)
     owners = sorted({produced_by, *(v.owner for v in views)})
-    countries = sorted({ref for o in objects if o.type == "report" for ref in o.object_refs
-                        if ref.startswith("location--")})
-    codes = {location_id(c.alpha_3): c.alpha_3 for c in pycountry.countries}
+    countries = sorted(set().union(*(countries_of(v) for v in views)))
     levels = sorted({TIER_TLP[v.tier] for v in views})
     shared = [*extension_definitions(), *(tlp_marking(level) for level in levels),
               *(state_identity(code) for code in owners),
-              *(country_location(codes[ref]) for ref in countries)]
+              *(country_location(code) for code in countries)]
     contents = "/".join(f"{v.id}@{v.version}" for v in views)
     return stix2.Bundle(id=_id("bundle", produced_by, contents),
                         objects=[*shared, *objects]).serialize(pretty=True)
