@@ -407,9 +407,8 @@ class Cases:
         At an earlier version the viewer's state must have been a reader then; it opens
         what the keys its state holds today open.
         """
-        case = self._readable(viewer, case_id, version)
+        case, events = self._readable_with_events(viewer, case_id, version)
         keys = self._keys_of(viewer, case)
-        events = list(self.ledger.events.get(case.id, lte=case.version))
         return fold_view(case, events, lambda event: open_body(keys, case.id, event),
                          self.usernames())
 
@@ -424,9 +423,8 @@ class Cases:
                           case_id: UUID) -> tuple[CaseView, list[HistoryEntry]]:
         """`view` and `history` together, as the case page shows them, from one read of the
         case, its keys and its events (each read is a round trip to the database)."""
-        case = self._readable(viewer, case_id)
+        case, events = self._readable_with_events(viewer, case_id)
         keys = self._keys_of(viewer, case)
-        events = list(self.ledger.events.get(case.id, lte=case.version))
         names = self.usernames()
         opened = {e.originator_version: open_body(keys, case.id, e) for e in events}  # once
         return (fold_view(case, events, lambda event: opened[event.originator_version], names),
@@ -436,7 +434,8 @@ class Cases:
                 version: int | None = None) -> list[HistoryEntry]:
         """Every event (up to ``version``): what changed for readers; the clear header only
         for auditors of other states."""
-        case = self._get(case_id, version)
+        case, events = self.ledger.get_with_events(Case, case_id, NotFound("No such case."),
+                                                   version)
         if case.readable_by(viewer.state):
             keys = self._keys_of(viewer, case)
         elif viewer.has(AUDITOR):
@@ -446,7 +445,7 @@ class Cases:
         names, withheld = self.usernames(), not case.readable_by(viewer.state)
         return [history_entry(e, open_body(keys, case.id, e) if keys else None, names,
                               withheld=withheld)
-                for e in self.ledger.events.get(case.id, lte=case.version)]
+                for e in events]
 
     def titles(self, viewer: Viewer, rows: Iterable[SealedTitle]) -> dict[str, str | None]:
         """Opens the sealed titles of a page of the case index, by case id (None where the
@@ -476,6 +475,14 @@ class Cases:
         if not case.readable_by(viewer.state):
             raise NotFound("No such case.")
         return case
+
+    def _readable_with_events(self, viewer: Viewer, case_id: UUID,
+                              version: int | None = None) -> tuple[Case, list[Any]]:
+        case, events = self.ledger.get_with_events(Case, case_id, NotFound("No such case."),
+                                                   version)
+        if not case.readable_by(viewer.state):
+            raise NotFound("No such case.")
+        return case, events
 
     def _for_change(self, viewer: Viewer, case_id: UUID, expected_version: int,
                     part: str | None = None) -> tuple[Case, CaseKey]:

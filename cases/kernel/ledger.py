@@ -117,9 +117,13 @@ class SignedAggregate(Aggregate):
             return event_hash(self.header(), self.body_bytes(), bytes.fromhex(self.signature))
 
         def mutate(self, aggregate: Any) -> Any:
-            aggregate = super().mutate(aggregate)
+            aggregate = self.mutate_unchained(aggregate)
             aggregate.chain_head = self.hash()
             return aggregate
+
+        def mutate_unchained(self, aggregate: Any) -> Any:
+            """``mutate`` without setting ``chain_head`` (`fold` sets it once, at the end)."""
+            return super().mutate(aggregate)
 
     @classmethod
     def _signed_kwargs(
@@ -153,6 +157,17 @@ class SignedAggregate(Aggregate):
         kwargs = self._signed_kwargs(event_class, self.id, self.version + 1, actor,
                                      self.chain_head, body, clear_fields)
         self.trigger_event(event_class, **kwargs)
+
+
+def fold(events: list[Any]) -> Any:
+    """The aggregate ``events`` make (None for none). Only the last event is hashed, for the
+    chain head: the hash of each event costs a canonical JSON of its header."""
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate_unchained(aggregate)
+    if aggregate is not None:
+        aggregate.chain_head = events[-1].hash()
+    return aggregate
 
 
 class SetAsSortedList(Transcoding):
@@ -227,6 +242,20 @@ class Ledger(Application[UUID]):
         if not isinstance(found, kind):
             raise missing
         return found
+
+    def get_with_events(self, kind: type[T], aggregate_id: Any, missing: NotFound,
+                        version: int | None = None) -> tuple[T, list[Any]]:
+        """`get_as` and the aggregate's events up to ``version``, from one read of the log:
+        for the views that open every event anyway (a snapshot would save the fold, not
+        that read)."""
+        try:
+            events = list(self.events.get(UUID(str(aggregate_id)), lte=version))
+        except ValueError:
+            raise missing from None
+        found = fold(events)
+        if not isinstance(found, kind):
+            raise missing
+        return found, events
 
     def ids_created_by(self, event_class: type, batch: int = 100) -> list[UUID]:
         """Ids of the aggregates started by ``event_class``, in the order they were stored.
