@@ -103,15 +103,17 @@ class AccessLedgerView(ReadModel):
             open_now = set(session.execute(select(access_periods.c.state).where(
                 access_periods.c.aggregate_id == aggregate,
                 access_periods.c.until.is_(None))).scalars())
-            for state in sorted({g["recipient"] for g in grants} - open_now):
-                session.execute(insert(access_periods).values(
-                    aggregate_id=aggregate, state=state, kind=kind, case_id=case_id,
-                    since=moment, since_notification=tracking.notification_id))
-            for state, version in sorted({(g["recipient"], int(g["key_version"]))
-                                          for g in grants}):
-                session.execute(insert(key_grants).values(
-                    aggregate_id=aggregate, state=state, key_version=version,
-                    notification_id=tracking.notification_id, granted=moment))
+            opened = [dict(aggregate_id=aggregate, state=state, kind=kind, case_id=case_id,
+                           since=moment, since_notification=tracking.notification_id)
+                      for state in sorted({g["recipient"] for g in grants} - open_now)]
+            if opened:
+                session.execute(insert(access_periods), opened)
+            handed = [dict(aggregate_id=aggregate, state=state, key_version=version,
+                           notification_id=tracking.notification_id, granted=moment)
+                      for state, version in sorted({(g["recipient"], int(g["key_version"]))
+                                                    for g in grants})]
+            if handed:
+                session.execute(insert(key_grants), handed)
             shredded = session.execute(select(shreddings).where(
                 shreddings.c.case_id == case_id,
                 shreddings.c.notification_id > tracking.notification_id)).first()

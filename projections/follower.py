@@ -9,10 +9,12 @@ event exactly once.
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -63,8 +65,23 @@ def apply(projection: Projection, event: DomainEventProtocol, tracking: EventTra
         return Outcome.DUPLICATE
     if tracking.version > applied + 1:
         return Outcome.EARLY
-    projection.process_event(event, tracking)
+    handler = handler_of(type(projection), type(event))
+    if handler is not None:
+        handler(projection, event, tracking)
     return Outcome.APPLIED
+
+
+@cache
+def handler_of(projection_class: type, event_class: type) -> Callable | None:
+    """The projection's handler of that kind of event, or None where it has none of its own:
+    every read model's default only moves the position, which the follower records anyway.
+    Most read models ignore most events, and dispatching each one cost more than the rest."""
+    method = inspect.getattr_static(projection_class, "process_event")
+    dispatcher = getattr(method, "dispatcher", None)
+    if dispatcher is None:
+        return projection_class.process_event  # type: ignore[no-any-return]
+    found = dispatcher.dispatch(event_class)
+    return None if found is dispatcher.dispatch(object) else found
 
 
 def apply_alone(ledger: Ledger, projection: Projection, event: DomainEventProtocol,

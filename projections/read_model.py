@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
+    bindparam,
     func,
     insert,
     inspect,
@@ -70,6 +71,10 @@ class ReadModel(SQLAlchemyTrackingRecorder):
             Column("aggregate_id", UUIDType(), primary_key=True),
             Column("version", Integer, nullable=False),
             Column("notification_id", BigInteger, nullable=False))
+        p = self.positions.c
+        self._moving = update(self.positions).where(
+            p.aggregate_id == bindparam("key"), p.version == bindparam("before")).values(
+            version=bindparam("after"), notification_id=bindparam("at"))
 
     def create_table(self) -> None:
         """Creates the tables; tables of an older shape are dropped first, with the tracking,
@@ -139,19 +144,25 @@ class ReadModel(SQLAlchemyTrackingRecorder):
         and the caller's transaction rolls back. The conditional update serialises workers."""
         p = self.positions
         with self.transaction(commit=True) as session:
-            for aggregate_id, move in moves.items():
-                if move.before == 0:
-                    session.execute(insert(p).values(
-                        aggregate_id=aggregate_id, version=move.after,
-                        notification_id=move.notification_id))
-                    continue
-                moved = session.execute(update(p).where(
-                    p.c.aggregate_id == aggregate_id, p.c.version == move.before
-                ).values(version=move.after, notification_id=move.notification_id)).rowcount
-                if not moved:
-                    raise NotNextVersion(aggregate_id)
+            new = [dict(aggregate_id=aggregate_id, version=move.after,
+                        notification_id=move.notification_id)
+                   for aggregate_id, move in moves.items() if move.before == 0]
+            if new:
+                session.execute(insert(p), new)
+            later = [dict(key=aggregate_id, before=move.before, after=move.after,
+                          at=move.notification_id)
+                     for aggregate_id, move in moves.items() if move.before]
+            if later and self._moved(session, later) < len(later):
+                raise NotNextVersion(later[0]["key"])
             if high_water is not None:
                 self._raise_high_water(session, application_name, high_water)
+
+    def _moved(self, session: Any, later: list[dict]) -> int:
+        """Moves the positions ``later`` in one statement where the driver counts the rows
+        of a batch (SQLite, psycopg); returns how many moved."""
+        if session.get_bind().dialect.supports_sane_multi_rowcount:
+            return session.execute(self._moving, later).rowcount
+        return sum(session.execute(self._moving, row).rowcount for row in later)
 
     def _raise_high_water(self, session: Any, application_name: str, high_water: int) -> None:
         t = self.tracking_table
