@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, singledispatchmethod
+from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
@@ -31,21 +31,19 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
     delete,
     func,
     insert,
     inspect,
     literal,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from cases.casework.case import Case
 
-from .read_model import Move, ReadModel
+from .read_model import Move, ReadModel, update_rows
 
 metadata = MetaData()
 
@@ -222,7 +220,7 @@ class CaseIndexView(ReadModel):
                 by_columns.setdefault(frozenset(case.changes), []).append(
                     _new_values(case.changes, case_id))
         for columns, values in by_columns.items():
-            session.execute(_changing(case_index, columns), values)
+            _update_cases(session, case_index, columns, values)
         # Reader rows: the new set where it changed (facts from the index, now written),
         # else the listed facts updated in place; counts move from the rows before.
         regrant = [k for k, c in changed.items() if c.readers is not None]
@@ -245,7 +243,7 @@ class CaseIndexView(ReadModel):
             listed = {f: v for f, v in case.changes.items() if f in LISTED}
             by_columns.setdefault(frozenset(listed), []).append(_new_values(listed, case_id))
         for columns, values in by_columns.items():
-            session.execute(_changing(case_readers, columns), values)
+            _update_cases(session, case_readers, columns, values)
         moved = [dict(row, **{f: v for f, v in pending[row["case_id"]].changes.items()
                               if f in COUNTED})
                  for row in before if row["case_id"] in relist]
@@ -338,13 +336,11 @@ def chosen_by(state: str, where: CaseFilter) -> Any:
     return chosen
 
 
-@cache
-def _changing(table: Table, columns: frozenset[str]) -> Any:
-    """An UPDATE of one case's rows setting ``columns``, built once per table and set of
-    columns: a rebuild runs one per event, and building and compiling it anew each time
-    cost more than running it."""
-    return update(table).where(table.c.case_id == bindparam("case_key")).values(
-        {name: bindparam(f"new_{name}") for name in sorted(columns)})
+def _update_cases(session: Any, table: Table, columns: frozenset[str],
+                  values: list[dict[str, Any]]) -> None:
+    """Sets ``columns`` of the rows of many cases (`_new_values` of each) in one statement."""
+    update_rows(session, table, {"case_id": "case_key"},
+                {name: f"new_{name}" for name in sorted(columns)}, values)
 
 
 def _new_values(changes: dict[str, Any], case_id: str) -> dict[str, Any]:
