@@ -134,6 +134,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 def serve_exchange(exchange: Exchange, host: str, port: int) -> None:
     from web import create_app
 
+    exchange.start_following()
     if exchange.settings.mail.smtp_url:
         start_mailer(exchange)
         click.echo("Sending notification mails (DIVEX_SMTP_URL) from this process.")

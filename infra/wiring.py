@@ -7,7 +7,9 @@ WSGI entry prepare before they open; a worker or test that opens a prepared stor
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import warnings
 from collections.abc import Callable
 from contextlib import suppress
@@ -64,6 +66,8 @@ from projections.witness import Witness
 from .settings import Settings
 from .witness_client import ExternalWitnesses
 
+logger = logging.getLogger("divex.follower")
+
 # A request of a state's user indexes at most this many of the cases its state waits to have
 # indexed, and stops starting new ones after this long.
 INDEX_BATCH = 25
@@ -111,6 +115,8 @@ class Exchange:
     # of that state's to index (see `index_for`).
     indexed_to: dict[tuple[str, int], int] = field(default_factory=dict, init=False,
                                                    repr=False)
+    # One catch-up at a time in this process: the background follower and the requests.
+    following: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def projections(self) -> list[Projection]:
         """Every read model's projection (checkpoints are signed records, not read models)."""
@@ -139,18 +145,44 @@ class Exchange:
         the checkpoints that are due. When the log has not grown since this process last
         did so, that costs one query: every page that lists calls it (on PostgreSQL the
         positions, checkpoints and audit count were eight round trips a page). ``progress``
-        is told how many events each batch brought in."""
-        end = self.ledger.recorder.max_notification_id()
-        if end is not None and end == self.followed_to:
-            return 0
-        try:  # this process brought every read model to `followed_to` last time
-            applied = catch_up(self.ledger, self.followed(), progress, since=self.followed_to)
-        except ProjectionGap:  # one was dropped since (a rebuild): from the models' own marks
-            applied = catch_up(self.ledger, self.followed(), progress)
-        if self.checkpointer.catch_up():
-            self.external_witnesses.submit_latest()
-        self.followed_to = end
-        return applied
+        is told how many events each batch brought in.
+
+        A request that finds the background follower (`keep_following`) at work waits for
+        it, then finds the log followed: the page still shows what its user just did."""
+        with self.following:
+            end = self.ledger.recorder.max_notification_id()
+            if end is not None and end == self.followed_to:
+                return 0
+            try:  # this process brought every read model to `followed_to` last time
+                applied = catch_up(self.ledger, self.followed(), progress,
+                                   since=self.followed_to)
+            except ProjectionGap:  # one was dropped since (a rebuild): from the models' marks
+                applied = catch_up(self.ledger, self.followed(), progress)
+            if self.checkpointer.catch_up():
+                self.external_witnesses.submit_latest()
+            self.followed_to = end
+            return applied
+
+    def start_following(self, every: float = 1.0) -> threading.Event:
+        """Starts `keep_following` in a daemon thread; returns the event that stops it."""
+        stop = threading.Event()
+        threading.Thread(target=self.keep_following, args=(stop, every), daemon=True,
+                         name="divex-follower").start()
+        return stop
+
+    def keep_following(self, stop: threading.Event, every: float = 1.0) -> None:
+        """The background follower of a server process: brings the read models up as soon
+        as this process has committed events, and every ``every`` seconds for other
+        processes' events, until ``stop`` is set. So the projection work of a change is
+        done beside the request that made it, not in the next page's request."""
+        while not stop.is_set():
+            self.ledger.written.wait(every)
+            self.ledger.written.clear()
+            try:
+                self.follow()
+            except Exception:  # a database outage: try again, as the next request would
+                logger.exception("the background follower failed; trying again")
+                stop.wait(every)
 
     def receipt(self, notification_id: int) -> str:
         """The event's tlog-proof under the newest checkpoint (`cases.audit.receipt`)."""

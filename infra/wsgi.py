@@ -16,4 +16,6 @@ if settings.secret_key == DEMO_SECRET_KEY:
     raise RuntimeError("DIVEX_SECRET_KEY is not set: the server needs its own long random "
                        "secret, as `divex serve` does.")
 prepare_store(settings)
-app = create_app(open_exchange(settings))
+exchange = open_exchange(settings)
+exchange.start_following()  # a thread in each worker process (so no --preload)
+app = create_app(exchange)

@@ -3,6 +3,7 @@ that any process wrote, and a quiet log costs one query."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -83,3 +84,50 @@ def test_follow_starts_where_it_left_off_and_survives_a_rebuild_meanwhile(
     catch_up(other_process.ledger, [other_process.case_index], since=0)
     assert listed(exchange, "FRA") == 2
     assert exchange.case_index.view.dump() == rebuilt_from_zero(exchange, exchange.case_index)
+
+
+def eventually(check, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.01)
+    return check()
+
+
+def test_the_background_follower_applies_a_change_as_soon_as_it_is_committed(
+        exchange: Exchange, people: dict) -> None:
+    exchange.follow()
+    stop = exchange.start_following(every=3600)  # only this process's commits wake it
+    try:
+        exchange.cases.open_case(people["FRA"], SUMMARY)
+        assert eventually(lambda: listed(exchange, "FRA") == 1)  # no request followed
+        assert exchange.follow() == 0  # the next page finds the work done
+    finally:
+        stop.set()
+
+
+def test_the_background_follower_picks_up_other_processes_changes_by_polling(
+        exchange: Exchange, people: dict, other_process: Exchange) -> None:
+    exchange.follow()
+    stop = exchange.start_following(every=0.05)
+    try:
+        other_process.cases.open_case(people["FRA"], SUMMARY)
+        assert eventually(lambda: listed(exchange, "FRA") == 1)
+    finally:
+        stop.set()
+
+
+def test_a_request_that_meets_the_background_follower_at_work_still_reads_its_write(
+        exchange: Exchange, people: dict) -> None:
+    """Read-your-writes: whatever the follower thread is doing, the page after a change
+    shows it (the request waits for the thread's batch, then finds the log followed)."""
+    exchange.follow()
+    stop = exchange.start_following(every=0.001)
+    try:
+        for number in range(1, 6):
+            exchange.cases.open_case(people["FRA"], SUMMARY)
+            exchange.follow()
+            assert listed(exchange, "FRA") == number
+    finally:
+        stop.set()

@@ -8,6 +8,7 @@ the digest of the body; ``prev_hash`` chains each event to the one before it in 
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -197,6 +198,13 @@ class Ledger(Application[UUID]):
                  snapshot_intervals: dict[type, int] | None = None) -> None:
         super().__init__(env)
         self.snapshotting_intervals = snapshot_intervals or {}  # type: ignore[misc]
+        # Set after every commit of this process's events, for the background follower
+        # (`Exchange.keep_following`), which then brings the read models up at once.
+        self.written = threading.Event()
+
+    def _notify(self, recordings: list[Any]) -> None:
+        super()._notify(recordings)
+        self.written.set()
 
     def create_indexes(self) -> None:
         """An index on (topic, id), so `ids_created_by` reads the directory, meetings and
@@ -226,6 +234,7 @@ class Ledger(Application[UUID]):
         try:
             with self.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
                 yield session
+            self.written.set()
         except (IntegrityError, SQLIntegrityError) as error:
             raise Conflict(
                 "Someone else changed this record at the same time; reload and try again."
