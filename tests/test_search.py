@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from cases.kernel.errors import InvalidInput
 from cases.search.index import search_cases, search_tokens
-from cases.search.terms import read_query
+from cases.search.terms import fold, read_query
 from infra.wiring import Exchange
 from projections.case_index import CaseFilter
 from tests.conftest import PASSWORD, register_states
@@ -194,3 +194,11 @@ def test_quotes_are_ignored_and_repeated_words_count_once():
     assert read_query('"saloum trading') == read_query("saloum trading")
     assert len(read_query(" ".join(["saloum"] * 20)).terms) == 1
     assert not read_query("   ")
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Fusil", "fusil"), ("FRONTIÈRE", "frontiere"), ("fúsil d'asalto", "fusil d'asalto"),
+    ("Straße", "strasse"), ("ﬁn", "fin"), ("Ǆemal", "dzemal"), ("Ёлка", "елка"),
+    ("Ελληνικά", "ελληνικα"), ("مسدس", "مسدس"), ("KR-2291", "kr-2291")])
+def test_words_are_case_and_accent_folded_in_every_script(text, folded):
+    assert fold(text) == folded
