@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -46,16 +47,21 @@ class CaseKey:
         """A fresh random case key."""
         return cls(version, AESGCM.generate_key(bit_length=256))
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         """8 hex characters that name this key without revealing it."""
         return key_id_of(self.secret).hex()
+
+    @cached_property
+    def _aead(self) -> AESGCM:
+        """One AES-GCM object per key: a long case opens a thousand bodies with it."""
+        return AESGCM(self.secret)
 
     def seal(self, plaintext: bytes, associated_data: bytes) -> bytes:
         """Encrypts `plaintext`, bound to `associated_data`, under a fresh random nonce."""
         nonce = os.urandom(_NONCE_SIZE)
         header = bytes([SEALED_FORMAT]) + key_id_of(self.secret) + nonce
-        return header + AESGCM(self.secret).encrypt(nonce, plaintext, associated_data)
+        return header + self._aead.encrypt(nonce, plaintext, associated_data)
 
     def open(self, token: bytes, associated_data: bytes) -> bytes:
         """Decrypts a token made by `seal` with the same associated data."""
@@ -69,7 +75,7 @@ class CaseKey:
             raise CryptoError(f"sealed under key {token_key_id(token)}, not {self.key_id}")
         nonce = token[1 + _KEY_ID_SIZE : _HEADER_SIZE]
         try:
-            return AESGCM(self.secret).decrypt(nonce, token[_HEADER_SIZE:], associated_data)
+            return self._aead.decrypt(nonce, token[_HEADER_SIZE:], associated_data)
         except InvalidTag:
             raise CryptoError(
                 "sealed token does not open: wrong associated data or damaged token"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
 from cases.kernel.errors import Conflict, NotFound
+from cases.kernel.event_cache import EventCache
 from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_event
 
 T = TypeVar("T")
@@ -77,6 +79,11 @@ def _clear(value: Any) -> Any:
     return value
 
 
+@cache
+def _field_names(event_class: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(event_class))
+
+
 def build_header(
     event_class: type, aggregate_id: UUID, version: int, timestamp: datetime,
     clear_fields: dict[str, Any],
@@ -107,7 +114,7 @@ class SignedAggregate(Aggregate):
         signature: str
 
         def header(self) -> dict[str, Any]:
-            values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+            values = {name: getattr(self, name) for name in _field_names(type(self))}
             return build_header(type(self), self.originator_id, self.originator_version,
                                 self.timestamp, values)
 
@@ -201,6 +208,8 @@ class Ledger(Application[UUID]):
         # Set after every commit of this process's events, for the background follower
         # (`Exchange.keep_following`), which then brings the read models up at once.
         self.written = threading.Event()
+        self.recent = EventCache(lambda aggregate_id, after: list(
+            self.events.get(aggregate_id, gt=after)))
 
     def _notify(self, recordings: list[Any]) -> None:
         super()._notify(recordings)
@@ -254,13 +263,15 @@ class Ledger(Application[UUID]):
 
     def get_with_events(self, kind: type[T], aggregate_id: Any, missing: NotFound,
                         version: int | None = None) -> tuple[T, list[Any]]:
-        """`get_as` and the aggregate's events up to ``version``, from one read of the log:
-        for the views that open every event anyway (a snapshot would save the fold, not
-        that read)."""
+        """`get_as` and the aggregate's events up to ``version``, from one read of the log
+        (of its tail, for a long aggregate read lately: `EventCache`): for the views that
+        open every event anyway (a snapshot would save the fold, not that read)."""
         try:
-            events = list(self.events.get(UUID(str(aggregate_id)), lte=version))
+            events = self.recent.events(UUID(str(aggregate_id)))
         except ValueError:
             raise missing from None
+        if version is not None:
+            events = [e for e in events if e.originator_version <= version]
         found = fold(events)
         if not isinstance(found, kind):
             raise missing
