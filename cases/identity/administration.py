@@ -26,8 +26,7 @@ class Administration:
                            code=code)
         if not (viewer.has(STATE_ADMIN) or viewer.has(SECRETARIAT)):
             raise Forbidden("Only a state admin manages users.")
-        ids = self.ledger.ids_created_by(User.Added)
-        users = [u for u in (self.ledger.repository.get(i) for i in ids) if u.state == code]
+        users = [u for u in self.ledger.all_of(User) if u.state == code]
         return sorted(users, key=lambda u: u.username)
 
     # Commands: states (the secretariat)

@@ -126,8 +126,7 @@ class Directory:
 
     def states(self) -> list[State]:
         """Every registered state, secretariat included, ordered by code."""
-        ids = self.ledger.ids_created_by(State.Registered)
-        return sorted((self.ledger.repository.get(i) for i in ids), key=lambda s: s.code)
+        return sorted(self.ledger.all_of(State), key=lambda s: s.code)
 
     def users_of_state(self, code: str) -> list[User]:
         with self.ledger.transaction() as session:

@@ -293,6 +293,25 @@ class Ledger(Application[UUID]):
                 return ids
             start = page[-1].id
 
+    def all_of(self, kind: type[T], batch: int = 500) -> list[T]:
+        """Every aggregate of that kind, in the order they were started, from one scan of
+        the log by the topics of its events (a query per ``batch`` events), instead of a
+        read per aggregate: the directory's states and users, the meetings."""
+        topics = [get_topic(v) for v in vars(kind).values()
+                  if isinstance(v, type) and issubclass(v, Aggregate.Event)]
+        events: dict[UUID, list[Any]] = {}
+        start = None
+        while True:
+            page = self.recorder.select_notifications(
+                start, limit=batch, topics=topics, inclusive_of_start=False)
+            for notification in page:
+                events.setdefault(notification.originator_id, []).append(
+                    self.mapper.to_domain_event(notification))
+            if len(page) < batch:
+                break
+            start = page[-1].id
+        return [found for found in map(fold, events.values()) if isinstance(found, kind)]
+
     def save_all(self, *aggregates: Aggregate) -> None:
         """Saves aggregates in one transaction; a stale version raises `Conflict`."""
         with self.transaction():

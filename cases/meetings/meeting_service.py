@@ -238,8 +238,7 @@ class Meetings:
         """The meetings the viewer may see, by one of `LISTING_SORTS` (newest date first by
         default); ties go by date then id, in the same direction. A status sorts in the
         order of the meeting's life; titles ignore case."""
-        found = (self.ledger.repository.get(i) for i in self.ledger.ids_created_by(
-            Meeting.Convened))
+        found = self.ledger.all_of(Meeting)
         first = LISTING_SORTS[sort]
         return sorted((m for m in found if self._may_see(viewer, m)),
                       key=lambda m: (first(m), m.date, str(m.id)), reverse=descending)
