@@ -25,7 +25,7 @@ from .passwords import (
     params_of,
     seal_with_password,
 )
-from .signing import sign_event, signing_bytes, verify_event
+from .signing import sign_and_hash_event, sign_event, signing_bytes, verify_event
 from .statekeys import Keyring, StateKeyPair, StatePublicKeys
 from .userkey import UserKey
 from .wrapping import unwrap_case_key, wrap_case_key, wrapped_key_version
@@ -57,6 +57,7 @@ __all__ = [
     "seal_to",
     "seal_with_password",
     "sha256_hex",
+    "sign_and_hash_event",
     "sign_event",
     "signing_bytes",
     "token_key_id",

@@ -8,6 +8,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .canonical import canonical_json, sha256_hex
+from .chain import event_hash_of_encoded
 from .errors import CryptoError
 from .statekeys import StateKeyPair
 
@@ -36,6 +37,15 @@ def _require_hex64(value: str) -> None:
 def sign_event(keys: StateKeyPair, header: dict[str, Any], body: bytes) -> bytes:
     """The acting state's signature over an event."""
     return keys.sign(signing_bytes(header, body))
+
+
+def sign_and_hash_event(keys: StateKeyPair, header: dict[str, Any],
+                        body: bytes) -> tuple[bytes, str]:
+    """`sign_event` and the event's `chain.event_hash`, encoding the header once: an append
+    needs both, and the canonical JSON of the header was most of its divex cost."""
+    header_json, body_sha256 = canonical_json(header), sha256_hex(body)
+    signature = keys.sign(signing_bytes_of_encoded(header_json, body_sha256))
+    return signature, event_hash_of_encoded(header_json, body_sha256, signature.hex())
 
 
 def verify_event(

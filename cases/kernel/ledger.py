@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
 from cases.kernel.errors import Conflict, NotFound
 from cases.kernel.event_cache import EventCache
-from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_event
+from crypto import GENESIS_HASH, StateKeyPair, event_hash, sign_and_hash_event
 
 T = TypeVar("T")
 
@@ -79,6 +79,11 @@ def _clear(value: Any) -> Any:
     return value
 
 
+# The signature and hash of the event this thread signed last: the event's `mutate`, which
+# follows at once, takes its hash from there instead of encoding the header again.
+_just_signed = threading.local()
+
+
 @cache
 def _field_names(event_class: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(event_class))
@@ -126,7 +131,9 @@ class SignedAggregate(Aggregate):
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = self.mutate_unchained(aggregate)
-            aggregate.chain_head = self.hash()
+            signed = getattr(_just_signed, "event", None)  # (signature, hash) of an append
+            aggregate.chain_head = signed[1] if signed and signed[0] == self.signature \
+                else self.hash()
             return aggregate
 
         def mutate_unchained(self, aggregate: Any) -> Any:
@@ -147,7 +154,8 @@ class SignedAggregate(Aggregate):
             prev_hash=prev_hash,
         )
         header = build_header(event_class, aggregate_id, version, timestamp, kwargs)
-        signature = sign_event(actor.keys, header, body)
+        signature, chained = sign_and_hash_event(actor.keys, header, body)
+        _just_signed.event = (signature.hex(), chained)  # for `mutate`, called next
         return dict(kwargs, timestamp=timestamp, body=base64.b64encode(body).decode(),
                     signature=signature.hex())
 

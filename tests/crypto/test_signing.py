@@ -9,6 +9,7 @@ from crypto import (
     canonical_json,
     event_hash,
     sha256_hex,
+    sign_and_hash_event,
     sign_event,
     signing_bytes,
     verify_event,
@@ -123,3 +124,14 @@ def test_a_signature_that_is_not_bytes_is_rejected():
 def test_a_header_canonical_json_cannot_encode_fails_verification():
     with pytest.raises(CryptoError, match="bad signature"):
         verify_event(PUBLIC, {**HEADER, "version": 1.5}, BODY, sign_event(KEYS, HEADER, BODY))
+
+
+@settings(max_examples=30)
+@given(
+    st.dictionaries(st.text(max_size=6), st.text(max_size=6) | st.integers(), max_size=5),
+    st.binary(max_size=100),
+)
+def test_signing_and_hashing_at_once_gives_a_valid_signature_and_the_chain_hash(header, body):
+    signature, chained = sign_and_hash_event(KEYS, header, body)
+    verify_event(PUBLIC, header, body, signature)
+    assert chained == event_hash(header, body, signature)
