@@ -163,12 +163,19 @@ class Exchange:
             self.followed_to = end
             return applied
 
-    def start_following(self, every: float = 1.0) -> threading.Event:
-        """Starts `keep_following` in a daemon thread; returns the event that stops it."""
+    def start_following(self, every: float = 1.0) -> Callable[[], None]:
+        """Starts `keep_following` in a daemon thread; returns what stops it (and waits
+        for it to end)."""
         stop = threading.Event()
-        threading.Thread(target=self.keep_following, args=(stop, every), daemon=True,
-                         name="divex-follower").start()
-        return stop
+        thread = threading.Thread(target=self.keep_following, args=(stop, every),
+                                  daemon=True, name="divex-follower")
+        thread.start()
+
+        def stopped() -> None:
+            stop.set()
+            self.ledger.written.set()  # wakes it
+            thread.join()
+        return stopped
 
     def keep_following(self, stop: threading.Event, every: float = 1.0) -> None:
         """The background follower of a server process: brings the read models up as soon
@@ -177,6 +184,8 @@ class Exchange:
         done beside the request that made it, not in the next page's request."""
         while not stop.is_set():
             self.ledger.written.wait(every)
+            if stop.is_set():
+                return
             self.ledger.written.clear()
             try:
                 self.follow()

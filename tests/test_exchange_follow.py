@@ -104,7 +104,7 @@ def test_the_background_follower_applies_a_change_as_soon_as_it_is_committed(
         assert eventually(lambda: listed(exchange, "FRA") == 1)  # no request followed
         assert exchange.follow() == 0  # the next page finds the work done
     finally:
-        stop.set()
+        stop()
 
 
 def test_the_background_follower_picks_up_other_processes_changes_by_polling(
@@ -115,7 +115,7 @@ def test_the_background_follower_picks_up_other_processes_changes_by_polling(
         other_process.cases.open_case(people["FRA"], SUMMARY)
         assert eventually(lambda: listed(exchange, "FRA") == 1)
     finally:
-        stop.set()
+        stop()
 
 
 def test_a_request_that_meets_the_background_follower_at_work_still_reads_its_write(
@@ -130,4 +130,4 @@ def test_a_request_that_meets_the_background_follower_at_work_still_reads_its_wr
             exchange.follow()
             assert listed(exchange, "FRA") == number
     finally:
-        stop.set()
+        stop()
