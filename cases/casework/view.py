@@ -102,8 +102,7 @@ def history_entry(event: Any, content: dict[str, Any] | None,
                   username: Callable[[str], str], *, withheld: bool = False) -> HistoryEntry:
     """One event of the history; ``withheld`` for an auditor whose state does not read the
     case: no status, part kind, recipient or user, only what verification needs."""
-    header = event.header()
-    clear = {k: v for k, v in header.items()
+    clear = {k: v for k, v in event.clear_fields().items()
              if k not in ("type", "aggregate", "version", "timestamp", "actor_state",
                           "actor_user", "title")
              and (not withheld or k in SHOWN_TO_ANY_AUDITOR)}

@@ -89,6 +89,11 @@ def _field_names(event_class: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(event_class))
 
 
+@cache
+def _asserted(event_class: type) -> tuple[str, ...]:
+    return tuple(n for n in _field_names(event_class) if n not in _NOT_IN_HEADER)
+
+
 def build_header(
     event_class: type, aggregate_id: UUID, version: int, timestamp: datetime,
     clear_fields: dict[str, Any],
@@ -122,6 +127,11 @@ class SignedAggregate(Aggregate):
             values = {name: getattr(self, name) for name in _field_names(type(self))}
             return build_header(type(self), self.originator_id, self.originator_version,
                                 self.timestamp, values)
+
+        def clear_fields(self) -> dict[str, Any]:
+            """The header's fields the actor asserts (not the type, aggregate, version and
+            timestamp it adds), as signed: what a history shows, without the header."""
+            return {name: _clear(getattr(self, name)) for name in _asserted(type(self))}
 
         def body_bytes(self) -> bytes:
             return base64.b64decode(self.body)
