@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -65,11 +66,17 @@ def verify_event_digest(
         raise CryptoError("bad signature on event: header, body or signer do not match") from None
 
 
+@lru_cache(maxsize=1024)
+def _public_key(signing_public: bytes) -> Ed25519PublicKey:
+    """A verifier's key object, made once per key: a log has a few keys per state."""
+    return Ed25519PublicKey.from_public_bytes(signing_public)
+
+
 def verify_signature(signing_public: bytes, message: bytes, signature: bytes) -> None:
     """Raises CryptoError unless `signature` is an Ed25519 signature of `message`."""
     if not isinstance(signing_public, bytes) or len(signing_public) != 32:
         raise CryptoError("bad signature: the signing public key must be 32 raw bytes")
     try:
-        Ed25519PublicKey.from_public_bytes(signing_public).verify(signature, message)
+        _public_key(signing_public).verify(signature, message)
     except (InvalidSignature, ValueError, TypeError):  # TypeError: a signature not in bytes
         raise CryptoError("bad signature") from None

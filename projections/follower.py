@@ -1,10 +1,10 @@
 """Feeding projections: from the log in-process, or batch by batch from another source.
 
-On SQLite there is no subscription (DESIGN §4), so the follower reads `select_notifications`
-from the projection's high-water mark. Each batch of events commits in one transaction with
-its tracking records, and an event applies only as the next version of its aggregate
-(`read_model`), so running the follower twice, or from two processes at once, applies every
-event exactly once.
+On SQLite there is no subscription (DESIGN §4), so the follower reads the notification log
+(`Ledger.notifications`) from the projection's high-water mark. Each batch of events commits
+in one transaction with its tracking records, and an event applies only as the next version
+of its aggregate (`read_model`), so running the follower twice, or from two processes at
+once, applies every event exactly once.
 """
 
 from __future__ import annotations
@@ -164,8 +164,7 @@ def catch_up(ledger: Ledger, projections: Sequence[Projection],
     position = since if since is not None else min(
         (p.view.max_tracking_id(ledger.name) or 0 for p in projections), default=0)
     while True:
-        notifications = ledger.recorder.select_notifications(
-            position, limit=BATCH, inclusive_of_start=False)
+        notifications = ledger.notifications(position, BATCH)
         if not notifications:
             return applied
         result = apply_batch(ledger, projections, [

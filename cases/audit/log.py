@@ -375,8 +375,7 @@ def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Any]]
     """Every stored event in notification order, decoded."""
     start = None
     while True:
-        page = ledger.recorder.select_notifications(start, limit=batch,
-                                                    inclusive_of_start=False)
+        page = ledger.notifications(start, batch)
         for notification in page:
             yield notification.id, ledger.mapper.to_domain_event(notification)
         if len(page) < batch:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -19,9 +19,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Transcoding
 from eventsourcing.utils import get_topic, register_topic
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
@@ -295,6 +295,27 @@ class Ledger(Application[UUID]):
             raise missing
         return found, events
 
+    def notifications(self, after: int | None, limit: int, stop: int | None = None,
+                      topics: Sequence[str] = ()) -> list[Notification]:
+        """The recorder's ``select_notifications`` after notification ``after`` (up to
+        ``stop``), read with a Core query: the ORM object it builds for each row was a third
+        of the time it took to read the log (rebuild, verify)."""
+        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        query = select(table.c.id, table.c.originator_id, table.c.originator_version,
+                       table.c.topic, table.c.state)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        if stop is not None:
+            query = query.where(table.c.id <= stop)
+        if topics:
+            query = query.where(table.c.topic.in_(topics))
+        with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            rows = session.execute(query.order_by(table.c.id).limit(limit)).all()
+        return [Notification(id=r.id, originator_id=r.originator_id,
+                             originator_version=r.originator_version, topic=r.topic,
+                             state=bytes(r.state) if isinstance(r.state, memoryview) else r.state)
+                for r in rows]
+
     def ids_created_by(self, event_class: type, batch: int = 100) -> list[UUID]:
         """Ids of the aggregates started by ``event_class``, in the order they were stored.
 
@@ -304,8 +325,7 @@ class Ledger(Application[UUID]):
         ids: list[UUID] = []
         start = None
         while True:
-            page = self.recorder.select_notifications(
-                start, limit=batch, topics=[get_topic(event_class)], inclusive_of_start=False)
+            page = self.notifications(start, batch, topics=[get_topic(event_class)])
             ids += [n.originator_id for n in page]
             if len(page) < batch:
                 return ids
@@ -320,8 +340,7 @@ class Ledger(Application[UUID]):
         events: dict[UUID, list[Any]] = {}
         start = None
         while True:
-            page = self.recorder.select_notifications(
-                start, limit=batch, topics=topics, inclusive_of_start=False)
+            page = self.notifications(start, batch, topics=topics)
             for notification in page:
                 events.setdefault(notification.originator_id, []).append(
                     self.mapper.to_domain_event(notification))
