@@ -37,6 +37,7 @@ def consumer(settings: StreamSettings) -> KafkaConsumer:
         return KafkaConsumer(
             settings.topic, bootstrap_servers=settings.bootstrap, group_id=settings.group,
             enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
+            fetch_max_wait_ms=50,  # a broker's fetch returns within 50 ms (lag, not load)
             session_timeout_ms=settings.session_timeout_ms,
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             reconnect_backoff_max_ms=2000)

@@ -15,10 +15,11 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError
+from kafka.structs import TopicPartition
 
 from projections.follower import Outcome, apply_batch, tracking_of
 
@@ -39,27 +40,31 @@ class StreamWorker:
         self.connect = connect or (lambda: kafka_clients.consumer(exchange.settings.stream))
         self.counts: Counter[Outcome] = Counter()
 
-    def handle(self, records: list[ConsumerRecord]) -> bool:
-        """Applies a batch of messages to every stream-fed projection in one transaction;
-        if it raced another worker (a rebalance), applies them again one by one. Returns
-        whether an event came before an earlier version of its record."""
-        events = []
-        for record in records:
-            try:
-                notification = decode(record.value)
-            except ValueError as error:
-                log.error("skipped message %s/%d@%d: %s", record.topic, record.partition,
-                          record.offset, error)
-                continue
-            event = self.exchange.ledger.mapper.to_domain_event(notification)
-            events.append((tracking_of(self.exchange.ledger, notification), event))
+    def handle(self, batches: dict[TopicPartition, list[ConsumerRecord]]
+               ) -> list[TopicPartition]:
+        """Applies a poll's messages, from every partition, to every stream-fed projection
+        in one transaction (one per partition cost a commit each); if it raced another
+        worker (a rebalance), applies them again one by one. Returns the partitions where an
+        event came before an earlier version of its record."""
+        events, partitions = [], {}
+        for partition, records in batches.items():
+            for record in records:
+                try:
+                    notification = decode(record.value)
+                except ValueError as error:
+                    log.error("skipped message %s/%d@%d: %s", record.topic, record.partition,
+                              record.offset, error)
+                    continue
+                event = self.exchange.ledger.mapper.to_domain_event(notification)
+                events.append((tracking_of(self.exchange.ledger, notification), event))
+                partitions[notification.id] = partition
         result = apply_batch(self.exchange.ledger, self.exchange.streamable(), events)
         for name, tracking in result.early:
             log.warning("%s: notification %d (%s v%d) came before an earlier version",
                         name, tracking.notification_id, tracking.aggregate_id,
                         tracking.version)
         self.counts.update(result.outcomes)
-        return bool(result.early)
+        return sorted({partitions[t.notification_id] for _, t in result.early})
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Consumes until ``stop`` is set; leaves the group on the way out."""
@@ -70,7 +75,7 @@ class StreamWorker:
         try:
             while not stop.is_set():
                 batches = consumer.poll(timeout_ms=500)
-                early = [part for part, records in batches.items() if self.handle(records)]
+                early = self.handle(batches) if batches else []
                 if early:
                     # The broker lost messages (a restart without storage) and this worker
                     # read past where the relay re-sent them: read the partitions again.
@@ -80,12 +85,15 @@ class StreamWorker:
                     continue
                 if not batches:
                     continue
-                try:
-                    consumer.commit()  # after every event of the batch has committed
-                except CommitFailedError as error:  # a rebalance: the new owner re-reads
-                    log.warning("offsets not committed: %s", error)
-                else:
-                    log.info("applied %d messages (%s)", sum(map(len, batches.values())),
-                             ", ".join(f"{o.value} {n}" for o, n in self.counts.items()))
+                # After every event of the batch has committed; not waited for: an offset
+                # lost with a worker is re-read by the next owner, and absorbed.
+                consumer.commit_async(callback=_committed)
+                log.info("applied %d messages (%s)", sum(map(len, batches.values())),
+                         ", ".join(f"{o.value} {n}" for o, n in self.counts.items()))
         finally:
             consumer.close()
+
+
+def _committed(offsets: dict, response: Any) -> None:
+    if isinstance(response, Exception):  # a rebalance: the new owner re-reads from before
+        log.warning("offsets not committed: %s", response)
