@@ -124,7 +124,7 @@ class LoadUser(HttpUser):
     def open_case(self) -> None:
         case_id = random.choice(self.seen if self.seen and random.random() < 0.5 else self.own)
         with self.client.get(f"/cases/{case_id}", name=CASE, catch_response=True) as r:
-            self.expect(r, 200, "who can read this case")
+            self.expect(r, 200, "readable by")
 
     def baseline(self) -> None:
         with self.client.get("/login", name=BASELINE, catch_response=True) as r:
