@@ -45,6 +45,8 @@ NAMESPACE = uuid5(NAMESPACE_URL, "urn:divex:inbox")
 
 metadata = MetaData()
 
+UNREAD_COUNTED = 100  # the unread count stops there: the navigation shows "99+"
+
 inbox_items = Table(
     "inbox_items",
     metadata,
@@ -207,13 +209,18 @@ class InboxView(ReadModel):
         return shown + [_item(r) for r in rows], len(computed) + int(total)
 
     def unread_count(self, viewer: Viewer, moment: Moment) -> int:
+        """How many of the viewer's items are unread, counted up to `UNREAD_COUNTED` (the
+        navigation says "99+" past it): every page shows it, and counting all of a state's
+        40,000 unread items took ~110 ms a page at 100,000 cases."""
         computed = self._computed(viewer, moment)
         r = inbox_read.c
         read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
+        unread = select(inbox_items.c.item_id).where(
+            self._visible(viewer, ""), inbox_items.c.settled.is_(False), ~read
+        ).limit(UNREAD_COUNTED).subquery()
         with self.transaction(commit=False) as session:
-            stored = session.execute(select(func.count()).select_from(inbox_items).where(
-                self._visible(viewer, ""), inbox_items.c.settled.is_(False), ~read)).scalar()
-        return sum(i.unread for i in computed) + int(stored or 0)
+            stored = session.execute(select(func.count()).select_from(unread)).scalar()
+        return min(sum(i.unread for i in computed) + int(stored or 0), UNREAD_COUNTED)
 
     def mark_read(self, viewer: Viewer, ids: Sequence[str], moment: Moment) -> int:
         """Marks the viewer's items read; an id that is not one of their items is `NotFound`

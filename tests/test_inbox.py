@@ -266,3 +266,18 @@ def test_stale_items_are_not_owed_to_the_mailer(exchange: Exchange,
         assert outbox.queue(db, [row]) == 0
         assert outbox.queue(db, [dict(row, at=datetime.now(UTC))]) == 1
         assert outbox.queue(db, [dict(row, at=datetime.now(UTC))]) == 0
+
+
+def test_the_unread_count_stops_at_a_hundred(exchange: Exchange,
+                                             people: dict[str, Viewer]) -> None:
+    """Every page shows it: counting tens of thousands of unread items took ~110 ms."""
+    view = exchange.inbox.view
+    for number in range(101):
+        case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+        exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU"])
+        if number == 98:
+            exchange.follow()
+            assert view.unread_count(people["DEU.analyst"], NOW) == 99
+    exchange.follow()
+    assert view.unread_count(people["DEU.analyst"], NOW) == 100
+    assert view.items_for(people["DEU.analyst"], NOW, kind="case_shared")[1] == 101  # all

@@ -168,3 +168,12 @@ def test_the_api_shows_another_state_nothing_of_the_case(app: Flask, exchange: E
         assert SUMMARY["title"] not in text and shared not in text
     refused = client.get("/api/v1/inbox?kind=nope", headers=token(exchange, "mli.analyst"))
     assert refused.status_code == 422
+
+
+def test_past_ninety_nine_unread_items_the_navigation_says_99_plus(
+        app: Flask, exchange: Exchange, people: dict[str, Viewer], shared: str) -> None:
+    for _ in range(99):  # with `shared`'s two items: 101
+        case_id = exchange.cases.open_case(people["FRA"], SUMMARY)
+        exchange.cases.share(people["FRA"], case_id, 1, "bilateral", ["DEU"])
+    page = signed_in(app, "deu.analyst").get("/cases/").text
+    assert '<span class="count-badge" title="More than 99 unread items">99+</span>' in page

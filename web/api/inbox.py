@@ -50,7 +50,8 @@ class InboxPage(BaseModel):
     page: int
     per_page: int
     total: int
-    unread: int
+    unread: int = Field(description="How many of the user's items are unread, counted up to "
+                        "100 (100 means 100 or more)")
 
 
 class MarkReadIn(Strict):
@@ -60,7 +61,8 @@ class MarkReadIn(Strict):
 
 class MarkedOut(BaseModel):
     marked: int = Field(description="How many of them were unread")
-    unread: int
+    unread: int = Field(description="How many of the user's items are unread, counted up to "
+                        "100 (100 means 100 or more)")
 
 
 @operation(bp, "GET", "/inbox", summary="Your inbox: what concerns your state or you, "
