@@ -247,7 +247,7 @@ class CaseIndexView(ReadModel):
         moved = [dict(row, **{f: v for f, v in pending[row["case_id"]].changes.items()
                               if f in COUNTED})
                  for row in before if row["case_id"] in relist]
-        self._recount(session, before, moved + [r for r in after])
+        self._recount(session, before, moved + after)
 
     def _recount(self, session: Any, before: list[dict], after: list[dict]) -> None:
         """Notes how the counts move from the reader rows ``before`` the batch to those
