@@ -494,3 +494,22 @@ def test_portal_cases_reach_a_state_that_ratifies_at_the_owners_next_list(
               if type(e).__name__ == "Shared"][-1]
     assert shared.added == ["UKR"] and shared.actor_user == fra.user_id
     assert verify_log(exchange.ledger).ok
+
+
+def test_a_state_that_ratifies_after_the_owners_last_check_is_not_forgotten(
+        exchange: Exchange, secretariat: Viewer) -> None:
+    """The owner's list checks its portal cases once for the same States Parties (the
+    query reads all of them); a party that joins is looked for at the next list."""
+    onboarding, cases = exchange.onboarding, exchange.cases
+    fra_admin = onboard_state(exchange, secretariat, "FRA")
+    fra = onboarding.accept(onboarding.invite_user(fra_admin, "fra.analyst", ["analyst"]).code,
+                            "", PASSWORD).unlocked.viewer
+    onboarding.accept(onboarding.register_state(
+        secretariat, "UKR", "signatory", "ukr.admin").code, "", PASSWORD)
+    on_portal = cases.open_case(fra, {"title": "On the portal"})
+    cases.share(fra, on_portal, 1, "portal")
+    exchange.follow()
+    assert open_portal_to_new_parties(exchange, fra) == {}  # nothing lacks: remembered
+    onboarding.change_state_status(secretariat, "UKR", "state_party")
+    exchange.follow()
+    assert open_portal_to_new_parties(exchange, fra) == {str(on_portal): ["UKR"]}

@@ -229,8 +229,7 @@ def open_portal_to_new_parties(exchange: Any, viewer: Viewer) -> dict[str, list[
     if not viewer.has(ANALYST):
         return {}
     parties = exchange.cases.audience(viewer, PORTAL, None)
-    lacking = exchange.case_index.view.portal_cases_lacking(viewer.state, parties,
-                                                            PORTAL_BATCH)
+    lacking = exchange.portal_cases_lacking(viewer.state, parties, PORTAL_BATCH)
     opened = exchange.cases.open_portal_to_new_parties(viewer, lacking) if lacking else {}
     if opened:
         exchange.follow()
