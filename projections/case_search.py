@@ -41,14 +41,17 @@ class CaseSearchView:
         chosen = chosen_by(state, where)
         joined = case_readers.join(found, found.c.case_id == r.case_id)
         with self.index.transaction(commit=False) as session:
-            total = session.execute(select(func.count()).select_from(joined)
-                                    .where(chosen)).scalar() or 0
-            page = session.execute(select(r.case_id).select_from(joined).where(chosen)
+            # The total comes with the page (a window count): matching a common word in
+            # 100,000 cases cost ~90 ms, and a separate count matched it twice.
+            page = session.execute(select(r.case_id, func.count().over().label("total"))
+                                   .select_from(joined).where(chosen)
                                    .order_by(*(order.clauses() if order else (
                                        found.c.rank.desc(), r.updated.desc(),
                                        r.case_id.desc())))
-                                   .offset(offset).limit(limit)).scalars().all()
-            rows = self.index.rows(session, page)
+                                   .offset(offset).limit(limit)).all()
+            total = page[0].total if page else session.execute(
+                select(func.count()).select_from(joined).where(chosen)).scalar() or 0
+            rows = self.index.rows(session, [row.case_id for row in page])
         return rows, int(total)
 
     def unindexed(self, state: str, key_version: int, limit: int,
