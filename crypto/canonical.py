@@ -30,6 +30,9 @@ def sha256_hex(data: bytes) -> str:
 
 
 def _check(value: Any) -> None:
+    if type(value) is dict and all(type(k) is str and type(v) in (str, int)
+                                   for k, v in value.items()):
+        return  # a flat object of strings and integers (contexts, most headers' parts)
     if value is None or type(value) in (int, bool) or isinstance(value, str):
         return  # a str subclass (an enum's member) encodes as its plain string
     if type(value) in (list, tuple):

@@ -214,13 +214,7 @@ class CaseIndexView(ReadModel):
         if created:
             session.execute(insert(case_index), [dict(c.created, **c.changes, case_id=k)
                                                  for k, c in created.items()])
-        by_columns: dict[frozenset[str], list[dict]] = {}
-        for case_id, case in changed.items():
-            if case.changes:
-                by_columns.setdefault(frozenset(case.changes), []).append(
-                    _new_values(case.changes, case_id))
-        for columns, values in by_columns.items():
-            _update_cases(session, case_index, columns, values)
+        _update_cases(session, case_index, {k: c.changes for k, c in changed.items()})
         # Reader rows: the new set where it changed (facts from the index, now written),
         # else the listed facts updated in place; counts move from the rows before.
         regrant = [k for k, c in changed.items() if c.readers is not None]
@@ -238,12 +232,8 @@ class CaseIndexView(ReadModel):
             session.execute(delete(case_readers).where(case_readers.c.case_id.in_(regrant)))
         if after:
             session.execute(insert(case_readers), after)
-        by_columns = {}
-        for case_id, case in relist.items():
-            listed = {f: v for f, v in case.changes.items() if f in LISTED}
-            by_columns.setdefault(frozenset(listed), []).append(_new_values(listed, case_id))
-        for columns, values in by_columns.items():
-            _update_cases(session, case_readers, columns, values)
+        _update_cases(session, case_readers, {
+            k: {f: v for f, v in c.changes.items() if f in LISTED} for k, c in relist.items()})
         moved = [dict(row, **{f: v for f, v in pending[row["case_id"]].changes.items()
                               if f in COUNTED})
                  for row in before if row["case_id"] in relist]
@@ -336,15 +326,16 @@ def chosen_by(state: str, where: CaseFilter) -> Any:
     return chosen
 
 
-def _update_cases(session: Any, table: Table, columns: frozenset[str],
-                  values: list[dict[str, Any]]) -> None:
-    """Sets ``columns`` of the rows of many cases (`_new_values` of each) in one statement."""
-    update_rows(session, table, {"case_id": "case_key"},
-                {name: f"new_{name}" for name in sorted(columns)}, values)
-
-
-def _new_values(changes: dict[str, Any], case_id: str) -> dict[str, Any]:
-    return {"case_key": case_id, **{f"new_{k}": v for k, v in changes.items()}}
+def _update_cases(session: Any, table: Table, changes: dict[str, dict[str, Any]]) -> None:
+    """Sets each case's changed columns on its rows: a statement per set of columns."""
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for case_id, changed in changes.items():
+        if changed:
+            by_columns.setdefault(frozenset(changed), []).append(
+                {"case_key": case_id, **{f"new_{k}": v for k, v in changed.items()}})
+    for columns, values in by_columns.items():
+        update_rows(session, table, {"case_id": "case_key"},
+                    {name: f"new_{name}" for name in sorted(columns)}, values)
 
 
 def _reader_rows(session: Any, case_ids: list[str]) -> list[dict]:

@@ -373,14 +373,8 @@ def stored_records(ledger: Ledger, batch: int = 500) -> Iterator[LogRecord]:
 
 def stored_events(ledger: Ledger, batch: int = 500) -> Iterator[tuple[int, Any]]:
     """Every stored event in notification order, decoded."""
-    start = None
-    while True:
-        page = ledger.notifications(start, batch)
-        for notification in page:
-            yield notification.id, ledger.mapper.to_domain_event(notification)
-        if len(page) < batch:
-            return
-        start = page[-1].id
+    for notification in ledger.scan(batch=batch):
+        yield notification.id, ledger.mapper.to_domain_event(notification)
 
 
 def verify_log(ledger: Ledger, checkpoints: Iterable[Checkpoint] = (),

@@ -316,37 +316,35 @@ class Ledger(Application[UUID]):
                              state=bytes(r.state) if isinstance(r.state, memoryview) else r.state)
                 for r in rows]
 
-    def ids_created_by(self, event_class: type, batch: int = 100) -> list[UUID]:
+    def scan(self, topics: Sequence[str] = (), batch: int = 500) -> Iterator[Notification]:
+        """Every stored notification (of ``topics``, if given) in log order, a query per
+        ``batch``."""
+        start = None
+        while True:
+            page = self.notifications(start, batch, topics=topics)
+            yield from page
+            if len(page) < batch:
+                return
+            start = page[-1].id
+
+    def ids_created_by(self, event_class: type) -> list[UUID]:
         """Ids of the aggregates started by ``event_class``, in the order they were stored.
 
         A scan of the log by topic: fine for the directory and meetings (hundreds), not for
         cases, which are listed from the case index.
         """
-        ids: list[UUID] = []
-        start = None
-        while True:
-            page = self.notifications(start, batch, topics=[get_topic(event_class)])
-            ids += [n.originator_id for n in page]
-            if len(page) < batch:
-                return ids
-            start = page[-1].id
+        return [n.originator_id for n in self.scan([get_topic(event_class)])]
 
-    def all_of(self, kind: type[T], batch: int = 500) -> list[T]:
+    def all_of(self, kind: type[T]) -> list[T]:
         """Every aggregate of that kind, in the order they were started, from one scan of
-        the log by the topics of its events (a query per ``batch`` events), instead of a
-        read per aggregate: the directory's states and users, the meetings."""
+        the log by the topics of its events, instead of a read per aggregate: the
+        directory's states and users, the meetings."""
         topics = [get_topic(v) for v in vars(kind).values()
                   if isinstance(v, type) and issubclass(v, Aggregate.Event)]
         events: dict[UUID, list[Any]] = {}
-        start = None
-        while True:
-            page = self.notifications(start, batch, topics=topics)
-            for notification in page:
-                events.setdefault(notification.originator_id, []).append(
-                    self.mapper.to_domain_event(notification))
-            if len(page) < batch:
-                break
-            start = page[-1].id
+        for notification in self.scan(topics):
+            events.setdefault(notification.originator_id, []).append(
+                self.mapper.to_domain_event(notification))
         return [found for found in map(fold, events.values()) if isinstance(found, kind)]
 
     def save_all(self, *aggregates: Aggregate) -> None:

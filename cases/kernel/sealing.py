@@ -36,15 +36,8 @@ class StateDirectory(Protocol):
 
 def body_context(owner_id: UUID | str, version: int, event_class: type) -> bytes:
     """Associated data of a case's or trace request's event body (the event's stored topic)."""
-    return _context_json({"case": str(owner_id), "version": int(version),
-                          "type": get_topic(event_class)})
-
-
-def _context_json(context: dict[str, str | int]) -> bytes:
-    """`canonical_json` of a context of str and int values, without its type checks: a
-    long case's page builds one per event."""
-    return json.dumps(context, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    return canonical_json({"case": str(owner_id), "version": version,
+                           "type": get_topic(event_class)})
 
 
 def title_context(case_id: UUID | str, version: int) -> bytes:
