@@ -107,6 +107,22 @@ def test_changed_header_field_is_named(audited: Exchange) -> None:
     assert (finding.notification_id, finding.check) == (victim, "signature")
 
 
+def test_the_key_version_of_a_published_cosigning_key_is_signed(audited: Exchange) -> None:
+    witnesses = full_check(audited).keys["witnesses"]
+    keyring = {code: audited.viewers[f"{code}.auditor"].keyring.current.version  # type: ignore[attr-defined]
+               for code in ("FRA", "DEU")}
+    assert {(w["state"], w["version"]) for w in witnesses} == set(keyring.items())
+    # The operator moves FRA's published key to another key version: the signature fails.
+    victim, state = next((i, s) for i, s in rows(audited) if b'"key_version"' in s)
+    event = json.loads(state)
+    event["key_version"] += 1
+    execute(audited, "UPDATE divex_events SET state = :s WHERE id = :i",
+            s=json.dumps(event).encode(), i=victim)
+    finding = full_check(audited).finding
+    assert finding is not None
+    assert (finding.notification_id, finding.check) == (victim, "signature")
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_replaced_signature_is_named(audited: Exchange, workers: int) -> None:
     (_, other), (victim, state) = rows(audited)[-2:]

@@ -199,6 +199,7 @@ QUALIFIED_EVENTS = {
     "State.LogKeyPublished": _l("Log key published"),
     "State.SubgroupKeyPublished": _l("Subgroup key published"),
     "State.CosigningKeyPublished": _l("Witness cosigning key published"),
+    "State.CosigningKeyNamed": _l("Witness cosigning key published"),
     "State.ContactPointSet": _l("Contact point set"),
     "State.ContactPointConfirmed": _l("Contact point confirmed"),
     "User.Added": _l("User added"),

@@ -34,7 +34,8 @@ _REGISTERED = get_topic(State.Registered)
 _ROTATED = get_topic(State.KeysRotated)
 _LOG_KEY = get_topic(State.LogKeyPublished)
 _INVITED = get_topic(Invitation.Issued)
-_COSIGNING_KEY = get_topic(State.CosigningKeyPublished)
+_COSIGNING_KEY = get_topic(State.CosigningKeyNamed)
+_COSIGNING_KEY_UNVERSIONED = get_topic(State.CosigningKeyPublished)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ class KeyHistory:
         self.states: dict[str, list[tuple[datetime, int, bytes]]] = {}
         self.log_keys: dict[str, tuple[datetime, bytes]] = {}
         # Member states' witness keys: (name, key ID hex) -> since, state, version, verifier.
-        self.witnesses: dict[tuple[str, str], tuple[datetime, str, int, CosignatureVerifier]] = {}
+        self.witnesses: dict[tuple[str, str],
+                             tuple[datetime, str, int | None, CosignatureVerifier]] = {}
         self._codes: dict[str, str] = {}  # state aggregate id -> state code
         # States whose first admin the secretariat invited: their registration is
         # self-signed with the key made when the admin accepted (cases.onboarding_service).
@@ -131,11 +133,12 @@ class KeyHistory:
         elif kind == _LOG_KEY:
             public = bytes.fromhex(header["log_key"])
             self.log_keys[key_fingerprint(public)] = (record.timestamp, public)
-        elif kind == _COSIGNING_KEY:
+        elif kind in (_COSIGNING_KEY, _COSIGNING_KEY_UNVERSIONED):
+            # The older event's signed header holds no key version (see its class).
+            version = header["key_version"] if kind == _COSIGNING_KEY else None
             verifier = CosignatureVerifier(header["name"], bytes.fromhex(header["public"]))
             self.witnesses[(verifier.name, verifier.key_id.hex())] = (
-                record.timestamp, self._codes[record.aggregate], int(header["version"]),
-                verifier)
+                record.timestamp, self._codes[record.aggregate], version, verifier)
 
     def log_note_key(self, origin: str, note_key_id: str) -> Ed25519Verifier | None:
         """The published log key that has this note key ID under this origin."""

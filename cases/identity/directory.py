@@ -186,8 +186,9 @@ class State(SignedAggregate):
         self._record(self.LogKeyPublished, actor, log_key=public.hex())
 
     class CosigningKeyPublished(SignedAggregate.Event):
-        """The state names the key its witness cosigns checkpoints with (cosignature/v1),
-        one per version of its keys; not its event-signing key."""
+        """Kept to read the log: its ``version`` field (the key version) was overwritten
+        in the signed header by the event's own version, so the signature did not cover
+        it. Published keys are now `CosigningKeyNamed` events."""
 
         version: int
         name: str
@@ -195,6 +196,18 @@ class State(SignedAggregate):
 
         def apply(self, state: State) -> None:
             state.cosigning_keys.append({"version": self.version, "name": self.name,
+                                         "public": self.public})
+
+    class CosigningKeyNamed(SignedAggregate.Event):
+        """The state names the key its witness cosigns checkpoints with (cosignature/v1),
+        one per version of its keys; not its event-signing key."""
+
+        key_version: int
+        name: str
+        public: str
+
+        def apply(self, state: State) -> None:
+            state.cosigning_keys.append({"version": self.key_version, "name": self.name,
                                          "public": self.public})
 
     def publish_cosigning_key(self, actor: Actor, version: int, name: str,
@@ -205,7 +218,7 @@ class State(SignedAggregate):
         if self.cosigning_key(version) is not None:
             raise Conflict("%(code)s has published the cosigning key of its key version "
                            "%(version)s already.", code=self.code, version=version)
-        self._record(self.CosigningKeyPublished, actor, version=version, name=name,
+        self._record(self.CosigningKeyNamed, actor, key_version=version, name=name,
                      public=public.hex())
 
     def cosigning_key(self, version: int) -> dict[str, Any] | None:
