@@ -6,12 +6,10 @@ and holds each event's hash in notification order: the leaves of the checkpoints
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -19,7 +17,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func,
 
 from cases.kernel.ledger import SignedAggregate
 
-from .read_model import Move, ReadModel
+from .read_model import ReadModel
 
 metadata = MetaData()
 _PENDING_ROWS = "audit_index_rows"  # session.info key: the rows of the batch being applied
@@ -78,19 +76,16 @@ class AuditIndexView(ReadModel):
                 dict(row, notification_id=tracking.notification_id))
             self._insert_tracking(session, tracking)
 
-    def record_positions(self, moves: Mapping[UUID, Move], high_water: int | None = None,
-                         application_name: str = "") -> None:
-        """Writes the batch's rows in one statement, then its positions. Rows arrive in
-        notification order, so their leaf indexes run on from one past the last (read once
-        per batch through the unique index on position, not by counting the table)."""
-        with self.transaction(commit=True) as session:
-            rows = session.info.pop(_PENDING_ROWS, [])
-            if rows:
-                last = session.execute(select(func.max(audit_log.c.position))).scalar()
-                start = 0 if last is None else last + 1
-                session.execute(insert(audit_log), [dict(row, position=start + i)
-                                                    for i, row in enumerate(rows)])
-            super().record_positions(moves, high_water, application_name)
+    def write_pending(self, session: Any) -> None:
+        """Writes the batch's rows in one statement. Rows arrive in notification order, so
+        their leaf indexes run on from one past the last (read once per batch through the
+        unique index on position, not by counting the table)."""
+        rows = session.info.pop(_PENDING_ROWS, [])
+        if rows:
+            last = session.execute(select(func.max(audit_log.c.position))).scalar()
+            start = 0 if last is None else last + 1
+            session.execute(insert(audit_log), [dict(row, position=start + i)
+                                                for i, row in enumerate(rows)])
 
     def count(self) -> int:
         """How many events the index holds: one past the last leaf position (positions run

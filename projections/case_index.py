@@ -13,12 +13,10 @@ count of a state's cases, in all and per owner, status and tier, is kept beside 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
@@ -43,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cases.casework.case import Case
 
-from .read_model import Move, ReadModel, update_rows
+from .read_model import ReadModel, update_rows
 
 metadata = MetaData()
 
@@ -249,28 +247,24 @@ class CaseIndexView(ReadModel):
                 for fact in COUNTED:
                     deltas[(row["state"], fact, row[fact])] += sign
 
-    def record_positions(self, moves: Mapping[UUID, Move], high_water: int | None = None,
-                         application_name: str = "") -> None:
-        """Writes the batch's case changes and count changes, then its positions. The counts
-        are written once per batch and in key order: a state's counts are touched by most of
-        its events, and two workers locking them event by event, each in its own order,
-        deadlocked."""
-        with self.transaction(commit=True) as session:
-            self._write_cases(session, session.info.pop(_PENDING_CASES, {}))
-            deltas = session.info.pop(_PENDING_COUNTS, Counter())
-            moved = [dict(state=state, fact=fact, value=value, cases=delta)
-                     for (state, fact, value), delta in sorted(deltas.items()) if delta]
-            if moved:
-                dialect = postgresql if self.datastore.engine.dialect.name == "postgresql" \
-                    else sqlite
-                upsert = dialect.insert(case_counts)
-                session.execute(upsert.on_conflict_do_update(
-                    index_elements=["state", "fact", "value"],
-                    set_={"cases": case_counts.c.cases + upsert.excluded.cases}), moved)
-                session.execute(delete(case_counts).where(
-                    case_counts.c.state.in_({m["state"] for m in moved}),
-                    case_counts.c.cases == 0))
-            super().record_positions(moves, high_water, application_name)
+    def write_pending(self, session: Any) -> None:
+        """Writes the batch's case changes and count changes. The counts are written once
+        per batch and in key order: a state's counts are touched by most of its events, and
+        two workers locking them event by event, each in its own order, deadlocked."""
+        self._write_cases(session, session.info.pop(_PENDING_CASES, {}))
+        deltas = session.info.pop(_PENDING_COUNTS, Counter())
+        moved = [dict(state=state, fact=fact, value=value, cases=delta)
+                 for (state, fact, value), delta in sorted(deltas.items()) if delta]
+        if moved:
+            dialect = postgresql if self.datastore.engine.dialect.name == "postgresql" \
+                else sqlite
+            upsert = dialect.insert(case_counts)
+            session.execute(upsert.on_conflict_do_update(
+                index_elements=["state", "fact", "value"],
+                set_={"cases": case_counts.c.cases + upsert.excluded.cases}), moved)
+            session.execute(delete(case_counts).where(
+                case_counts.c.state.in_({m["state"] for m in moved}),
+                case_counts.c.cases == 0))
 
     def list_for(self, state: str, where: CaseFilter, offset: int = 0, limit: int = 20,
                  order: CaseOrder = CaseOrder()) -> tuple[list[CaseRow], int]:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
 from cases.kernel.ledger import Ledger
 
-from .read_model import EventTracking, Move
+from .read_model import EventTracking, Move, applied_versions_of, record_positions_of
 
 BATCH = 500
 
@@ -113,8 +113,12 @@ def apply_batch(ledger: Ledger, projections: Sequence[Projection], events: Seque
     try:
         with _datastore(ledger).transaction(commit=True):
             result = BatchResult()
-            for projection in projections:
-                _apply_in_order(ledger, projection, events, high_water, result)
+            views = [projection.view for projection in projections]
+            applied = applied_versions_of(views, {t.aggregate_id for t, _ in events})
+            record_positions_of([
+                (projection.view, _apply_in_order(projection, events, versions, result))
+                for projection, versions in zip(projections, applied, strict=True)],
+                high_water, ledger.name)
             return result
     except (IntegrityError, SQLIntegrityError):
         result = BatchResult()
@@ -131,11 +135,10 @@ def apply_batch(ledger: Ledger, projections: Sequence[Projection], events: Seque
         return result
 
 
-def _apply_in_order(ledger: Ledger, projection: Projection, events: Sequence[Tracked],
-                    high_water: int | None, result: BatchResult) -> None:
-    """Applies the batch to one projection, reading the versions applied once and recording
-    each aggregate's new position once."""
-    applied = projection.view.applied_versions({t.aggregate_id for t, _ in events})
+def _apply_in_order(projection: Projection, events: Sequence[Tracked],
+                    applied: dict[UUID, int], result: BatchResult) -> dict[UUID, Move]:
+    """Applies the batch to one projection, given the versions it had ``applied``; returns
+    each aggregate's move, recorded once for the batch."""
     moves: dict[UUID, Move] = {}
     for tracking, event in events:
         before = applied.get(tracking.aggregate_id, 0)
@@ -148,7 +151,7 @@ def _apply_in_order(ledger: Ledger, projection: Projection, events: Sequence[Tra
             applied[tracking.aggregate_id] = tracking.version
         elif outcome is Outcome.EARLY:
             result.early.append((projection.name, tracking))
-    projection.view.record_positions(moves, high_water, ledger.name)
+    return moves
 
 
 def catch_up(ledger: Ledger, projections: Sequence[Projection],

@@ -32,8 +32,10 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -110,13 +112,6 @@ class ReadModel(SQLAlchemyTrackingRecorder):
             return session.execute(select(self.positions.c.version).where(
                 self.positions.c.aggregate_id == aggregate_id)).scalar() or 0
 
-    def applied_versions(self, aggregate_ids: Collection[UUID]) -> dict[UUID, int]:
-        """The last version applied of each aggregate that has one."""
-        with self.transaction(commit=False) as session:
-            return dict(session.execute(select(
-                self.positions.c.aggregate_id, self.positions.c.version).where(
-                self.positions.c.aggregate_id.in_(list(aggregate_ids)))).tuples().all())
-
     def first_unapplied(self, events: Table, after: int = 0) -> int | None:
         """The first notification id above ``after`` whose event is not applied yet, or None
         when every stored event is: the low-water mark of a read model fed out of order."""
@@ -135,35 +130,37 @@ class ReadModel(SQLAlchemyTrackingRecorder):
         if not isinstance(tracking, EventTracking):
             super()._insert_tracking(session, tracking)
 
+    def write_pending(self, session: Any) -> None:
+        """Writes what the batch's events left pending in the session (views that gather
+        their rows per batch); `record_positions` calls it before the positions."""
+
     def record_positions(self, moves: Mapping[UUID, Move], high_water: int | None = None,
                          application_name: str = "") -> None:
-        """Moves each aggregate's position, in the current transaction, and raises the
-        high-water mark to ``high_water`` when given (a source in log order). A position no
-        longer at ``before`` means another process applied these events: `NotNextVersion`,
-        and the caller's transaction rolls back. The conditional update serialises workers."""
-        p = self.positions
-        with self.transaction(commit=True) as session:
-            new = [dict(aggregate_id=aggregate_id, version=move.after,
-                        notification_id=move.notification_id)
-                   for aggregate_id, move in moves.items() if move.before == 0]
-            if new:
-                session.execute(insert(p), new)
-            later = [dict(key=aggregate_id, before=move.before, after=move.after,
-                          at=move.notification_id)
-                     for aggregate_id, move in moves.items() if move.before]
-            if later and self._moved(session, later) < len(later):
-                raise NotNextVersion(later[0]["key"])
-            if high_water is not None:
-                self._raise_high_water(session, application_name, high_water)
+        """`record_positions_of` for this view alone."""
+        record_positions_of([(self, moves)], high_water, application_name)
 
-    def _moved(self, session: Any, later: list[dict]) -> int:
-        """Moves the positions ``later`` in one statement; returns how many moved."""
-        return update_rows(session, self.positions, {"aggregate_id": "key", "version": "before"},
-                           {"version": "after", "notification_id": "at"}, later)
+    def _write_positions(self, session: Any, moves: Mapping[UUID, Move],
+                         high_water: int | None, application_name: str) -> None:
+        new = [dict(aggregate_id=aggregate_id, version=move.after,
+                    notification_id=move.notification_id)
+               for aggregate_id, move in moves.items() if move.before == 0]
+        if new:
+            session.execute(insert(self.positions), new)
+        later = _later(moves)
+        if later and update_rows(session, self.positions,
+                                 {"aggregate_id": "key", "version": "before"},
+                                 {"version": "after", "notification_id": "at"},
+                                 later) < len(later):
+            raise NotNextVersion(later[0]["key"])
+        if high_water is not None:
+            self._raise_high_water(session, application_name, high_water)
 
-    def _raise_high_water(self, session: Any, application_name: str, high_water: int) -> None:
+    def _raise_high_water(self, session: Any, application_name: str, high_water: int,
+                          tried: bool = False) -> None:
+        """Raises the high-water mark (``tried``: the conditional update already ran and
+        moved nothing), creating the tracking row the first time."""
         t = self.tracking_table
-        moved = session.execute(update(t).where(
+        moved = 0 if tried else session.execute(update(t).where(
             t.c.application_name == application_name, t.c.notification_id < high_water
         ).values(notification_id=high_water)).rowcount
         if not moved and session.execute(select(t.c.notification_id).where(
@@ -171,6 +168,107 @@ class ReadModel(SQLAlchemyTrackingRecorder):
             session.execute(insert(t).values(application_name=application_name,
                                              notification_id=high_water))
 
+
+def applied_versions_of(views: Sequence[ReadModel],
+                        aggregate_ids: Collection[UUID]) -> list[dict[UUID, int]]:
+    """For each view, the last version applied of each of the aggregates that has one: one
+    query for all the views (on PostgreSQL each query is a round trip)."""
+    ids = list(aggregate_ids)
+    union = union_all(*(select(literal(i).label("view"), v.positions.c.aggregate_id,
+                               v.positions.c.version)
+                        .where(v.positions.c.aggregate_id.in_(ids))
+                        for i, v in enumerate(views)))
+    applied: list[dict[UUID, int]] = [{} for _ in views]
+    with views[0].transaction(commit=False) as session:
+        for view, aggregate_id, version in session.execute(union):
+            applied[view][aggregate_id] = version
+    return applied
+
+
+def record_positions_of(batch: Sequence[tuple[ReadModel, Mapping[UUID, Move]]],
+                        high_water: int | None = None, application_name: str = "") -> None:
+    """Writes what each view left pending, then moves each aggregate's position, in the
+    current transaction, and raises the views' high-water marks to ``high_water`` when given
+    (a source in log order). A position no longer at ``before`` means another process
+    applied these events: `NotNextVersion`, and the caller's transaction rolls back. The
+    conditional update serialises workers.
+
+    On PostgreSQL the positions and marks of all the views are written in one statement: a
+    follower's batch of a few events spent most of its time in a dozen round trips."""
+    with batch[0][0].transaction(commit=True) as session:
+        for view, _ in batch:
+            view.write_pending(session)
+        if session.get_bind().dialect.name != "postgresql":
+            for view, moves in batch:
+                view._write_positions(session, moves, high_water, application_name)
+            return
+        statement = _positions_statement(
+            tuple((view, tuple(sorted(_kinds(moves)))) for view, moves in batch),
+            high_water is not None)
+        if statement is None:
+            return
+        values: dict[str, Any] = {}
+        for i, (_, moves) in enumerate(batch):
+            new = [(k, m.after, m.notification_id) for k, m in moves.items() if not m.before]
+            later = _later(moves)
+            values.update({f"n{i}_key": [r[0] for r in new], f"n{i}_after": [r[1] for r in new],
+                           f"n{i}_at": [r[2] for r in new],
+                           **{f"m{i}_{k}": [r[k] for r in later]
+                              for k in ("key", "before", "after", "at")}})
+        if high_water is not None:
+            values.update(high_water=high_water, application=application_name)
+        counts = session.execute(statement, values).one()._mapping
+        for i, (view, moves) in enumerate(batch):
+            if counts.get(f"m{i}", 0) < len(_later(moves)):
+                raise NotNextVersion(_later(moves)[0]["key"])
+            if high_water is not None and not counts[f"h{i}"]:
+                view._raise_high_water(session, application_name, high_water, tried=True)
+
+
+def _later(moves: Mapping[UUID, Move]) -> list[dict[str, Any]]:
+    return [dict(key=aggregate_id, before=move.before, after=move.after,
+                 at=move.notification_id) for aggregate_id, move in moves.items() if move.before]
+
+
+def _kinds(moves: Mapping[UUID, Move]) -> set[str]:
+    """Which of a view's statements the moves need: new positions, moved ones."""
+    return {"new" if not move.before else "moved" for move in moves.values()}
+
+
+@cache
+def _positions_statement(shape: tuple[tuple[ReadModel, tuple[str, ...]], ...],
+                         high_water: bool) -> Any:
+    """The one PostgreSQL statement of `record_positions_of` for views that need these
+    kinds of writes (data-modifying WITH clauses, one table each, counted in the SELECT);
+    its names are the code's, never data. None when there is nothing to write."""
+    dialect = postgresql.dialect()
+    clauses, counted = [], []
+    for i, (view, kinds) in enumerate(shape):
+        p, c = view.positions.name, view.positions.c
+        key_type = c.aggregate_id.type.compile(dialect=dialect)
+        if "new" in kinds:
+            clauses.append(
+                f"n{i} AS (INSERT INTO {p} (aggregate_id, version, notification_id) "
+                f"SELECT * FROM unnest(CAST(:n{i}_key AS {key_type}[]), "
+                f"CAST(:n{i}_after AS INTEGER[]), CAST(:n{i}_at AS BIGINT[])) RETURNING 1)")
+        if "moved" in kinds:
+            clauses.append(
+                f"m{i} AS (UPDATE {p} SET version = g.after_, notification_id = g.at_ "
+                f"FROM unnest(CAST(:m{i}_key AS {key_type}[]), CAST(:m{i}_before AS "
+                f"INTEGER[]), CAST(:m{i}_after AS INTEGER[]), CAST(:m{i}_at AS BIGINT[])) "
+                f"AS g(key_, before_, after_, at_) WHERE {p}.aggregate_id = g.key_ "
+                f"AND {p}.version = g.before_ RETURNING 1)")
+            counted.append(f"(SELECT count(*) FROM m{i}) AS m{i}")
+        if high_water:
+            t = view.tracking_table.name
+            clauses.append(
+                f"h{i} AS (UPDATE {t} SET notification_id = :high_water WHERE "
+                f"application_name = :application AND notification_id < :high_water "
+                f"RETURNING 1)")
+            counted.append(f"(SELECT count(*) FROM h{i}) AS h{i}")
+    if not clauses:
+        return None
+    return text(f"WITH {', '.join(clauses)} SELECT {', '.join(counted) or '1'}")
 
 
 def update_rows(session: Any, table: Table, match: Mapping[str, str],
