@@ -108,7 +108,7 @@ def apply_batch(ledger: Ledger, projections: Sequence[Projection], events: Seque
     """Applies the events to each projection in one transaction, with their positions and,
     for a source in log order, the ``high_water`` notification id the batch reaches; if the
     batch raced another process, applies it again event by event."""
-    if not events:
+    if not events or not projections:
         return BatchResult()
     try:
         with _datastore(ledger).transaction(commit=True):
