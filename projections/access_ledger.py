@@ -10,7 +10,7 @@ state keeps what it had already read, but nothing from then on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     insert,
     or_,
     select,
@@ -85,6 +86,21 @@ class AccessRow:
     key_versions: tuple[int, ...] = ()  # the versions handed to the state by that moment
 
 
+_PENDING = "divex.access_ledger"  # the batch's access changes, in its session's info
+
+
+@dataclass
+class _PendingAccess:
+    """What a batch changes, written by `write_pending`: the open states of each record it
+    touched (read once per record), the periods it opens (closed in place when the batch
+    closes them too), the earlier periods it closes, and the key versions it hands out."""
+
+    open: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
+    opened: list[dict[str, Any]] = field(default_factory=list)
+    closed: list[dict[str, Any]] = field(default_factory=list)
+    handed: list[dict[str, Any]] = field(default_factory=list)
+
+
 class AccessLedgerView(ReadModel):
 
     metadata = metadata
@@ -93,47 +109,88 @@ class AccessLedgerView(ReadModel):
               case_id: str, grants: list[dict[str, Any]],
               removed: list[str] | None = None) -> None:
         """Records the key versions handed over and opens a period for each recipient that
-        holds no open one; closes the periods of ``removed`` states at ``moment``."""
+        holds no open one; closes the periods of ``removed`` states at ``moment``. Noted
+        for the batch: a grant was four statements."""
         with self.transaction(commit=True) as session:
-            if removed:
-                session.execute(update(access_periods).where(
-                    access_periods.c.aggregate_id == aggregate, access_periods.c.until.is_(None),
-                    access_periods.c.state.in_(removed)).values(
-                    until=moment, until_notification=tracking.notification_id))
-            open_now = set(session.execute(select(access_periods.c.state).where(
-                access_periods.c.aggregate_id == aggregate,
-                access_periods.c.until.is_(None))).scalars())
-            opened = [dict(aggregate_id=aggregate, state=state, kind=kind, case_id=case_id,
-                           since=moment, since_notification=tracking.notification_id)
-                      for state in sorted({g["recipient"] for g in grants} - open_now)]
-            if opened:
-                session.execute(insert(access_periods), opened)
-            handed = [dict(aggregate_id=aggregate, state=state, key_version=version,
-                           notification_id=tracking.notification_id, granted=moment)
-                      for state, version in sorted({(g["recipient"], int(g["key_version"]))
-                                                    for g in grants})]
-            if handed:
-                session.execute(insert(key_grants), handed)
-            shredded = session.execute(select(shreddings).where(
-                shreddings.c.case_id == case_id,
-                shreddings.c.notification_id > tracking.notification_id)).first()
-            if shredded:
-                self._close_case(session, case_id, shredded.moment, shredded.notification_id)
+            pending = session.info.setdefault(_PENDING, _PendingAccess())
+            open_now = self._open_states(session, pending, aggregate)
+            for state in removed or ():
+                if state in open_now:
+                    period = open_now.pop(state)
+                    if period is None:  # opened before this batch
+                        pending.closed.append(dict(of=aggregate, by=state, moment=moment,
+                                                   at=tracking.notification_id))
+                    else:
+                        period.update(until=moment, until_notification=tracking.notification_id)
+            for state in sorted({g["recipient"] for g in grants} - set(open_now)):
+                period = dict(aggregate_id=aggregate, state=state, kind=kind, case_id=case_id,
+                              since=moment, since_notification=tracking.notification_id,
+                              until=None, until_notification=None)
+                pending.opened.append(period)
+                open_now[state] = period
+            pending.handed.extend(
+                dict(aggregate_id=aggregate, state=state, key_version=version,
+                     notification_id=tracking.notification_id, granted=moment)
+                for state, version in sorted({(g["recipient"], int(g["key_version"]))
+                                              for g in grants}))
             self._insert_tracking(session, tracking)
 
+    @staticmethod
+    def _open_states(session: Any, pending: _PendingAccess,
+                     aggregate: str) -> dict[str, dict[str, Any] | None]:
+        """The states holding an open period of the record: None for one opened before the
+        batch, the pending row for one the batch opened."""
+        if aggregate not in pending.open:
+            pending.open[aggregate] = dict.fromkeys(session.execute(
+                select(access_periods.c.state).where(access_periods.c.aggregate_id == aggregate,
+                                                     access_periods.c.until.is_(None))
+            ).scalars())
+        return pending.open[aggregate]
+
+    def write_pending(self, session: Any) -> None:
+        """Writes the batch's periods and key versions; then closes at once the periods it
+        opened of a case shredded later in the log (Kafka keeps order per record only, so a
+        grant of one of its trace requests may come after the shredding)."""
+        pending = session.info.pop(_PENDING, None)
+        if pending is None:
+            return
+        if pending.closed:
+            session.execute(update(access_periods).where(
+                access_periods.c.aggregate_id == bindparam("of"),
+                access_periods.c.state == bindparam("by"),
+                access_periods.c.until.is_(None)).values(
+                until=bindparam("moment"), until_notification=bindparam("at")), pending.closed)
+        if pending.opened:
+            session.execute(insert(access_periods), pending.opened)
+        if pending.handed:
+            session.execute(insert(key_grants), pending.handed)
+        cases = {period["case_id"] for period in pending.opened}
+        if cases:
+            for shredded in session.execute(select(shreddings).where(
+                    shreddings.c.case_id.in_(sorted(cases)))):
+                self._close_case(session, shredded.case_id, shredded.moment,
+                                 shredded.notification_id, granted_before=True)
+
     def revoke_case(self, tracking: Tracking, case_id: str, moment: datetime) -> None:
-        """Closes every open period of a case and of its trace requests (crypto-shredding)."""
+        """Closes every open period of a case and of its trace requests (crypto-shredding),
+        the batch's pending ones written first."""
         with self.transaction(commit=True) as session:
+            self.write_pending(session)
             session.execute(insert(shreddings).values(
                 case_id=case_id, moment=moment, notification_id=tracking.notification_id))
             self._close_case(session, case_id, moment, tracking.notification_id)
             self._insert_tracking(session, tracking)
 
     @staticmethod
-    def _close_case(session: Any, case_id: str, moment: datetime, notification_id: int) -> None:
-        session.execute(update(access_periods).where(
-            access_periods.c.case_id == case_id, access_periods.c.until.is_(None)).values(
-            until=moment, until_notification=notification_id))
+    def _close_case(session: Any, case_id: str, moment: datetime, notification_id: int,
+                    granted_before: bool = False) -> None:
+        """Closes the open periods of the case (``granted_before``: only those granted
+        before the shredding at ``notification_id``, as in log order)."""
+        query = update(access_periods).where(access_periods.c.case_id == case_id,
+                                             access_periods.c.until.is_(None))
+        if granted_before:
+            query = query.where(access_periods.c.since_notification < notification_id)
+        session.execute(query.values(until=moment, until_notification=notification_id))
 
     def readers_at(self, aggregate_id: str, moment: datetime) -> list[str]:
         """The states that could read the record at ``moment``."""
