@@ -36,7 +36,7 @@ from cases.casework.case import Case
 from cases.meetings.meeting import Meeting
 from cases.tracing.trace_request import TraceRequest
 
-from .read_model import ReadModel
+from .read_model import ReadModel, insert_rows
 
 metadata = MetaData()
 
@@ -160,10 +160,8 @@ class AccessLedgerView(ReadModel):
                 access_periods.c.state == bindparam("by"),
                 access_periods.c.until.is_(None)).values(
                 until=bindparam("moment"), until_notification=bindparam("at")), pending.closed)
-        if pending.opened:
-            session.execute(insert(access_periods), pending.opened)
-        if pending.handed:
-            session.execute(insert(key_grants), pending.handed)
+        insert_rows(session, access_periods, pending.opened)
+        insert_rows(session, key_grants, pending.handed)
         cases = {period["case_id"] for period in pending.opened}
         if cases:
             for shredded in session.execute(select(shreddings).where(

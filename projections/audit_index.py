@@ -13,11 +13,11 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 
 from cases.kernel.ledger import SignedAggregate
 
-from .read_model import ReadModel
+from .read_model import ReadModel, insert_rows
 
 metadata = MetaData()
 _PENDING_ROWS = "audit_index_rows"  # session.info key: the rows of the batch being applied
@@ -84,8 +84,8 @@ class AuditIndexView(ReadModel):
         if rows:
             last = session.execute(select(func.max(audit_log.c.position))).scalar()
             start = 0 if last is None else last + 1
-            session.execute(insert(audit_log), [dict(row, position=start + i)
-                                                for i, row in enumerate(rows)])
+            insert_rows(session, audit_log, [dict(row, position=start + i)
+                                             for i, row in enumerate(rows)])
 
     def count(self) -> int:
         """How many events the index holds: one past the last leaf position (positions run

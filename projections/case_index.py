@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cases.casework.case import Case
 
-from .read_model import ReadModel, update_rows
+from .read_model import ReadModel, insert_rows, update_rows
 
 metadata = MetaData()
 
@@ -210,8 +210,8 @@ class CaseIndexView(ReadModel):
         created = {k: c for k, c in pending.items() if c.created is not None}
         changed = {k: c for k, c in pending.items() if c.created is None}
         if created:
-            session.execute(insert(case_index), [dict(c.created, **c.changes, case_id=k)
-                                                 for k, c in created.items()])
+            insert_rows(session, case_index, [dict(c.created, **c.changes, case_id=k)
+                                              for k, c in created.items()])
         _update_cases(session, case_index, {k: c.changes for k, c in changed.items()})
         # Reader rows: the new set where it changed (facts from the index, now written),
         # else the listed facts updated in place; counts move from the rows before.
@@ -228,8 +228,7 @@ class CaseIndexView(ReadModel):
                   for k in regrant for state in pending[k].readers or ()]
         if regrant:
             session.execute(delete(case_readers).where(case_readers.c.case_id.in_(regrant)))
-        if after:
-            session.execute(insert(case_readers), after)
+        insert_rows(session, case_readers, after)
         _update_cases(session, case_readers, {
             k: {f: v for f, v in c.changes.items() if f in LISTED} for k, c in relist.items()})
         moved = [dict(row, **{f: v for f, v in pending[row["case_id"]].changes.items()

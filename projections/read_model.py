@@ -144,8 +144,7 @@ class ReadModel(SQLAlchemyTrackingRecorder):
         new = [dict(aggregate_id=aggregate_id, version=move.after,
                     notification_id=move.notification_id)
                for aggregate_id, move in moves.items() if move.before == 0]
-        if new:
-            session.execute(insert(self.positions), new)
+        insert_rows(session, self.positions, new)
         later = _later(moves)
         if later and update_rows(session, self.positions,
                                  {"aggregate_id": "key", "version": "before"},
@@ -269,6 +268,34 @@ def _positions_statement(shape: tuple[tuple[ReadModel, tuple[str, ...]], ...],
     if not clauses:
         return None
     return text(f"WITH {', '.join(clauses)} SELECT {', '.join(counted) or '1'}")
+
+
+def insert_rows(session: Any, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Inserts many rows. On PostgreSQL it is one statement over arrays per set of columns
+    given (``INSERT … SELECT FROM unnest(…)``): an executemany sends a statement per row
+    (pipelined by psycopg, still a third of the audit index's replay). SQLite runs an
+    executemany in process."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), list(rows))
+        return
+    shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, same in shapes.items():
+        session.execute(_insert_from_arrays(table, columns),
+                        {f"c{i}": [row[c] for row in same] for i, c in enumerate(columns)})
+
+
+@cache
+def _insert_from_arrays(table: Table, columns: tuple[str, ...]) -> Any:
+    """The PostgreSQL statement of `insert_rows`; its names are the code's, never data."""
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:c{i} AS {table.c[c].type.compile(dialect=dialect)}[])"
+                       for i, c in enumerate(columns))
+    return text(f'INSERT INTO {table.name} ({", ".join(columns)}) '
+                f'SELECT * FROM unnest({arrays})')
 
 
 def update_rows(session: Any, table: Table, match: Mapping[str, str],
