@@ -107,12 +107,15 @@ class AccessLedgerView(ReadModel):
 
     def grant(self, tracking: Tracking, aggregate: str, moment: datetime, kind: str,
               case_id: str, grants: list[dict[str, Any]],
-              removed: list[str] | None = None) -> None:
+              removed: list[str] | None = None, created: bool = False) -> None:
         """Records the key versions handed over and opens a period for each recipient that
         holds no open one; closes the periods of ``removed`` states at ``moment``. Noted
-        for the batch: a grant was four statements."""
+        for the batch: a grant was four statements. ``created``: the event starts the
+        record, so it has no period yet (every source keeps each record's order)."""
         with self.transaction(commit=True) as session:
             pending = session.info.setdefault(_PENDING, _PendingAccess())
+            if created:
+                pending.open[aggregate] = {}
             open_now = self._open_states(session, pending, aggregate)
             for state in removed or ():
                 if state in open_now:
@@ -230,7 +233,8 @@ class AccessLedger(Projection[AccessLedgerView]):
     @process_event.register
     def _(self, event: Case.Opened, tracking: Tracking) -> None:
         case = str(event.originator_id)
-        self.view.grant(tracking, case, event.timestamp, "case", case, event.grants)
+        self.view.grant(tracking, case, event.timestamp, "case", case, event.grants,
+                        created=True)
 
     @process_event.register
     def _(self, event: Case.Shared, tracking: Tracking) -> None:
@@ -251,7 +255,7 @@ class AccessLedger(Projection[AccessLedgerView]):
     @process_event.register
     def _(self, event: TraceRequest.Sent, tracking: Tracking) -> None:
         self.view.grant(tracking, str(event.originator_id), event.timestamp, "trace_request",
-                        event.case_id, event.grants)
+                        event.case_id, event.grants, created=True)
 
     @process_event.register
     def _(self, event: Meeting.LessonProposed, tracking: Tracking) -> None:
