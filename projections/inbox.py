@@ -15,6 +15,7 @@ stored item is queued for mail in the same transaction (`projections.outbox`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
@@ -45,6 +46,12 @@ def _codes(text: str) -> list[str]:
     return [s for s in text.split(",") if s]
 
 
+def _readers_added(case: str, states: Iterable[str]) -> list[Any]:
+    """The statement adding the case's new reader states (one statement, none if none)."""
+    rows = [{"case_id": case, "state": state} for state in states]
+    return [insert(inbox_case_readers).values(rows)] if rows else []
+
+
 class Inbox(Projection[InboxView]):
     """Projects the events that concern someone into inbox items."""
 
@@ -64,7 +71,7 @@ class Inbox(Projection[InboxView]):
             insert(inbox_cases).values(case_id=case, owner=event.owner, title_token=event.title,
                                        title_key_version=event.key_version,
                                        policy_concerned="", policy_consents=""),
-            *(insert(inbox_case_readers).values(case_id=case, state=s) for s in readers)])
+            *_readers_added(case, readers)])
 
     @process_event.register
     def _(self, event: Case.ContentRevised, tracking: Tracking) -> None:
@@ -83,8 +90,7 @@ class Inbox(Projection[InboxView]):
         items = [] if event.meeting else [
             _new(event, "case_shared", state, case_id=case, case_gated=True)
             for state in event.added if state != event.actor_state]
-        self.view.record(tracking, items, statements=[
-            insert(inbox_case_readers).values(case_id=case, state=s) for s in event.added])
+        self.view.record(tracking, items, statements=_readers_added(case, event.added))
 
     @process_event.register
     def _(self, event: Case.Unshared, tracking: Tracking) -> None:
