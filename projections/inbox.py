@@ -15,7 +15,6 @@ stored item is queued for mail in the same transaction (`projections.outbox`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
@@ -46,11 +45,6 @@ def _codes(text: str) -> list[str]:
     return [s for s in text.split(",") if s]
 
 
-def _readers_added(case: str, states: Iterable[str]) -> list[Any]:
-    """The statement adding the case's new reader states (one statement, none if none)."""
-    rows = [{"case_id": case, "state": state} for state in states]
-    return [insert(inbox_case_readers).values(rows)] if rows else []
-
 
 class Inbox(Projection[InboxView]):
     """Projects the events that concern someone into inbox items."""
@@ -67,11 +61,11 @@ class Inbox(Projection[InboxView]):
     def _(self, event: Case.Opened, tracking: Tracking) -> None:
         case = str(event.originator_id)
         readers = sorted({g["recipient"] for g in event.grants})
-        self.view.record(tracking, statements=[
-            insert(inbox_cases).values(case_id=case, owner=event.owner, title_token=event.title,
-                                       title_key_version=event.key_version,
-                                       policy_concerned="", policy_consents=""),
-            *_readers_added(case, readers)])
+        self.view.record(tracking, rows={
+            inbox_cases: [dict(case_id=case, owner=event.owner, title_token=event.title,
+                               title_key_version=event.key_version, policy_concerned="",
+                               policy_consents="")],
+            inbox_case_readers: [dict(case_id=case, state=state) for state in readers]})
 
     @process_event.register
     def _(self, event: Case.ContentRevised, tracking: Tracking) -> None:
@@ -90,7 +84,8 @@ class Inbox(Projection[InboxView]):
         items = [] if event.meeting else [
             _new(event, "case_shared", state, case_id=case, case_gated=True)
             for state in event.added if state != event.actor_state]
-        self.view.record(tracking, items, statements=_readers_added(case, event.added))
+        self.view.record(tracking, items, rows={
+            inbox_case_readers: [dict(case_id=case, state=state) for state in event.added]})
 
     @process_event.register
     def _(self, event: Case.Unshared, tracking: Tracking) -> None:
@@ -149,12 +144,12 @@ class Inbox(Projection[InboxView]):
             self._case_update(event, policy_consents=",".join(sorted(consents)))])
 
     def _case(self, case_id: str) -> Any:
-        with self.view.transaction(commit=False) as session:
+        with self.view.reading() as session:
             return session.execute(select(inbox_cases).where(
                 inbox_cases.c.case_id == case_id)).one()
 
     def _readers(self, case_id: str) -> list[str]:
-        with self.view.transaction(commit=False) as session:
+        with self.view.reading() as session:
             return list(session.execute(select(inbox_case_readers.c.state).where(
                 inbox_case_readers.c.case_id == case_id)).scalars())
 
@@ -208,7 +203,7 @@ class Inbox(Projection[InboxView]):
     def _trace_step(self, event: Any, tracking: Tracking, kind: str, status: str,
                     settles: tuple[str, ...] = (), **changes: Any) -> None:
         trace = str(event.originator_id)
-        with self.view.transaction(commit=False) as session:
+        with self.view.reading() as session:
             row = session.execute(select(inbox_traces).where(
                 inbox_traces.c.trace_id == trace)).one()
         other = row.requested if event.actor_state == row.requester else row.requester

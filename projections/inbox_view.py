@@ -5,7 +5,8 @@ naming a case need (its sealed title, whether a state reads it). See `projection
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -39,10 +40,11 @@ from cases.notifications.kinds import DUE_SOON_DAYS, KINDS, kinds_seen_by
 from cases.tracing.trace_request import AWAITING_REPLY
 
 from . import outbox
-from .read_model import ReadModel
+from .read_model import ReadModel, insert_rows
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:divex:inbox")
 
+_PENDING_ROWS = "divex.inbox_rows"  # the new rows a batch holds back, per table
 metadata = MetaData()
 
 UNREAD_COUNTED = 100  # the unread count stops there: the navigation shows "99+"
@@ -176,17 +178,39 @@ class InboxView(ReadModel):
         outbox.metadata.create_all(self.datastore.engine)
 
     def record(self, tracking: Tracking, items: Sequence[dict[str, Any]] = (),
-               statements: Iterable[Any] = ()) -> None:
+               statements: Iterable[Any] = (),
+               rows: Mapping[Table, list[dict[str, Any]]] | None = None) -> None:
+        """Runs the event's statements (after the rows the batch holds back) and writes its
+        items; its new ``rows`` are held back and written per table at the end of the batch
+        (`write_pending`), or before the next statement or read."""
         with self.transaction(commit=True) as session:
+            statements = list(statements)
+            if statements:
+                self.write_pending(session)
             for statement in statements:
                 session.execute(statement)
             if items:
                 session.execute(insert(inbox_items), list(items))
                 outbox.queue(session, items)
+            held = session.info.setdefault(_PENDING_ROWS, {})
+            for table, new in (rows or {}).items():
+                held.setdefault(table, []).extend(new)
             self._insert_tracking(session, tracking)
 
+    def write_pending(self, session: Any) -> None:
+        for table, held in session.info.pop(_PENDING_ROWS, {}).items():
+            insert_rows(session, table, held)
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """A session to read the inbox tables in while a batch is applied: the rows it
+        holds back are written first."""
+        with self.transaction(commit=True) as session:
+            self.write_pending(session)
+            yield session
+
     def scalar(self, query: Any) -> Any:
-        with self.transaction(commit=False) as session:
+        with self.reading() as session:
             return session.execute(query).scalar()
 
     # Reading
