@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, insert, select
 from cases.casework.case_service import Cases
 from cases.casework.content import serials
 from cases.casework.view import CaseView
-from cases.kernel.errors import Forbidden, InvalidInput, NotFound
+from cases.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cases.kernel.viewer import Viewer
 from cases.search.index import SearchStore, saved_context, saved_searches
 from cases.search.terms import Query, case_terms, part_terms, read_query
@@ -103,6 +103,10 @@ class CaseSearch:
         except OperationalError:
             # The store is busy (SQLite's one writer, under load): indexing is a side job of
             # the request, so the cases stay waiting for a later one rather than fail it.
+            return 0
+        except Conflict:
+            # Another request of the state indexed some of these cases at the same moment
+            # (PostgreSQL): they are indexed; the rest wait for a later request.
             return 0
         return len(indexed)
 
