@@ -14,8 +14,6 @@ Figures measured so far:
   rotation halfway), in events/s; "before" is one pass over the log per read model, as the
   command did before, timed in the same run. Goal >= 10,000 events/s on SQLite, >= 5,000 on
   PostgreSQL. Its sizes stop at 100k unless --max (a 1M-event log takes long to build).
-  On PostgreSQL also **rebuild 2 procs** (`--processes 2`, process start-up included),
-  against one process.
 
 - **case page, 1,000 events** and **time travel to version 1,000**: `Cases.view_with_history`
   and `Cases.view(version=1000)` of one case of 1,000 events (notes of ~70 characters), in
@@ -60,7 +58,6 @@ from verify import build_log  # bench/verify.py
 from cases.casework.case import Case
 from cases.kernel.sealing import body_context, seal_body
 from crypto.merkle import consistency_proof, inclusion_proof
-from infra.parallel_rebuild import rebuild_in_processes
 from infra.settings import Settings, sqlite_url
 from infra.wiring import Exchange, open_exchange, prepare_store
 from projections.audit_index import audit_log
@@ -144,8 +141,7 @@ def measure(backend: str, sizes: list[int], repeat: int) -> list[tuple]:
 
 
 def measure_rebuild(backend: str, sizes: list[int]) -> list[tuple]:
-    """events/s of the rebuild, single pass (now) and one pass per read model (before); on
-    PostgreSQL also in two processes (now) against one (before)."""
+    """events/s of the rebuild, single pass (now) and one pass per read model (before)."""
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -163,12 +159,6 @@ def measure_rebuild(backend: str, sizes: list[int]) -> list[tuple]:
                 catch_up(exchange.ledger, [projection])
             before = events / (time.perf_counter() - began)
             rows.append(("rebuild", backend, events, now, before))
-            if backend == "postgres":  # `--processes 2`; "before": one process
-                began = time.perf_counter()
-                rebuild_in_processes(exchange.settings, [p.name for p in projections], 2,
-                                     lambda _: None)
-                rows.append(("rebuild 2 procs", backend, events,
-                             events / (time.perf_counter() - began), now))
             exchange.close()
     return rows
 
@@ -281,12 +271,12 @@ def main() -> None:
               f"{goal:>8.1f} {now / goal:>9.2f}")
     rebuilt = [row for backend in backends for row in measure_rebuild(
         backend, [2_000, 10_000, 100_000] + ([1_000_000] if args.max else []))]
-    print(f"\n{'figure':<16} {'backend':<9} {'events':>9} {'now ev/s':>9} {'before ev/s':>12} "
+    print(f"\n{'figure':<14} {'backend':<9} {'events':>9} {'now ev/s':>9} {'before ev/s':>12} "
           f"{'speed-up':>9} {'goal ev/s':>10} {'now/goal':>9}")
     for figure, backend, events, now, before in rebuilt:
         goal = GOAL_REBUILD[backend]
         met += now >= goal
-        print(f"{figure:<16} {backend:<9} {events:>9,} {now:>9.0f} {before:>12.0f} "
+        print(f"{figure:<14} {backend:<9} {events:>9,} {now:>9.0f} {before:>12.0f} "
               f"{now / before:>8.1f}x {goal:>10,} {now / goal:>9.2f}")
     now, floor = measure_append(max(3, args.repeat // 4))
     met += now / floor <= GOAL_APPEND

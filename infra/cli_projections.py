@@ -10,7 +10,6 @@ from projections.follower import rebuild as rebuild_read_models
 
 from .cli_stream import run_projections
 from .cli_support import exchange_of, progress_bar, refusals_as_messages
-from .parallel_rebuild import groups_of, rebuild_in_processes
 
 
 @click.group()
@@ -19,39 +18,25 @@ def projections() -> None:
 
 
 @projections.command("rebuild")
-@click.option("--processes", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="PostgreSQL only: rebuild the read models in this many processes, each "
-                   "reading the log for its group of read models.")
 @click.pass_context
 @refusals_as_messages
-def rebuild(ctx: click.Context, processes: int) -> None:
+def rebuild(ctx: click.Context) -> None:
     """Drop every read model and replay the whole log into them.
 
-    The log is read and each event decoded once for all the read models (of a process's
-    group), batch by batch. Signed checkpoints are records, not read models: they are
-    kept, and the rebuilt audit index must give the same Merkle roots (`divex audit
-    verify` checks it).
+    The log is read and each event decoded once for all the read models, batch by batch.
+    Signed checkpoints are records, not read models: they are kept, and the rebuilt audit
+    index must give the same Merkle roots (`divex audit verify` checks it).
     """
     exchange = exchange_of(ctx)
-    if processes > 1 and not exchange.settings.is_postgres:
-        raise click.UsageError("SQLite takes one writer at a time: rebuild with one process "
-                               "(--processes 1), or move the store to PostgreSQL.")
     total = exchange.ledger.recorder.max_notification_id() or 0
     rebuilt = exchange.projections()
     started = time.perf_counter()
     names = ", ".join(p.name for p in rebuilt)
-    groups = groups_of([p.name for p in rebuilt], processes)
-    with progress_bar(total * len(groups), f"Rebuilding {names}") as step:
-        if len(groups) == 1:
-            applied = rebuild_read_models(exchange.ledger, rebuilt, step)
-        else:
-            applied = rebuild_in_processes(exchange.settings, [p.name for p in rebuilt],
-                                           processes, step)
+    with progress_bar(total, f"Rebuilding {names}") as step:
+        applied = rebuild_read_models(exchange.ledger, rebuilt, step)
     seconds = time.perf_counter() - started
     click.echo(f"{names}: {total} events replayed ({applied} applications) in {seconds:.1f} s"
-               f" ({total / max(seconds, 1e-9):.0f} events/s"
-               + (f", {len(groups)} processes: {'; '.join(', '.join(g) for g in groups)})"
-                  if len(groups) > 1 else ")"))
+               f" ({total / max(seconds, 1e-9):.0f} events/s)")
 
 
 @projections.command("run")

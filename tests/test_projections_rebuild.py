@@ -9,7 +9,6 @@ from sqlalchemy import text
 from cases.audit.log import verify_log
 from infra.cli import main
 from infra.demo import seed
-from infra.parallel_rebuild import REPLAY_COST, groups_of
 from infra.wiring import Exchange
 from projections import follower
 from tests.conftest import cli_env, register_states
@@ -55,35 +54,6 @@ def test_rebuilt_read_models_are_identical_to_the_live_ones(demo: Exchange) -> N
     assert dumps(demo) == live
     result = verify_log(demo.ledger, demo.checkpoints.all())
     assert result.ok and result.checkpoints_checked >= 1  # same leaves, same roots
-
-
-def test_rebuild_in_processes_gives_the_read_models_of_one_process(demo: Exchange) -> None:
-    live = dumps(demo)
-    with demo.ledger.recorder.datastore.engine.begin() as db:
-        db.execute(text("DELETE FROM case_readers"))
-        db.execute(text("DELETE FROM audit_log WHERE position >= 10"))
-    result = CliRunner().invoke(main, ["projections", "rebuild", "--processes", "2"],
-                                env=cli_env(demo))
-    if not demo.settings.is_postgres:
-        assert result.exit_code == 2 and "SQLite takes one writer" in result.output
-        assert "Traceback" not in result.output
-        return
-    assert result.exit_code == 0, result.output
-    assert "2 processes: audit_index, " in result.output
-    assert dumps(demo) == live
-    assert verify_log(demo.ledger, demo.checkpoints.all()).ok
-
-
-def test_read_models_are_grouped_by_replay_cost() -> None:
-    names = ["case_index", "trace_board", "audit_index", "access_ledger", "policy_summary",
-             "inbox", "a_new_one"]
-    assert [sorted(group) for group in groups_of(names, 1)] == [sorted(names)]
-    two = groups_of(names, 2)
-    assert sorted(n for g in two for n in g) == sorted(names)
-    assert [g[0] for g in two] == ["audit_index", "access_ledger"]
-    costs = [sum(REPLAY_COST.get(n, 69) for n in g) for g in two]
-    assert abs(costs[0] - costs[1]) <= max(REPLAY_COST.values())
-    assert len(groups_of(names[:2], 4)) == 2  # no empty process
 
 
 def test_rebuild_repairs_a_damaged_read_model(demo: Exchange) -> None:
