@@ -53,7 +53,7 @@ def run_projections(ctx: click.Context, source: str, once: bool) -> None:
             if applied:
                 logging.getLogger("divex.follower").info(
                     "%d event applications to the read models", applied)
-            if once or stop.wait(exchange.settings.stream.poll_seconds):
+            if once or stop.wait(exchange.settings.follow_seconds):
                 return
     from .stream_worker import StreamWorker
 

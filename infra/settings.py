@@ -80,6 +80,9 @@ class Settings:
     # (URL prefix of add-checkpoint, vkey of its cosignature/v1 key).
     witnesses: tuple[tuple[str, str], ...] = ()
     checkpoint_every: int = 1000
+    # How often a follower looks for other processes' events (its own process's commits
+    # wake it at once): `divex projections run --source log` and each server process.
+    follow_seconds: float = 0.05
     disclosure_k: int = 5
     disclosure_reporters: int = 3
     disclosure_dominance: int = 60  # percent of a figure one state (or case) may hold
@@ -164,6 +167,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_origin=log_origin(env.get("DIVEX_LOG_ORIGIN", "")),
         witnesses=witnesses(env.get("DIVEX_WITNESSES", "")),
         checkpoint_every=number(env, "DIVEX_CHECKPOINT_EVERY", "1000"),
+        follow_seconds=number(env, "DIVEX_FOLLOW_SECONDS", "0.05", float, minimum=0.001),
         disclosure_k=number(env, "DIVEX_DISCLOSURE_K", "5"),
         disclosure_reporters=number(env, "DIVEX_DISCLOSURE_REPORTERS", "3"),
         disclosure_dominance=number(env, "DIVEX_DISCLOSURE_DOMINANCE", "60", minimum=1),

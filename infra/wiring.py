@@ -170,9 +170,11 @@ class Exchange:
             self.followed_to = end
             return applied
 
-    def start_following(self, every: float = 1.0) -> Callable[[], None]:
-        """Starts `keep_following` in a daemon thread; returns what stops it (and waits
-        for it to end)."""
+    def start_following(self, every: float | None = None) -> Callable[[], None]:
+        """Starts `keep_following` in a daemon thread, looking for other processes' events
+        every ``every`` seconds (``DIVEX_FOLLOW_SECONDS``); returns what stops it (and
+        waits for it to end)."""
+        every = self.settings.follow_seconds if every is None else every
         stop = threading.Event()
         thread = threading.Thread(target=self.keep_following, args=(stop, every),
                                   daemon=True, name="divex-follower")
@@ -184,7 +186,7 @@ class Exchange:
             thread.join()
         return stopped
 
-    def keep_following(self, stop: threading.Event, every: float = 1.0) -> None:
+    def keep_following(self, stop: threading.Event, every: float) -> None:
         """The background follower of a server process: brings the read models up as soon
         as this process has committed events, and every ``every`` seconds for other
         processes' events, until ``stop`` is set. So the projection work of a change is

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import event
 
+from infra.settings import load_settings
 from infra.wiring import Exchange, open_exchange
 from projections.case_index import CaseFilter
 from projections.follower import catch_up
@@ -110,7 +111,7 @@ def test_the_background_follower_applies_a_change_as_soon_as_it_is_committed(
 def test_the_background_follower_picks_up_other_processes_changes_by_polling(
         exchange: Exchange, people: dict, other_process: Exchange) -> None:
     exchange.follow()
-    stop = exchange.start_following(every=0.05)
+    stop = exchange.start_following()  # every DIVEX_FOLLOW_SECONDS
     try:
         other_process.cases.open_case(people["FRA"], SUMMARY)
         assert eventually(lambda: listed(exchange, "FRA") == 1)
@@ -131,3 +132,11 @@ def test_a_request_that_meets_the_background_follower_at_work_still_reads_its_wr
             assert listed(exchange, "FRA") == number
     finally:
         stop()
+
+
+def test_how_often_followers_look_for_other_processes_events_is_a_setting() -> None:
+    assert load_settings({}).follow_seconds == 0.05
+    assert load_settings({"DIVEX_FOLLOW_SECONDS": "0.5"}).follow_seconds == 0.5
+    for wrong, said in (("0", "must be at least 0.001"), ("often", "must be a number")):
+        with pytest.raises(ValueError, match=f"DIVEX_FOLLOW_SECONDS {said}"):
+            load_settings({"DIVEX_FOLLOW_SECONDS": wrong})
