@@ -139,13 +139,10 @@ class ReadModel(SQLAlchemyTrackingRecorder):
         """`record_positions_of` for this view alone."""
         record_positions_of([(self, moves)], high_water, application_name)
 
-    def _write_positions(self, session: Any, moves: Mapping[UUID, Move],
-                         high_water: int | None, application_name: str) -> None:
-        new = [dict(aggregate_id=aggregate_id, version=move.after,
-                    notification_id=move.notification_id)
-               for aggregate_id, move in moves.items() if move.before == 0]
+    def _write_positions(self, session: Any, new: list[dict[str, Any]],
+                         later: list[dict[str, Any]], high_water: int | None,
+                         application_name: str) -> None:
         insert_rows(session, self.positions, new)
-        later = _later(moves)
         if later and update_rows(session, self.positions,
                                  {"aggregate_id": "key", "version": "before"},
                                  {"version": "after", "notification_id": "at"},
@@ -197,60 +194,60 @@ def record_positions_of(batch: Sequence[tuple[ReadModel, Mapping[UUID, Move]]],
     with batch[0][0].transaction(commit=True) as session:
         for view, _ in batch:
             view.write_pending(session)
+        split = [(view, *_split(moves)) for view, moves in batch]
         if session.get_bind().dialect.name != "postgresql":
-            for view, moves in batch:
-                view._write_positions(session, moves, high_water, application_name)
+            for view, new, later in split:
+                view._write_positions(session, new, later, high_water, application_name)
             return
         statement = _positions_statement(
-            tuple((view, tuple(sorted(_kinds(moves)))) for view, moves in batch),
+            tuple((view, bool(new), bool(later)) for view, new, later in split),
             high_water is not None)
         if statement is None:
             return
         values: dict[str, Any] = {}
-        for i, (_, moves) in enumerate(batch):
-            new = [(k, m.after, m.notification_id) for k, m in moves.items() if not m.before]
-            later = _later(moves)
-            values.update({f"n{i}_key": [r[0] for r in new], f"n{i}_after": [r[1] for r in new],
-                           f"n{i}_at": [r[2] for r in new],
-                           **{f"m{i}_{k}": [r[k] for r in later]
-                              for k in ("key", "before", "after", "at")}})
+        for i, (_, new, later) in enumerate(split):
+            values.update({f"n{i}_{k}": [r[c] for r in new] for k, c in (
+                ("key", "aggregate_id"), ("after", "version"), ("at", "notification_id"))})
+            values.update({f"m{i}_{k}": [r[k] for r in later]
+                           for k in ("key", "before", "after", "at")})
         if high_water is not None:
             values.update(high_water=high_water, application=application_name)
         counts = session.execute(statement, values).one()._mapping
-        for i, (view, moves) in enumerate(batch):
-            if counts.get(f"m{i}", 0) < len(_later(moves)):
-                raise NotNextVersion(_later(moves)[0]["key"])
+        for i, (view, _, later) in enumerate(split):
+            if counts.get(f"m{i}", 0) < len(later):
+                raise NotNextVersion(later[0]["key"])
             if high_water is not None and not counts[f"h{i}"]:
                 view._raise_high_water(session, application_name, high_water, tried=True)
 
 
-def _later(moves: Mapping[UUID, Move]) -> list[dict[str, Any]]:
-    return [dict(key=aggregate_id, before=move.before, after=move.after,
-                 at=move.notification_id) for aggregate_id, move in moves.items() if move.before]
-
-
-def _kinds(moves: Mapping[UUID, Move]) -> set[str]:
-    """Which of a view's statements the moves need: new positions, moved ones."""
-    return {"new" if not move.before else "moved" for move in moves.values()}
+def _split(moves: Mapping[UUID, Move]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The positions to insert (aggregates new to the view) and those to move on."""
+    new = [dict(aggregate_id=aggregate_id, version=move.after,
+                notification_id=move.notification_id)
+           for aggregate_id, move in moves.items() if not move.before]
+    later = [dict(key=aggregate_id, before=move.before, after=move.after,
+                  at=move.notification_id) for aggregate_id, move in moves.items() if move.before]
+    return new, later
 
 
 @cache
-def _positions_statement(shape: tuple[tuple[ReadModel, tuple[str, ...]], ...],
+def _positions_statement(shape: tuple[tuple[ReadModel, bool, bool], ...],
                          high_water: bool) -> Any:
-    """The one PostgreSQL statement of `record_positions_of` for views that need these
-    kinds of writes (data-modifying WITH clauses, one table each, counted in the SELECT);
-    its names are the code's, never data. None when there is nothing to write."""
+    """The one PostgreSQL statement of `record_positions_of` for views that have (view, new
+    positions, moved positions) to write (data-modifying WITH clauses, one table each,
+    counted in the SELECT); its names are the code's, never data. None when there is
+    nothing to write."""
     dialect = postgresql.dialect()
     clauses, counted = [], []
-    for i, (view, kinds) in enumerate(shape):
+    for i, (view, inserted, moved) in enumerate(shape):
         p, c = view.positions.name, view.positions.c
         key_type = c.aggregate_id.type.compile(dialect=dialect)
-        if "new" in kinds:
+        if inserted:
             clauses.append(
                 f"n{i} AS (INSERT INTO {p} (aggregate_id, version, notification_id) "
                 f"SELECT * FROM unnest(CAST(:n{i}_key AS {key_type}[]), "
                 f"CAST(:n{i}_after AS INTEGER[]), CAST(:n{i}_at AS BIGINT[])) RETURNING 1)")
-        if "moved" in kinds:
+        if moved:
             clauses.append(
                 f"m{i} AS (UPDATE {p} SET version = g.after_, notification_id = g.at_ "
                 f"FROM unnest(CAST(:m{i}_key AS {key_type}[]), CAST(:m{i}_before AS "
