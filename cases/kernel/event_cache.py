@@ -17,14 +17,17 @@ from typing import Any
 from uuid import UUID
 
 Reader = Callable[[UUID, "int | None"], list[Any]]  # (aggregate id, after version) -> events
+ManyReader = Callable[[list[UUID]], dict[UUID, list[Any]]]  # ids -> each one's events
 
 
 class EventCache:
     """Least recently used aggregates' events, for aggregates of at least ``min_events``
     (short ones cost one quick read) and at most ``max_events`` events kept in all."""
 
-    def __init__(self, read: Reader, min_events: int = 64, max_events: int = 20_000) -> None:
+    def __init__(self, read: Reader, read_many: ManyReader, min_events: int = 64,
+                 max_events: int = 20_000) -> None:
         self.read = read
+        self.read_many = read_many
         self.min_events = min_events
         self.max_events = max_events
         self._kept: OrderedDict[UUID, list[Any]] = OrderedDict()
@@ -44,6 +47,18 @@ class EventCache:
             events = self.read(aggregate_id, None)
         self._keep(aggregate_id, events)
         return events
+
+    def events_of(self, aggregate_ids: list[UUID]) -> dict[UUID, list[Any]]:
+        """`events` of several aggregates: those not kept are read in one query."""
+        with self._lock:
+            kept = [i for i in aggregate_ids if i in self._kept]
+        found = {i: self.events(i) for i in kept}
+        rest = [i for i in aggregate_ids if i not in found]
+        if rest:
+            for aggregate_id, events in self.read_many(rest).items():
+                self._keep(aggregate_id, events)
+                found[aggregate_id] = events
+        return found
 
     def _keep(self, aggregate_id: UUID, events: list[Any]) -> None:
         with self._lock:
