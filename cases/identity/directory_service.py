@@ -25,6 +25,7 @@ from cases.identity.directory import (
     state_id,
     user_id,
 )
+from cases.identity.directory_cache import DirectoryCache
 from cases.identity.lockout import COMMAND_LINE, Failure, Lockout
 from cases.identity.second_factor_service import SecondFactors
 from cases.kernel.errors import (
@@ -102,6 +103,7 @@ class Directory:
         self.log_key = log_key
         self.subgroup_key = subgroup_key
         self.lockout = Lockout(keystore.engine)
+        self.cache = DirectoryCache(ledger, (State, User), self._load)
         self.second_factors = SecondFactors(self)
         # Authenticating an unknown user still costs one KDF run: no timing oracle on names.
         self._decoy = seal_with_password("decoy-password", b"", kdf)
@@ -126,7 +128,7 @@ class Directory:
 
     def states(self) -> list[State]:
         """Every registered state, secretariat included, ordered by code."""
-        return sorted(self.ledger.all_of(State), key=lambda s: s.code)
+        return sorted(self.cache.all_of(State), key=lambda s: s.code)
 
     def users_of_state(self, code: str) -> list[User]:
         with self.ledger.transaction() as session:
@@ -450,7 +452,11 @@ class Directory:
             reseal_saved_searches(session, str(user.id), old_key, own.public_bytes)
 
     def find(self, aggregate_id: Any) -> Any:
-        """The aggregate of that id (a state or a user), or None."""
+        """The aggregate of that id (a state or a user), or None; a copy of the one this
+        process keeps (`DirectoryCache`)."""
+        return self.cache.get(UUID(str(aggregate_id)))
+
+    def _load(self, aggregate_id: UUID) -> Any:
         try:
             return self.ledger.repository.get(aggregate_id)
         except AggregateNotFoundError:

@@ -27,7 +27,8 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.utils import get_topic, register_topic
-from sqlalchemy import inspect, select, text
+from eventsourcing_sqlalchemy.datastore import transactions
+from sqlalchemy import func, inspect, select, text, union_all
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
@@ -189,6 +190,12 @@ class SignedAggregate(Aggregate):
         kwargs = self._signed_kwargs(event_class, self.id, self.version + 1, actor,
                                      self.chain_head, body, clear_fields)
         self.trigger_event(event_class, **kwargs)
+
+
+def event_topics(kind: type) -> list[str]:
+    """The topics under which the events an aggregate class defines are stored."""
+    return [get_topic(v) for v in vars(kind).values()
+            if isinstance(v, type) and issubclass(v, Aggregate.Event)]
 
 
 def fold(events: list[Any]) -> Any:
@@ -360,6 +367,24 @@ class Ledger(Application[UUID]):
                              state=bytes(r.state) if isinstance(r.state, memoryview) else r.state)
                 for r in rows]
 
+    def last_of(self, topics: Sequence[str]) -> int:
+        """The id of the newest stored event of those topics (0 for none): one query, the
+        newest of each topic read from the end of its range of the topic index. (A
+        ``max(id)`` over all the topics at once may be planned as a walk back along the whole
+        log until one of them turns up.)"""
+        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        newest = union_all(*(select(func.max(table.c.id).label("id"))
+                             .where(table.c.topic == topic) for topic in topics)).subquery()
+        with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            return int(session.execute(select(func.max(newest.c.id))).scalar() or 0)
+
+    @staticmethod
+    def in_transaction() -> bool:
+        """Whether this thread is inside a transaction of the store, which may hold events
+        not committed yet (eventsourcing-sqlalchemy keeps the open one in a context
+        variable)."""
+        return transactions.get(None) is not None
+
     def scan(self, topics: Sequence[str] = (), batch: int = 500) -> Iterator[Notification]:
         """Every stored notification (of ``topics``, if given) in log order, a query per
         ``batch``. The events of some topics (the directory's, meetings') are few: read
@@ -389,8 +414,7 @@ class Ledger(Application[UUID]):
         """Every aggregate of that kind, in the order they were started, from one scan of
         the log by the topics of its events, instead of a read per aggregate: the
         directory's states and users, the meetings."""
-        topics = [get_topic(v) for v in vars(kind).values()
-                  if isinstance(v, type) and issubclass(v, Aggregate.Event)]
+        topics = event_topics(kind)
         events: dict[UUID, list[Any]] = {}
         for notification in self.scan(topics):
             events.setdefault(notification.originator_id, []).append(

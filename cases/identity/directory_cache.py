@@ -1,0 +1,75 @@
+"""States and users as last stored, kept in process memory between changes to any of them.
+
+Every request reads its user and their state, and a list page every state; from the log that
+was a query (and a fold) for each, and a scan of every state's events. Kept here, each read
+first asks the log for the id of its newest state or user event (one query on the topic
+index) and drops what it kept when that moved: another process's change is seen by the next
+read, as before. Aggregates are handed out as copies, so a command that changes one and then
+fails to save leaves nothing changed here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from copy import deepcopy
+from typing import Any
+from uuid import UUID
+
+from cases.kernel.ledger import Ledger, event_topics
+
+
+class DirectoryCache:
+    """The aggregates of ``kinds`` by id, and all of one kind, as of the newest of their
+    events; ``load`` reads one from the log (None if there is none)."""
+
+    def __init__(self, ledger: Ledger, kinds: Iterable[type],
+                 load: Callable[[UUID], Any]) -> None:
+        self.ledger = ledger
+        self.topics = [topic for kind in kinds for topic in event_topics(kind)]
+        self.load = load
+        self._lock = threading.Lock()
+        self._mark: int | None = None
+        self._found: dict[UUID, Any] = {}
+        self._all: dict[type, list[Any]] = {}
+
+    def get(self, aggregate_id: UUID) -> Any:
+        """A copy of the aggregate as last stored, or None."""
+        if self.ledger.in_transaction():  # it may hold changes not committed: none kept
+            return self.load(aggregate_id)
+        mark = self._fresh()
+        with self._lock:
+            found = self._found.get(aggregate_id)
+        if found is None:
+            found = self.load(aggregate_id)
+            self._keep(mark, lambda: self._found.__setitem__(aggregate_id, found))
+        return deepcopy(found)
+
+    def all_of(self, kind: type) -> list[Any]:
+        """Every aggregate of the kind, in the order they were started (not copies: for
+        reading only)."""
+        if self.ledger.in_transaction():
+            return self.ledger.all_of(kind)
+        mark = self._fresh()
+        with self._lock:
+            found = self._all.get(kind)
+        if found is None:
+            found = self.ledger.all_of(kind)
+            self._keep(mark, lambda: self._all.__setitem__(kind, found))
+        return list(found)
+
+    def _fresh(self) -> int:
+        mark = self.ledger.last_of(self.topics)
+        with self._lock:
+            if mark != self._mark:
+                self._found.clear()
+                self._all.clear()
+                self._mark = mark
+        return mark
+
+    def _keep(self, mark: int, keep: Callable[[], None]) -> None:
+        """Keeps what was read after seeing ``mark``, unless a newer change was seen since
+        (then it may be older than that change)."""
+        with self._lock:
+            if mark == self._mark:
+                keep()

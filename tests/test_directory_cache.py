@@ -1,0 +1,61 @@
+"""States and users kept in process memory (`cases.identity.directory_cache`): every read
+sees what the store holds, whoever changed it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from cases.identity.directory import State, User, state_id, user_id
+from cases.kernel.errors import Conflict
+from cases.kernel.ledger import event_topics
+from infra.wiring import Exchange, open_exchange
+from tests.conftest import register_states
+
+
+@pytest.fixture
+def viewers(exchange: Exchange):
+    return register_states(exchange.directory)
+
+
+def test_a_suspension_by_another_process_is_seen_at_once(exchange: Exchange, viewers) -> None:
+    assert not exchange.directory.state("FRA").suspended  # now kept by this process
+    assert exchange.directory.user("fra.analyst").active
+    other = open_exchange(exchange.settings)
+    try:
+        other.onboarding.suspend_state(viewers["secretariat"], "FRA")
+        other.directory.deactivate_user(viewers["FRA.admin"], "fra.analyst")
+    finally:
+        other.close()
+    assert exchange.directory.state("FRA").suspended
+    assert not exchange.directory.user("fra.analyst").active
+    assert next(s for s in exchange.directory.states() if s.code == "FRA").suspended
+
+
+def test_a_change_that_fails_to_save_leaves_what_is_kept_unchanged(exchange: Exchange,
+                                                                  viewers) -> None:
+    user = exchange.directory.user("fra.analyst")
+    user.change_roles(viewers["FRA.admin"].actor, ["analyst", "reviewer"])  # not saved
+    assert exchange.directory.user("fra.analyst").roles == ["analyst"]
+    with pytest.raises(Conflict), exchange.ledger.transaction():
+        exchange.onboarding.change_roles(viewers["FRA.admin"], "fra.analyst",
+                                             ["analyst", "reviewer"])
+        assert exchange.directory.user("fra.analyst").roles == ["analyst", "reviewer"]
+        raise Conflict("rolled back")
+    assert exchange.directory.user("fra.analyst").roles == ["analyst"]
+
+
+def test_every_stored_state_and_user_event_moves_the_mark(exchange: Exchange, viewers) -> None:
+    exchange.directory.rotate_state_keys(viewers["FRA.admin"])
+    exchange.onboarding.change_roles(viewers["FRA.admin"], "fra.analyst",
+                                         ["analyst", "reviewer"])
+    exchange.directory.deactivate_user(viewers["FRA.admin"], "fra.analyst")
+    table = exchange.ledger.recorder.events_record_cls.__table__
+    ids = [state_id(code) for code in ("FRA", "DEU", "MLI")] + \
+        [user_id(name) for name in ("fra.analyst", "fra.admin", "secretariat")]
+    with exchange.ledger.transaction() as session:
+        stored = set(session.execute(select(table.c.topic).where(
+            table.c.originator_id.in_(ids))).scalars())
+    assert stored and stored <= set(exchange.directory.cache.topics)
+    assert set(event_topics(State)) | set(event_topics(User)) == set(
+        exchange.directory.cache.topics)
