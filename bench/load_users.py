@@ -215,7 +215,8 @@ class Analyst(Reviewer):
             self.post(f"/cases/{case_id}/share", "share: share", confirm.text,
                       {"tier": "bilateral", "states": state})
         else:
-            version = VERSION.search(page.text)
+            form = self.client.get(f"/cases/{case_id}/unshare", name="share: unshare form")
+            version = VERSION.search(form.text)
             state = random.choice(sorted(readers - {self.state}))
             confirm = self.client.get(
                 f"/cases/{case_id}/unshare/confirm", name="share: confirm unshare",
