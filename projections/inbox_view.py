@@ -65,6 +65,8 @@ inbox_items = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("settled", Boolean, nullable=False),  # what it asked for was done
     Index("inbox_items_by_state", "state", "at"),
+    # The unread count looks for a state's newest items about no case and about a case apart.
+    Index("inbox_items_by_gate", "state", "case_gated", "at"),
     Index("inbox_items_by_user", "user_id", "at"),
 )
 
@@ -237,13 +239,17 @@ class InboxView(ReadModel):
         navigation says "99+" past it): every page shows it, and counting all of a state's
         40,000 unread items took ~110 ms a page at 100,000 cases."""
         computed = self._computed(viewer, moment)
-        r = inbox_read.c
-        read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
-        unread = select(inbox_items.c.item_id).where(
-            self._visible(viewer, ""), inbox_items.c.settled.is_(False), ~read
-        ).limit(UNREAD_COUNTED).subquery()
+        i, r = inbox_items.c, inbox_read.c
+        read = exists().where(r.user_id == viewer.user_id, r.item_id == i.item_id)
+        # A count per part of `_visible`, each the newest first along an index: under one
+        # OR, PostgreSQL read every reader row of the state to test the gated items (~110
+        # ms a page at 100,000 cases).
+        counts = [select(func.count()).select_from(
+            select(i.item_id).where(part, i.settled.is_(False), ~read)
+            .order_by(i.at.desc()).limit(UNREAD_COUNTED).subquery()).scalar_subquery()
+            for part in self._visible_parts(viewer, "")]
         with self.transaction(commit=False) as session:
-            stored = session.execute(select(func.count()).select_from(unread)).scalar()
+            stored = session.execute(select(sum(counts[1:], counts[0]))).scalar()
         return min(sum(i.unread for i in computed) + int(stored or 0), UNREAD_COUNTED)
 
     def mark_read(self, viewer: Viewer, ids: Sequence[str], moment: Moment) -> int:
@@ -356,6 +362,12 @@ class InboxView(ReadModel):
     def _visible(viewer: Viewer, kind: str) -> Any:
         """The stored items the viewer sees: their state's items of kinds their roles see,
         about a case only while the state reads it, and their own items."""
+        return or_(*InboxView._visible_parts(viewer, kind))
+
+    @staticmethod
+    def _visible_parts(viewer: Viewer, kind: str) -> list[Any]:
+        """`_visible` as three conditions that exclude each other: the state's items about
+        no case or any case, its items about a case it reads now, the viewer's own."""
         i = inbox_items.c
         kinds = [k for k in kinds_seen_by(viewer.roles) if kind in ("", k)]
         reads_case = exists().where(inbox_case_readers.c.case_id == i.case_id,
@@ -363,8 +375,9 @@ class InboxView(ReadModel):
         own = and_(i.user_id == viewer.user_id, i.state == "")
         if kind:
             own = and_(own, i.kind == kind)
-        return or_(and_(i.state == viewer.state, i.user_id == "", i.kind.in_(kinds),
-                        or_(i.case_gated.is_(False), reads_case)), own)
+        of_state = and_(i.state == viewer.state, i.user_id == "", i.kind.in_(kinds))
+        return [and_(of_state, i.case_gated.is_(False)),
+                and_(of_state, i.case_gated.is_(True), reads_case), own]
 
     @staticmethod
     def _listed(viewer: Viewer) -> Any:

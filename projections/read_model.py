@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy_utils.types.uuid import UUIDType
 
 
@@ -84,6 +85,14 @@ class ReadModel(SQLAlchemyTrackingRecorder):
             self.drop()
         super().create_table()
         self.metadata.create_all(self.datastore.engine)
+        for table in self.metadata.sorted_tables:  # indexes added since the tables were made
+            for index in table.indexes:
+                try:
+                    index.create(self.datastore.engine, checkfirst=True)
+                except DBAPIError:  # another process preparing the store made it meanwhile
+                    if not any(i["name"] == index.name for i in
+                               inspect(self.datastore.engine).get_indexes(table.name)):
+                        raise
         self.positions.create(self.datastore.engine, checkfirst=True)
 
     def _outdated(self) -> bool:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
 from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
 from cases.tracing.tracing_service import Traces
-from infra.wiring import Exchange
+from infra.wiring import Exchange, prepare_store
 from projections import outbox
 from projections.inbox_view import InboxItem, Moment
 from projections.outbox import mail_items
@@ -281,3 +281,14 @@ def test_the_unread_count_stops_at_a_hundred(exchange: Exchange,
     exchange.follow()
     assert view.unread_count(people["DEU.analyst"], NOW) == 100
     assert view.items_for(people["DEU.analyst"], NOW, kind="case_shared")[1] == 101  # all
+
+
+def test_an_index_added_since_the_inbox_was_made_is_created_and_its_rows_kept(
+        exchange: Exchange, people: dict[str, Viewer]) -> None:
+    case_id = shared_case(exchange, people)
+    engine = exchange.ledger.recorder.datastore.engine
+    with engine.begin() as db:
+        db.execute(text("DROP INDEX inbox_items_by_gate"))
+    prepare_store(exchange.settings)  # as the next start of the server does
+    assert "inbox_items_by_gate" in {i["name"] for i in inspect(engine).get_indexes("inbox_items")}
+    assert case_id in {i.case_id for i in inbox(exchange, people["DEU"])}  # not rebuilt
