@@ -2,8 +2,8 @@
 
 Every request reads its user and their state, and a list page every state; from the log that
 was a query (and a fold) for each, and a scan of every state's events. Kept here, each read
-first asks the log for the id of its newest state or user event (one query on the topic
-index) and drops what it kept when that moved: another process's change is seen by the next
+first asks the log whether a state or user event was stored since (one query on the
+topic index) and drops what it kept if one was: another process's change is seen by the next
 read, as before. Aggregates are handed out as copies, so a command that changes one and then
 fails to save leaves nothing changed here.
 """
@@ -59,7 +59,7 @@ class DirectoryCache:
         return list(found)
 
     def _fresh(self) -> int:
-        mark = self.ledger.last_of(self.topics)
+        mark = self.ledger.last_of(self.topics, after=self._mark or 0)
         with self._lock:
             if mark != self._mark:
                 self._found.clear()

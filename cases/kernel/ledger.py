@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, register_topic
 from eventsourcing_sqlalchemy.datastore import transactions
-from sqlalchemy import TextClause, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
@@ -190,15 +190,6 @@ class SignedAggregate(Aggregate):
         kwargs = self._signed_kwargs(event_class, self.id, self.version + 1, actor,
                                      self.chain_head, body, clear_fields)
         self.trigger_event(event_class, **kwargs)
-
-
-@cache
-def _newest_of(table: str, topics: int) -> TextClause:
-    """`Ledger.last_of`'s query, written once: built and compiled by SQLAlchemy on each
-    call, its union of a select per topic cost more than running it."""
-    each = " UNION ALL ".join(f"SELECT max(id) AS newest FROM {table} WHERE topic = :t{n}"
-                              for n in range(topics))
-    return text(f"SELECT max(newest) FROM ({each}) AS newest_of_each")
 
 
 def event_topics(kind: type) -> list[str]:
@@ -376,15 +367,17 @@ class Ledger(Application[UUID]):
                              state=bytes(r.state) if isinstance(r.state, memoryview) else r.state)
                 for r in rows]
 
-    def last_of(self, topics: Sequence[str]) -> int:
-        """The id of the newest stored event of those topics (0 for none): one query, the
-        newest of each topic read from the end of its range of the topic index. (A
-        ``max(id)`` over all the topics at once may be planned as a walk back along the whole
-        log until one of them turns up.)"""
-        table = self.recorder.events_record_cls.__table__.name  # type: ignore[attr-defined]
+    def last_of(self, topics: Sequence[str], after: int = 0) -> int:
+        """The id of the newest stored event of those topics if it is newer than ``after``,
+        else ``after``: one query on the topic index, which reads only the entries after
+        ``after`` (ids commit in order: the recorder locks the table to insert). It asks for
+        ``max(id + 0)``, as a plain ``max(id)`` may be planned as a walk back along the whole
+        log until an event of one of the topics turns up."""
+        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
         with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            return int(session.execute(_newest_of(table, len(topics)), {
-                f"t{n}": topic for n, topic in enumerate(topics)}).scalar() or 0)
+            found = session.execute(select(func.max(table.c.id + 0)).where(
+                table.c.topic.in_(list(topics)), table.c.id > after)).scalar()
+        return after if found is None else int(found)
 
     @staticmethod
     def in_transaction() -> bool:
