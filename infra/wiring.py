@@ -252,20 +252,24 @@ class Exchange:
         return left
 
     def case_search(self, viewer: Viewer, query: Query, where: CaseFilter, offset: int = 0,
-                    limit: int = 20, order: CaseOrder | None = None
-                    ) -> tuple[list[CaseRow], int]:
+                    limit: int = 20, order: CaseOrder | None = None, exact: bool = False
+                    ) -> tuple[list[CaseRow], int | None]:
         """A page of the cases the viewer's state reads now that the filter keeps and the
         query matches, in ``order`` or else (all of them for an empty query) newest change
-        first, or most terms matched first; and how many in all."""
+        first, or most terms matched first; and how many in all. A search of common words
+        only comes newest first and uncounted (None), unless ``exact``
+        (`CaseSearchView.search_for`)."""
         if not query:
             return self.case_index.view.list_for(viewer.state, where, offset, limit,
                                                  order or CaseOrder())
         rows, total = self.case_search_view.search_for(
-            viewer.state, where, self.search.match(viewer, query), offset, limit, order)
+            viewer.state, where, self.search.match(viewer, query), offset, limit, order,
+            exact)
         shredded = [row.case_id for row in rows if row.shredded_on]
         if shredded:  # indexed while it was shredded: its rows go now
             self.search.forget_stale(viewer, shredded)
-        return [row for row in rows if not row.shredded_on], total - len(shredded)
+        return ([row for row in rows if not row.shredded_on],
+                None if total is None else total - len(shredded))
 
     def close(self) -> None:
         self.ledger.close()

@@ -32,15 +32,25 @@ class CaseSearchView:
         self.index = index
 
     def search_for(self, state: str, where: CaseFilter, match: TokenMatch, offset: int = 0,
-                   limit: int = 20, order: CaseOrder | None = None
-                   ) -> tuple[list[CaseRow], int]:
+                   limit: int = 20, order: CaseOrder | None = None, exact: bool = False
+                   ) -> tuple[list[CaseRow], int | None]:
         """A page of the cases the state reads that match, in ``order`` or else most terms
-        matched first, then latest change; and how many match."""
+        matched first, then latest change; and how many match.
+
+        Unless ``exact`` or an ``order`` is asked for, a search whose every word and filter
+        is common (more than `COMMON` cases each) lists the latest changes first and does
+        not count them (None): ranking and counting all matches of a word in a third of
+        100,000 cases took ~90 ms, a page of the latest ones a few."""
         r = case_readers.c
         found = _matching(state, match)
         chosen = chosen_by(state, where)
         joined = case_readers.join(found, found.c.case_id == r.case_id)
         with self.index.transaction(commit=False) as session:
+            if order is None and not exact and _common(session, state, match):
+                latest = session.execute(_latest_matching(state, where, match)
+                                         .offset(offset).limit(limit + 1)).scalars().all()
+                if len(latest) > limit:  # else the latest `LOOKED_AT` ran out: count them
+                    return self.index.rows(session, list(latest[:limit])), None
             # The total comes with the page (a window count): matching a common word in
             # 100,000 cases cost ~90 ms, and a separate count matched it twice.
             page = session.execute(select(r.case_id, func.count().over().label("total"))
@@ -74,6 +84,54 @@ class CaseSearchView:
             ids = session.execute(waiting.order_by(r.updated.desc(), r.case_id.desc())
                                   .limit(limit)).scalars().all() if total else []
         return list(ids), int(total)
+
+
+# A word or filter found in more of a state's cases is common; a search of common words
+# looks for its page among the state's latest changed cases, that many at most.
+COMMON = 1000
+LOOKED_AT = 5000
+
+
+def _tokens_of(state: str, match: TokenMatch, numbers: set[int]) -> Any:
+    """The state's token rows of the terms (or filters) ``numbers`` stand for."""
+    t = search_tokens.c
+    return select(t.case_id).where(
+        t.state == state, t.key_version.in_(match.versions),
+        t.token.in_([code for code, n in match.codes.items() if n in numbers]))
+
+
+def _common(session: Any, state: str, match: TokenMatch) -> bool:
+    """Whether every term and filter of the match is found in more than `COMMON` cases
+    (one query; each count stops there)."""
+    groups = [{n} for n in range(match.terms)] + \
+        [{TokenMatch.WHOLE - 1 - n} for n in range(match.filters)]
+    counts = [select(func.count()).select_from(
+        _tokens_of(state, match, numbers).limit(COMMON + 1).subquery()).scalar_subquery()
+        for numbers in groups]
+    return bool(counts) and all(n > COMMON for n in session.execute(select(*counts)).one())
+
+
+def _latest_matching(state: str, where: CaseFilter, match: TokenMatch) -> Any:
+    """The matching cases among the state's `LOOKED_AT` latest changed that the filter
+    keeps, latest first. Each case is tested with a lookup per term (a subquery with LIMIT,
+    which databases do not turn into a join over all the term's cases), so a page of a
+    common word stops after a few dozen cases."""
+    r = case_readers.c
+    latest = (select(r.case_id, r.updated).where(chosen_by(state, where))
+              .order_by(r.updated.desc(), r.case_id.desc()).limit(LOOKED_AT).subquery())
+
+    def has(numbers: set[int]) -> Any:
+        return _tokens_of(state, match, numbers).where(
+            search_tokens.c.case_id == latest.c.case_id).limit(1).scalar_subquery().isnot(None)
+
+    tests = [has({TokenMatch.WHOLE - 1 - n}) for n in range(match.filters)]
+    if match.terms:
+        terms = and_(*(has({n}) for n in range(match.terms)))
+        if TokenMatch.WHOLE in match.codes.values():
+            terms = or_(terms, has({TokenMatch.WHOLE}))
+        tests.append(terms)
+    return (select(latest.c.case_id).where(*tests)
+            .order_by(latest.c.updated.desc(), latest.c.case_id.desc()))
 
 
 def _matching(state: str, match: TokenMatch) -> Any:

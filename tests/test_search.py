@@ -14,6 +14,7 @@ from cases.kernel.errors import InvalidInput
 from cases.search.index import search_cases, search_tokens
 from cases.search.terms import fold, read_query
 from infra.wiring import Exchange
+from projections import case_search
 from projections.case_index import CaseFilter
 from tests.conftest import PASSWORD, register_states
 from tests.test_no_secrets_at_rest import raw_database_bytes
@@ -227,3 +228,62 @@ def test_two_requests_indexing_the_same_case_at_once_fail_neither(exchange, peop
         racing.join(10)
     assert done == ([0] if exchange.settings.is_postgres else [1])  # and no Conflict raised
     assert rows_of(exchange, search_cases, state="DEU") == 1
+
+
+@pytest.fixture
+def common(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word found in more than 2 cases is common; a common search looks among the 5
+    latest changed cases for its page (the product: 1,000 and 5,000)."""
+    monkeypatch.setattr(case_search, "COMMON", 2)
+    monkeypatch.setattr(case_search, "LOOKED_AT", 5)
+
+
+def six_cases(exchange: Exchange, people: dict[str, Any]) -> list[str]:
+    """FRA's six cases about rifles, oldest change first; the last two also about pistols.
+    The first is shared with DEU; the others stay national."""
+    made = []
+    for n in range(6):
+        words = "rifles and pistols" if n >= 4 else "rifles"
+        made.append(str(exchange.cases.open_case(people["FRA"], dict(
+            SUMMARY, title=f"Case {n} about {words}", narrative="Seized at the port."))))
+    exchange.cases.share(people["FRA"], UUID(made[0]), 1, "bilateral", ["DEU"])
+    exchange.cases.revise_summary(people["FRA"], UUID(made[5]), 1,
+                                  dict(SUMMARY, title="Case 5 about rifles and pistols again"))
+    return [*made[1:5], made[0], made[5]]  # in order of last change
+
+
+def search_page(exchange: Exchange, viewer: Any, text: str, offset: int,
+                limit: int) -> tuple[list[str], int | None]:
+    exchange.follow()
+    while exchange.index_for(viewer):
+        pass
+    rows, total = exchange.case_search(viewer, read_query(text), CaseFilter(), offset, limit)
+    return [row.case_id for row in rows], total
+
+
+def test_a_common_word_lists_the_latest_changes_first_uncounted(exchange, people, common):
+    by_change = six_cases(exchange, people)
+    assert search_page(exchange, people["FRA"], "rifles", 0, 2) == (by_change[:-3:-1], None)
+    assert search_page(exchange, people["FRA"], "rifles", 2, 2) == (by_change[-3:-5:-1], None)
+    # the 5 latest changed cases cannot fill a third page and its next: all are counted
+    rows, total = search_page(exchange, people["FRA"], "rifles", 4, 2)
+    assert total == 6 and set(rows) <= set(by_change)
+    # exact (exports): every match, counted, most words matched first
+    exact, counted = exchange.case_search(people["FRA"], read_query("rifles"), CaseFilter(),
+                                          0, 10, exact=True)
+    assert counted == 6 and {r.case_id for r in exact} == set(by_change)
+
+
+def test_a_common_search_with_every_word_common_still_needs_every_word(exchange, people,
+                                                                       common):
+    by_change = six_cases(exchange, people)
+    assert found(exchange, people["FRA"], "pistols rifles") == [by_change[-1], by_change[-3]]
+    rows, total = search_page(exchange, people["FRA"], "rifles port", 0, 3)
+    assert (rows, total) == (by_change[-2:-5:-1], None)  # the revised one lost "port"
+
+
+def test_a_common_search_finds_nothing_another_state_cannot_read(exchange, people, common):
+    by_change = six_cases(exchange, people)
+    for text in ("rifles", "rifles port", "case about"):
+        rows, total = search_page(exchange, people["DEU"], text, 0, 10)
+        assert rows == [by_change[-2]] and total == 1

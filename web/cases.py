@@ -214,8 +214,10 @@ def index() -> Any:
                                        else None)
     matches = exchange.search.matches(viewer, [r.case_id for r in rows], query) \
         if query.terms else {}
+    # A search of common words comes uncounted (None): there is a next page.
+    pages = page + 1 if total is None else max(1, -(-total // size))
     return list_page(rows=rows, titles=exchange.cases.titles(viewer, rows), total=total,
-                     page=page, pages=max(1, -(-total // size)), matches=matches,
+                     page=page, pages=pages, matches=matches,
                      waiting=waiting, size=size,
                      sorting=order if by_column else Sorting("", False))
 

@@ -38,14 +38,15 @@ def readable_cases(viewer: Viewer, where: CaseFilter | None = None,
         exchange.index_for(viewer)
     views, offset = [], 0
     while True:
-        rows, total = exchange.case_search(viewer, query, where, offset=offset, limit=PAGE)
+        rows, total = exchange.case_search(viewer, query, where, offset=offset, limit=PAGE,
+                                           exact=True)
         for row in rows:
             try:
                 views.append(exchange.cases.view(viewer, UUID(row.case_id)))
             except NotFound:
                 continue  # the index lags a narrowing: the service has the last word
         offset += PAGE
-        if offset >= total:
+        if offset >= (total or 0):
             return views
 
 

@@ -14,6 +14,7 @@ from flask import Flask
 from cases.casework.stix import REPORT_EXTENSION
 from cases.kernel.viewer import Viewer
 from infra.wiring import Exchange
+from projections import case_search
 from tests.web.api_helpers import Api
 from tests.web.conftest import SUMMARY, Browser
 
@@ -160,3 +161,22 @@ def test_saved_searches_through_the_api(app, exchange, people, cases):
     api.delete(f"/searches/{saved['search_id']}")
     api.delete(f"/searches/{saved['search_id']}", expect=404)
     api.post("/searches", {"name": "Nothing"}, expect=422)
+
+
+def test_a_search_of_common_words_pages_the_latest_changes_uncounted(app, exchange, people,
+                                                                    cases, monkeypatch):
+    monkeypatch.setattr(case_search, "COMMON", 0)  # both of FRA's cases hold "rifles"
+    app.config["PAGE_SIZE"] = 1
+    fra = signed_in(app, "fra.analyst")
+    first = fra.get("/cases/?q=rifles")
+    assert listed(first) == [cases["other"]]  # the latest change
+    assert 'id="many"' in first.text and "Page 1</span>" in first.text
+    assert 'rel="next" href="/cases/?q=rifles&amp;page=2"' in first.text
+    last = fra.get("/cases/?q=rifles&page=2")  # nothing after it: counted again
+    assert listed(last) == [cases["wanted"]]
+    assert "2 cases" in last.text and "Page 2 of 2" in last.text and 'rel="next"' not in last.text
+    assert fra.post("/language", {"lang": "fr", "next": "/cases/"}).status_code == 302
+    assert "Beaucoup de dossiers" in fra.get("/cases/?q=rifles").text
+    api = Api(app, exchange, people["FRA"])
+    page = api.get("/cases", q="rifles", per_page=1)
+    assert page["total"] is None and [i["id"] for i in page["items"]] == [cases["other"]]

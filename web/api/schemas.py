@@ -226,7 +226,9 @@ class CasePage(BaseModel):
     items: list[CaseRowOut]
     page: int
     per_page: int
-    total: int
+    total: int | None = Field(description="How many match; null for a search whose every "
+                              "word and filter is common: those come latest change first, "
+                              "not counted, and there is a next page")
     not_indexed: int = Field(0, description="Cases your state reads that are not indexed "
                              "for search yet (each call indexes some)")
 
