@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from cases.search.index import search_cases, search_tokens
 from cases.search.search_service import TokenMatch
@@ -70,12 +70,14 @@ class CaseSearchView:
         rows are missing or older than the case or the state's search key: up to ``limit``
         of them, latest change first, and how many in all."""
         r, c, s = case_readers.c, case_index.c, search_cases.c
+        # NOT EXISTS, not an outer join: with statistics from when the index was small,
+        # PostgreSQL read the state's search rows once per reader row (43 s at 100,000
+        # cases); a lookup per reader row is the only plan of this form.
+        indexed = exists().where(s.state == r.state, s.case_id == r.case_id,
+                                 s.version >= c.version, s.key_version == key_version)
         waiting = (select(r.case_id, r.updated)
                    .join(case_index, c.case_id == r.case_id)
-                   .outerjoin(search_cases, and_(s.state == r.state, s.case_id == r.case_id))
-                   .where(r.state == state, c.shredded_on.is_(None),
-                          or_(s.case_id.is_(None), s.version < c.version,
-                              s.key_version != key_version)))
+                   .where(r.state == state, c.shredded_on.is_(None), ~indexed))
         if among is not None:
             waiting = waiting.where(r.case_id.in_(among))
         with self.index.transaction(commit=False) as session:
