@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, intersect, or_, select, union
 
 from cases.search.index import search_cases, search_tokens
 from cases.search.search_service import TokenMatch
@@ -38,26 +38,29 @@ class CaseSearchView:
         matched first, then latest change; and how many match.
 
         Unless ``exact`` or an ``order`` is asked for, a search whose every word and filter
-        is common (more than `COMMON` cases each) lists the latest changes first and does
-        not count them (None): ranking and counting all matches of a word in a third of
-        100,000 cases took ~90 ms, a page of the latest ones a few."""
+        is common (more than `COMMON` cases each) lists the latest changes first, and does
+        not count them (None) while it finds a next page among the `LOOKED_AT` latest:
+        ranking and counting all matches of a word in a third of 100,000 cases took ~90 ms,
+        a page of the latest ones a few. Past them it counts, intersecting the words'
+        cases (2-4 times quicker than ranking them)."""
         r = case_readers.c
-        found = _matching(state, match)
         chosen = chosen_by(state, where)
-        joined = case_readers.join(found, found.c.case_id == r.case_id)
         with self.index.transaction(commit=False) as session:
-            if order is None and not exact and _common(session, state, match):
+            common = order is None and not exact and _common(session, state, match)
+            if common:
                 latest = session.execute(_latest_matching(state, where, match)
                                          .offset(offset).limit(limit + 1)).scalars().all()
-                if len(latest) > limit:  # else the latest `LOOKED_AT` ran out: count them
+                if len(latest) > limit:
                     return self.index.rows(session, list(latest[:limit])), None
+            found = _all_of(state, match) if common else _matching(state, match)
+            joined = case_readers.join(found, found.c.case_id == r.case_id)
             # The total comes with the page (a window count): matching a common word in
             # 100,000 cases cost ~90 ms, and a separate count matched it twice.
             page = session.execute(select(r.case_id, func.count().over().label("total"))
                                    .select_from(joined).where(chosen)
                                    .order_by(*(order.clauses() if order else (
-                                       found.c.rank.desc(), r.updated.desc(),
-                                       r.case_id.desc())))
+                                       *(() if common else (found.c.rank.desc(),)),
+                                       r.updated.desc(), r.case_id.desc())))
                                    .offset(offset).limit(limit)).all()
             total = page[0].total if page else session.execute(
                 select(func.count()).select_from(joined).where(chosen)).scalar() or 0
@@ -91,7 +94,7 @@ class CaseSearchView:
 # A word or filter found in more of a state's cases is common; a search of common words
 # looks for its page among the state's latest changed cases, that many at most.
 COMMON = 1000
-LOOKED_AT = 5000
+LOOKED_AT = 1000
 
 
 def _tokens_of(state: str, match: TokenMatch, numbers: set[int]) -> Any:
@@ -134,6 +137,20 @@ def _latest_matching(state: str, where: CaseFilter, match: TokenMatch) -> Any:
         tests.append(terms)
     return (select(latest.c.case_id).where(*tests)
             .order_by(latest.c.updated.desc(), latest.c.case_id.desc()))
+
+
+def _all_of(state: str, match: TokenMatch) -> Any:
+    """The state's cases whose tokens satisfy the match (as `_matching`, unranked), as an
+    intersection of each term's and filter's cases."""
+    parts = [_tokens_of(state, match, {n}) for n in range(match.terms)]
+    if len(parts) > 1:
+        parts = [select(intersect(*parts).subquery().c.case_id)]
+    if parts and TokenMatch.WHOLE in match.codes.values():
+        parts = [select(union(parts[0], _tokens_of(state, match, {TokenMatch.WHOLE}))
+                        .subquery().c.case_id)]
+    parts += [_tokens_of(state, match, {TokenMatch.WHOLE - 1 - n})
+              for n in range(match.filters)]
+    return (intersect(*parts) if len(parts) > 1 else parts[0].distinct()).subquery("found")
 
 
 def _matching(state: str, match: TokenMatch) -> Any:
