@@ -46,13 +46,15 @@ class CaseSearchView:
         r = case_readers.c
         chosen = chosen_by(state, where)
         with self.index.transaction(commit=False) as session:
-            common = order is None and not exact and _common(session, state, match)
+            sizes = _sizes(session, state, match)
+            common = order is None and not exact and bool(sizes) and min(sizes) > COMMON
             if common:
                 latest = session.execute(_latest_matching(state, where, match)
                                          .offset(offset).limit(limit + 1)).scalars().all()
                 if len(latest) > limit:
                     return self.index.rows(session, list(latest[:limit])), None
-            found = _all_of(state, match) if common else _matching(state, match)
+            found = _all_of(state, match) if common else _matching(
+                state, match, _candidates(state, match, sizes))
             joined = case_readers.join(found, found.c.case_id == r.case_id)
             # The total comes with the page (a window count): matching a common word in
             # 100,000 cases cost ~90 ms, and a separate count matched it twice.
@@ -62,7 +64,7 @@ class CaseSearchView:
                                        *(() if common else (found.c.rank.desc(),)),
                                        r.updated.desc(), r.case_id.desc())))
                                    .offset(offset).limit(limit)).all()
-            total = page[0].total if page else session.execute(
+            total = page[0].total if page else 0 if not offset else session.execute(
                 select(func.count()).select_from(joined).where(chosen)).scalar() or 0
             rows = self.index.rows(session, [row.case_id for row in page])
         return rows, int(total)
@@ -94,7 +96,7 @@ class CaseSearchView:
 # A word or filter found in more of a state's cases is common; a search of common words
 # looks for its page among the state's latest changed cases, that many at most.
 COMMON = 1000
-LOOKED_AT = 1000
+LOOKED_AT = 5000
 
 
 def _tokens_of(state: str, match: TokenMatch, numbers: set[int]) -> Any:
@@ -105,15 +107,31 @@ def _tokens_of(state: str, match: TokenMatch, numbers: set[int]) -> Any:
         t.token.in_([code for code, n in match.codes.items() if n in numbers]))
 
 
-def _common(session: Any, state: str, match: TokenMatch) -> bool:
-    """Whether every term and filter of the match is found in more than `COMMON` cases
-    (one query; each count stops there)."""
-    groups = [{n} for n in range(match.terms)] + \
+def _groups(match: TokenMatch) -> list[set[int]]:
+    """The numbers of each term, then of each filter, of the match: each must match."""
+    return [{n} for n in range(match.terms)] + \
         [{TokenMatch.WHOLE - 1 - n} for n in range(match.filters)]
+
+
+def _sizes(session: Any, state: str, match: TokenMatch) -> list[int]:
+    """In how many of the state's cases each of `_groups` is found, counted up to
+    `COMMON` + 1 (one query)."""
     counts = [select(func.count()).select_from(
         _tokens_of(state, match, numbers).limit(COMMON + 1).subquery()).scalar_subquery()
-        for numbers in groups]
-    return bool(counts) and all(n > COMMON for n in session.execute(select(*counts)).one())
+        for numbers in _groups(match)]
+    return list(session.execute(select(*counts)).one()) if counts else []
+
+
+def _candidates(state: str, match: TokenMatch, sizes: list[int]) -> Any:
+    """The cases that can match: those of the rarest term or filter, or of the whole
+    text. Ranking only those kept a rare name searched with two common words from
+    grouping every case of the common ones (~180 ms at 100,000 cases)."""
+    if len(sizes) < 2:
+        return None
+    rarest = _groups(match)[sizes.index(min(sizes))]
+    if rarest.isdisjoint(range(match.terms)) or TokenMatch.WHOLE not in match.codes.values():
+        return _tokens_of(state, match, rarest)
+    return _tokens_of(state, match, rarest | {TokenMatch.WHOLE})
 
 
 def _latest_matching(state: str, where: CaseFilter, match: TokenMatch) -> Any:
@@ -153,8 +171,9 @@ def _all_of(state: str, match: TokenMatch) -> Any:
     return (intersect(*parts) if len(parts) > 1 else parts[0].distinct()).subquery("found")
 
 
-def _matching(state: str, match: TokenMatch) -> Any:
-    """The state's cases whose tokens satisfy the match, with how many tokens matched.
+def _matching(state: str, match: TokenMatch, among: Any = None) -> Any:
+    """The state's cases whose tokens satisfy the match (of the cases ``among`` selects,
+    if given), with how many tokens matched.
 
     Each token stands for a term (a number >= 0), the whole text (`WHOLE`) or a filter (a
     number below `WHOLE`); every term or the whole text, and every filter, must match."""
@@ -163,9 +182,12 @@ def _matching(state: str, match: TokenMatch) -> Any:
     terms = func.count(func.distinct(case((code >= 0, code))))
     filters = func.count(func.distinct(case((code < TokenMatch.WHOLE, code))))
     whole = func.max(case((code == TokenMatch.WHOLE, 1), else_=0))
+    chosen = [t.state == state, t.key_version.in_(match.versions),
+              t.token.in_(list(match.codes))]
+    if among is not None:
+        chosen.append(t.case_id.in_(among))
     return (select(t.case_id, func.count().label("rank"))
-            .where(t.state == state, t.key_version.in_(match.versions),
-                   t.token.in_(list(match.codes)))
+            .where(*chosen)
             .group_by(t.case_id)
             .having(or_(terms == match.terms, whole == 1), filters == match.filters)
             .subquery("found"))
