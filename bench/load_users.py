@@ -89,6 +89,10 @@ class LoadUser(HttpUser):
                   "csrf_token": token(page.text)})
         if response.status_code != 302:
             raise RuntimeError(f"sign-in of {account['username']} got {response.status_code}")
+        page = self.client.get("/cases/", name="sign in (GET /cases/)")
+        if '<html lang="en">' not in page.text:  # the checks below read English pages
+            self.client.post("/language", name="sign in (English)", allow_redirects=False,
+                             data={"lang": "en", "next": "/cases/", "csrf_token": token(page.text)})
         signed_in(self.environment)
 
     # Reads
