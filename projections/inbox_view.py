@@ -250,7 +250,7 @@ class InboxView(ReadModel):
             for part in self._visible_parts(viewer, "")]
         with self.transaction(commit=False) as session:
             stored = session.execute(select(sum(counts[1:], counts[0]))).scalar()
-        return min(sum(i.unread for i in computed) + int(stored or 0), UNREAD_COUNTED)
+        return min(sum(item.unread for item in computed) + int(stored or 0), UNREAD_COUNTED)
 
     def mark_read(self, viewer: Viewer, ids: Sequence[str], moment: Moment) -> int:
         """Marks the viewer's items read; an id that is not one of their items is `NotFound`
