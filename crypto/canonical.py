@@ -29,20 +29,22 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _check(value: Any) -> None:
-    if type(value) is dict and all(type(k) is str and type(v) in (str, int)
-                                   for k, v in value.items()):
-        return  # a flat object of strings and integers (contexts, most headers' parts)
-    if value is None or type(value) in (int, bool) or isinstance(value, str):
+    kind = type(value)
+    if kind is dict:
+        if not set(map(type, value)) <= {str}:
+            key = next(k for k in value if type(k) is not str)
+            raise TypeError(f"canonical JSON object keys must be str, not {type(key).__name__}")
+        items = value.values()
+    elif kind in (list, tuple):
+        items = value
+    elif kind in _PLAIN or isinstance(value, str):
         return  # a str subclass (an enum's member) encodes as its plain string
-    if type(value) in (list, tuple):
-        for item in value:
+    else:
+        raise TypeError(f"canonical JSON cannot encode {kind.__name__}")
+    if not set(map(type, items)) <= _PLAIN:  # the element types are tested in C, at once
+        for item in items:
             _check(item)
-        return
-    if type(value) is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError(f"canonical JSON object keys must be str, not {type(key).__name__}")
-            _check(item)
-        return
-    raise TypeError(f"canonical JSON cannot encode {type(value).__name__}")

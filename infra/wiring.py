@@ -78,6 +78,8 @@ INDEX_SECONDS = 0.05
 # Past this many events since a state last had nothing to index, it is looked for among all
 # the cases it reads rather than among those the events touched.
 INDEX_LOOKBACK = 1000
+# A state's mark is stored when it passes a multiple of this (`index_for`).
+MARK_EVERY = 250
 
 
 @dataclass
@@ -239,6 +241,8 @@ class Exchange:
             self.hits.refresh(viewer)
         mark, end = (viewer.state, viewer.keyring.current.version), self.followed_to or 0
         since = self.indexed_to.get(mark)
+        if since is None:
+            since = self.search.store.indexed_to(*mark)
         if since == end:
             return 0
         touched = None
@@ -249,6 +253,8 @@ class Exchange:
         left = total - self.search.index(viewer, waiting, INDEX_SECONDS) if waiting else 0
         if not left:
             self.indexed_to[mark] = end
+            if since is None or since // MARK_EVERY != end // MARK_EVERY:
+                self.search.store.note_indexed_to(*mark, end)  # not a write per request
         return left
 
     def case_search(self, viewer: Viewer, query: Query, where: CaseFilter, offset: int = 0,

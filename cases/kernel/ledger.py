@@ -71,8 +71,13 @@ class Actor:
     keys: StateKeyPair
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def _clear(value: Any) -> Any:
     """Turns a field value into the plain JSON shape the header is signed in."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, str):
         return str(value)  # a StrEnum member signs as its plain string
     if isinstance(value, UUID):
