@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cache
@@ -28,6 +28,10 @@ from cases.kernel.ledger import Ledger
 from .read_model import EventTracking, Move, applied_versions_of, record_positions_of
 
 BATCH = 500
+# A rebuild's batches: a transaction (and an fsync on SQLite) per 2,000 events rather than 500
+# made it ~15% quicker (20,000 events, SQLite; 5,000 no quicker). A live catch-up keeps
+# `BATCH`, as a batch holds SQLite's one writer lock while it is written.
+REBUILD_BATCH = 2000
 
 Tracked = tuple[EventTracking, DomainEventProtocol]
 
@@ -136,26 +140,41 @@ def apply_batch(ledger: Ledger, projections: Sequence[Projection], events: Seque
 
 
 def _apply_in_order(projection: Projection, events: Sequence[Tracked],
-                    applied: dict[UUID, int], result: BatchResult) -> dict[UUID, Move]:
+                    applied: Mapping[UUID, int], result: BatchResult) -> dict[UUID, Move]:
     """Applies the batch to one projection, given the versions it had ``applied``; returns
-    each aggregate's move, recorded once for the batch."""
-    moves: dict[UUID, Move] = {}
+    each aggregate's move, recorded once for the batch. `apply`, inlined: a rebuild runs this
+    for every event and read model, and hashing UUIDs and counting outcomes one at a time
+    was a tenth of it; aggregates are told apart here by their ids' integers."""
+    versions = {aggregate.int: version for aggregate, version in applied.items()}
+    moves: dict[int, tuple[UUID, int, int, int]] = {}  # id, version before, after, position
+    kind, duplicates, early = type(projection), 0, 0
     for tracking, event in events:
-        before = applied.get(tracking.aggregate_id, 0)
-        outcome = apply(projection, event, tracking, before)
-        result.outcomes[outcome] += 1
-        if outcome is Outcome.APPLIED:
-            first = moves.get(tracking.aggregate_id)
-            moves[tracking.aggregate_id] = Move(first.before if first else before,
-                                                tracking.version, tracking.notification_id)
-            applied[tracking.aggregate_id] = tracking.version
-        elif outcome is Outcome.EARLY:
+        aggregate = tracking.aggregate_id
+        key, version = aggregate.int, tracking.version
+        before = versions.get(key, 0)
+        if version <= before:
+            duplicates += 1
+            continue
+        if version > before + 1:
             result.early.append((projection.name, tracking))
-    return moves
+            early += 1
+            continue
+        handler = handler_of(kind, type(event))
+        if handler is not None:
+            handler(projection, event, tracking)
+        first = moves.get(key)
+        moves[key] = (aggregate, first[1] if first else before, version,
+                      tracking.notification_id)
+        versions[key] = version
+    result.outcomes.update({Outcome.APPLIED: len(events) - duplicates - early,
+                            Outcome.DUPLICATE: duplicates, Outcome.EARLY: early})
+    return {aggregate: Move(before, after, position)
+            for aggregate, before, after, position in moves.values()}
 
 
 def catch_up(ledger: Ledger, projections: Sequence[Projection],
-             progress: Callable[[int], None] | None = None, since: int | None = None) -> int:
+             progress: Callable[[int], None] | None = None, since: int | None = None,
+             batch: int | None = None) -> int:
     """Applies every new event of the log to the projections; returns how many applications
     there were. Each event is read and decoded once for all of them, from the lowest
     high-water mark (``since``, when the caller brought them all there itself: one query
@@ -163,11 +182,11 @@ def catch_up(ledger: Ledger, projections: Sequence[Projection],
 
     ``progress`` is told how many notifications each batch covered.
     """
-    applied = 0
+    applied, batch = 0, batch or BATCH
     position = since if since is not None else min(
         (p.view.max_tracking_id(ledger.name) or 0 for p in projections), default=0)
     while True:
-        notifications = ledger.notifications(position, BATCH)
+        notifications = ledger.notifications(position, batch)
         if not notifications:
             return applied
         result = apply_batch(ledger, projections, [
@@ -179,7 +198,7 @@ def catch_up(ledger: Ledger, projections: Sequence[Projection],
         applied += result.outcomes[Outcome.APPLIED]
         if progress:
             progress(len(notifications))
-        if len(notifications) < BATCH:
+        if len(notifications) < batch:
             return applied
         position = notifications[-1].id
 
@@ -191,7 +210,7 @@ def rebuild(ledger: Ledger, projections: Sequence[Projection],
     for projection in projections:
         projection.view.drop()
         projection.view.create_table()
-    return catch_up(ledger, projections, progress)
+    return catch_up(ledger, projections, progress, batch=REBUILD_BATCH)
 
 
 def _datastore(ledger: Ledger) -> Any:
