@@ -59,3 +59,18 @@ def test_every_stored_state_and_user_event_moves_the_mark(exchange: Exchange, vi
     assert stored and stored <= set(exchange.directory.cache.topics)
     assert set(event_topics(State)) | set(event_topics(User)) == set(
         exchange.directory.cache.topics)
+
+
+def test_the_mark_is_the_newest_event_of_a_state_or_user_after_the_last(exchange: Exchange,
+                                                                        viewers) -> None:
+    ledger, topics = exchange.ledger, exchange.directory.cache.topics
+    start = ledger.last_of(topics)
+    assert start == ledger.recorder.max_notification_id()  # the log holds only the directory
+    exchange.cases.open_case(viewers["FRA"], {"title": "Rifles at the port"})
+    assert ledger.last_of(topics, after=start) == start  # a case's event is not one of them
+    exchange.directory.deactivate_user(viewers["FRA.admin"], "fra.analyst")
+    changed = ledger.recorder.max_notification_id()
+    exchange.cases.open_case(viewers["DEU"], {"title": "Pistols at the airport"})
+    assert ledger.last_of(topics, after=start) == changed
+    assert ledger.last_of(topics, after=changed) == changed
+    assert ledger.last_of([], after=changed) == changed

@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, register_topic
 from eventsourcing_sqlalchemy.datastore import transactions
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 
@@ -379,15 +379,22 @@ class Ledger(Application[UUID]):
 
     def last_of(self, topics: Sequence[str], after: int = 0) -> int:
         """The id of the newest stored event of those topics if it is newer than ``after``,
-        else ``after``: one query on the topic index, which reads only the entries after
-        ``after`` (ids commit in order: the recorder locks the table to insert). It asks for
-        ``max(id + 0)``, as a plain ``max(id)`` may be planned as a walk back along the whole
-        log until an event of one of the topics turns up."""
+        else ``after``: one statement, a probe per topic of the end of its run in the
+        (topic, id) index (ids commit in order: the recorder locks the table to insert).
+
+        Each probe orders by the index's own columns, so no plan can read more than the
+        entry it returns. A ``max(id)`` over all the topics was planned, on a log PostgreSQL
+        had no statistics of (autovacuum off; seen during a 100,000-case bulk load), as a
+        parallel scan of 232,000 estimated rows with JIT compiling: 111 ms on every request,
+        for no row found."""
         table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        probes = [select(table.c.id).where(table.c.topic == topic, table.c.id > after)
+                  .order_by(table.c.topic.desc(), table.c.id.desc()).limit(1).scalar_subquery()
+                  for topic in topics]
         with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
-            found = session.execute(select(func.max(table.c.id + 0)).where(
-                table.c.topic.in_(list(topics)), table.c.id > after)).scalar()
-        return after if found is None else int(found)
+            found = [i for i in session.execute(select(*probes)).one() if i is not None] \
+                if probes else []
+        return max(found, default=after)
 
     @staticmethod
     def in_transaction() -> bool:
