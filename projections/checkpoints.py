@@ -275,6 +275,7 @@ class Checkpointer:
         self.signer = NoteSigner(origin, log_key.private)  # the key name is the origin
         self.every = max(1, every)
         self._tree = CompactRange()  # the tree at the last size this process signed or read
+        self._seen = 0  # the size of the latest checkpoint this process saw stored or signed
         self.subtrees = Subtrees(store.engine, index)
 
     def leaves(self, size: int | None = None, start: int = 0) -> list[bytes]:
@@ -282,15 +283,22 @@ class Checkpointer:
 
     def catch_up(self) -> list[Checkpoint]:
         """Records the checkpoints due every ``every`` events that are still missing,
-        hashing only the events since the last checkpoint."""
+        hashing only the events since the last checkpoint. The store is asked for the latest
+        only when one may be due since the latest this process saw (another process may
+        have signed later ones, never fewer): one query less on every follow that applies
+        events."""
+        count = self.index.count()
+        if count - self._seen < self.every:
+            return []
         latest = self.store.latest()
         done = latest.size if latest else 0
-        count = self.index.count()
+        self._seen = max(self._seen, done)
         if count - done < self.every:
             return []
         tree = self._tree_from(latest)
         due = range(done - done % self.every + self.every, count + 1, self.every)
         signed = [self._sign(self._grown(tree, size)) for size in due]
+        self._seen = max(self._seen, signed[-1].size)
         self.subtrees.extend(signed[-1].size)  # so proofs to it read no leaf beyond 255
         return signed
 
