@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+import sqlalchemy
 from sqlalchemy import func, select
 
 from cases.kernel.errors import InvalidInput
@@ -334,3 +335,20 @@ def test_a_common_search_past_the_latest_cases_finds_what_the_ranked_search_find
     monkeypatch.setattr(case_search, "COMMON", -1)  # every search, even of unknown words
     monkeypatch.setattr(case_search, "LOOKED_AT", 0)  # the page is never found there
     assert found(exchange, people["FRA"], text, **filters) == ranked
+
+
+@pytest.mark.parametrize("settings", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_the_cases_waiting_are_found_by_a_lookup_per_reader_row_never_a_join(exchange):
+    """On PostgreSQL with statistics from when the index was empty, a join of the reader
+    rows with the search rows was planned as a nested loop over all of them (19 s a batch at
+    100,000 cases). The plan must look each reader row's search row up by its key (SQLite
+    runs a correlated subquery so in any case)."""
+    readers = case_search.case_readers.c
+    waiting = case_search.waiting_to_index("FRA", 1).order_by(
+        readers.updated.desc(), readers.case_id.desc()).limit(500)
+    engine = exchange.ledger.recorder.datastore.engine
+    with engine.connect() as db:
+        compiled = waiting.compile(engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(db.execute(sqlalchemy.text(f"EXPLAIN {compiled}")).scalars())
+    assert "SubPlan" in plan and "Anti Join" not in plan, plan
