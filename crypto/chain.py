@@ -29,6 +29,11 @@ def event_hash_of_encoded(header_json: bytes, body_sha256: str, signature_hex: s
     for value in (body_sha256, signature_hex):
         if value.strip("0123456789abcdef"):
             raise CryptoError("digests and signatures must be lowercase hex")
+    return chained_hash(header_json, body_sha256, signature_hex)
+
+
+def chained_hash(header_json: bytes, body_sha256: str, signature_hex: str) -> str:
+    """`event_hash_of_encoded` of digests the caller made itself (not checked for hex)."""
     return sha256_hex(b'{"body_sha256":"' + body_sha256.encode() + b'","header":' + header_json
                       + b',"signature":"' + signature_hex.encode() + b'"}')
 

@@ -9,7 +9,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .canonical import canonical_json, sha256_hex
-from .chain import event_hash_of_encoded
+from .chain import chained_hash
 from .errors import CryptoError
 from .statekeys import StateKeyPair
 
@@ -27,6 +27,10 @@ def signing_bytes_of_encoded(header_json: bytes, body_sha256: str) -> bytes:
     """`signing_bytes_of_digest` from the header's canonical JSON, for a verifier that
     encodes each header once (it also hashes it). ``body_sha256`` must be 64 hex digits."""
     _require_hex64(body_sha256)
+    return _signing_bytes(header_json, body_sha256)
+
+
+def _signing_bytes(header_json: bytes, body_sha256: str) -> bytes:
     return b'{"body_sha256":"' + body_sha256.encode() + b'","header":' + header_json + b"}"
 
 
@@ -45,8 +49,9 @@ def sign_and_hash_event(keys: StateKeyPair, header: dict[str, Any],
     """`sign_event` and the event's `chain.event_hash`, encoding the header once: an append
     needs both, and the canonical JSON of the header was most of its divex cost."""
     header_json, body_sha256 = canonical_json(header), sha256_hex(body)
-    signature = keys.sign(signing_bytes_of_encoded(header_json, body_sha256))
-    return signature, event_hash_of_encoded(header_json, body_sha256, signature.hex())
+    # Both digests are made here, so not checked for hex as a verifier's inputs are.
+    signature = keys.sign(_signing_bytes(header_json, body_sha256))
+    return signature, chained_hash(header_json, body_sha256, signature.hex())
 
 
 def verify_event(

@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from cases.kernel.errors import Conflict, NotFound
 from cases.kernel.event_cache import EventCache
 from crypto import GENESIS_HASH, StateKeyPair, canonical_json, sha256_hex, sign_and_hash_event
-from crypto.chain import event_hash_of_encoded
+from crypto.chain import chained_hash
 
 T = TypeVar("T")
 
@@ -152,9 +152,8 @@ class SignedAggregate(Aggregate):
             return base64.b64decode(self.body)
 
         def hash(self) -> str:
-            return event_hash_of_encoded(canonical_json(self.header()),
-                                         sha256_hex(self.body_bytes()),
-                                         bytes.fromhex(self.signature).hex())
+            return chained_hash(canonical_json(self.header()), sha256_hex(self.body_bytes()),
+                                bytes.fromhex(self.signature).hex())  # lowercase, as hashed
 
         def mutate(self, aggregate: Any) -> Any:
             aggregate = self.mutate_unchained(aggregate)
