@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from cases.identity.directory import State, User, state_id, user_id
+from cases.kernel import ledger as ledger_module
 from cases.kernel.errors import Conflict
 from cases.kernel.ledger import event_topics
 from infra.wiring import Exchange, open_exchange
@@ -74,3 +75,17 @@ def test_the_mark_is_the_newest_event_of_a_state_or_user_after_the_last(exchange
     assert ledger.last_of(topics, after=start) == changed
     assert ledger.last_of(topics, after=changed) == changed
     assert ledger.last_of([], after=changed) == changed
+
+
+def test_past_many_events_the_mark_moves_to_the_end_of_the_log(exchange: Exchange, viewers,
+                                                                monkeypatch) -> None:
+    """More events since the mark than are looked at: the caller must read again, whatever
+    they were, rather than miss a change among those not looked at."""
+    monkeypatch.setattr(ledger_module, "LOOKED_AFTER", 3)
+    ledger, topics = exchange.ledger, exchange.directory.cache.topics
+    start = ledger.last_of(topics, after=ledger.recorder.max_notification_id())
+    exchange.cases.open_case(viewers["FRA"], {"title": "Rifles at the port"})
+    assert ledger.last_of(topics, after=start) == start
+    for title in ("Pistols at the airport", "Cartridges in a truck"):
+        exchange.cases.open_case(viewers["FRA"], {"title": title})
+    assert ledger.last_of(topics, after=start) == ledger.recorder.max_notification_id()
