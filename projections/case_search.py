@@ -49,10 +49,9 @@ class CaseSearchView:
             sizes = _sizes(session, state, match)
             common = order is None and not exact and bool(sizes) and min(sizes) > COMMON
             if common:
-                latest = session.execute(_latest_matching(state, where, match)
-                                         .offset(offset).limit(limit + 1)).scalars().all()
-                if len(latest) > limit:
-                    return self.index.rows(session, list(latest[:limit])), None
+                latest = _latest_page(session, state, where, match, offset + limit + 1)
+                if len(latest) > offset + limit:
+                    return self.index.rows(session, latest[offset:offset + limit]), None
             found = _all_of(state, match) if common else _matching(
                 state, match, _candidates(state, match, sizes))
             joined = case_readers.join(found, found.c.case_id == r.case_id)
@@ -107,6 +106,7 @@ def waiting_to_index(state: str, key_version: int, among: list[str] | None = Non
 # looks for its page among the state's latest changed cases, that many at most.
 COMMON = 1000
 LOOKED_AT = 5000
+SAMPLED = 500  # looked at first (`_latest_page`)
 
 
 def _tokens_of(state: str, match: TokenMatch, numbers: set[int]) -> Any:
@@ -144,14 +144,33 @@ def _candidates(state: str, match: TokenMatch, sizes: list[int]) -> Any:
     return _tokens_of(state, match, rarest | {TokenMatch.WHOLE})
 
 
-def _latest_matching(state: str, where: CaseFilter, match: TokenMatch) -> Any:
-    """The matching cases among the state's `LOOKED_AT` latest changed that the filter
-    keeps, latest first. Each case is tested with a lookup per term (a subquery with LIMIT,
-    which databases do not turn into a join over all the term's cases), so a page of a
-    common word stops after a few dozen cases."""
+def _latest_page(session: Any, state: str, where: CaseFilter, match: TokenMatch,
+                 wanted: int) -> list[str]:
+    """Up to ``wanted`` matching cases among the state's `LOOKED_AT` latest changed, latest
+    first. The `SAMPLED` latest are looked at first; the others only if what was found
+    there, in proportion, would reach ``wanted``: words each common but rarely found
+    together looked at all 5,000 cases for nothing (~40 ms at 100,000 cases) before
+    being counted."""
+    sampled = min(SAMPLED, LOOKED_AT)
+    found = list(session.execute(_latest_matching(state, where, match, 0, sampled)
+                                 .limit(wanted)).scalars())
+    if len(found) >= wanted or len(found) * LOOKED_AT < wanted * sampled:
+        return found
+    return found + list(session.execute(
+        _latest_matching(state, where, match, sampled, LOOKED_AT - sampled)
+        .limit(wanted - len(found))).scalars())
+
+
+def _latest_matching(state: str, where: CaseFilter, match: TokenMatch, start: int,
+                     count: int) -> Any:
+    """The matching cases among the state's ``count`` latest changed after the ``start``
+    latest that the filter keeps, latest first. Each case is tested with a lookup per term
+    (a subquery with LIMIT, which databases do not turn into a join over all the term's
+    cases), so a page of a common word stops after a few dozen cases."""
     r = case_readers.c
     latest = (select(r.case_id, r.updated).where(chosen_by(state, where))
-              .order_by(r.updated.desc(), r.case_id.desc()).limit(LOOKED_AT).subquery())
+              .order_by(r.updated.desc(), r.case_id.desc()).offset(start).limit(count)
+              .subquery())
 
     def has(numbers: set[int]) -> Any:
         return _tokens_of(state, match, numbers).where(

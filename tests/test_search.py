@@ -323,6 +323,17 @@ def test_a_common_search_finds_nothing_another_state_cannot_read(exchange, peopl
         assert rows == [by_change[-2]] and total == 1
 
 
+
+def test_a_common_search_not_found_among_the_sampled_latest_is_counted_at_once(
+        exchange, people, common, monkeypatch):
+    """The latest case is looked at first (`SAMPLED` 1 here): "port" is not in it, so the
+    5 latest are not walked for a page that, in proportion, they would not hold; every
+    match is counted instead. "rifles" is in it: the walk goes on, uncounted."""
+    monkeypatch.setattr(case_search, "SAMPLED", 1)
+    by_change = six_cases(exchange, people)
+    assert search_page(exchange, people["FRA"], "port", 0, 1) == ([by_change[-2]], 5)
+    assert search_page(exchange, people["FRA"], "rifles", 0, 1) == ([by_change[-1]], None)
+
 @pytest.mark.parametrize("text,filters", [
     ("kr 2291", {}), ("kr22917 734", {}), ("kr2291 7734", {}), ("saloum kr-2291", {}),
     ("fusils", {"category": "small_arms"}),
