@@ -171,12 +171,13 @@ def test_a_search_of_common_words_pages_the_latest_changes_uncounted(app, exchan
     first = fra.get("/cases/?q=rifles")
     assert listed(first) == [cases["other"]]  # the latest change
     assert 'id="many"' in first.text and "Page 1</span>" in first.text
+    assert "More than 1 case matches" in first.text  # a page of 1, and a next one
     assert 'rel="next" href="/cases/?q=rifles&amp;page=2"' in first.text
     last = fra.get("/cases/?q=rifles&page=2")  # nothing after it: counted again
     assert listed(last) == [cases["wanted"]]
     assert "2 cases" in last.text and "Page 2 of 2" in last.text and 'rel="next"' not in last.text
     assert fra.post("/language", {"lang": "fr", "next": "/cases/"}).status_code == 302
-    assert "Beaucoup de dossiers" in fra.get("/cases/?q=rifles").text
+    assert "Plus de 1 dossier correspond" in fra.get("/cases/?q=rifles").text
     api = Api(app, exchange, people["FRA"])
     page = api.get("/cases", q="rifles", per_page=1)
     assert page["total"] is None and [i["id"] for i in page["items"]] == [cases["other"]]
