@@ -3,6 +3,8 @@ sees what the store holds, whoever changed it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -62,30 +64,48 @@ def test_every_stored_state_and_user_event_moves_the_mark(exchange: Exchange, vi
         exchange.directory.cache.topics)
 
 
-def test_the_mark_is_the_newest_event_of_a_state_or_user_after_the_last(exchange: Exchange,
-                                                                        viewers) -> None:
+def test_changes_are_looked_for_only_after_the_last_position_looked_at(exchange: Exchange,
+                                                                       viewers) -> None:
     ledger, topics = exchange.ledger, exchange.directory.cache.topics
-    start = ledger.last_of(topics)
-    assert start == ledger.recorder.max_notification_id()  # the log holds only the directory
+    end = ledger.recorder.max_notification_id
+    start = end()  # the log holds only the directory
     exchange.cases.open_case(viewers["FRA"], {"title": "Rifles at the port"})
-    assert ledger.last_of(topics, after=start) == start  # a case's event is not one of them
+    assert ledger.changes_after(topics, after=start) == (False, end())  # a case's event
     exchange.directory.deactivate_user(viewers["FRA.admin"], "fra.analyst")
-    changed = ledger.recorder.max_notification_id()
+    changed = end()
     exchange.cases.open_case(viewers["DEU"], {"title": "Pistols at the airport"})
-    assert ledger.last_of(topics, after=start) == changed
-    assert ledger.last_of(topics, after=changed) == changed
-    assert ledger.last_of([], after=changed) == changed
+    assert ledger.changes_after(topics, after=start) == (True, end())
+    assert ledger.changes_after(topics, after=changed) == (False, end())
+    assert ledger.changes_after(topics, after=end()) == (False, end())
 
 
-def test_past_many_events_the_mark_moves_to_the_end_of_the_log(exchange: Exchange, viewers,
-                                                                monkeypatch) -> None:
-    """More events since the mark than are looked at: the caller must read again, whatever
-    they were, rather than miss a change among those not looked at."""
+def test_cases_changing_do_not_drop_the_directory_kept(exchange: Exchange, viewers,
+                                                       monkeypatch) -> None:
+    """Case events move the position looked from, so a busy log is not read again at every
+    request, and they never drop the states and users kept."""
+    cache, read = exchange.directory.cache, exchange.directory.cache.load
+    exchange.cases.open_case(viewers["FRA"], {"title": "Cartridges in a truck"})  # kept now
+    exchange.directory.user("fra.analyst")
+    loaded: list[Any] = []
+    monkeypatch.setattr(cache, "load", lambda aggregate_id: (
+        loaded.append(aggregate_id), read(aggregate_id))[1])
+    for title in ("Rifles at the port", "Pistols at the airport"):
+        exchange.cases.open_case(viewers["FRA"], {"title": title})
+        assert exchange.directory.user("fra.analyst").username == "fra.analyst"
+    assert loaded == [] and cache._looked == exchange.ledger.recorder.max_notification_id()
+
+
+def test_past_many_events_it_answers_changed_up_to_the_end_of_the_log(exchange: Exchange,
+                                                                      viewers,
+                                                                      monkeypatch) -> None:
+    """More events since than are looked at: the caller must read again, whatever they were,
+    rather than miss a change among those not looked at."""
     monkeypatch.setattr(ledger_module, "LOOKED_AFTER", 3)
     ledger, topics = exchange.ledger, exchange.directory.cache.topics
-    start = ledger.last_of(topics, after=ledger.recorder.max_notification_id())
+    start = ledger.recorder.max_notification_id()
     exchange.cases.open_case(viewers["FRA"], {"title": "Rifles at the port"})
-    assert ledger.last_of(topics, after=start) == start
+    assert ledger.changes_after(topics, after=start) == (False, start + 1)
     for title in ("Pistols at the airport", "Cartridges in a truck"):
         exchange.cases.open_case(viewers["FRA"], {"title": title})
-    assert ledger.last_of(topics, after=start) == ledger.recorder.max_notification_id()
+    assert ledger.changes_after(topics, after=start) == (
+        True, ledger.recorder.max_notification_id())

@@ -2,10 +2,10 @@
 
 Every request reads its user and their state, and a list page every state; from the log that
 was a query (and a fold) for each, and a scan of every state's events. Kept here, each read
-first asks the log whether a state or user event was stored since (one query on the
-topic index) and drops what it kept if one was: another process's change is seen by the next
-read, as before. Aggregates are handed out as copies, so a command that changes one and then
-fails to save leaves nothing changed here.
+first asks the log whether a state or user event was stored since it last looked (one
+query: the ids and topics of the events since) and drops what it kept if one was: another
+process's change is seen by the next read, as before. Aggregates are handed out as copies,
+so a command that changes one and then fails to save leaves nothing changed here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ class DirectoryCache:
         self.topics = [topic for kind in kinds for topic in event_topics(kind)]
         self.load = load
         self._lock = threading.Lock()
-        self._mark: int | None = None
+        self._looked = 0  # the log position up to which changes were looked for
+        self._mark = 0  # moves at each change seen: what was read under an older one is old
         self._found: dict[UUID, Any] = {}
         self._all: dict[type, list[Any]] = {}
 
@@ -59,13 +60,14 @@ class DirectoryCache:
         return list(found)
 
     def _fresh(self) -> int:
-        mark = self.ledger.last_of(self.topics, after=self._mark or 0)
+        changed, looked = self.ledger.changes_after(self.topics, after=self._looked)
         with self._lock:
-            if mark != self._mark:
+            if changed:
                 self._found.clear()
                 self._all.clear()
-                self._mark = mark
-        return mark
+                self._mark += 1
+            self._looked = max(self._looked, looked)
+            return self._mark
 
     def _keep(self, mark: int, keep: Callable[[], None]) -> None:
         """Keeps what was read after seeing ``mark``, unless a newer change was seen since
