@@ -29,7 +29,8 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-_PLAIN = frozenset({str, int, bool, type(None)})
+# The types canonical JSON writes as they are (a str subclass, as its plain string).
+PLAIN_TYPES = frozenset({str, int, bool, type(None)})
 
 
 def _check(value: Any) -> None:
@@ -41,10 +42,10 @@ def _check(value: Any) -> None:
         items = value.values()
     elif kind in (list, tuple):
         items = value
-    elif kind in _PLAIN or isinstance(value, str):
+    elif kind in PLAIN_TYPES or isinstance(value, str):
         return  # a str subclass (an enum's member) encodes as its plain string
     else:
         raise TypeError(f"canonical JSON cannot encode {kind.__name__}")
-    if not set(map(type, items)) <= _PLAIN:  # the element types are tested in C, at once
+    if not set(map(type, items)) <= PLAIN_TYPES:  # the element types are tested in C, at once
         for item in items:
             _check(item)

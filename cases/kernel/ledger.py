@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from cases.kernel.errors import Conflict, NotFound
 from cases.kernel.event_cache import EventCache
 from crypto import GENESIS_HASH, StateKeyPair, canonical_json, sha256_hex, sign_and_hash_event
+from crypto.canonical import PLAIN_TYPES
 from crypto.chain import chained_hash
 
 T = TypeVar("T")
@@ -74,12 +75,9 @@ class Actor:
     keys: StateKeyPair
 
 
-_PLAIN = frozenset({str, int, bool, type(None)})
-
-
 def _clear(value: Any) -> Any:
     """Turns a field value into the plain JSON shape the header is signed in."""
-    if type(value) in _PLAIN:
+    if type(value) in PLAIN_TYPES:
         return value
     if isinstance(value, str):
         return str(value)  # a StrEnum member signs as its plain string
