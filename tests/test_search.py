@@ -363,3 +363,61 @@ def test_the_cases_waiting_are_found_by_a_lookup_per_reader_row_never_a_join(exc
         compiled = waiting.compile(engine, compile_kwargs={"literal_binds": True})
         plan = "\n".join(db.execute(sqlalchemy.text(f"EXPLAIN {compiled}")).scalars())
     assert "SubPlan" in plan and "Anti Join" not in plan, plan
+
+
+# The case views a process keeps opened (`OpenedViews`): handed out only at the case's
+# stored version, to a state that read it at that version.
+def test_a_case_unchanged_is_not_opened_again(exchange, people, case_id):
+    fra = people["FRA"]
+    first = exchange.cases.views(fra, [str(case_id)])[str(case_id)]
+    assert exchange.cases.views(fra, [str(case_id)])[str(case_id)] is first
+
+
+def test_a_change_is_opened_anew(exchange, people, case_id):
+    fra, query = people["FRA"], read_query("saloum")
+    assert [m.text for m in exchange.search.matches(fra, [str(case_id)], query)[
+        str(case_id)]] == ["Saloum Trading SARL · SEN"]
+    part_id = next(iter(exchange.cases.views(fra, [str(case_id)])[str(case_id)].actors))
+    exchange.cases.revise_part(fra, case_id, 3, "actor", part_id,
+                               dict(ACTOR, name="Saloum Logistics"))
+    assert [m.text for m in exchange.search.matches(fra, [str(case_id)], query)[
+        str(case_id)]] == ["Saloum Logistics · SEN"]
+
+
+def test_a_state_taken_off_the_case_opens_nothing_of_it(exchange, people, case_id):
+    fra, deu = people["FRA"], people["DEU"]
+    exchange.cases.share(fra, case_id, 3, "bilateral", ["DEU"])
+    assert exchange.cases.views(deu, [str(case_id)])[str(case_id)].actors
+    exchange.cases.unshare(fra, case_id, 4, ["DEU"])
+    assert exchange.cases.views(deu, [str(case_id)]) == {}
+    assert exchange.search.matches(deu, [str(case_id)], read_query("saloum")) == {}
+    assert exchange.cases.views(people["MLI"], [str(case_id)]) == {}
+
+
+def test_shredding_drops_the_views_kept(exchange, people, case_id):
+    fra, cases = people["FRA"], exchange.cases
+    for version, status in ((3, "under_investigation"), (4, "confirmed"), (5, "closed")):
+        cases.change_status(fra, case_id, version, status)
+    cases.set_retention(people["FRA.admin"], case_id, 0)
+    cases.views(fra, [str(case_id)])
+    kept = cases.opened.get("FRA", exchange.ledger.versions_of([case_id]))
+    assert list(kept) == [str(case_id)]
+    cases.request_shred(people["FRA.admin"], case_id)
+    cases.confirm_shred(people["FRA.admin2"], case_id)
+    assert not any(cases.opened.get("FRA", {str(case_id): version}) for version in range(1, 20))
+    shredded = cases.views(fra, [str(case_id)]).get(str(case_id))
+    assert shredded is None or not (shredded.actors or shredded.items or shredded.summary)
+
+
+def test_a_view_read_in_a_transaction_that_rolls_back_is_not_kept(exchange, people,
+                                                                    case_id):
+    fra, cases = people["FRA"], exchange.cases
+    part_id = next(iter(cases.views(fra, [str(case_id)])[str(case_id)].actors))
+    with pytest.raises(RuntimeError), exchange.ledger.transaction():
+        cases.revise_part(fra, case_id, 3, "actor", part_id, dict(ACTOR, name="Never Saved"))
+        assert cases.views(fra, [str(case_id)])[str(case_id)].actors[part_id]["name"] == \
+            "Never Saved"
+        raise RuntimeError("rolled back")
+    cases.revise_part(fra, case_id, 3, "actor", part_id, dict(ACTOR, name="Saloum Freight"))
+    assert cases.views(fra, [str(case_id)])[str(case_id)].actors[part_id]["name"] == \
+        "Saloum Freight"

@@ -27,6 +27,7 @@ from cases.casework.content import (
     validate_note,
     validate_summary,
 )
+from cases.casework.opened_views import OpenedViews
 from cases.casework.view import CaseView, HistoryEntry, fold_view, history_entry
 from cases.identity.directory import SECRETARIAT_CODE, SIGNATORY, STATE_PARTY
 from cases.identity.directory_service import Directory
@@ -71,6 +72,7 @@ class Cases:
         self.keystore = keystore
         self.directory = directory
         self.sealing = Sealing(ledger, keystore, directory)
+        self.opened = OpenedViews()  # see `views`
         self.clock = clock  # retention periods are measured against it
         self._usernames: dict[str, str] = {}  # user id -> name, see `usernames`
         # Indexes a case for the viewer's state after each change they make (the search
@@ -319,6 +321,7 @@ class Cases:
         self.keystore.scrub()
         for owner in (str(case_id), *traces):
             self.sealing.forget(owner)
+        self.opened.forget(str(case_id))
         self._match(viewer, str(case_id))  # its match rows go
         return case_rows, trace_rows
 
@@ -417,7 +420,19 @@ class Cases:
         """`view` of several cases (a page of search results, a batch to index), their events
         and the keys the viewer's state holds read in one query each, not two per case:
         case id -> its view, or None where the state's keys do not open it; a case the
-        state does not read is left out."""
+        state does not read is left out. A case unchanged since the state last opened it
+        in this process is not opened again (`OpenedViews`); the views are shared, for
+        reading only."""
+        ids = [str(case_id) for case_id in case_ids]
+        kept = self.opened.get(viewer.state, self.ledger.versions_of(ids))
+        views = self._open_views(viewer, [i for i in ids if i not in kept])
+        if not self.ledger.in_transaction():  # what it read may yet be rolled back
+            self.opened.keep(viewer.state, views)
+        return {i: kept[i] if i in kept else views[i] for i in ids if i in kept or i in views}
+
+    def _open_views(self, viewer: Viewer, case_ids: list[str]) -> dict[str, CaseView | None]:
+        if not case_ids:
+            return {}
         readable = {str(case_id): found for case_id, found in self.ledger.get_many_with_events(
             Case, case_ids).items() if found[0].readable_by(viewer.state)}
         wrapped = self.sealing.wrapped_of(viewer, readable)

@@ -354,6 +354,20 @@ class Ledger(Application[UUID]):
                 self.mapper.to_domain_event(stored))
         return found
 
+    def versions_of(self, aggregate_ids: Iterable[Any]) -> dict[str, int]:
+        """The stored version of each aggregate that has events, by id (a string), from one
+        query along the events' primary key."""
+        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        ids = [UUID(str(i)) for i in aggregate_ids]
+        if not ids:
+            return {}
+        with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            rows = session.execute(select(table.c.originator_id,
+                                          func.max(table.c.originator_version))
+                                   .where(table.c.originator_id.in_(ids))
+                                   .group_by(table.c.originator_id)).all()
+        return {str(aggregate_id): int(version) for aggregate_id, version in rows}
+
     def notifications(self, after: int | None, limit: int | None, stop: int | None = None,
                       topics: Sequence[str] = ()) -> list[Notification]:
         """The recorder's ``select_notifications`` after notification ``after`` (up to
