@@ -26,9 +26,12 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 PAGE_SIZE = 30
 
 
-def moment_of(exchange: Any) -> Moment:
-    """Now, in the deployment's time zone, with the newest checkpoint."""
-    return Moment(datetime.now(UTC), exchange.settings.zone, exchange.checkpoints.latest())
+def moment_of(exchange: Any, viewer: Viewer) -> Moment:
+    """Now, in the deployment's time zone, with the newest checkpoint if the viewer is asked
+    to cosign it (others are not: every page counts their unread items)."""
+    cosigns = bool(KINDS["checkpoint_to_cosign"].audience & viewer.roles)
+    return Moment(datetime.now(UTC), exchange.settings.zone,
+                  exchange.checkpoints.latest() if cosigns else None)
 
 
 def kinds_of(viewer: Viewer) -> list[str]:
@@ -69,7 +72,7 @@ def index() -> str:
     exchange, viewer = caught_up_exchange(), current_viewer()
     kind = chosen_kind(viewer, request.args.get("kind", ""))
     page = page_number()
-    items, total = exchange.inbox.view.items_for(viewer, moment_of(exchange), kind=kind,
+    items, total = exchange.inbox.view.items_for(viewer, moment_of(exchange, viewer), kind=kind,
                                                  offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     titles = exchange.cases.titles(viewer, [i for i in items if i.title_token])
     return render_template("inbox/index.html", items=items, titles=titles, kinds=kinds_of(viewer),
@@ -84,7 +87,8 @@ def mark_read() -> Response:
     exchange = caught_up_exchange()
     ids = request.form.getlist("item_id")
     if ids:
-        exchange.inbox.view.mark_read(current_viewer(), ids, moment_of(exchange))
+        exchange.inbox.view.mark_read(current_viewer(), ids,
+                                     moment_of(exchange, current_viewer()))
     return redirect(safe_next(request.form.get("next")) or url_for("inbox.index"))
 
 
@@ -92,7 +96,8 @@ def mark_read() -> Response:
 @login_required
 def mark_all_read() -> Response:
     exchange = caught_up_exchange()
-    count = exchange.inbox.view.mark_all_read(current_viewer(), moment_of(exchange))
+    viewer = current_viewer()
+    count = exchange.inbox.view.mark_all_read(viewer, moment_of(exchange, viewer))
     flash(ngettext("%(num)s item marked read.", "%(num)s items marked read.", count)
           if count else _("Nothing was unread."), "success")
     return redirect(url_for("inbox.index"))
@@ -102,6 +107,5 @@ def unread_count() -> dict[str, Any]:
     """The navigation's unread count (a context processor), for signed-in users."""
     if not current_user.is_authenticated:
         return {}
-    exchange = get_exchange()
-    return {"inbox_unread": exchange.inbox.view.unread_count(current_viewer(),
-                                                             moment_of(exchange))}
+    exchange, viewer = get_exchange(), current_viewer()
+    return {"inbox_unread": exchange.inbox.view.unread_count(viewer, moment_of(exchange, viewer))}

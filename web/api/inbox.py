@@ -70,7 +70,7 @@ class MarkedOut(BaseModel):
            query=InboxQuery, response=InboxPage)
 def list_inbox(viewer: Viewer, query: InboxQuery) -> InboxPage:
     exchange = caught_up_exchange()
-    moment = moment_of(exchange)
+    moment = moment_of(exchange, viewer)
     items, total = exchange.inbox.view.items_for(
         viewer, moment, kind=chosen_kind(viewer, query.kind),
         offset=(query.page - 1) * query.per_page, limit=query.per_page)
@@ -89,7 +89,7 @@ def list_inbox(viewer: Viewer, query: InboxQuery) -> InboxPage:
            response=MarkedOut, errors=(404,))
 def mark_read(viewer: Viewer, body: MarkReadIn) -> MarkedOut:
     exchange = caught_up_exchange()
-    moment = moment_of(exchange)
+    moment = moment_of(exchange, viewer)
     marked = exchange.inbox.view.mark_read(viewer, [str(i) for i in body.item_ids], moment)
     return MarkedOut(marked=marked, unread=exchange.inbox.view.unread_count(viewer, moment))
 
@@ -98,6 +98,6 @@ def mark_read(viewer: Viewer, body: MarkReadIn) -> MarkedOut:
            tag="inbox", response=MarkedOut)
 def mark_all_read(viewer: Viewer) -> MarkedOut:
     exchange = caught_up_exchange()
-    moment = moment_of(exchange)
+    moment = moment_of(exchange, viewer)
     marked = exchange.inbox.view.mark_all_read(viewer, moment)
     return MarkedOut(marked=marked, unread=exchange.inbox.view.unread_count(viewer, moment))
