@@ -247,8 +247,7 @@ class Exchange:
             return 0
         touched = None
         if since is not None and end - since <= INDEX_LOOKBACK:
-            touched = sorted({str(n.originator_id) for n in self.ledger.recorder
-                              .select_notifications(since + 1, INDEX_LOOKBACK, stop=end)})
+            touched = sorted(self.ledger.touched(since, end))
         waiting, total = self.case_search_view.unindexed(*mark, INDEX_BATCH, among=touched)
         left = total - self.search.index(viewer, waiting, INDEX_SECONDS) if waiting else 0
         if not left:

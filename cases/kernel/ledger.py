@@ -354,6 +354,14 @@ class Ledger(Application[UUID]):
                 self.mapper.to_domain_event(stored))
         return found
 
+    def touched(self, after: int, stop: int) -> set[str]:
+        """The ids (strings) of the aggregates with an event stored after notification
+        ``after`` up to ``stop``: ids only, not the events."""
+        table = self.recorder.events_record_cls.__table__  # type: ignore[attr-defined]
+        with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
+            return {str(i) for i in session.execute(select(table.c.originator_id).where(
+                table.c.id > after, table.c.id <= stop)).scalars()}
+
     def versions_of(self, aggregate_ids: Iterable[Any]) -> dict[str, int]:
         """The stored version of each aggregate that has events, by id (a string), from one
         query along the events' primary key."""
