@@ -70,6 +70,10 @@ from .witness_client import ExternalWitnesses
 logger = logging.getLogger("divex.follower")
 
 PORTAL_RECHECK_SECONDS = 300.0
+# After a state's analyst found none of its hit checks due (`Hits.refresh`), its requests do
+# not look again for this long, unless its keys rotate: ~2.5 ms of round trips on every list
+# page, for rows an oracle key rotation or a new day's limit leaves due, rarely.
+HITS_RECHECK_SECONDS = 60.0
 
 # A request of a state's user indexes at most this many of the cases its state waits to have
 # indexed, and stops starting new ones after this long.
@@ -120,6 +124,9 @@ class Exchange:
     # of that state's to index (see `index_for`).
     indexed_to: dict[tuple[str, int], int] = field(default_factory=dict, init=False,
                                                    repr=False)
+    # (state, key version) -> until when its hit checks are not looked for (`index_for`).
+    hits_quiet: dict[tuple[str, int], float] = field(default_factory=dict, init=False,
+                                                     repr=False)
     # state -> (the States Parties, when): this process last found every portal case of the
     # state readable by all of them then (see `portal_cases_lacking`).
     portal_complete: dict[str, tuple[frozenset[str], float]] = field(
@@ -237,9 +244,11 @@ class Exchange:
         Once nothing of the state's waited at some point of the log, only the cases that
         later events touched can wait: they are the only ones looked at (comparing every
         case the state reads with its search rows took ~100 ms a page for 6,000 cases)."""
-        if viewer.has(ANALYST):  # after a key rotation: a batch of the state's hit checks
-            self.hits.refresh(viewer)
         mark, end = (viewer.state, viewer.keyring.current.version), self.followed_to or 0
+        # After a key rotation: a batch of the state's hit checks.
+        if viewer.has(ANALYST) and time.monotonic() >= self.hits_quiet.get(mark, 0.0) \
+                and not self.hits.refresh(viewer):
+            self.hits_quiet[mark] = time.monotonic() + HITS_RECHECK_SECONDS
         since = self.indexed_to.get(mark)
         if since is None:
             since = self.search.store.indexed_to(*mark)

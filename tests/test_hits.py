@@ -168,3 +168,19 @@ def test_shredding_a_case_drops_its_tokens(exchange: Exchange, people: dict[str,
     cases.confirm_shred(second_admin, case_id)
     with engine.connect() as connection:
         assert connection.execute(select(match_tokens)).all() == []
+
+
+def test_a_list_request_looks_for_due_hit_checks_again_only_later_or_after_a_key_rotation(
+        exchange: Exchange, people: dict[str, Any]) -> None:
+    exchange.hits.oracle.daily_limit = 3
+    case_id = record(exchange, people["FRA"], "Five rifles", quantity="5",
+                     serial="\n".join(f"NR-{n:05}" for n in range(5)))
+    exchange.index_for(people["FRA"])  # nothing left today: none due, not looked for again
+    exchange.hits.oracle.daily_limit = 10  # (as on the next day)
+    exchange.index_for(people["FRA"])
+    assert exchange.hits.status(people["FRA"], case_id) == (3, 2)
+    exchange.directory.rotate_state_keys(people["FRA.admin"])
+    exchange.follow()
+    rotated = exchange.directory.authenticate("fra.analyst", PASSWORD)
+    exchange.index_for(rotated)  # the new key's rows are due at once
+    assert exchange.hits.status(rotated, case_id) == (5, 0)
