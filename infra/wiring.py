@@ -166,7 +166,7 @@ class Exchange:
         A request that finds the background follower (`keep_following`) at work waits for
         it, then finds the log followed: the page still shows what its user just did."""
         with self.following:
-            end = self.ledger.recorder.max_notification_id()
+            end = self.ledger.last_id()
             if end is not None and end == self.followed_to:
                 return 0
             try:  # this process brought every read model to `followed_to` last time
