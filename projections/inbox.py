@@ -69,8 +69,8 @@ class Inbox(Projection[InboxView]):
 
     @process_event.register
     def _(self, event: Case.ContentRevised, tracking: Tracking) -> None:
-        self.view.record(tracking, statements=[self._case_update(
-            event, title_token=event.title, title_key_version=event.key_version)])
+        self.view.record(tracking, title=(str(event.originator_id), event.title,
+                                          event.key_version))
 
     @process_event.register
     def _(self, event: Case.Shredded, tracking: Tracking) -> None:

@@ -40,11 +40,12 @@ from cases.notifications.kinds import DUE_SOON_DAYS, KINDS, kinds_seen_by
 from cases.tracing.trace_request import AWAITING_REPLY
 
 from . import outbox
-from .read_model import ReadModel, insert_rows
+from .read_model import ReadModel, insert_rows, update_rows
 
 NAMESPACE = uuid5(NAMESPACE_URL, "urn:divex:inbox")
 
 _PENDING_ROWS = "divex.inbox_rows"  # the new rows a batch holds back, per table
+_PENDING_TITLES = "divex.inbox_titles"  # case id -> its new sealed title, held back too
 metadata = MetaData()
 
 UNREAD_COUNTED = 100  # the unread count stops there: the navigation shows "99+"
@@ -181,11 +182,13 @@ class InboxView(ReadModel):
 
     def record(self, tracking: Tracking, items: Sequence[dict[str, Any]] = (),
                statements: Iterable[Any] = (),
-               rows: Mapping[Table, list[dict[str, Any]]] | None = None) -> None:
-        """Runs the event's statements (after the rows the batch holds back); its ``items``
-        and new ``rows`` are held back and written per table at the end of the batch
-        (`write_pending`), or before the next statement or read: an insert and a mail
-        queue look-up per event were a fifth of a rebuild."""
+               rows: Mapping[Table, list[dict[str, Any]]] | None = None,
+               title: tuple[str, str, int] | None = None) -> None:
+        """Runs the event's statements (after what the batch holds back); its ``items``, new
+        ``rows`` and new ``title`` (case id, sealed title, key version) are held back and
+        written at the end of the batch (`write_pending`), or before the next statement or
+        read. An insert and a mail queue look-up per event were a fifth of a rebuild, and
+        a statement per revised title, which wrote what was held back, another fifth."""
         with self.transaction(commit=True) as session:
             statements = list(statements)
             if statements:
@@ -196,6 +199,8 @@ class InboxView(ReadModel):
             for table, new in ({inbox_items: items, **(rows or {})}).items():
                 if new:
                     held.setdefault(table, []).extend(new)
+            if title:
+                session.info.setdefault(_PENDING_TITLES, {})[title[0]] = title[1:]
             self._insert_tracking(session, tracking)
 
     def write_pending(self, session: Any) -> None:
@@ -203,6 +208,11 @@ class InboxView(ReadModel):
             insert_rows(session, table, held)
             if table is inbox_items:
                 outbox.queue(session, held)
+        titles = session.info.pop(_PENDING_TITLES, {})
+        update_rows(session, inbox_cases, {"case_id": "key"},
+                    {"title_token": "token", "title_key_version": "version"},
+                    [dict(key=case_id, token=token, version=version)
+                     for case_id, (token, version) in titles.items()])
 
     @contextmanager
     def reading(self) -> Iterator[Any]:

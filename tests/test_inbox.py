@@ -5,6 +5,7 @@ rebuild, and each item owed to the mailer once."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -292,3 +293,19 @@ def test_an_index_added_since_the_inbox_was_made_is_created_and_its_rows_kept(
     prepare_store(exchange.settings)  # as the next start of the server does
     assert "inbox_items_by_gate" in {i["name"] for i in inspect(engine).get_indexes("inbox_items")}
     assert case_id in {i.case_id for i in inbox(exchange, people["DEU"])}  # not rebuilt
+
+
+def test_a_revised_title_reaches_the_inbox_in_the_same_batch_and_later(
+        exchange: Exchange, people: dict[str, Viewer]) -> None:
+    case_id = shared_case(exchange, people)  # opened, shared and retitled in one catch-up
+    exchange.cases.revise_summary(people["FRA"], UUID(case_id), 3,
+                                  dict(SUMMARY, title="Rifles seized at the port"))
+    received = inbox(exchange, people["DEU.analyst"], kind="case_shared")
+    assert titles(exchange, people["DEU.analyst"], received) == {"Rifles seized at the port"}
+    exchange.cases.revise_summary(people["FRA"], UUID(case_id), 4,
+                                  dict(SUMMARY, title="Rifles and pistols seized"))
+    received = inbox(exchange, people["DEU.analyst"], kind="case_shared")
+    assert titles(exchange, people["DEU.analyst"], received) == {"Rifles and pistols seized"}
+    rebuilt_from_zero(exchange, exchange.inbox)
+    received = inbox(exchange, people["DEU.analyst"], kind="case_shared")
+    assert titles(exchange, people["DEU.analyst"], received) == {"Rifles and pistols seized"}
