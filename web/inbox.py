@@ -84,11 +84,10 @@ def index() -> str:
 @login_required
 def mark_read() -> Response:
     """Marks the items named in the form read (one button per item), then goes back."""
-    exchange = caught_up_exchange()
+    exchange, viewer = caught_up_exchange(), current_viewer()
     ids = request.form.getlist("item_id")
     if ids:
-        exchange.inbox.view.mark_read(current_viewer(), ids,
-                                     moment_of(exchange, current_viewer()))
+        exchange.inbox.view.mark_read(viewer, ids, moment_of(exchange, viewer))
     return redirect(safe_next(request.form.get("next")) or url_for("inbox.index"))
 
 
