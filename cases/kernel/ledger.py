@@ -425,8 +425,8 @@ class Ledger(Application[UUID]):
         with self.recorder.transaction(commit=False) as session:  # type: ignore[attr-defined]
             recent = session.execute(select(table.c.id, table.c.topic).where(
                 table.c.id > after).order_by(table.c.id).limit(LOOKED_AFTER)).all()
-            if len(recent) == LOOKED_AFTER:
-                return True, int(session.execute(select(func.max(table.c.id))).scalar())
+        if len(recent) == LOOKED_AFTER:
+            return True, int(self.last_id() or recent[-1].id)
         return (any(row.topic in wanted for row in recent),
                 int(recent[-1].id) if recent else after)
 
