@@ -91,7 +91,8 @@ class Inbox(Projection[InboxView]):
     def _(self, event: Case.Unshared, tracking: Tracking) -> None:
         r = inbox_case_readers.c
         self.view.record(tracking, statements=[delete(inbox_case_readers).where(
-            r.case_id == str(event.originator_id), r.state.in_(list(event.removed)))])
+            r.case_id == str(event.originator_id), r.state.in_(list(event.removed)))],
+            told=event.removed)
 
     @process_event.register
     def _(self, event: Contribution.Contributed, tracking: Tracking) -> None:
@@ -113,7 +114,8 @@ class Inbox(Projection[InboxView]):
     @process_event.register
     def _(self, event: Hit.Answered, tracking: Tracking) -> None:
         self.view.record(tracking, statements=[_settle(
-            "private_hit", event.actor_state, ref=str(event.originator_id))])
+            "private_hit", event.actor_state, ref=str(event.originator_id))],
+            told=[event.actor_state])
 
     @process_event.register
     def _(self, event: Case.PolicyFactsSealed, tracking: Tracking) -> None:
@@ -134,7 +136,8 @@ class Inbox(Projection[InboxView]):
         consents = set(_codes(self._case(case).policy_consents)) | {event.actor_state}
         self.view.record(tracking, statements=[
             self._case_update(event, policy_consents=",".join(sorted(consents))),
-            _settle("policy_consent_awaited", event.actor_state, case_id=case)])
+            _settle("policy_consent_awaited", event.actor_state, case_id=case)],
+            told=[event.actor_state])
 
     @process_event.register
     def _(self, event: Case.PolicyConsentWithdrawn, tracking: Tracking) -> None:
@@ -169,7 +172,8 @@ class Inbox(Projection[InboxView]):
                          statements=[insert(inbox_traces).values(
                              trace_id=trace, case_id=event.case_id, requester=event.requester,
                              requested=event.requested, status="sent",
-                             deadline=date.fromisoformat(event.deadline))])
+                             deadline=date.fromisoformat(event.deadline))],
+                         told=[event.requester])  # its deadline is counted for both
 
     @process_event.register
     def _(self, event: TraceRequest.Acknowledged, tracking: Tracking) -> None:
@@ -215,7 +219,8 @@ class Inbox(Projection[InboxView]):
                              update(inbox_traces).where(inbox_traces.c.trace_id == trace)
                              .values(**changes),
                              *(_settle(k, event.actor_state, trace_id=trace)
-                               for k in settles)])
+                               for k in settles)],
+                         told=[row.requester, row.requested])
 
     # Meetings
 
@@ -261,7 +266,7 @@ class Inbox(Projection[InboxView]):
     def _(self, event: Meeting.ConsentGiven, tracking: Tracking) -> None:
         self.view.record(tracking, statements=[_settle(
             "lesson_consent_awaited", event.actor_state, meeting_id=str(event.originator_id),
-            ref=event.lesson_id)])
+            ref=event.lesson_id)], told=[event.actor_state])
 
     def _tell_participants(self, event: Any, tracking: Tracking, kind: str) -> None:
         meeting = str(event.originator_id)

@@ -17,7 +17,7 @@ from cases.kernel.errors import Busy, Conflict, Forbidden, InvalidInput, NotFoun
 from crypto import oprf
 from infra.wiring import Exchange
 from tests.conftest import PASSWORD, register_states
-from tests.test_inbox import inbox
+from tests.test_inbox import counted, inbox
 
 SERIAL = "KR-2291-7734"
 RIFLE = {"category": "small_arms", "quantity": "1", "make": "Norvik Arms", "model": "NR-7",
@@ -149,8 +149,10 @@ def test_each_side_answers_once_and_sees_the_others_answer(
     assert (seen.mine, seen.theirs) == ("", "case_shared")
     with pytest.raises(Conflict):
         exchange.hits.answer(people["DEU"], hit.id, "dismissed")
+    before = counted(exchange, people["FRA"])  # kept by this process, until it changes
     exchange.hits.answer(people["FRA"], hit.id, "dismissed")
     assert [i.settled for i in inbox(exchange, people["FRA"], kind="private_hit")] == [True]
+    assert counted(exchange, people["FRA"]) == before - 1
 
 
 def test_shredding_a_case_drops_its_tokens(exchange: Exchange, people: dict[str, Any]) -> None:

@@ -4,19 +4,21 @@ rebuild, and each item owed to the mailer once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 
 from cases.kernel.errors import NotFound
 from cases.kernel.viewer import Viewer
 from cases.tracing.tracing_service import Traces
 from infra.wiring import Exchange, prepare_store
 from projections import outbox
-from projections.inbox_view import InboxItem, Moment
+from projections.inbox_view import InboxItem, InboxView, Moment
 from projections.outbox import mail_items
 from tests.conftest import PASSWORD, enrolled, rebuilt_from_zero, register_states
 from tests.test_cases import ITEM, SUMMARY
@@ -309,3 +311,78 @@ def test_a_revised_title_reaches_the_inbox_in_the_same_batch_and_later(
     rebuilt_from_zero(exchange, exchange.inbox)
     received = inbox(exchange, people["DEU.analyst"], kind="case_shared")
     assert titles(exchange, people["DEU.analyst"], received) == {"Rifles and pistols seized"}
+
+
+def counted(exchange: Exchange, viewer: Viewer) -> int:
+    """The viewer's unread count as this process gives it (kept from an earlier page or
+    not), checked against a process that never counted it before."""
+    exchange.follow()
+    kept = exchange.inbox.view.unread_count(viewer, NOW)
+    fresh = InboxView(exchange.ledger.recorder.datastore, tracking_table_name="inbox_tracking")
+    assert kept == fresh.unread_count(viewer, NOW)
+    return kept
+
+
+def test_a_kept_unread_count_follows_every_change_that_moves_it(
+        exchange: Exchange, people: dict[str, Viewer]) -> None:
+    """The process keeps each user's count until what it depends on changes: every step
+    below changes someone's count, and each user is counted before and after it."""
+    watched = [people[u] for u in ("FRA", "DEU", "DEU.reviewer", "DEU.admin", "MLI.admin")]
+
+    def step(change: Any) -> None:
+        for viewer in watched:
+            counted(exchange, viewer)  # kept now
+        change()
+        for viewer in watched:
+            counted(exchange, viewer)
+
+    before = counted(exchange, people["DEU"])
+    case_id = shared_case(exchange, people)
+    assert counted(exchange, people["DEU"]) == before + 1
+    items = list(exchange.cases.view(people["FRA"], case_id).items)
+    sent: list[UUID] = []
+    step(lambda: sent.append(exchange.traces.send(people["FRA"], case_id, "DEU", items,
+                                                  "Where?", deadline_days=2)))
+    trace = sent[0]
+    assert "trace_due_soon" in kinds(inbox(exchange, people["FRA"]))  # the requester's too
+    step(lambda: exchange.traces.change_deadline(
+        people["FRA"], trace, (datetime.now(UTC) + timedelta(days=30)).date()))
+    assert "trace_due_soon" not in kinds(inbox(exchange, people["FRA"]))
+    step(lambda: exchange.traces.request_more_info(people["DEU"], trace, ["serial"], "?"))
+    step(lambda: exchange.cases.unshare(people["FRA"], case_id, 3, ["DEU"]))
+    exchange.cases.share(people["FRA"], case_id, 4, "bilateral", ["DEU", "MLI"])
+    step(lambda: exchange.policy.propose(people["FRA"], case_id))
+    step(lambda: exchange.policy.consent(people["DEU"], case_id, True))
+    meeting = exchange.meetings.convene(people["secretariat"], "Session", "2026-06-01", "",
+                                        ["FRA", "DEU", "MLI"])
+    lesson = exchange.meetings.propose_lesson(people["FRA"], meeting, "Hubs recur.",
+                                              ["FRA", "MLI"])
+    step(lambda: exchange.meetings.consent(people["MLI"], meeting, lesson, True))
+    assert counted(exchange, people["DEU.reviewer"]) > 0
+    step(lambda: exchange.inbox.view.mark_all_read(people["DEU.reviewer"], NOW))
+    assert counted(exchange, people["DEU.reviewer"]) == 0
+
+
+def test_a_count_is_kept_until_its_user_marks_items_read_in_any_process(
+        exchange: Exchange, people: dict[str, Viewer]) -> None:
+    shared_case(exchange, people)
+    exchange.follow()
+    view, reviewer = exchange.inbox.view, people["DEU.reviewer"]
+    other = InboxView(exchange.ledger.recorder.datastore, tracking_table_name="inbox_tracking")
+    assert view.unread_count(reviewer, NOW) == other.unread_count(reviewer, NOW) == 1
+    engine = exchange.ledger.recorder.datastore.engine
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert view.unread_count(reviewer, NOW) == 1
+        assert not [s for s in statements if "inbox_items" in s]  # kept, not counted
+        other.mark_all_read(reviewer, NOW)  # another process
+        assert view.unread_count(reviewer, NOW) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert view.unread_count(people["DEU.analyst"], NOW) == 1  # not theirs
+    # Given other roles, the same user is counted again (an admin is told of new users).
+    admin = people["DEU.admin"]
+    as_admin = counted(exchange, admin)
+    assert counted(exchange, replace(admin, roles=frozenset({"reviewer"}))) != as_admin
