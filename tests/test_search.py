@@ -421,3 +421,29 @@ def test_a_view_read_in_a_transaction_that_rolls_back_is_not_kept(exchange, peop
     cases.revise_part(fra, case_id, 3, "actor", part_id, dict(ACTOR, name="Saloum Freight"))
     assert cases.views(fra, [str(case_id)])[str(case_id)].actors[part_id]["name"] == \
         "Saloum Freight"
+
+
+def test_how_common_each_word_is_is_counted_once_a_minute_and_results_stay_exact(
+        exchange, people, case_id, monkeypatch):
+    """The sizes only choose how a search runs: kept a minute, they may be stale, and what
+    is found is still every match."""
+    engine = exchange.ledger.recorder.datastore.engine
+    counts: list[str] = []
+
+    def counting(conn, cursor, statement, *args):
+        if statement.startswith("SELECT (SELECT count(*)") and "divex_search_tokens" in statement:
+            counts.append(statement)  # `_sizes`, not the page's window count
+
+    assert found(exchange, people["FRA"], "norvik") == [str(case_id)]
+    sqlalchemy.event.listen(engine, "before_cursor_execute", counting)
+    try:
+        other = exchange.cases.open_case(people["FRA"], dict(SUMMARY, title="Norvik again"))
+        assert set(found(exchange, people["FRA"], "norvik")) == {str(case_id), str(other)}
+        assert counts == []  # the kept size (1) chose the plan
+        monkeypatch.setattr(case_search, "SIZES_KEPT_SECONDS", -1.0)
+        exchange.case_search_view.sizes = case_search.KeptSizes()
+        found(exchange, people["FRA"], "norvik")
+        found(exchange, people["FRA"], "norvik")
+        assert len(counts) == 2  # not kept: counted every time
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", counting)
