@@ -447,3 +447,28 @@ def test_how_common_each_word_is_is_counted_once_a_minute_and_results_stay_exact
         assert len(counts) == 2  # not kept: counted every time
     finally:
         sqlalchemy.event.remove(engine, "before_cursor_execute", counting)
+
+
+def test_the_whole_text_is_looked_for_only_while_a_case_holds_it(exchange, people, case_id,
+                                                                   common):
+    """A search of several words also matches a field that is the whole text (a serial
+    typed with spaces); found in no case, it is not tested case by case. Found in none
+    a moment ago, it is looked for again: what is found stays exact."""
+    engine = exchange.ledger.recorder.datastore.engine
+    walked: list[str] = []
+
+    def walking(conn, cursor, statement, *args):
+        if "IS NOT NULL" in statement:  # the lookups of a common search, case by case
+            walked.append(statement)
+
+    six_cases(exchange, people)
+    sqlalchemy.event.listen(engine, "before_cursor_execute", walking)
+    try:
+        search_page(exchange, people["FRA"], "rifles port", 0, 2)
+        assert walked and not [s for s in walked if " OR " in s]
+        assert found(exchange, people["FRA"], "kr22917 799") == []
+        cases, fra = exchange.cases, people["FRA"]
+        cases.add_part(fra, case_id, 3, "item", dict(ITEM, serial="KR-2291-7799"))
+        assert found(exchange, people["FRA"], "kr22917 799") == [str(case_id)]
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", walking)
