@@ -51,7 +51,7 @@ NAMESPACE = uuid5(NAMESPACE_URL, "urn:divex:inbox")
 
 _PENDING_ROWS = "divex.inbox_rows"  # the new rows a batch holds back, per table
 _PENDING_TITLES = "divex.inbox_titles"  # case id -> its new sealed title, held back too
-_PENDING_TOLD = "divex.inbox_told"  # state code or user id -> the batch's last change for them
+_PENDING_TOLD = "divex.inbox_told"  # state code or user id -> the batch's sum for them
 metadata = MetaData()
 
 UNREAD_COUNTED = 100  # the unread count stops there: the navigation shows "99+"
@@ -107,13 +107,15 @@ inbox_traces = Table(
     Column("deadline", Date, nullable=False),
 )
 
-# Where each state's or user's items, or what they depend on, last changed (a notification id):
-# a process keeps a user's unread count until their state's or their own row moves.
+# Per state or user, the sum of the notification ids of the events that changed what they are
+# told: it grows with each, in whatever order the events are applied (Kafka workers apply them
+# per aggregate, not in log order), and a rebuild gives it again. A process keeps a user's
+# unread count until their state's or their own sum moves.
 inbox_changes = Table(
     "inbox_changes",
     metadata,
     Column("recipient", String(36), primary_key=True),  # a state's code or a user's id
-    Column("position", BigInteger, nullable=False),
+    Column("changes", BigInteger, nullable=False),
 )
 
 inbox_meetings = Table(
@@ -220,7 +222,7 @@ class InboxView(ReadModel):
 
         The items' recipients, the states added as readers and ``told`` (whose items the
         statements settle or hide, or whose trace deadlines they change) have their row of
-        `inbox_changes` moved to this event."""
+        `inbox_changes` moved by this event."""
         with self.transaction(commit=True) as session:
             statements = list(statements)
             if statements:
@@ -235,9 +237,9 @@ class InboxView(ReadModel):
                 session.info.setdefault(_PENDING_TITLES, {})[title[0]] = title[1:]
             recipients = {*told, *(item["state"] or item["user_id"] for item in items),
                           *(row["state"] for row in (rows or {}).get(inbox_case_readers, []))}
-            if recipients:
-                session.info.setdefault(_PENDING_TOLD, {}).update(
-                    dict.fromkeys(recipients, tracking.notification_id))
+            sums = session.info.setdefault(_PENDING_TOLD, {})
+            for recipient in recipients:
+                sums[recipient] = sums.get(recipient, 0) + tracking.notification_id
             self._insert_tracking(session, tracking)
 
     def write_pending(self, session: Any) -> None:
@@ -252,9 +254,13 @@ class InboxView(ReadModel):
                      for case_id, (token, version) in titles.items()])
         told = session.info.pop(_PENDING_TOLD, {})
         if told:
-            session.execute(delete(inbox_changes).where(inbox_changes.c.recipient.in_(told)))
-            insert_rows(session, inbox_changes, [dict(recipient=recipient, position=position)
-                                                 for recipient, position in told.items()])
+            c = inbox_changes.c
+            before = dict(session.execute(select(c.recipient, c.changes).where(
+                c.recipient.in_(told))).all())
+            session.execute(delete(inbox_changes).where(c.recipient.in_(told)))
+            insert_rows(session, inbox_changes, [
+                dict(recipient=recipient, changes=before.get(recipient, 0) + added)
+                for recipient, added in told.items()])
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
@@ -315,7 +321,7 @@ class InboxView(ReadModel):
         """What the viewer's count depends on, read before it is counted (a change landing
         in between only makes the next page count again)."""
         c, m = inbox_changes.c, inbox_marked.c
-        of_state, of_user = (select(c.position).where(c.recipient == recipient).scalar_subquery()
+        of_state, of_user = (select(c.changes).where(c.recipient == recipient).scalar_subquery()
                              for recipient in (viewer.state, viewer.user_id))
         mark = select(m.mark).where(m.user_id == viewer.user_id).scalar_subquery()
         with self.transaction(commit=False) as session:
