@@ -172,7 +172,8 @@ class Inbox(Projection[InboxView]):
                          statements=[insert(inbox_traces).values(
                              trace_id=trace, case_id=event.case_id, requester=event.requester,
                              requested=event.requested, status="sent",
-                             deadline=date.fromisoformat(event.deadline))],
+                             deadline=date.fromisoformat(event.deadline),
+                             deadline_set=event.timestamp)],
                          told=[event.requester])  # its deadline is counted for both
 
     @process_event.register
@@ -202,7 +203,8 @@ class Inbox(Projection[InboxView]):
     @process_event.register
     def _(self, event: TraceRequest.DeadlineChanged, tracking: Tracking) -> None:
         self._trace_step(event, tracking, "trace_deadline_changed", "",
-                         deadline=date.fromisoformat(event.deadline))
+                         deadline=date.fromisoformat(event.deadline),
+                         deadline_set=event.timestamp)
 
     def _trace_step(self, event: Any, tracking: Tracking, kind: str, status: str,
                     settles: tuple[str, ...] = (), **changes: Any) -> None:

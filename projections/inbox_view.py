@@ -105,6 +105,9 @@ inbox_traces = Table(
     Column("requested", String(3), nullable=False, index=True),
     Column("status", String(32), nullable=False),
     Column("deadline", Date, nullable=False),
+    # When the request was sent or its deadline last changed: its reminder is never dated
+    # before (a request sent two days before its deadline is due soon from the day it is sent).
+    Column("deadline_set", DateTime(timezone=True), nullable=False),
 )
 
 # Per state or user, the sum of the notification ids of the events that changed what they are
@@ -345,30 +348,33 @@ class InboxView(ReadModel):
 
     def mark_read(self, viewer: Viewer, ids: Sequence[str], moment: Moment) -> int:
         """Marks the viewer's items read; an id that is not one of their items is `NotFound`
-        and nothing is marked. Returns how many were unread."""
+        and nothing is marked. Returns how many the unread count counted (not settled)."""
         wanted = set(ids)
         computed = {i.item_id: i for i in self._computed(viewer, moment)}
         with self.transaction(commit=False) as session:
-            stored = {r.item_id: r.read for r in session.execute(
+            stored = {r.item_id: _item(r) for r in session.execute(
                 self._listed(viewer).where(self._visible(viewer, ""),
                                            inbox_items.c.item_id.in_(wanted - set(computed))))}
         unknown = wanted - set(computed) - set(stored)
         if unknown:
             raise NotFound("No such item in your inbox: %(item)s.", field="item_ids",
                            item=sorted(unknown)[0])
-        fresh = [i for i in wanted if not (stored[i] if i in stored else computed[i].read)]
-        self._write_markers(viewer, fresh, moment.now)
-        return len(fresh)
+        fresh = [stored.get(i) or computed[i] for i in wanted]
+        self._write_markers(viewer, [i.item_id for i in fresh if not i.read], moment.now)
+        return sum(i.unread for i in fresh)
 
     def mark_all_read(self, viewer: Viewer, moment: Moment) -> int:
-        computed = [i.item_id for i in self._computed(viewer, moment) if not i.read]
-        r = inbox_read.c
-        read = exists().where(r.user_id == viewer.user_id, r.item_id == inbox_items.c.item_id)
+        """Marks every item of the viewer read; returns how many the unread count counted
+        (settled items, shown as done, are marked too but were not counted)."""
+        computed = [i for i in self._computed(viewer, moment) if not i.read]
+        i, r = inbox_items.c, inbox_read.c
+        read = exists().where(r.user_id == viewer.user_id, r.item_id == i.item_id)
         with self.transaction(commit=False) as session:
-            stored = list(session.execute(select(inbox_items.c.item_id).where(
-                self._visible(viewer, ""), ~read)).scalars())
-        self._write_markers(viewer, computed + stored, moment.now)
-        return len(computed) + len(stored)
+            stored = session.execute(select(i.item_id, i.settled).where(
+                self._visible(viewer, ""), ~read)).all()
+        self._write_markers(viewer, [c.item_id for c in computed] +
+                            [row.item_id for row in stored], moment.now)
+        return sum(c.unread for c in computed) + sum(not row.settled for row in stored)
 
     def _write_markers(self, viewer: Viewer, ids: Sequence[str], now: datetime) -> None:
         if not ids:
@@ -494,8 +500,9 @@ def _trace_item(row: Any, state: str, today: date, zone: tzinfo) -> InboxItem:
     kind = "trace_overdue" if overdue else "trace_due_soon"
     since = row.deadline + timedelta(days=1) if overdue else \
         row.deadline - timedelta(days=DUE_SOON_DAYS)
+    at = max(datetime.combine(since, time(), zone), _aware(row.deadline_set))
     return InboxItem(item_id=item_id(kind, row.trace_id, row.deadline.isoformat(), state),
-                     kind=kind, at=datetime.combine(since, time(), zone), case_id=row.case_id,
+                     kind=kind, at=at, case_id=row.case_id,
                      trace_id=row.trace_id, meeting_id="",
                      ref=row.requested if state == row.requester else row.requester,
                      actor_state="", settled=False, read=False, due=row.deadline)

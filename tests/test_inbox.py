@@ -152,6 +152,28 @@ def test_an_answered_request_is_no_longer_due(exchange: Exchange,
     assert inbox(exchange, people["DEU"], kind="trace_due_soon") == []
 
 
+def test_a_deadline_reminder_is_never_dated_before_its_request_or_its_new_deadline(
+        exchange: Exchange, people: dict[str, Viewer]) -> None:
+    case_id = shared_case(exchange, people)
+    items = list(exchange.cases.view(people["FRA"], case_id).items)
+    before_sending = datetime.now(UTC)
+    # Due in two days: three days before the deadline is yesterday, before it was sent.
+    trace = exchange.traces.send(people["FRA"], case_id, "DEU", items, "Where?",
+                                 deadline_days=2)
+    for viewer in (people["FRA"], people["DEU"]):
+        [due] = inbox(exchange, viewer, kind="trace_due_soon")
+        assert before_sending <= due.at <= datetime.now(UTC)
+    before_changing = datetime.now(UTC)
+    exchange.traces.change_deadline(people["FRA"], trace, due.due - timedelta(days=1))
+    [due] = inbox(exchange, people["DEU"], kind="trace_due_soon")
+    assert before_changing <= due.at <= datetime.now(UTC)
+    # A deadline far enough away is due soon from three days before it, in the zone.
+    exchange.traces.change_deadline(people["FRA"], trace, due.due + timedelta(days=30))
+    later = datetime.now(UTC) + timedelta(days=29)
+    [due] = inbox(exchange, people["DEU"], later, kind="trace_due_soon")
+    assert due.at == datetime.combine(due.due - timedelta(days=3), datetime.min.time(), UTC)
+
+
 def test_read_markers_are_per_user_and_outlive_a_rebuild(
         exchange: Exchange, people: dict[str, Viewer]) -> None:
     shared_case(exchange, people)
@@ -166,6 +188,24 @@ def test_read_markers_are_per_user_and_outlive_a_rebuild(
     assert inbox(exchange, people["DEU.analyst"], kind="case_shared")[0].read
     assert view.mark_all_read(people["DEU.reviewer"], NOW) == 1
     assert view.unread_count(people["DEU.reviewer"], NOW) == 0
+
+
+def test_marking_read_reports_what_the_unread_count_counted_not_settled_items(
+        exchange: Exchange, people: dict[str, Viewer]) -> None:
+    case_id = shared_case(exchange, people)
+    items = list(exchange.cases.view(people["FRA"], case_id).items)
+    trace = exchange.traces.send(people["FRA"], case_id, "DEU", items, "Where?")
+    exchange.traces.acknowledge(people["DEU"], trace)  # settles DEU's trace_received item
+    view, deu, reviewer = exchange.inbox.view, people["DEU"], people["DEU.reviewer"]
+    for viewer in (deu, reviewer):
+        [received] = inbox(exchange, viewer, kind="trace_received")
+        assert received.settled and not received.read
+    assert view.mark_read(deu, [received.item_id], NOW) == 0
+    assert inbox(exchange, deu, kind="trace_received")[0].read
+    unread = view.unread_count(reviewer, NOW)
+    assert 0 < unread < len(inbox(exchange, reviewer))
+    assert view.mark_all_read(reviewer, NOW) == unread
+    assert all(i.read for i in inbox(exchange, reviewer))
 
 
 def test_marking_an_item_that_is_not_yours_is_refused_and_marks_nothing(

@@ -97,6 +97,8 @@ def test_a_query_no_search_can_be_made_of_is_refused_on_the_page(app, cases, nam
     page = signed_in(app, "fra.analyst").get("/cases/", query_string={"q": BAD[name]})
     assert page.status_code == 422
     assert re.search(r'<p class="error" id="e-q">[^<]+</p>', page.text)
+    # No query ran: the page shows no count and no "No case matches." under the refusal.
+    assert 'class="count"' not in page.text and 'class="empty"' not in page.text
 
 
 def test_unbalanced_quotes_are_only_punctuation(app, cases):
