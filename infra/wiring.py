@@ -7,20 +7,23 @@ WSGI entry prepare before they open; a worker or test that opens a prepared stor
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from eventsourcing.projection import Projection
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.pool import NullPool
 
 from cases.audit.audit_service import AuditTrail
 from cases.casework.attachment_store import AttachmentStore
@@ -63,6 +66,8 @@ from projections.read_model import ReadModel
 from projections.tiles import Tiles
 from projections.trace_board import TraceBoard, TraceBoardView
 from projections.witness import Witness
+from web import sessions as web_sessions
+from web import sign_ins as web_sign_ins
 
 from .settings import Settings
 from .witness_client import ExternalWitnesses
@@ -385,12 +390,51 @@ def private_data_dir(settings: Settings) -> None:
 
 def prepare_store(settings: Settings) -> None:
     """Makes the store ready to open: creates what is missing (the event store's tables and
-    topic index, the keystore, lockout, checkpoint and mail address tables, the read models'
-    tables with the inbox's read markers and mail outbox, a read model of an older shape
-    being dropped to be rebuilt as it catches up) and backfills what an older store lacks
-    (the trace-request links). Safe to run again, and by several
-    processes at once; run by `divex` commands and the WSGI entry before `open_exchange`."""
+    topic index, the keystore, lockout, checkpoint and mail address tables, the web's
+    session and sign-in tables, the read models' tables with the inbox's read markers and
+    mail outbox, a read model of an older shape being dropped to be rebuilt as it catches
+    up) and backfills what an older store lacks (the trace-request links). Safe to run
+    again, and by several processes at once (`_preparing_alone`); run by `divex` commands
+    and the WSGI entry before `open_exchange`."""
     private_data_dir(settings)
+    with _preparing_alone(settings):
+        _prepare(settings)
+
+
+@contextmanager
+def _preparing_alone(settings: Settings) -> Iterator[None]:
+    """Lets one process at a time prepare the store. Two gunicorn workers starting on a new
+    PostgreSQL database both found a table missing and both created it, and the second
+    failed to boot (a unique violation in pg_type), taking the server down: on PostgreSQL a
+    session advisory lock, on SQLite an exclusive lock on a file beside the database."""
+    if settings.is_postgres:
+        engine = create_engine(settings.database_url, poolclass=NullPool)
+        try:
+            with engine.connect() as db:
+                db.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PREPARING})
+                try:
+                    yield
+                finally:
+                    db.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PREPARING})
+        finally:
+            engine.dispose()
+        return
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    descriptor = os.open(f"{database}.prepare-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
+
+
+_PREPARING = int.from_bytes(b"divex-pr", "big") >> 1  # the advisory lock's key (a bigint)
+
+
+def _prepare(settings: Settings) -> None:
     ledger = _ledger(settings, create_tables=True)
     try:
         datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
@@ -402,6 +446,8 @@ def prepare_store(settings: Settings) -> None:
         CheckpointStore(datastore.engine).create_tables()
         MailAddresses(datastore.engine).create_tables()
         SearchStore(datastore.engine).create_tables()
+        web_sessions.metadata.create_all(datastore.engine)
+        web_sign_ins.metadata.create_all(datastore.engine)
         match_index.metadata.create_all(datastore.engine)
         oracle.metadata.create_all(datastore.engine)
         for view in ReadModelViews.on(datastore).all():

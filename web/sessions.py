@@ -114,8 +114,7 @@ class ServerSessionInterface(SessionInterface):
     """Stores sessions in `web_sessions` on the given SQLAlchemy engine."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # its table is made by `infra.wiring.prepare_store`
 
     # Flask hooks
 

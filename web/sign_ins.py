@@ -59,8 +59,7 @@ class OpenSession:
 
 class SignIns:
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        metadata.create_all(engine)
+        self.engine = engine  # its table is made by `infra.wiring.prepare_store`
 
     def record(self, user_id: str) -> None:
         now = datetime.now(UTC).replace(tzinfo=None)
