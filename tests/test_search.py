@@ -334,6 +334,41 @@ def test_a_common_search_not_found_among_the_sampled_latest_is_counted_at_once(
     assert search_page(exchange, people["FRA"], "port", 0, 1) == ([by_change[-2]], 5)
     assert search_page(exchange, people["FRA"], "rifles", 0, 1) == ([by_change[-1]], None)
 
+def test_the_cases_of_a_rare_word_are_read_first_and_named_in_the_ranking(
+        exchange, people, common, monkeypatch):
+    """"pistols" is in 2 cases (not common), "rifles" in 6: the 2 are read first and the
+    ranking looks up their tokens only; with "pistols" counted common (and an exact search,
+    which ranks), they are selected in the ranking query instead. Both find the same."""
+    by_change = six_cases(exchange, people)
+    exchange.follow()
+    while exchange.index_for(people["FRA"]):
+        pass
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    def ranked() -> tuple[list[str], int | None]:
+        rows, total = exchange.case_search(people["FRA"], read_query("rifles pistols"),
+                                           CaseFilter(), exact=True)
+        return [row.case_id for row in rows], total
+
+    engine = exchange.ledger.recorder.datastore.engine
+    sqlalchemy.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        named = ranked()
+        [ranking] = [(s, p) for s, p in statements if "GROUP BY" in s]
+        assert by_change[-1] in str(ranking[1]) and by_change[-3] in str(ranking[1])
+        monkeypatch.setattr(case_search, "COMMON", 1)
+        exchange.case_search_view.sizes = case_search.KeptSizes()  # counted again
+        statements.clear()
+        assert ranked() == named == ([by_change[-1], by_change[-3]], 2)
+        [ranking] = [(s, p) for s, p in statements if "GROUP BY" in s]
+        assert by_change[-1] not in str(ranking[1])
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", seen)
+
+
 @pytest.mark.parametrize("text,filters", [
     ("kr 2291", {}), ("kr22917 734", {}), ("kr2291 7734", {}), ("saloum kr-2291", {}),
     ("fusils", {"category": "small_arms"}),
