@@ -229,7 +229,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, float]:
     figures = seeded(backend, folder, args)
     prepare_search(settings_for(backend, folder, args.cases), OWNERS, PASSWORD)
     if backend == "postgres":  # the search index was just written in bulk
-        vacuum_postgres(args.cases, ("divex_search_tokens", "divex_search_cases"))
+        vacuum_postgres(args.cases, ("divex_search_tokens", "divex_search_cases",
+                                     "divex_search_token_sets"))
     settings = settings_for(backend, folder, args.cases)  # the server signs every 1000
     work = folder / f"run-{time.strftime('%Y%m%d-%H%M%S')}"
     work.mkdir()

@@ -77,7 +77,8 @@ def index_size(exchange: Any) -> dict[str, float]:
         if exchange.settings.is_postgres:
             size = session.execute(text(
                 "SELECT pg_total_relation_size('divex_search_tokens')"
-                " + pg_total_relation_size('divex_search_cases')")).scalar()
+                " + pg_total_relation_size('divex_search_cases')"
+                " + pg_total_relation_size('divex_search_token_sets')")).scalar()
         else:
             try:
                 size = session.execute(text(

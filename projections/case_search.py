@@ -13,9 +13,21 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, case, func, intersect, literal, or_, select, text, union
+from sqlalchemy import (
+    and_,
+    case,
+    cast,
+    func,
+    intersect,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, array
 
-from cases.search.index import search_cases, search_tokens
+from cases.search.index import search_cases, search_token_sets, search_tokens
 from cases.search.search_service import TokenMatch
 
 from .case_index import (
@@ -61,7 +73,7 @@ class CaseSearchView:
                 latest = _latest_page(session, state, where, match, offset + limit + 1)
                 if len(latest) > offset + limit:
                     return self.index.rows(session, latest[offset:offset + limit]), None
-            found = _all_of(state, match) if common else _matching(
+            found = _all_of(session, state, match) if common else _matching(
                 state, match, _candidates(session, state, match, sizes))
             joined = case_readers.join(found, found.c.case_id == r.case_id)
             # The total comes with the page (a window count): matching a common word in
@@ -247,9 +259,12 @@ def _latest_matching(state: str, where: CaseFilter, match: TokenMatch, start: in
             .order_by(latest.c.updated.desc(), latest.c.case_id.desc()))
 
 
-def _all_of(state: str, match: TokenMatch) -> Any:
+def _all_of(session: Any, state: str, match: TokenMatch) -> Any:
     """The state's cases whose tokens satisfy the match (as `_matching`, unranked), as an
-    intersection of each term's and filter's cases."""
+    intersection of each term's and filter's cases: on PostgreSQL, by its GIN index of each
+    case's token set (`search_token_sets`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _all_of_sets(state, match)
     parts = [_tokens_of(state, match, {n}) for n in range(match.terms)]
     if len(parts) > 1:
         parts = [select(intersect(*parts).subquery().c.case_id)]
@@ -259,6 +274,25 @@ def _all_of(state: str, match: TokenMatch) -> Any:
     parts += [_tokens_of(state, match, {TokenMatch.WHOLE - 1 - n})
               for n in range(match.filters)]
     return (intersect(*parts) if len(parts) > 1 else parts[0].distinct()).subquery("found")
+
+
+def _all_of_sets(state: str, match: TokenMatch) -> Any:
+    """`_all_of` on PostgreSQL: a token set holds one of each term's tokens (or one of the
+    whole text's), and one of each filter's."""
+    s = search_token_sets.c
+
+    def holds(numbers: set[int]) -> Any:
+        codes = [code for code, n in match.codes.items() if n in numbers]
+        return s.tokens.overlap(cast(array(codes), ARRAY(BYTEA)))
+
+    tests = [holds({TokenMatch.WHOLE - 1 - n}) for n in range(match.filters)]
+    if match.terms:
+        terms = and_(*(holds({n}) for n in range(match.terms)))
+        if TokenMatch.WHOLE in match.codes.values():
+            terms = or_(terms, holds({TokenMatch.WHOLE}))
+        tests.append(terms)
+    return (select(s.case_id).where(s.state == state, s.key_version.in_(match.versions),
+                                    *tests).subquery("found"))
 
 
 def _matching(state: str, match: TokenMatch, among: Any = None) -> Any:

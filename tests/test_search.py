@@ -12,7 +12,7 @@ import sqlalchemy
 from sqlalchemy import func, select
 
 from cases.kernel.errors import InvalidInput
-from cases.search.index import search_cases, search_tokens
+from cases.search.index import SearchStore, search_cases, search_token_sets, search_tokens
 from cases.search.terms import fold, read_query
 from infra.wiring import Exchange, open_exchange
 from projections import case_search
@@ -136,6 +136,50 @@ def test_a_key_rotation_indexes_again_under_the_new_search_key(exchange, people,
     assert found(exchange, rotated, "saloum") == [str(case_id)]
     assert rows_of(exchange, search_tokens, state="FRA", key_version=1) == 0
     assert rows_of(exchange, search_tokens, state="FRA", key_version=2) == before
+
+
+def token_sets(exchange: Exchange) -> dict[tuple[str, str, int], list[bytes]]:
+    """The GIN index's token sets (PostgreSQL), and what the token rows say they must be."""
+    t, s = search_tokens.c, search_token_sets.c
+    with exchange.ledger.transaction() as session:
+        rows = {(r.state, r.case_id, r.key_version): sorted(r.tokens)
+                for r in session.execute(select(search_token_sets))}
+        expected: dict[tuple[str, str, int], list[bytes]] = {}
+        for r in session.execute(select(t.state, t.case_id, t.key_version, t.token)):
+            expected.setdefault((r.state, r.case_id, r.key_version), []).append(r.token)
+    assert rows == {key: sorted(tokens) for key, tokens in expected.items()}, s
+    return rows
+
+
+@pytest.mark.parametrize("settings", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_token_sets_follow_the_token_rows_and_are_filled_for_an_older_store(
+        exchange, people, case_id):
+    fra, deu = people["FRA"], people["DEU"]
+    case = str(case_id)
+    assert found(exchange, fra, "saloum") == [case]
+    exchange.cases.share(fra, case_id, 3, "bilateral", ["DEU"])
+    assert found(exchange, deu, "saloum") == [case]
+    assert set(token_sets(exchange)) == {("FRA", case, 1), ("DEU", case, 1)}
+    exchange.cases.unshare(fra, case_id, 4, ["DEU"])
+    assert set(token_sets(exchange)) == {("FRA", case, 1)}
+    rotated = exchange.directory.rotate_state_keys(people["FRA.admin"])
+    exchange.follow()
+    assert found(exchange, rotated, "saloum") == [case]
+    assert set(token_sets(exchange)) == {("FRA", case, 2)}
+    # A store indexed before the token sets existed gets them from its token rows.
+    engine = exchange.ledger.recorder.datastore.engine
+    kept = token_sets(exchange)
+    search_token_sets.drop(engine)
+    SearchStore(engine).create_tables()
+    assert token_sets(exchange) == kept
+    analyst = exchange.directory.authenticate("fra.analyst", PASSWORD)
+    for version, status in ((5, "under_investigation"), (6, "confirmed"), (7, "closed")):
+        exchange.cases.change_status(analyst, case_id, version, status)
+    exchange.cases.set_retention(people["FRA.admin"], case_id, 0)
+    exchange.cases.request_shred(people["FRA.admin"], case_id)
+    exchange.cases.confirm_shred(people["FRA.admin2"], case_id)
+    assert token_sets(exchange) == {}
 
 
 def test_the_database_holds_no_word_searched(exchange, people, case_id):

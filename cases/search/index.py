@@ -23,8 +23,10 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,21 @@ search_cases = Table(
     Column("case_id", String(36), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("key_version", Integer, nullable=False),
+)
+
+# PostgreSQL only: each indexed case's tokens as one array, under a GIN index, so a search of
+# several common words is answered by intersecting the index's posting lists (1.7-8 ms at
+# 100,000 cases) rather than reading every token row of each word (30-90 ms). The same opaque
+# tokens as `search_tokens`, written and dropped with them.
+token_sets_metadata = MetaData()
+search_token_sets = Table(
+    "divex_search_token_sets",
+    token_sets_metadata,
+    Column("state", String(3), primary_key=True),
+    Column("case_id", String(36), primary_key=True),
+    Column("key_version", Integer, nullable=False),
+    Column("tokens", ARRAY(BYTEA), nullable=False),
+    Index("divex_search_token_sets_tokens", "tokens", postgresql_using="gin"),
 )
 
 # Where in the log (a notification id) nothing of a state's waited to be indexed under a
@@ -85,7 +102,19 @@ class SearchStore:
         self.engine = engine
 
     def create_tables(self) -> None:
+        """Creates the tables; on PostgreSQL, fills the token sets of a store indexed before
+        they existed from its token rows (once, one statement)."""
         metadata.create_all(self.engine)
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.engine.begin() as connection:
+            new = not self.engine.dialect.has_table(connection, search_token_sets.name)
+            token_sets_metadata.create_all(connection)
+            if new:
+                connection.execute(text(
+                    "INSERT INTO divex_search_token_sets (state, case_id, key_version, tokens) "
+                    "SELECT state, case_id, key_version, array_agg(token) "
+                    "FROM divex_search_tokens GROUP BY state, case_id, key_version"))
 
     @staticmethod
     def replace(session: Session, state: str, key_version: int,
@@ -98,6 +127,7 @@ class SearchStore:
         the state's tokens: 10 s a batch, growing with the index (100,000-case bulk load)."""
         if not indexed:
             return
+        indexed = [(case_id, version, set(found)) for case_id, version, found in indexed]
         ids = [case_id for case_id, _, _ in indexed]
         SearchStore.forget_all(session, state, [
             case_id for start in range(0, len(ids), IN_BATCH)
@@ -105,9 +135,14 @@ class SearchStore:
                 search_cases.c.state == state,
                 search_cases.c.case_id.in_(ids[start:start + IN_BATCH]))).scalars()])
         tokens = [{"state": state, "key_version": key_version, "token": t, "case_id": case_id}
-                  for case_id, _, found in indexed for t in set(found)]
+                  for case_id, _, found in indexed for t in found]
         if tokens:
             session.execute(insert(search_tokens), tokens)
+            if _token_sets(session):
+                session.execute(insert(search_token_sets), [
+                    {"state": state, "case_id": case_id, "key_version": key_version,
+                     "tokens": sorted(found)}
+                    for case_id, _, found in indexed if found])
         session.execute(insert(search_cases), [
             {"state": state, "case_id": case_id, "version": version, "key_version": key_version}
             for case_id, version, _ in indexed])
@@ -139,7 +174,7 @@ class SearchStore:
     @staticmethod
     def forget(session: Session, case_id: str, states: Iterable[str] | None = None) -> None:
         """Drops the rows of a case for ``states`` (every state if None)."""
-        for table in (search_tokens, search_cases):
+        for table in _tables(session):
             chosen = table.c.case_id == case_id
             if states is not None:
                 chosen &= table.c.state.in_(list(states))
@@ -150,10 +185,19 @@ class SearchStore:
         """Drops a state's rows of the cases (found stale by a search, or indexed again)."""
         case_ids = list(case_ids)
         for start in range(0, len(case_ids), IN_BATCH):
-            for table in (search_tokens, search_cases):
+            for table in _tables(session):
                 session.execute(delete(table).where(
                     table.c.state == state,
                     table.c.case_id.in_(case_ids[start:start + IN_BATCH])))
+
+
+def _token_sets(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _tables(session: Session) -> tuple[Table, ...]:
+    """The tables holding a state's rows of a case."""
+    return (search_tokens, search_cases, *((search_token_sets,) if _token_sets(session) else ()))
 
 
 def saved_context(user_id: str, search_id: str) -> dict[str, str]:
