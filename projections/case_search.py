@@ -10,21 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import (
-    and_,
-    case,
-    cast,
-    func,
-    intersect,
-    literal,
-    or_,
-    select,
-    text,
-    union,
-)
+from sqlalchemy import and_, case, cast, func, intersect, literal, or_, select, text, union
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, array
 
 from cases.search.index import search_cases, search_token_sets, search_tokens
@@ -249,13 +239,7 @@ def _latest_matching(state: str, where: CaseFilter, match: TokenMatch, start: in
         return _tokens_of(state, match, numbers).where(
             search_tokens.c.case_id == latest.c.case_id).limit(1).scalar_subquery().isnot(None)
 
-    tests = [has({TokenMatch.WHOLE - 1 - n}) for n in range(match.filters)]
-    if match.terms:
-        terms = and_(*(has({n}) for n in range(match.terms)))
-        if TokenMatch.WHOLE in match.codes.values():
-            terms = or_(terms, has({TokenMatch.WHOLE}))
-        tests.append(terms)
-    return (select(latest.c.case_id).where(*tests)
+    return (select(latest.c.case_id).where(*_tests(match, has))
             .order_by(latest.c.updated.desc(), latest.c.case_id.desc()))
 
 
@@ -285,14 +269,20 @@ def _all_of_sets(state: str, match: TokenMatch) -> Any:
         codes = [code for code, n in match.codes.items() if n in numbers]
         return s.tokens.overlap(cast(array(codes), ARRAY(BYTEA)))
 
+    return (select(s.case_id).where(s.state == state, s.key_version.in_(match.versions),
+                                    *_tests(match, holds)).subquery("found"))
+
+
+def _tests(match: TokenMatch, holds: Callable[[set[int]], Any]) -> list[Any]:
+    """What a case must satisfy, given ``holds`` (whether it has a token of the numbers):
+    each filter, and each term or else the whole text."""
     tests = [holds({TokenMatch.WHOLE - 1 - n}) for n in range(match.filters)]
     if match.terms:
         terms = and_(*(holds({n}) for n in range(match.terms)))
         if TokenMatch.WHOLE in match.codes.values():
             terms = or_(terms, holds({TokenMatch.WHOLE}))
         tests.append(terms)
-    return (select(s.case_id).where(s.state == state, s.key_version.in_(match.versions),
-                                    *tests).subquery("found"))
+    return tests
 
 
 def _matching(state: str, match: TokenMatch, among: Any = None) -> Any:
