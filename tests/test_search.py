@@ -169,6 +169,10 @@ def test_token_sets_follow_the_token_rows_and_are_filled_for_an_older_store(
     assert set(token_sets(exchange)) == {("FRA", case, 2)}
     # A store indexed before the token sets existed gets them from its token rows.
     engine = exchange.ledger.recorder.datastore.engine
+    with engine.connect() as db:  # indexing writes into the GIN index at once
+        assert "fastupdate=off" in db.execute(sqlalchemy.text(
+            "SELECT reloptions FROM pg_class WHERE relname = 'divex_search_token_sets_tokens'"
+        )).scalar()
     kept = token_sets(exchange)
     search_token_sets.drop(engine)
     SearchStore(engine).create_tables()

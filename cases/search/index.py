@@ -67,7 +67,11 @@ search_token_sets = Table(
     Column("case_id", String(36), primary_key=True),
     Column("key_version", Integer, nullable=False),
     Column("tokens", ARRAY(BYTEA), nullable=False),
-    Index("divex_search_token_sets_tokens", "tokens", postgresql_using="gin"),
+    # fastupdate off: each indexing writes into the index at once. With PostgreSQL's pending
+    # list, every search read the list (129 pages after two load runs without vacuum), and
+    # search p95 under load was 110-150 ms; without it, 94 ms.
+    Index("divex_search_token_sets_tokens", "tokens", postgresql_using="gin",
+          postgresql_with={"fastupdate": "off"}),
 )
 
 # Where in the log (a notification id) nothing of a state's waited to be indexed under a
