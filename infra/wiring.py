@@ -363,6 +363,16 @@ class ReadModelViews:
                 self.policy_summary, self.inbox)
 
 
+def _sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database's file, if the store is one (not PostgreSQL, memory or a URI)."""
+    if settings.is_postgres:
+        return None
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def private_data_dir(settings: Settings) -> None:
     """The data folder (mode 0700 when divex creates it) and the SQLite file (mode 0600),
     readable by their owner only, as the key files are. SQLite gives its -wal and -shm side
@@ -370,12 +380,9 @@ def private_data_dir(settings: Settings) -> None:
     exists keeps its mode (it may be shared, e.g. the current folder); divex's own SQLite
     files are tightened even if an older version made them 0644."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if settings.is_postgres:
+    path = _sqlite_file(settings)
+    if path is None:
         return
-    database = make_url(settings.database_url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         # Only a file nobody has open: closing any descriptor of an open SQLite file drops
@@ -401,6 +408,9 @@ def prepare_store(settings: Settings) -> None:
         _prepare(settings)
 
 
+_PREPARING = int.from_bytes(b"divex-pr", "big") >> 1  # the advisory lock's key (a bigint)
+
+
 @contextmanager
 def _preparing_alone(settings: Settings) -> Iterator[None]:
     """Lets one process at a time prepare the store. Two gunicorn workers starting on a new
@@ -419,19 +429,16 @@ def _preparing_alone(settings: Settings) -> Iterator[None]:
         finally:
             engine.dispose()
         return
-    database = make_url(settings.database_url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    path = _sqlite_file(settings)
+    if path is None:
         yield
         return
-    descriptor = os.open(f"{database}.prepare-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(f"{path}.prepare-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:
         os.close(descriptor)  # and with it the lock
-
-
-_PREPARING = int.from_bytes(b"divex-pr", "big") >> 1  # the advisory lock's key (a bigint)
 
 
 def _prepare(settings: Settings) -> None:
