@@ -315,9 +315,12 @@ def test_a_stored_mark_only_moves_forward(exchange):
 @pytest.fixture
 def common(monkeypatch: pytest.MonkeyPatch) -> None:
     """A word found in more than 2 cases is common; a common search looks among the 5
-    latest changed cases for its page (the product: 1,000 and 5,000)."""
+    latest changed cases for its page (the product: 1,000 and 5,000). On PostgreSQL,
+    several common words found together are never few enough to be named from the token
+    sets at once (the product: 2,000; `test_several_common_words_rarely_together_...`)."""
     monkeypatch.setattr(case_search, "COMMON", 2)
     monkeypatch.setattr(case_search, "LOOKED_AT", 5)
+    monkeypatch.setattr(case_search, "FEW", 0)
 
 
 def six_cases(exchange: Exchange, people: dict[str, Any]) -> list[str]:
@@ -381,6 +384,28 @@ def test_a_common_search_not_found_among_the_sampled_latest_is_counted_at_once(
     by_change = six_cases(exchange, people)
     assert search_page(exchange, people["FRA"], "port", 0, 1) == ([by_change[-2]], 5)
     assert search_page(exchange, people["FRA"], "rifles", 0, 1) == ([by_change[-1]], None)
+
+@pytest.mark.parametrize("settings", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_several_common_words_rarely_together_are_counted_from_the_token_sets_at_once(
+        exchange, people, common, monkeypatch):
+    """On PostgreSQL, "pistols" and "rifles" (2 and 6 cases, both common with `COMMON` 1)
+    are found together in 2 cases: with `FEW` 2 those are named from the GIN token sets and
+    counted, the latest changes not walked (a walk of the 5 latest would have found the
+    page and left it uncounted). With `FEW` 1 they are too many: the walk finds the page."""
+    monkeypatch.setattr(case_search, "COMMON", 1)
+    monkeypatch.setattr(case_search, "FEW", 2)
+    by_change = six_cases(exchange, people)
+    assert search_page(exchange, people["FRA"], "pistols rifles", 0, 1) == (
+        [by_change[-1]], 2)
+    assert search_page(exchange, people["FRA"], "pistols rifles", 1, 1) == (
+        [by_change[-3]], 2)
+    assert search_page(exchange, people["DEU"], "pistols rifles", 0, 1) == ([], 0)
+    assert search_page(exchange, people["DEU"], "rifles port", 0, 5) == ([by_change[-2]], 1)
+    monkeypatch.setattr(case_search, "FEW", 1)
+    assert search_page(exchange, people["FRA"], "pistols rifles", 0, 1) == (
+        [by_change[-1]], None)
+
 
 def test_the_cases_of_a_rare_word_are_read_first_and_named_in_the_ranking(
         exchange, people, common, monkeypatch):
