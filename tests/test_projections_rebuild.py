@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -115,3 +118,44 @@ def test_status_with_kafka_workers_names_the_first_event_a_read_model_lacks(
     result = CliRunner().invoke(main, ["projections", "status"], env=env)
     assert f"case_index (Kafka workers): lacks notification {first} and later" in result.output
     assert "audit_index: at" in result.output  # still followed from the log
+
+
+@pytest.mark.parametrize("batch", [3, follower.BATCH])
+def test_a_rebuilt_leaf_is_the_event_hash_whether_its_successor_is_in_its_batch_or_not(
+        small: Exchange, monkeypatch: pytest.MonkeyPatch, batch: int) -> None:
+    """A replayed event followed in its batch by the next event of its aggregate takes its
+    hash from that event's signed ``prev_hash``; one whose successor is in a later batch
+    (batches of 3), or that has none yet, is hashed: the leaves are the same either way."""
+    ledger = small.ledger
+    hashes = [bytes.fromhex(ledger.mapper.to_domain_event(n).hash())
+              for n in ledger.recorder.select_notifications(0, limit=1_000_000)]
+    monkeypatch.setattr(follower, "BATCH", batch)
+    small.audit_index.view.drop()
+    small.audit_index.view.create_table()
+    follower.catch_up(ledger, [small.audit_index])
+    assert small.audit_index.view.leaf_hashes() == hashes
+
+
+def test_an_event_changed_at_rest_before_a_rebuild_is_still_named_by_verify(
+        demo: Exchange) -> None:
+    """The thief edits a stored body, then rebuilds to hide it: the rebuilt leaf of the
+    event is its successor's signed ``prev_hash`` (the hash before the edit), and verify,
+    which hashes every stored event itself, names the event."""
+    ledger = demo.ledger
+    stored = ledger.recorder.select_notifications(0, limit=1_000_000)
+    events = [ledger.mapper.to_domain_event(n) for n in stored]
+    followed = {(e.originator_id, e.originator_version - 1) for e in events}
+    victim, event = next((n, e) for n, e in zip(stored, events, strict=True)
+                         if (e.originator_id, e.originator_version) in followed and e.body)
+    state = json.loads(victim.state)
+    body = bytearray(base64.b64decode(state["body"]))
+    body[len(body) // 2] ^= 0x01
+    state["body"] = base64.b64encode(bytes(body)).decode()
+    with ledger.recorder.datastore.engine.begin() as db:
+        db.execute(text("UPDATE divex_events SET state = :s WHERE id = :i"),
+                   {"s": json.dumps(state).encode(), "i": victim.id})
+    rebuild(demo)
+    assert demo.audit_index.view.row(victim.id).event_hash == event.hash()
+    finding = verify_log(ledger, demo.checkpoints.all()).finding
+    assert finding is not None
+    assert (finding.notification_id, finding.check) == (victim.id, "signature")
