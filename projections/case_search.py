@@ -14,7 +14,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, case, cast, func, intersect, literal, or_, select, text, union
+from sqlalchemy import (
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    intersect,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, array
 
 from cases.search.index import search_cases, search_token_sets, search_tokens
@@ -68,7 +82,9 @@ class CaseSearchView:
                 if len(latest) > offset + limit:
                     return self.index.rows(session, latest[offset:offset + limit]), None
             if named is not None:
-                joined, chosen = case_readers, and_(chosen, r.case_id.in_(named))
+                # One array parameter, not one per case (up to `FEW`).
+                named_ids = bindparam("named", named, type_=ARRAY(String))
+                joined, chosen = case_readers, and_(chosen, r.case_id == any_(named_ids))
             else:
                 found = _all_of(session, state, match) if common else _matching(
                     state, match, _candidates(session, state, match, sizes))
