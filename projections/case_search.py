@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     String,
     and_,
-    any_,
     bindparam,
     case,
     cast,
@@ -82,9 +81,12 @@ class CaseSearchView:
                 if len(latest) > offset + limit:
                     return self.index.rows(session, latest[offset:offset + limit]), None
             if named is not None:
-                # One array parameter, not one per case (up to `FEW`).
-                named_ids = bindparam("named", named, type_=ARRAY(String))
-                joined, chosen = case_readers, and_(chosen, r.case_id == any_(named_ids))
+                # One array parameter, not one per case (up to `FEW`), unnested: given
+                # as `= ANY(array)`, PostgreSQL walked the state's readers in order of
+                # change and tested each (21 ms at 100,000 cases, against 5 ms for a
+                # lookup of each named case and a sort).
+                named_ids = select(func.unnest(bindparam("named", named, type_=ARRAY(String))))
+                joined, chosen = case_readers, and_(chosen, r.case_id.in_(named_ids))
             else:
                 found = _all_of(session, state, match) if common else _matching(
                     state, match, _candidates(session, state, match, sizes))
