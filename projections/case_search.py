@@ -63,8 +63,9 @@ class CaseSearchView:
         ranking and counting all matches of a word in a third of 100,000 cases took ~90 ms,
         a page of the latest ones a few. Past them it counts, intersecting the words'
         cases (2-4 times quicker than ranking them). On PostgreSQL, several common words
-        (or a word and a filter) found together in `FEW` cases at most are counted and
-        listed from those cases at once (`_few_of_sets`)."""
+        (or a word and a filter) that the latest changes may not hold a page of, and
+        found together in `FEW` cases at most, are counted and listed from those cases
+        (`_few_of_sets`)."""
         r = case_readers.c
         chosen = chosen_by(state, where)
         with self.index.transaction(commit=False) as session:
@@ -74,10 +75,12 @@ class CaseSearchView:
                 match = replace(match, codes={c: n for c, n in match.codes.items()
                                               if n != TokenMatch.WHOLE})
             common = order is None and not exact and bool(sizes) and min(sizes) > COMMON
-            named = _few_of_sets(session, state, match) if common and len(sizes) > 1 \
-                and session.get_bind().dialect.name == "postgresql" else None
-            if common and named is None:
-                latest = _latest_page(session, state, where, match, offset + limit + 1)
+            named = None
+            if common:
+                few = (lambda: _few_of_sets(session, state, match)) if len(sizes) > 1 \
+                    and session.get_bind().dialect.name == "postgresql" else None
+                latest, named = _latest_page(session, state, where, match,
+                                             offset + limit + 1, few)
                 if len(latest) > offset + limit:
                     return self.index.rows(session, latest[offset:offset + limit]), None
             if named is not None:
@@ -144,6 +147,7 @@ COMMON = 1000
 LOOKED_AT = 5000
 SAMPLED = 500  # looked at first (`_latest_page`)
 FEW = 2000  # matches of several common words named to the page query (`_few_of_sets`)
+UNSURE = 3  # a sample that finds less than this many pages in proportion asks `few`
 
 
 SIZES_KEPT_SECONDS = 60.0
@@ -230,24 +234,36 @@ def _candidates(session: Any, state: str, match: TokenMatch, sizes: list[int]) -
 
 
 def _latest_page(session: Any, state: str, where: CaseFilter, match: TokenMatch,
-                 wanted: int) -> list[str]:
+                 wanted: int, few: Callable[[], list[str] | None] | None = None
+                 ) -> tuple[list[str], list[str] | None]:
     """Up to ``wanted`` matching cases among the state's `LOOKED_AT` latest changed, latest
     first. The `SAMPLED` latest are looked at first; the others only if what was found
-    there, in proportion, would reach ``wanted``: words each common but rarely found
-    together looked at all 5,000 cases for nothing (~40 ms at 100,000 cases) before
-    being counted."""
+    there, in proportion, would reach ``wanted``: words each common but rarely together
+    looked at all 5,000 cases for nothing (~40 ms at 100,000 cases) before being counted.
+
+    Where the sample leaves it in doubt (in proportion, less than `UNSURE` times
+    ``wanted``), ``few`` (if given) is asked for every match first; if it names them,
+    they come second and nothing more is walked. Asked for every search of several
+    words, it cost the words often together a few ms for nothing."""
     sampled = min(SAMPLED, LOOKED_AT)
     found = list(session.execute(_latest_matching(state, where, match, 0, sampled)
                                  .limit(wanted)).scalars())
-    if len(found) >= wanted or len(found) * LOOKED_AT < wanted * sampled:
-        return found
+    if len(found) >= wanted:
+        return found, None
+    likely = len(found) * LOOKED_AT >= wanted * sampled
+    if few is not None and len(found) * LOOKED_AT < UNSURE * wanted * sampled:
+        named = few()
+        if named is not None:
+            return found, named
+    if not likely:
+        return found, None
     if session.get_bind().dialect.name == "postgresql":
         # Its thousands of per-case lookups are estimated dear enough for PostgreSQL to
         # compile the query (JIT): ~8 ms of a ~70 ms walk at 100,000 cases, for nothing.
         session.execute(text("SET LOCAL jit = off"))
     return found + list(session.execute(
         _latest_matching(state, where, match, sampled, LOOKED_AT - sampled)
-        .limit(wanted - len(found))).scalars())
+        .limit(wanted - len(found))).scalars()), None
 
 
 def _latest_matching(state: str, where: CaseFilter, match: TokenMatch, start: int,

@@ -390,11 +390,14 @@ def test_a_common_search_not_found_among_the_sampled_latest_is_counted_at_once(
 def test_several_common_words_rarely_together_are_counted_from_the_token_sets_at_once(
         exchange, people, common, monkeypatch):
     """On PostgreSQL, "pistols" and "rifles" (2 and 6 cases, both common with `COMMON` 1)
-    are found together in 2 cases: with `FEW` 2 those are named from the GIN token sets and
-    counted, the latest changes not walked (a walk of the 5 latest would have found the
-    page and left it uncounted). With `FEW` 1 they are too many: the walk finds the page."""
+    are found together in 2 cases. The latest case, looked at first (`SAMPLED` 1), holds
+    one: too few to be sure the 5 latest hold a page. With `FEW` 2 the 2 are named from
+    the GIN token sets and counted, the latest changes not walked further (the walk would
+    have found the page and left it uncounted). With `FEW` 1 they are too many: the walk
+    finds the page."""
     monkeypatch.setattr(case_search, "COMMON", 1)
     monkeypatch.setattr(case_search, "FEW", 2)
+    monkeypatch.setattr(case_search, "SAMPLED", 1)
     by_change = six_cases(exchange, people)
     assert search_page(exchange, people["FRA"], "pistols rifles", 0, 1) == (
         [by_change[-1]], 2)
@@ -403,6 +406,11 @@ def test_several_common_words_rarely_together_are_counted_from_the_token_sets_at
     assert search_page(exchange, people["DEU"], "pistols rifles", 0, 1) == ([], 0)
     assert search_page(exchange, people["DEU"], "rifles port", 0, 5) == ([by_change[-2]], 1)
     monkeypatch.setattr(case_search, "FEW", 1)
+    assert search_page(exchange, people["FRA"], "pistols rifles", 0, 1) == (
+        [by_change[-1]], None)
+    # A sample sure enough of a page (`UNSURE` 1) does not ask the token sets at all.
+    monkeypatch.setattr(case_search, "FEW", 2)
+    monkeypatch.setattr(case_search, "UNSURE", 1)
     assert search_page(exchange, people["FRA"], "pistols rifles", 0, 1) == (
         [by_change[-1]], None)
 
