@@ -242,9 +242,9 @@ def _latest_page(session: Any, state: str, where: CaseFilter, match: TokenMatch,
     looked at all 5,000 cases for nothing (~40 ms at 100,000 cases) before being counted.
 
     Where the sample leaves it in doubt (in proportion, less than `UNSURE` times
-    ``wanted``), ``few`` (if given) is asked for every match first; if it names them,
-    they come second and nothing more is walked. Asked for every search of several
-    words, it cost the words often together a few ms for nothing."""
+    ``wanted``), ``few`` (if given) is asked for every match; the cases it names are
+    returned beside those found, and nothing more is walked. Asked on every search of
+    several words, it cost the words often together a few ms for nothing."""
     sampled = min(SAMPLED, LOOKED_AT)
     found = list(session.execute(_latest_matching(state, where, match, 0, sampled)
                                  .limit(wanted)).scalars())
